@@ -1,0 +1,34 @@
+"""SavedModel export with a serving signature on raw inputs.
+
+Each suite's `model.serving(model, config)` returns a TensorFlow function and
+its input signature that take what a user has (unscaled numbers, strings) and
+return what a user wants (original units, decoded text). The SavedModel loads
+with plain `tf.saved_model.load`; no seqsuite import is needed to serve it.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import keras
+
+
+def export_saved_model(model: keras.Model, path: Path, fn, input_signature) -> Path:
+    """Write `fn` as the `serve` (and `serving_default`) endpoint of a SavedModel.
+
+    The archive is written beside `path` and renamed into place, so a failed
+    export never leaves a half-written SavedModel where a server would look.
+    """
+    from keras.export import ExportArchive
+
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    archive = ExportArchive()
+    archive.track(model)
+    archive.add_endpoint(name="serve", fn=fn, input_signature=input_signature)
+    archive.write_out(str(tmp), verbose=False)
+    shutil.rmtree(path, ignore_errors=True)
+    tmp.rename(path)
+    return path

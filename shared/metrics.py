@@ -1,0 +1,38 @@
+"""Forecast error metrics in original units.
+
+MASE divides the MAE by the in-sample MAE of the seasonal-naive forecast with
+period m on the training series (Hyndman & Koehler 2006),
+    MASE = mean|y - y_hat| / mean_t |y_t - y_{t-m}|,
+so a MASE below a baseline's MASE is the same ranking as a lower MAE, but the
+number is comparable across series.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def mase_scale(train: np.ndarray, season: int) -> float:
+    train = np.asarray(train, dtype=float)
+    m = season if len(train) > season else 1
+    return float(np.mean(np.abs(train[m:] - train[:-m])))
+
+
+def forecast_errors(y, y_hat, scale: float) -> dict[str, float]:
+    err = np.asarray(y, dtype=float) - np.asarray(y_hat, dtype=float)
+    mae = float(np.mean(np.abs(err)))
+    return {"mae": mae, "rmse": float(np.sqrt(np.mean(err**2))), "mase": mae / scale}
+
+
+def naive_forecast(series: np.ndarray, starts, horizon: int) -> np.ndarray:
+    """Repeat the last observed value: y_hat[t + k] = y[t - 1]."""
+    starts = np.asarray(starts)
+    return np.repeat(series[starts - 1][:, None], horizon, axis=1)
+
+
+def seasonal_naive_forecast(series: np.ndarray, starts, horizon: int, season: int) -> np.ndarray:
+    """Same point one season earlier: y_hat[t + k] = y[t + k - m * ceil((k + 1) / m)]."""
+    starts = np.asarray(starts)[:, None]
+    k = np.arange(horizon)[None, :]
+    lag = season * np.ceil((k + 1) / season).astype(int)
+    return series[starts + k - lag]

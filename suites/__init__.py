@@ -1,0 +1,13 @@
+"""Task suites. Each is a folder with the same four modules:
+
+- `config.py`: `Config` (a `shared.config.TrainConfig` dataclass) and `PRESETS`
+  with `smoke`, `quick` and `full`;
+- `data.py`: `load_data(config)` returning tf.data pipelines, with an embedded
+  default dataset that needs no network;
+- `model.py`: the single `build_model(config)` (compiled) and
+  `serving(model, config)`, the raw-input serving function for export;
+- `train.py`: `evaluate(model, data, config, run_dir)` (metrics, baselines,
+  plots) and `main()`, the `python -m suites.<name>.train` entry point.
+
+A suite imports `shared`, never another suite.
+"""

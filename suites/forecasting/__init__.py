@@ -1,0 +1,1 @@
+"""Forecasting and anomaly detection on univariate or multivariate series (CO2, sunspots, CSV)."""

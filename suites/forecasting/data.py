@@ -1,0 +1,163 @@
+"""Forecasting data: embedded CO2 and sunspots series, or a user CSV.
+
+Splits are chronological (train | validation | test). A window of `window`
+steps predicts the next `horizon` target values; validation and test windows
+may look back into the preceding split for their inputs, but their targets lie
+wholly inside their own split. Scaling statistics come from the training part
+only; inputs stay raw (the model normalises them itself, so the exported model
+takes unscaled windows) and targets are scaled with the target's training mean
+and standard deviation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+
+from shared.errors import DataError
+from suites.forecasting.config import Config
+
+
+@dataclass
+class ForecastData:
+    series: np.ndarray  # (time, features) raw values; column 0 is the target
+    name: str
+    bounds: tuple[int, int]  # end of train, end of validation (exclusive indices)
+    target_mean: float
+    target_std: float
+    windows: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]  # split: (x, y, start index)
+    train: tf.data.Dataset = None
+    val: tf.data.Dataset = None
+    test: tf.data.Dataset = None
+    adapt: dict = field(default_factory=dict)
+
+
+def _embedded(name: str) -> np.ndarray:
+    import statsmodels.api as sm
+
+    if name == "co2":
+        # Weekly Mauna Loa CO2 (1958-2001) has 59 missing weeks; fill them along time.
+        frame = sm.datasets.co2.load_pandas().data
+        values = frame["co2"].interpolate(method="time").to_numpy()
+    else:
+        values = sm.datasets.sunspots.load_pandas().data["SUNACTIVITY"].to_numpy()
+    return values.astype("float32")[:, None]
+
+
+def _read_csv(path: Path, config: Config) -> np.ndarray:
+    if not path.is_file():
+        raise DataError(
+            f"data file '{path}' not found; use --set data=co2, data=sunspots or a CSV path"
+        )
+    try:
+        frame = pd.read_csv(path)
+    except UnicodeDecodeError as err:
+        raise DataError(f"{path} is not UTF-8 text; re-save it as UTF-8 CSV") from err
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else "empty file"
+        raise DataError(f"{path} is not a readable CSV ({first}); fix the file") from err
+    columns = [config.target, *config.features]
+    if config.time_column:
+        columns.append(config.time_column)
+    for column in columns:
+        if column not in frame.columns:
+            raise DataError(
+                f"{path} has no column '{column}' (columns: {', '.join(map(str, frame.columns))});"
+                " set --set target=/features=/time_column= to existing columns"
+            )
+    if config.time_column:
+        # Order by time; dates and plain numbers both sort correctly once parsed.
+        raw_time = frame[config.time_column]
+        order = pd.to_numeric(raw_time, errors="coerce")
+        if order.isna().any():
+            order = pd.to_datetime(raw_time, errors="coerce", format="mixed")
+        if order.isna().any():
+            row = int(np.flatnonzero(order.isna().to_numpy())[0]) + 2
+            raise DataError(
+                f"{path}: time column '{config.time_column}' has an unreadable value at line "
+                f"{row} ('{raw_time.iloc[row - 2]}'); fix it or --set time_column= to keep file order"
+            )
+        frame = frame.iloc[np.argsort(order.to_numpy(), kind="stable")]
+    values = []
+    for column in [config.target, *config.features]:
+        numeric = pd.to_numeric(frame[column], errors="coerce")
+        bad = numeric.isna() & frame[column].notna()
+        if bad.any():
+            where = int(np.flatnonzero(bad.to_numpy())[0])
+            raise DataError(
+                f"{path}: column '{column}' has a non-numeric value "
+                f"('{frame[column].iloc[where]}'); clean the column or choose another"
+            )
+        if numeric.isna().any():
+            if config.fill == "error":
+                raise DataError(
+                    f"{path}: column '{column}' has {int(numeric.isna().sum())} missing values; "
+                    "fill them or pass --set fill=interpolate"
+                )
+            numeric = numeric.interpolate(limit_direction="both")
+        values.append(numeric.to_numpy(dtype="float32"))
+    return np.stack(values, axis=1)
+
+
+def load_series(config: Config) -> tuple[np.ndarray, str]:
+    """The raw series (time, features) with the target in column 0, and its name."""
+    if config.data in ("co2", "sunspots"):
+        if config.features:
+            raise DataError(
+                f"features are CSV columns; the embedded '{config.data}' series has none "
+                "(drop --set features=...)"
+            )
+        return _embedded(config.data), config.data
+    return _read_csv(Path(config.data), config), Path(config.data).name
+
+
+def split_bounds(n: int, config: Config) -> tuple[int, int]:
+    n_test = int(round(n * config.test_fraction))
+    n_val = int(round(n * config.val_fraction))
+    return n - n_val - n_test, n - n_test
+
+
+def make_windows(series, starts, window: int, horizon: int):
+    """Inputs series[t-window:t] and targets series[t:t+horizon, 0] for each t."""
+    starts = np.asarray(starts, dtype=int)
+    x = np.stack([series[t - window : t] for t in starts]).astype("float32")
+    y = np.stack([series[t : t + horizon, 0] for t in starts]).astype("float32")
+    return x, y
+
+
+def load_data(config: Config) -> ForecastData:
+    series, name = load_series(config)
+    n, w, h = len(series), config.window, config.horizon
+    train_end, val_end = split_bounds(n, config)
+    ranges = {"train": (w, train_end), "val": (train_end, val_end), "test": (val_end, n)}
+    need = int(np.ceil((w + h) / (1 - config.val_fraction - config.test_fraction)))
+    if any(end - start < h for start, end in ranges.values()) or train_end < w + h:
+        raise DataError(
+            f"{name} has {n} rows, too few for window={w} and horizon={h} (need about {need}); "
+            "lower --set window=/horizon= or give a longer series"
+        )
+    if not np.all(np.isfinite(series)):
+        raise DataError(f"{name} holds NaN or infinite values; clean it or --set fill=interpolate")
+    target = series[:train_end, 0]
+    mean, std = float(target.mean()), float(target.std())
+    if std == 0:
+        raise DataError(f"{name}: the target is constant over the training part; nothing to learn")
+    windows = {}
+    datasets = {}
+    for split, (start, end) in ranges.items():
+        starts = np.arange(start, end - h + 1)
+        x, y = make_windows(series, starts, w, h)
+        windows[split] = (x, y, starts)
+        ds = tf.data.Dataset.from_tensor_slices((x, (y - mean) / std))
+        if split == "train":
+            ds = ds.shuffle(len(x), seed=config.seed, reshuffle_each_iteration=True)
+        datasets[split] = ds.batch(config.batch_size).prefetch(tf.data.AUTOTUNE)
+    return ForecastData(
+        series=series, name=name, bounds=(train_end, val_end), target_mean=mean,
+        target_std=std, windows=windows, adapt={"normalize": series[None, :train_end]},
+        **datasets,
+    )
