@@ -56,18 +56,22 @@ def detect(forecast_one, series: np.ndarray, start: int, window: int, calibratio
     return flags, scores, forecasts
 
 
-def inject_anomalies(values: np.ndarray, seed: int, n_spikes: int = 6, n_shifts: int = 2,
+def inject_anomalies(values: np.ndarray, seed: int, n_spikes: int | None = None,
+                     n_shifts: int | None = None,
                      spike_size=(6.0, 10.0), shift_size=(5.0, 8.0), shift_length=(5, 15)):
     """A copy of a 1-D series with spikes and temporary level shifts, and their labels.
 
     Sizes are multiples of the standard deviation of the series' first
-    differences, so the same settings suit series of any scale. Spikes and
-    shifts never overlap and keep one clean step between them.
+    differences, so the same settings suit series of any scale. By default
+    there is one spike per 50 points and one shift per 150 (at least one of
+    each). Spikes and shifts never overlap and keep one clean step between them.
 
     Returns:
         (corrupted values, boolean labels), both shaped like `values`.
     """
     rng = np.random.default_rng(seed)
+    n_spikes = max(1, len(values) // 50) if n_spikes is None else n_spikes
+    n_shifts = max(1, len(values) // 150) if n_shifts is None else n_shifts
     values = np.asarray(values, dtype="float32")
     sigma = float(np.std(np.diff(values))) or 1.0
     corrupted = values.copy()

@@ -188,8 +188,9 @@ def format_metrics(metrics: dict) -> str:
                 lines.append(f"{row:<{width}}{cells}")
         elif isinstance(body, dict):
             lines.append(f"{section}")
+            width = max(len(k) for k in body) + 2
             for k, v in body.items():
-                lines.append(f"  {k:<22}{v:.4f}" if isinstance(v, float) else f"  {k:<22}{v}")
+                lines.append(f"  {k:<{width}}{v:.4f}" if isinstance(v, float) else f"  {k:<{width}}{v}")
         else:
             lines.append(f"{section}: {body}")
         lines.append("")

@@ -1,9 +1,10 @@
 """Forecasting model: raw window -> normalise -> recurrent encoder -> horizon.
 
-The network predicts the change from the last observed (scaled) target value,
-    y_hat[t + k] = x[t - 1, target] + dense(encoder(x))[k],   k = 1..horizon,
-so a level the training data never reached (CO2 keeps rising) needs no
-extrapolation by the recurrent layers. Inputs are normalised inside the model
+The encoder sees the window relative to its last step and predicts the change
+from the last observed (scaled) target value,
+    y_hat[t + k] = x[t - 1, target] + dense(encoder(x - x[t - 1]))[k],   k = 1..horizon,
+so a level the training data never reached (CO2 keeps rising) is neither fed
+into nor extrapolated by the recurrent layers. Inputs are normalised inside the model
 with statistics adapted on the training split, so the model takes raw windows.
 """
 
@@ -46,12 +47,27 @@ class LastValueResidual(keras.layers.Layer):
         return {**super().get_config(), "index": self.index}
 
 
+@keras.saving.register_keras_serializable(package="seqsuite")
+class SubtractLast(keras.layers.Layer):
+    """Expresses a window relative to its last step: `x - x[:, -1:, :]`.
+
+    Call arguments:
+        inputs: (batch, time, features).
+    """
+
+    def call(self, inputs):
+        return inputs - inputs[:, -1:, :]
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
 def build_model(config: Config) -> keras.Model:
     """Compiled forecaster for `config` (the normalisation is adapted by the runner)."""
     window = keras.Input((None, config.n_features), name="window")  # (batch, time, features)
     x = keras.layers.Normalization(axis=-1, name="normalize")(window)
     h = recurrent_stack(
-        x, cell=config.cell, units=config.units, layers=config.layers,
+        SubtractLast(name="relative")(x), cell=config.cell, units=config.units, layers=config.layers,
         bidirectional=config.bidirectional, dropout=config.dropout,
         zoneout_h=config.zoneout_h, zoneout_c=config.zoneout_c, seed=config.seed,
     )

@@ -1,0 +1,54 @@
+import dataclasses
+
+import pytest
+
+from shared.config import build_config, load_config, parse_overrides, save_config
+from shared.errors import ConfigError
+from suites.forecasting.config import PRESETS, Config
+
+
+def test_presets_and_typed_overrides():
+    c = build_config(Config, PRESETS, "smoke", {"units": "12", "learning_rate": "3e-3",
+                                                 "bidirectional": "true", "clip_norm": "none",
+                                                 "features": "a,b"})
+    assert (c.units, c.learning_rate, c.bidirectional, c.clip_norm) == (12, 3e-3, True, None)
+    assert c.features == ["a", "b"] and c.n_features == 3
+    assert c.epochs == PRESETS["smoke"]["epochs"]
+
+
+def test_series_defaults_are_resolved():
+    assert build_config(Config, PRESETS, "smoke", {}).window == 104
+    c = build_config(Config, PRESETS, "smoke", {"data": "sunspots"})
+    assert (c.window, c.horizon, c.season) == (24, 4, 11)
+    assert build_config(Config, PRESETS, "smoke", {"data": "sunspots", "window": "9"}).window == 9
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"unitz": "3"}, "unknown config key 'unitz'.*did you mean 'units'"),
+    ({"units": "many"}, "config key 'units' expects int, got 'many'"),
+    ({"bidirectional": "maybe"}, "expects bool"),
+    ({"optimizer": "lbfgs"}, "unknown optimizer 'lbfgs'"),
+    ({"cell": "transformer"}, "unknown cell 'transformer'"),
+    ({"zoneout_h": "1.5"}, r"zoneout_h must be in \[0, 1\)"),
+    ({"cell": "zoneout_lstm"}, "needs a zoneout rate"),
+    ({"clip_norm": "1", "clip_value": "1"}, "not both"),
+    ({"window": "0"}, "window must be >= 1"),
+])
+def test_bad_values_raise_one_line(overrides, message):
+    with pytest.raises(ConfigError, match=message) as info:
+        build_config(Config, PRESETS, "smoke", overrides)
+    assert "\n" not in str(info.value)
+
+
+def test_unknown_preset_and_malformed_override():
+    with pytest.raises(ConfigError, match="unknown preset 'fast'; use one of smoke, quick, full"):
+        build_config(Config, PRESETS, "fast", {})
+    with pytest.raises(ConfigError, match="not key=value"):
+        parse_overrides(["units"])
+
+
+def test_json_round_trip(tmp_path):
+    c = build_config(Config, PRESETS, "quick", {"features": "x", "clip_norm": "2"})
+    save_config(c, tmp_path / "config.json")
+    assert load_config(Config, tmp_path / "config.json") == c
+    assert dataclasses.asdict(c)["features"] == ["x"]
