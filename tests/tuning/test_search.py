@@ -1,0 +1,26 @@
+import json
+
+import pytest
+
+from shared.cli import main
+
+
+@pytest.mark.parametrize("tuner", ["random", "grid", "bayesian", "hyperband"])
+def test_each_tuner_searches_and_trains_the_best(tmp_path, tuner, capsys):
+    out = tmp_path / tuner
+    argv = ["tune", "forecasting", "--tuner", tuner, "--max-trials", "2", "--preset", "smoke",
+            "--set", "data=sunspots", "epochs=2", "--out", str(out)]
+    assert main(argv) == 0
+    trials = json.loads((out / "trials.json").read_text())
+    assert 1 <= len(trials) <= 2
+    best = json.loads((out / "best_config.json").read_text())
+    assert best["cell"] == trials[0]["hyperparameters"]["cell"]
+    assert best["units"] == trials[0]["hyperparameters"]["units"]
+    assert (out / "best" / "metrics.json").exists() and (out / "best" / "export").is_dir()
+    assert "best_val_loss" in capsys.readouterr().out
+
+
+def test_unknown_tuner_is_a_one_line_error(tmp_path, capsys):
+    assert main(["tune", "forecasting", "--tuner", "genetic", "--out", str(tmp_path / "t")]) == 2
+    assert "unknown tuner 'genetic'; use one of random, grid, bayesian, hyperband" in \
+        capsys.readouterr().err
