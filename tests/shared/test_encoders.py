@@ -1,0 +1,42 @@
+import keras
+import numpy as np
+import pytest
+
+from shared.cells import ZoneoutCell
+from shared.encoders import CELLS, make_cell, recurrent_stack
+from shared.runner import get_suite, resolve_config
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_every_cell_trains_in_the_forecaster(cell, tmp_path):
+    suite = get_suite("forecasting")
+    overrides = [f"cell={cell}", "units=4", "window=6", "horizon=2", "layers=2",
+                 "bidirectional=true", "dropout=0.1"]
+    if cell == "zoneout_lstm":
+        overrides += ["zoneout_h=0.1", "zoneout_c=0.05"]
+    config = resolve_config(suite, "smoke", overrides)
+    model = suite.model.build_model(config)
+    x = np.random.default_rng(0).normal(size=(8, 6, 1)).astype("float32")
+    model.get_layer("normalize").adapt(x)
+    before = model.predict(x, verbose=0)
+    model.fit(x, np.zeros((8, 2), "float32"), epochs=1, verbose=0)
+    assert before.shape == (8, 2)
+    assert not np.allclose(before, model.predict(x, verbose=0))
+    model.save(tmp_path / "m.keras")
+    reloaded = keras.saving.load_model(tmp_path / "m.keras")
+    np.testing.assert_allclose(reloaded.predict(x, verbose=0), model.predict(x, verbose=0),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_zoneout_rates_follow_the_state_count():
+    assert make_cell("gru", 3, zoneout_h=0.2).rate == [0.2]
+    lstm = make_cell("peephole_lstm", 3, zoneout_h=0.2, zoneout_c=0.1)
+    assert isinstance(lstm, ZoneoutCell) and lstm.rate == [0.2, 0.1]
+    assert not isinstance(make_cell("lstm", 3), ZoneoutCell)
+
+
+def test_stack_shapes():
+    x = keras.Input((5, 2))
+    assert recurrent_stack(x, cell="gru", units=3, layers=2).shape == (None, 3)
+    assert recurrent_stack(x, cell="simple", units=3, bidirectional=True,
+                           return_sequences=True).shape == (None, 5, 6)
