@@ -20,11 +20,12 @@ cells = [
     ),
     new_markdown_cell("## Setup\n`SEQSUITE_NOTEBOOK_PRESET` picks the preset (the tests use `smoke`)."),
     new_code_cell(
-        "import os, tempfile\n"
-        "from pathlib import Path\n"
+        "import os\n"
+        "import tempfile\n"
+        "from pathlib import Path\n\n"
         "import matplotlib.pyplot as plt\n"
         "import numpy as np\n"
-        "import tensorflow as tf\n"
+        "import tensorflow as tf\n\n"
         "from shared import runner\n\n"
         "PRESET = os.environ.get('SEQSUITE_NOTEBOOK_PRESET', 'quick')\n"
         "OUT = Path(tempfile.mkdtemp()) / 'co2'\n"
@@ -49,7 +50,8 @@ cells = [
         "ax.plot(data.series[:, 0], color='0.3')\n"
         "ax.axvspan(train_end, val_end, alpha=0.15, label='validation')\n"
         "ax.axvspan(val_end, len(data.series), alpha=0.3, label='test')\n"
-        "ax.set_ylabel('CO2 (ppm)'); ax.legend()\n"
+        "ax.set_ylabel('CO2 (ppm)')\n"
+        "ax.legend()\n"
         "{split: w[0].shape for split, w in data.windows.items()}"
     ),
     new_markdown_cell(
@@ -79,8 +81,9 @@ cells = [
         "hist = data.series[starts[-1] - 2 * config.window : starts[-1], 0]\n"
         "ax.plot(np.arange(len(hist)), hist, color='0.4', label='history')\n"
         "future = np.arange(len(hist), len(hist) + config.horizon)\n"
-        "ax.plot(future, y[-1], '.-', label='truth'); ax.plot(future, forecast, '.-', "
-        "label='forecast'); ax.legend()\n"
+        "ax.plot(future, y[-1], '.-', label='truth')\n"
+        "ax.plot(future, forecast, '.-', label='forecast')\n"
+        "ax.legend()\n"
         "print('MAE of this window:', float(np.abs(forecast - y[-1]).mean()))"
     ),
     new_markdown_cell(
@@ -88,7 +91,7 @@ cells = [
         "it on a copy of the test split with injected spikes and level shifts."
     ),
     new_code_cell(
-        "from IPython.display import Image\n"
+        "from IPython.display import Image\n\n"
         "print(metrics['anomaly'])\n"
         "Image(filename=str(OUT / 'anomalies.png'))"
     ),
