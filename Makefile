@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/seqsuite train forecasting --preset quick --out runs/demo-forecasting --overwrite
+	$(BIN)/seqsuite train forecasting --preset quick --set task=anomaly --out runs/demo-forecasting --overwrite
 
 test: $(STAMP)
 	$(BIN)/ruff check .
