@@ -157,3 +157,31 @@ def test_module_entry_point(tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "seasonal_naive" in proc.stdout and (out / "metrics.json").exists()
+
+
+def test_interrupted_run_resumes_from_last_finished_epoch(tmp_path, monkeypatch, capsys):
+    import csv
+
+    import keras
+
+    out = tmp_path / "r"
+    argv = ["train", "forecasting", "--preset", "smoke", "--out", str(out),
+            "--set", "data=sunspots", "epochs=3"]
+    original = keras.callbacks.CSVLogger.on_epoch_end
+
+    def interrupt_after_first_epoch(self, epoch, logs=None):
+        original(self, epoch, logs)
+        if epoch == 0:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(keras.callbacks.CSVLogger, "on_epoch_end", interrupt_after_first_epoch)
+    assert main(argv) == 130
+    assert "rerun the same command to resume" in capsys.readouterr().err
+    assert (out / "checkpoint" / "last.keras").exists() and not (out / "metrics.json").exists()
+    monkeypatch.undo()
+    assert main(argv + ["verbose=1"]) == 2  # a different config is not silently resumed
+    assert "different config" in capsys.readouterr().err
+    assert main(argv) == 0
+    with (out / "history.csv").open() as f:
+        assert [int(r["epoch"]) for r in csv.DictReader(f)] == [0, 1, 2]
+    assert (out / "metrics.json").exists()
