@@ -112,7 +112,11 @@ def train(suite: Suite, config, out: Path, preset: str = "custom", overwrite: bo
     out.mkdir(parents=True, exist_ok=True)
     (out / "run.json").write_text(json.dumps({"suite": suite.name, "preset": preset}) + "\n")
     save_config(config, out / "config.json")
-    model = fit(model, data.train, data.val, config, out)
+    if hasattr(suite.train, "fit_model"):
+        # Closed-form models (reservoir readouts) train in one pass, not by epochs.
+        model = suite.train.fit_model(model, data, config, out)
+    else:
+        model = fit(model, data.train, data.val, config, out)
     model.save(out / "model.keras")
     metrics = finish(suite, model, data, config, out)
     shutil.rmtree(out / "checkpoint", ignore_errors=True)

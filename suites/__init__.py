@@ -7,7 +7,10 @@
 - `model.py`: the single `build_model(config)` (compiled) and
   `serving(model, config)`, the raw-input serving function for export;
 - `train.py`: `evaluate(model, data, config, run_dir)` (metrics, baselines,
-  plots) and `main()`, the `python -m suites.<name>.train` entry point.
+  plots) and `main()`, the `python -m suites.<name>.train` entry point; a suite
+  whose model is not trained by gradient epochs also defines
+  `fit_model(model, data, config, run_dir) -> model`, which the runner and the
+  tuner call instead of the shared epoch loop.
 
 A suite imports `shared`, never another suite.
 """

@@ -49,6 +49,10 @@ class SuiteHyperModel(kt.HyperModel):
         config = self.config_for(hp)
         data = self.suite.data.load_data(config)  # batch size is a hyperparameter
         adapt(model, data)
+        if hasattr(self.suite.train, "fit_model"):
+            # Closed-form training: report the validation loss the suite measures.
+            model = self.suite.train.fit_model(model, data, config, None)
+            return {"val_loss": float(self.suite.train.validation_loss(model, data, config))}
         callbacks = list(kwargs.pop("callbacks", []))
         if config.patience:
             callbacks.append(keras.callbacks.EarlyStopping(

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import tensorflow as tf
 
 from shared.errors import DataError
+from shared.tabular import read_series_csv
 from suites.forecasting.config import Config
 
 
@@ -48,61 +48,6 @@ def _embedded(name: str) -> np.ndarray:
     return values.astype("float32")[:, None]
 
 
-def _read_csv(path: Path, config: Config) -> np.ndarray:
-    if not path.is_file():
-        raise DataError(
-            f"data file '{path}' not found; use --set data=co2, data=sunspots or a CSV path"
-        )
-    try:
-        frame = pd.read_csv(path)
-    except UnicodeDecodeError as err:
-        raise DataError(f"{path} is not UTF-8 text; re-save it as UTF-8 CSV") from err
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else "empty file"
-        raise DataError(f"{path} is not a readable CSV ({first}); fix the file") from err
-    columns = [config.target, *config.features]
-    if config.time_column:
-        columns.append(config.time_column)
-    for column in columns:
-        if column not in frame.columns:
-            raise DataError(
-                f"{path} has no column '{column}' (columns: {', '.join(map(str, frame.columns))});"
-                " set --set target=/features=/time_column= to existing columns"
-            )
-    if config.time_column:
-        # Order by time; dates and plain numbers both sort correctly once parsed.
-        raw_time = frame[config.time_column]
-        order = pd.to_numeric(raw_time, errors="coerce")
-        if order.isna().any():
-            order = pd.to_datetime(raw_time, errors="coerce", format="mixed")
-        if order.isna().any():
-            row = int(np.flatnonzero(order.isna().to_numpy())[0]) + 2
-            raise DataError(
-                f"{path}: time column '{config.time_column}' has an unreadable value at line "
-                f"{row} ('{raw_time.iloc[row - 2]}'); fix it or --set time_column= to keep file order"
-            )
-        frame = frame.iloc[np.argsort(order.to_numpy(), kind="stable")]
-    values = []
-    for column in [config.target, *config.features]:
-        numeric = pd.to_numeric(frame[column], errors="coerce")
-        bad = numeric.isna() & frame[column].notna()
-        if bad.any():
-            where = int(np.flatnonzero(bad.to_numpy())[0])
-            raise DataError(
-                f"{path}: column '{column}' has a non-numeric value "
-                f"('{frame[column].iloc[where]}'); clean the column or choose another"
-            )
-        if numeric.isna().any():
-            if config.fill == "error":
-                raise DataError(
-                    f"{path}: column '{column}' has {int(numeric.isna().sum())} missing values; "
-                    "fill them or pass --set fill=interpolate"
-                )
-            numeric = numeric.interpolate(limit_direction="both")
-        values.append(numeric.to_numpy(dtype="float32"))
-    return np.stack(values, axis=1)
-
-
 def load_series(config: Config) -> tuple[np.ndarray, str]:
     """The raw series (time, features) with the target in column 0, and its name."""
     if config.data in ("co2", "sunspots"):
@@ -112,7 +57,9 @@ def load_series(config: Config) -> tuple[np.ndarray, str]:
                 "(drop --set features=...)"
             )
         return _embedded(config.data), config.data
-    return _read_csv(Path(config.data), config), Path(config.data).name
+    columns = [config.target, *config.features]
+    return (read_series_csv(Path(config.data), columns, config.time_column, config.fill),
+            Path(config.data).name)
 
 
 def split_bounds(n: int, config: Config) -> tuple[int, int]:
