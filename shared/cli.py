@@ -5,6 +5,7 @@
     seqsuite evaluate --run runs/f1
     seqsuite export --run runs/f1 [--out DIR]
     seqsuite tune forecasting --tuner bayesian --max-trials 10 --out runs/tune1
+    seqsuite translate --run runs/dates "3rd of March 1998"
 
 Errors in the user's input print one line and exit with status 2.
 """
@@ -52,6 +53,11 @@ def _parser() -> argparse.ArgumentParser:
     x.add_argument("--run", required=True, help="run directory")
     x.add_argument("--out", default=None, help="SavedModel directory (default RUN/export)")
 
+    tr = sub.add_parser("translate", help="translate text with a finished translation run")
+    tr.add_argument("--run", required=True, help="run directory of a translation run")
+    tr.add_argument("--method", default="beam", help="beam (default), greedy or sample")
+    tr.add_argument("texts", nargs="+", help="source sentences")
+
     u = sub.add_parser("tune", help="hyperparameter search with keras-tuner")
     run_options(u)
     u.add_argument("--tuner", default="random",
@@ -74,6 +80,16 @@ def run(argv: list[str]) -> int:
         return 0
     if args.command == "export":
         print(f"SavedModel written to {runner.export_run(args.run, args.out)}")
+        return 0
+    if args.command == "translate":
+        suite, config, model = runner.load_run(args.run)
+        if not hasattr(suite.train, "translate"):
+            raise SeqsuiteError(f"{args.run} is a {suite.name} run; translate needs a "
+                                "translation run")
+        if args.method not in ("beam", "greedy", "sample"):
+            raise SeqsuiteError(f"unknown --method '{args.method}'; use beam, greedy or sample")
+        for line in suite.train.translate(model, config, args.texts, args.method):
+            print(line)
         return 0
     suite = runner.get_suite(args.suite)
     config = runner.resolve_config(suite, args.preset, args.overrides)

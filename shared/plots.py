@@ -62,3 +62,40 @@ def plot_history(rows: list[dict], path: Path) -> Path:
     ax.set_yscale("log")
     ax.legend(loc="best")
     return _save(fig, path)
+
+
+def plot_prediction(truth, predictions: dict, path: Path, title: str = "",
+                    start: int = 0, marker: int | None = None) -> Path:
+    """Truth against one or more predictions (e.g. ESN, LSTM) on one axis.
+
+    `marker` draws a vertical line at that step, e.g. where closed-loop
+    generation takes over from teacher forcing.
+    """
+    truth = np.asarray(truth, dtype=float)
+    fig, ax = plt.subplots(figsize=(9, 3.5))
+    t = np.arange(start, start + len(truth))
+    ax.plot(t, truth, color="0.2", lw=1.5, label="truth")
+    for name, values in predictions.items():
+        values = np.asarray(values, dtype=float)
+        ax.plot(t[: len(values)], values, lw=1, label=name)
+    if marker is not None:
+        ax.axvline(marker, color="0.6", ls="--", lw=1)
+    ax.set_xlabel("step")
+    ax.set_title(title)
+    ax.legend(loc="best")
+    return _save(fig, path)
+
+
+def plot_attention(weights, source_tokens, output_tokens, path: Path, title: str = "") -> Path:
+    """Alignment heatmap: one row per output token, one column per source token."""
+    weights = np.asarray(weights, dtype=float)
+    fig, ax = plt.subplots(figsize=(max(4, 0.35 * len(source_tokens) + 2),
+                                    max(3, 0.35 * len(output_tokens) + 1.5)))
+    ax.imshow(weights, cmap="viridis", aspect="auto", vmin=0, vmax=max(weights.max(), 1e-9))
+    ax.set_xticks(range(len(source_tokens)), [repr(t)[1:-1] or "␣" for t in source_tokens],
+                  rotation=90)
+    ax.set_yticks(range(len(output_tokens)), [repr(t)[1:-1] for t in output_tokens])
+    ax.set_xlabel("source")
+    ax.set_ylabel("output")
+    ax.set_title(title)
+    return _save(fig, path)

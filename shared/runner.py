@@ -63,10 +63,30 @@ def resolve_config(suite: Suite, preset: str = "quick", overrides=()):
     return build_config(suite.config.Config, suite.config.PRESETS, preset, overrides)
 
 
+def resolve_from_data(config, data):
+    """Fill config fields that only the training data can tell, such as vocabulary
+    sizes (as nanoGPT takes `vocab_size` from its data); they are saved in
+    `config.json` with the rest, so the model can be rebuilt from the config."""
+    import dataclasses
+
+    updates = getattr(data, "config_updates", None)
+    return dataclasses.replace(config, **updates) if updates else config
+
+
 def adapt(model, data) -> None:
-    """Fit preprocessing layers (normalisation, vocabularies) on training data only."""
+    """Fit preprocessing layers (normalisation, vocabularies) on training data only.
+
+    `data.adapt` maps a layer name to a training sample for `layer.adapt`, or to
+    a `shared.text.Vocabulary` that the layer takes as it is.
+    """
+    from shared.text import Vocabulary
+
     for layer_name, sample in getattr(data, "adapt", {}).items():
-        model.get_layer(layer_name).adapt(sample)
+        layer = model.get_layer(layer_name)
+        if isinstance(sample, Vocabulary):
+            layer.set_vocabulary(list(sample)[2:])  # after padding and [UNK]
+        else:
+            layer.adapt(sample)
 
 
 def _prepare_run_dir(out: Path, suite: Suite, config, overwrite: bool) -> None:
@@ -103,9 +123,10 @@ def train(suite: Suite, config, out: Path, preset: str = "custom", overwrite: bo
     from shared.training import fit
 
     out = Path(out)
-    _prepare_run_dir(out, suite, config, overwrite)
     # Data errors surface before anything is written.
     data = suite.data.load_data(config)
+    config = resolve_from_data(config, data)
+    _prepare_run_dir(out, suite, config, overwrite)
     keras.utils.set_random_seed(config.seed)
     model = suite.model.build_model(config)
     adapt(model, data)
@@ -165,7 +186,7 @@ def load_run(run_dir: Path):
 def evaluate_run(run_dir: Path) -> dict:
     suite, config, model = load_run(run_dir)
     data = suite.data.load_data(config)
-    metrics = suite.train.evaluate(model, data, config, Path(run_dir))
+    metrics = suite.train.evaluate(model, data, resolve_from_data(config, data), Path(run_dir))
     (Path(run_dir) / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     return metrics
 
@@ -183,10 +204,12 @@ def format_metrics(metrics: dict) -> str:
             cols = list(dict.fromkeys(c for row in body.values() for c in row))
             width = max(len(r) for r in body) + 2
             lines.append(f"{section}")
-            lines.append(" " * width + "".join(f"{c:>12}" for c in cols))
+            w = {c: max(12, len(c) + 2) for c in cols}
+            lines.append(" " * width + "".join(f"{c:>{w[c]}}" for c in cols))
             for row, vals in body.items():
                 cells = "".join(
-                    f"{vals[c]:>12.4f}" if isinstance(vals.get(c), float) else f"{vals.get(c, ''):>12}"
+                    f"{vals[c]:>{w[c]}.4f}" if isinstance(vals.get(c), float)
+                    else f"{vals.get(c, ''):>{w[c]}}"
                     for c in cols
                 )
                 lines.append(f"{row:<{width}}{cells}")

@@ -19,7 +19,7 @@ import keras_tuner as kt
 
 from shared.config import config_to_dict, save_config
 from shared.errors import ConfigError
-from shared.runner import Suite, adapt, train
+from shared.runner import Suite, adapt, resolve_from_data, train
 from tuning.spaces import SPACES
 
 TUNERS = ("random", "grid", "bayesian", "hyperband")
@@ -37,17 +37,21 @@ class SuiteHyperModel(kt.HyperModel):
     def config_for(self, hp):
         return dataclasses.replace(self.base_config, **self.space(hp))
 
+    def data_for(self, config):
+        data = self.suite.data.load_data(config)
+        return data, resolve_from_data(config, data)
+
     def build(self, hp):
         # keras-tuner clears the Keras session before each build; collecting
         # here also frees the previous trial's Python-side graphs and datasets.
         gc.collect()
-        config = self.config_for(hp)
+        # Data-derived fields (vocabulary sizes) come from the same data fit() will load.
+        _, config = self.data_for(self.config_for(hp))
         keras.utils.set_random_seed(config.seed)
         return self.suite.model.build_model(config)
 
     def fit(self, hp, model, *args, **kwargs):
-        config = self.config_for(hp)
-        data = self.suite.data.load_data(config)  # batch size is a hyperparameter
+        data, config = self.data_for(self.config_for(hp))  # batch size is a hyperparameter
         adapt(model, data)
         if hasattr(self.suite.train, "fit_model"):
             # Closed-form training: report the validation loss the suite measures.

@@ -1,7 +1,9 @@
-"""Writes notebooks/forecasting.ipynb from the cells below (run: python notebooks/make_forecasting.py).
+"""Writes every notebook from the cells below: `python notebooks/build.py`.
 
-Keeping the source here makes the notebook reviewable as plain Python; the
-.ipynb is committed without outputs and executed by tests/test_notebooks.py.
+Keeping the source here makes the notebooks reviewable as plain Python; the
+.ipynb files are committed without outputs and executed by
+tests/test_notebooks.py on the smoke preset. Each follows the keras-io order:
+Introduction, Setup, Configuration, Data, Model, Training, Inference.
 """
 
 from pathlib import Path
@@ -9,7 +11,23 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-cells = [
+
+def setup(suite: str, plots: bool = False) -> str:
+    """The Setup cell: imports, the preset, a scratch run directory, the suite."""
+    plotting = "import matplotlib.pyplot as plt\nimport numpy as np\n" if plots else ""
+    return (
+        "import os\n"
+        "import tempfile\n"
+        "from pathlib import Path\n\n"
+        f"{plotting}"
+        "import tensorflow as tf\n\n"
+        "from shared import runner\n\n"
+        "PRESET = os.environ.get('SEQSUITE_NOTEBOOK_PRESET', 'quick')\n"
+        "OUT = Path(tempfile.mkdtemp()) / 'run'\n"
+        f"suite = runner.get_suite('{suite}')"
+    )
+
+forecasting = [
     new_markdown_cell(
         "# Forecasting and anomaly detection with recurrent networks\n\n"
         "## Introduction\n"
@@ -19,18 +37,7 @@ cells = [
         "same forecaster to detect injected anomalies. Everything runs offline on a CPU."
     ),
     new_markdown_cell("## Setup\n`SEQSUITE_NOTEBOOK_PRESET` picks the preset (the tests use `smoke`)."),
-    new_code_cell(
-        "import os\n"
-        "import tempfile\n"
-        "from pathlib import Path\n\n"
-        "import matplotlib.pyplot as plt\n"
-        "import numpy as np\n"
-        "import tensorflow as tf\n\n"
-        "from shared import runner\n\n"
-        "PRESET = os.environ.get('SEQSUITE_NOTEBOOK_PRESET', 'quick')\n"
-        "OUT = Path(tempfile.mkdtemp()) / 'co2'\n"
-        "suite = runner.get_suite('forecasting')"
-    ),
+    new_code_cell(setup("forecasting", plots=True)),
     new_markdown_cell(
         "## Configuration\nOne dataclass with presets; `key=value` overrides are type-checked, "
         "exactly as `seqsuite train forecasting --set ...` does."
@@ -97,6 +104,53 @@ cells = [
     ),
 ]
 
-notebook = new_notebook(cells=cells, metadata={
-    "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
-nbformat.write(notebook, Path(__file__).with_name("forecasting.ipynb"))
+translation = [
+    new_markdown_cell(
+        "# Date normalisation with an attention decoder\n\n"
+        "## Introduction\n"
+        "A sequence-to-sequence model with a bidirectional LSTM encoder and a Luong attention "
+        "decoder learns to rewrite dates written by people ('Tuesday, 3rd of March 1998', "
+        "'03/04/98', '4 mar. 1998') as ISO 8601. The test split holds dates and surface forms "
+        "the model never saw. We compare greedy decoding with beam search, look at the "
+        "attention, and serve the exported SavedModel on raw strings."
+    ),
+    new_markdown_cell("## Setup"),
+    new_code_cell(setup("translation")),
+    new_markdown_cell("## Configuration"),
+    new_code_cell("config = runner.resolve_config(suite, PRESET, ['attention=luong'])\nconfig"),
+    new_markdown_cell("## Data\nA seeded generator; here are a few test pairs."),
+    new_code_cell(
+        "data = suite.data.load_data(config)\n"
+        "config = runner.resolve_from_data(config, data)\n"
+        "data.pairs['test'][:8]"
+    ),
+    new_markdown_cell(
+        "## Model\n`build_model(config)` vectorises the raw strings inside the model, so the "
+        "exported model takes text."
+    ),
+    new_code_cell("suite.model.build_model(config).summary()"),
+    new_markdown_cell("## Training\nThe shared runner trains, scores greedy and beam search, "
+                      "plots attention heatmaps and exports."),
+    new_code_cell(
+        "metrics = runner.train(suite, config, OUT, preset=PRESET)\n"
+        "print(runner.format_metrics(metrics))"
+    ),
+    new_markdown_cell("## Inference\nThe SavedModel needs no seqsuite code."),
+    new_code_cell(
+        "served = tf.saved_model.load(str(OUT / 'export'))\n"
+        "texts = ['Tuesday, 3rd of March 1998', '04/05/98', 'the 1st of june, 2001']\n"
+        "served.signatures['serving_default'](text=tf.constant(texts))['translation']"
+    ),
+    new_code_cell(
+        "from IPython.display import Image\n\n"
+        "Image(filename=str(OUT / 'attention_0.png'))"
+    ),
+]
+
+NOTEBOOKS = {"forecasting": forecasting, "translation": translation}
+
+if __name__ == "__main__":
+    for name, cells in NOTEBOOKS.items():
+        notebook = new_notebook(cells=cells, metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+        nbformat.write(notebook, Path(__file__).with_name(f"{name}.ipynb"))

@@ -1,0 +1,1 @@
+"""Sequence-to-sequence translation with attention: date normalisation, TSV corpora, TED talks."""

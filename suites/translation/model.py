@@ -1,0 +1,180 @@
+"""Sequence-to-sequence translation with an attention decoder.
+
+    source text -> vectorise -> embed -> (bidirectional) recurrent encoder -> memory
+    target text -> vectorise -> shift right -> embed -> AttentionDecoder(memory) -> logits
+
+The encoder's final states (forward and backward concatenated) start the
+decoder, whose cell is twice as wide when the encoder is bidirectional.
+`attention="none"` keeps the same decoder without attention, for ablations.
+Both vectorisers live inside the model, so `.keras` files and SavedModels
+take raw strings. Decoding (greedy, sampling, beam search) reuses the trained
+layers step by step through `shared.decoding.decode`.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from shared.attention import AttentionDecoder, AttentionWrapper, BahdanauAttention, LuongAttention
+from shared.decoding import decode, tile_for_beam
+from shared.encoders import make_cell
+from shared.errors import ConfigError
+from shared.text import SPECIALS, detokenize, prepare, vectorizer
+from shared.training import compile_model
+from suites.translation.config import Config
+
+
+def _decoder_units(config: Config) -> int:
+    return config.units * (2 if config.bidirectional else 1)
+
+
+def build_model(config: Config) -> keras.Model:
+    """Compiled translator; inputs are prepared source texts and wrapped target texts."""
+    if config.source_vocab_size is None or config.target_vocab_size is None:
+        raise ConfigError("source_vocab_size and target_vocab_size are filled from the data; "
+                          "train through `seqsuite train translation`")
+    source_text = keras.Input((), dtype="string", name="source_text")
+    target_text = keras.Input((), dtype="string", name="target_text")
+    src_ids = vectorizer(config.tokens, config.max_source_length, name="source_vectorizer")(
+        source_text)
+    tgt_ids = vectorizer(config.tokens, config.max_target_length + 2,
+                         name="target_vectorizer")(target_text)
+    decoder_in = tgt_ids[:, :-1]  # (batch, target_time): teacher forcing
+    src = keras.layers.Embedding(config.source_vocab_size, config.embedding_dim, mask_zero=True,
+                                 name="source_embedding")(src_ids)
+    rnn = keras.layers.RNN(make_cell(config.cell, config.units, config.zoneout_h,
+                                     config.zoneout_c, config.seed),
+                           return_sequences=True, return_state=True, name="encoder_rnn")
+    if config.bidirectional:
+        rnn = keras.layers.Bidirectional(rnn, name="encoder")
+    memory, *states = rnn(src)  # memory: (batch, source_time, decoder_units)
+    states = bridge(states, config)
+    tgt = keras.layers.Embedding(config.target_vocab_size, config.embedding_dim, mask_zero=True,
+                                 name="target_embedding")(decoder_in)
+    cell = make_cell(config.cell, _decoder_units(config), config.zoneout_h, config.zoneout_c,
+                     None if config.seed is None else config.seed + 100)
+    if config.attention == "none":
+        outputs = keras.layers.RNN(cell, return_sequences=True, name="decoder")(
+            tgt, initial_state=states)
+    else:
+        mechanism = (LuongAttention(name="luong") if config.attention == "luong"
+                     else BahdanauAttention(_decoder_units(config), name="bahdanau"))
+        wrapper = AttentionWrapper(cell, mechanism, attention_layer_size=_decoder_units(config),
+                                   name="attention_wrapper")
+        outputs = AttentionDecoder(wrapper, name="decoder")(tgt, memory, initial_state=states)
+    logits = keras.layers.Dense(config.target_vocab_size, name="logits")(outputs)
+    model = keras.Model([source_text, target_text], logits, name=f"translator_{config.attention}")
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0)
+    return compile_model(model, config, loss=loss)
+
+
+def bridge(states, config: Config):
+    """Encoder final states -> decoder initial states (forward and backward joined)."""
+    if not config.bidirectional:
+        return list(states)
+    half = len(states) // 2
+    return [ops.concatenate([f, b], axis=-1) for f, b in zip(states[:half], states[half:])]
+
+
+class Decoder:
+    """Step-by-step decoding with a trained translator's layers.
+
+    Call arguments of `translate`: texts, a string tensor (batch,) of raw
+    source sentences. Returns (batch,) decoded strings; `ids` gives the token
+    ids and `alignments` the attention weights of greedy decoding.
+    """
+
+    def __init__(self, model: keras.Model, config: Config):
+        self.model, self.config = model, config
+        get = model.get_layer
+        self.source_vectorizer = get("source_vectorizer")
+        self.vocabulary = get("target_vectorizer").get_vocabulary()
+        self.start_id = self.vocabulary.index(SPECIALS[config.tokens][0])
+        self.end_id = self.vocabulary.index(SPECIALS[config.tokens][1])
+        self.source_embedding = get("source_embedding")
+        self.encoder = get("encoder" if config.bidirectional else "encoder_rnn")
+        self.target_embedding = get("target_embedding")
+        self.decoder = get("decoder")
+        self.logits = get("logits")
+
+    def encode(self, texts):
+        ids = self.source_vectorizer(prepare(texts, self.config.lowercase, self.config.tokens))
+        embedded = self.source_embedding(ids)
+        mask = ids > 0
+        memory, *states = self.encoder(embedded, mask=mask)
+        return memory, mask, bridge(states, self.config)
+
+    def _start(self, texts, width: int):
+        """Encoder pass and the decoder's initial state, tiled `width` times."""
+        memory, mask, states = self.encode(texts)
+        if self.config.attention == "none":
+            return states, None
+        wrapper = self.decoder.cell
+        keys = wrapper.attention.compute_keys(memory)
+        state = wrapper.get_initial_state(ops.shape(memory)[0], cell_state=states)
+        memory, mask, keys = (tile_for_beam(t, width) if width > 1 else t
+                              for t in (memory, mask, keys))
+        return state, (memory, mask, keys)
+
+    def _step(self, tokens, state, attend):
+        x = self.target_embedding(tokens)
+        if attend is None:
+            out, new_state = self.decoder.cell(x, list(state))
+            return self.logits(out), list(new_state), None
+        memory, mask, keys = attend
+        out, new_state, alignments = self.decoder.cell(
+            x, list(state), memory=memory, memory_mask=mask, keys=keys, return_alignments=True)
+        return self.logits(out), list(new_state), alignments
+
+    def ids(self, texts, method="greedy", **options):
+        """`shared.decoding.DecodeResult` for a batch of raw source strings."""
+        if method == "beam":
+            options.setdefault("beam_width", self.config.beam_width)
+            options.setdefault("length_penalty", self.config.length_penalty)
+        width = options.get("beam_width", 1) if method == "beam" else 1
+        state, attend = self._start(texts, width)
+
+        def step(tokens, state):
+            logits, new_state, _ = self._step(tokens, state, attend)
+            return logits, new_state
+
+        start = tf.fill([tf.shape(texts)[0]], self.start_id)
+        return decode(step, state, start, self.end_id, self.config.max_target_length + 1,
+                      method=method, **options)
+
+    def translate(self, texts, method="beam", **options):
+        """Decoded strings (batch,) for raw source strings (batch,)."""
+        ids = self.ids(tf.convert_to_tensor(texts), method=method, **options).ids
+        return detokenize(ids, self.vocabulary, self.config.tokens, self.end_id)
+
+    def alignments(self, text: str):
+        """(output tokens, source tokens, weights (target, source)) of greedy decoding."""
+        texts = tf.constant([text])
+        state, attend = self._start(texts, 1)
+        tokens, rows, out = tf.constant([self.start_id]), [], []
+        for _ in range(self.config.max_target_length + 1):
+            logits, state, weights = self._step(tokens, state, attend)
+            tokens = tf.argmax(logits, axis=-1, output_type=tf.int32)
+            rows.append(weights[0].numpy())
+            if int(tokens[0]) == self.end_id:
+                break
+            out.append(self.vocabulary[int(tokens[0])])
+        source_ids = self.source_vectorizer(prepare(texts, self.config.lowercase,
+                                                    self.config.tokens))[0].numpy()
+        source_vocab = self.source_vectorizer.get_vocabulary()
+        source = [source_vocab[i] for i in source_ids if i > 0]
+        import numpy as np
+
+        return out, source, np.stack(rows)[:, : len(source)]
+
+
+def serving(model: keras.Model, config: Config):
+    """Serving function: raw source strings (batch,) -> beam-search translations (batch,)."""
+    decoder = Decoder(model, config)
+
+    def serve(text):
+        return {"translation": decoder.translate(text, method="beam")}
+
+    return serve, [tf.TensorSpec([None], tf.string, name="text")]

@@ -1,0 +1,79 @@
+"""Train, evaluate and export the translation suite.
+
+    python -m suites.translation.train --preset quick --out runs/dates
+    seqsuite translate --run runs/dates "Tuesday, 3rd of March 1998"
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import sacrebleu
+import tensorflow as tf
+
+from shared.plots import plot_attention
+from shared.text import prepare
+from suites.translation.config import Config
+from suites.translation.data import TranslationData
+from suites.translation.model import Decoder
+
+
+def decode_all(decoder: Decoder, texts: list[str], method: str, batch_size: int = 256):
+    run = tf.function(lambda t: decoder.translate(t, method=method))
+    out = []
+    for i in range(0, len(texts), batch_size):
+        out.extend(s.decode("utf-8") for s in run(tf.constant(texts[i : i + batch_size])).numpy())
+    return out
+
+
+def score(hypotheses: list[str], references: list[str], tokens: str) -> dict[str, float]:
+    """Exact match, position-wise token accuracy and corpus BLEU (sacrebleu)."""
+    exact = float(np.mean([h == r for h, r in zip(hypotheses, references)]))
+    split = list if tokens == "char" else str.split
+    correct = total = 0
+    for h, r in zip(hypotheses, references):
+        h_tokens, r_tokens = split(h), split(r)
+        correct += sum(a == b for a, b in zip(h_tokens, r_tokens))
+        total += max(len(h_tokens), len(r_tokens))
+    bleu = sacrebleu.corpus_bleu(hypotheses, [references],
+                                 tokenize="char" if tokens == "char" else "13a")
+    return {"exact_match": exact, "token_accuracy": correct / max(total, 1),
+            "bleu": float(bleu.score)}
+
+
+def evaluate(model, data: TranslationData, config: Config, run_dir: Path) -> dict:
+    """Greedy and beam-search scores on the test split, and attention heatmaps."""
+    decoder = Decoder(model, config)
+    sources = [s for s, _ in data.pairs["test"]]
+    references = [t.decode("utf-8") for t in
+                  prepare([t for _, t in data.pairs["test"]], config.lowercase,
+                          config.tokens).numpy()]
+    results = {}
+    for method in ("greedy", "beam"):
+        results[method] = score(decode_all(decoder, sources, method), references, config.tokens)
+    if config.attention != "none":
+        for i, text in enumerate(sources[:3]):
+            out, source, weights = decoder.alignments(text)
+            plot_attention(weights, source, out, Path(run_dir) / f"attention_{i}.png",
+                           title=text)
+    return {"test": results,
+            "data": {"corpus": data.name, "test_pairs": len(sources),
+                     "source_vocab": config.source_vocab_size,
+                     "target_vocab": config.target_vocab_size}}
+
+
+def translate(model, config: Config, texts: list[str], method: str = "beam") -> list[str]:
+    """Translations of raw strings with a trained model (used by `seqsuite translate`)."""
+    return decode_all(Decoder(model, config), list(texts), method)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from shared.cli import main as cli_main
+
+    return cli_main(["train", "translation", *(sys.argv[1:] if argv is None else argv)])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

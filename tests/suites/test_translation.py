@@ -1,0 +1,154 @@
+import json
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from shared.cli import main
+from shared.errors import DataError
+from shared.runner import get_suite, load_run, resolve_config
+from suites.translation import dates
+from suites.translation.data import load_data, read_tsv
+from suites.translation.model import Decoder
+from suites.translation.train import score
+
+
+def test_date_generator_holds_out_dates_and_surface_forms():
+    train_forms, test_forms = dates.split_forms(0)
+    probe = dates._PROBE
+    train_renderings = {dates.render(probe, f) for f in train_forms}
+    assert test_forms and not {dates.render(probe, f) for f in test_forms} & train_renderings
+    assert {f[0] for f in test_forms} <= {f[0] for f in train_forms}  # formats all seen
+    train_days, val_days, test_days = dates.split_days(0)
+    assert not set(test_days) & (set(train_days) | set(val_days))
+    pairs = dates.generate(200, "test", seed=0)
+    assert pairs == dates.generate(200, "test", seed=0)
+    train_targets = {t for _, t in dates.generate(5000, "train", seed=0)}
+    assert not {t for _, t in pairs} & train_targets
+    for _, target in pairs[:50]:
+        assert len(target) == 10 and target[4] == target[7] == "-"
+
+
+def test_two_digit_years_follow_the_posix_pivot():
+    form = ("us_slash", "title", (False, False, False, True))
+    assert dates.render(dates.dt.date(1998, 3, 4), form) == "03/04/98"
+    assert dates.render(dates.dt.date(1920, 3, 4), form) == "03/04/1920"
+
+
+def test_scores():
+    s = score(["1998-03-04", "1998-03-05"], ["1998-03-04", "1998-03-04"], "char")
+    assert s["exact_match"] == 0.5 and s["token_accuracy"] == pytest.approx(19 / 20)
+    assert 0 < s["bleu"] < 100
+
+
+def _tsv(path, lines):
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_tsv_corpus(tmp_path):
+    lines = [f"ich habe {i} katzen\ti have {i} cats" for i in range(30)]
+    path = _tsv(tmp_path / "de_en.tsv", lines)
+    assert read_tsv(path)[0] == ("ich habe 0 katzen", "i have 0 cats")
+    config = resolve_config(get_suite("translation"), "smoke", [f"data={path}"])
+    data = load_data(config)
+    assert config.tokens == "word" and "katzen" in data.source_vocabulary
+    assert sum(len(v) for v in data.pairs.values()) == 30
+
+
+@pytest.mark.parametrize("content, message", [
+    (["a\tb"] * 9 + ["no tab here"], "line 10 is not 'source<TAB>target'"),
+    (["a\tb"] * 5, "has 5 pairs; at least 10"),
+    (["a\t "] * 12, "line 1 is not"),
+])
+def test_bad_tsv(tmp_path, content, message):
+    with pytest.raises(DataError, match=message):
+        read_tsv(_tsv(tmp_path / "bad.tsv", content))
+
+
+def test_non_utf8_tsv_is_a_one_line_cli_error(tmp_path, capsys):
+    path = tmp_path / "latin1.tsv"
+    path.write_bytes("caf\xe9\tcoffee\n".encode("latin-1") * 20)
+    out = tmp_path / "run"
+    assert main(["train", "translation", "--preset", "smoke", "--out", str(out),
+                 "--set", f"data={path}"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "is not UTF-8" in err and "\n" not in err and not out.exists()
+
+
+def test_ted_hrlr_translate_loader_with_mock_data():
+    import tensorflow_datasets as tfds
+
+    with tfds.testing.mock_data(num_examples=24):
+        config = resolve_config(get_suite("translation"), "smoke",
+                                ["data=tfds:ted_hrlr_translate/pt_to_en", "max_vocab=50"])
+        data = load_data(config)
+    assert {len(v) for v in data.pairs.values()} == {24}
+    (source, target), labels = next(iter(data.train))
+    assert source.dtype == tf.string and labels.shape[1] == config.max_target_length + 1
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "dates"
+    assert main(["train", "translation", "--preset", "smoke", "--out", str(out)]) == 0
+    return out
+
+
+def test_run_directory_and_metrics(run_dir):
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    for method in ("greedy", "beam"):
+        assert set(metrics["test"][method]) == {"exact_match", "token_accuracy", "bleu"}
+    assert (run_dir / "attention_0.png").exists() and (run_dir / "export" / "saved_model.pb").exists()
+
+
+def test_saved_model_takes_raw_strings_in_a_fresh_process(run_dir, tmp_path):
+    suite, config, model = load_run(run_dir)
+    texts = ["Tuesday, 3rd of March 1998", "04/05/98", "the 1st of june, 2001"]
+    expected = [s.decode() for s in Decoder(model, config).translate(tf.constant(texts)).numpy()]
+    script = textwrap.dedent(f"""
+        import json, sys, tensorflow as tf
+        loaded = tf.saved_model.load({str(run_dir / "export")!r})
+        out = loaded.signatures["serving_default"](text=tf.constant({texts!r}))["translation"]
+        print(json.dumps([s.decode() for s in out.numpy()]))
+        assert not any(m.split(".")[0] in ("shared", "suites") for m in sys.modules)
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=tmp_path, check=True)
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == expected
+
+
+def test_saved_model_cli_runs(run_dir):
+    cli = [sys.executable, "-m", "tensorflow.python.tools.saved_model_cli"]
+    proc = subprocess.run([*cli, "run", "--dir", str(run_dir / "export"), "--tag_set", "serve",
+                           "--signature_def", "serving_default",
+                           "--input_exprs", 'text=["3 march 1998"]'],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-1500:]
+    assert "Result for output key translation" in proc.stdout
+
+
+def test_translate_command(run_dir, capsys):
+    assert main(["translate", "--run", str(run_dir), "--method", "greedy", "3 march 1998",
+                 "04/05/98"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2
+    assert main(["translate", "--run", str(run_dir), "--method", "nope", "x"]) == 2
+
+
+def test_greedy_matches_teacher_forced_argmax(run_dir):
+    """Decoding step by step equals the training graph fed its own greedy output."""
+    suite, config, model = load_run(run_dir)
+    decoder = Decoder(model, config)
+    texts = tf.constant(["3 march 1998", "12/25/01"])
+    ids = decoder.ids(texts, method="greedy").ids.numpy()
+    vocab = decoder.vocabulary
+    start = vocab[decoder.start_id]
+    prefix = [start + "".join(vocab[i] for i in row[:-1]) for row in ids]
+    from shared.text import prepare
+
+    logits = model.predict([prepare(texts, True, "char"), tf.constant(prefix)], verbose=0)
+    np.testing.assert_array_equal(np.argmax(logits[:, : ids.shape[1]], -1)[:, :3], ids[:, :3])
