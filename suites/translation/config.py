@@ -52,8 +52,8 @@ class Config(TrainConfig):
 PRESETS = {
     "smoke": {"n_train": 400, "n_eval": 50, "units": 16, "embedding_dim": 8, "epochs": 1,
               "batch_size": 64, "verbose": 0, "patience": 0, "beam_width": 2},
-    "quick": {"n_train": 20000, "n_eval": 1000, "epochs": 25, "batch_size": 64, "verbose": 2,
-              "learning_rate": 3e-3, "clip_norm": 1.0},
+    "quick": {"n_train": 20000, "n_eval": 1000, "epochs": 10, "batch_size": 64, "verbose": 2,
+              "learning_rate": 3e-3, "clip_norm": 1.0, "patience": 3},
     "full": {"n_train": 50000, "n_eval": 2000, "units": 128, "epochs": 60, "batch_size": 64,
              "max_target_length": 40, "patience": 8, "clip_norm": 1.0},
 }

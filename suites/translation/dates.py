@@ -90,13 +90,19 @@ def render(date: dt.date, form) -> str:
 
 
 def split_forms(seed: int, held_out: float = 0.15):
-    """(train forms, test forms): distinct renderings, each format and case kept in training."""
+    """(train forms, test forms): distinct renderings; every convention stays in training.
+
+    Only formats with many renderings (the worded ones) give up forms to the
+    test split: a numeric format has one or two renderings, and holding one
+    out would remove a whole convention (such as ISO's dashes) from training.
+    """
     forms = sorted(all_surface_forms(), key=str)
+    per_format = {name: sum(f[0] == name for f in forms) for name in FORMATS}
+    candidates = [i for i, f in enumerate(forms) if per_format[f[0]] >= 8]
     rng = np.random.default_rng(seed)
-    order = rng.permutation(len(forms))
-    n_test = int(len(forms) * held_out)
-    test = [forms[i] for i in order[:n_test]]
-    train = [forms[i] for i in order[n_test:]]
+    chosen = set(rng.permutation(candidates)[: int(len(forms) * held_out)].tolist())
+    test = [f for i, f in enumerate(forms) if i in chosen]
+    train = [f for i, f in enumerate(forms) if i not in chosen]
     return train, test
 
 
