@@ -4,7 +4,9 @@
 
 Targets: the quick preset trains in under 5 minutes on 2 CPU cores and reaches
 >= 99% exact match on the test split (unseen dates in unseen surface forms);
-beam search >= greedy. Prints a markdown table for BENCHMARKS.md.
+beam search >= greedy. Also measured: the training-step time of the suite's
+attention decoder as a ratio to the same model with `attention=none`, on the
+same batch, in the same run. Prints markdown tables for BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -17,16 +19,57 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+def step_times(suite, preset: str, attentions, steps: int = 30) -> dict[str, float]:
+    """Median seconds per training step of each attention variant, interleaved."""
+    import random
+
+    import keras
+    import numpy as np
+
+    from shared import runner
+
+    models, batch = {}, None
+    for attention in attentions:
+        config = runner.resolve_config(suite, preset, [f"attention={attention}", "verbose=0"])
+        data = suite.data.load_data(config)
+        config = runner.resolve_from_data(config, data)
+        keras.utils.set_random_seed(0)
+        model = suite.model.build_model(config)
+        runner.adapt(model, data)
+        batch = batch or next(iter(data.train))
+        for _ in range(3):  # compile and warm up
+            model.train_on_batch(*batch)
+        models[attention] = model
+    times = {a: [] for a in attentions}
+    order = [a for a in attentions for _ in range(steps)]
+    random.Random(0).shuffle(order)  # interleave so machine load hits every variant alike
+    for attention in order:
+        start = time.perf_counter()
+        models[attention].train_on_batch(*batch)
+        times[attention].append(time.perf_counter() - start)
+    return {a: float(np.median(t)) for a, t in times.items()}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default="quick")
     parser.add_argument("--attention", nargs="+", default=["luong"])
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--skip-quality", action="store_true", help="only time training steps")
     args = parser.parse_args(argv)
 
     from shared import runner
 
     suite = runner.get_suite("translation")
+    variants = ["none", "luong", "bahdanau"]
+    times = step_times(suite, args.preset, variants)
+    print(f"\ntraining step, preset={args.preset} (batch, units and lengths of that preset)\n")
+    print("| decoder | ms / step (median of 30) | x no attention |")
+    print("|---|---|---|")
+    for name in variants:
+        print(f"| {name} | {1000 * times[name]:.1f} | {times[name] / times['none']:.2f}x |")
+    if args.skip_quality:
+        return 0
     rows = []
     for attention in args.attention:
         config = runner.resolve_config(suite, args.preset, [f"attention={attention}",

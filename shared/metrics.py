@@ -36,3 +36,9 @@ def seasonal_naive_forecast(series: np.ndarray, starts, horizon: int, season: in
     k = np.arange(horizon)[None, :]
     lag = season * np.ceil((k + 1) / season).astype(int)
     return series[starts + k - lag]
+
+
+def nrmse(y, y_hat) -> float:
+    """Root-mean-square error divided by the standard deviation of the truth."""
+    y, y_hat = np.asarray(y, dtype=float), np.asarray(y_hat, dtype=float)
+    return float(np.sqrt(np.mean((y - y_hat) ** 2)) / (np.std(y) + 1e-12))

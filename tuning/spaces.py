@@ -22,4 +22,30 @@ def forecasting(hp) -> dict:
     }
 
 
-SPACES = {"forecasting": forecasting}
+def reservoir(hp) -> dict:
+    return {
+        "spectral_radius": hp.Choice("spectral_radius", [0.5, 0.8, 0.95, 1.1, 1.25, 1.5]),
+        "leak_rate": hp.Choice("leak_rate", [0.1, 0.3, 0.5, 0.8, 1.0]),
+        "input_scaling": hp.Choice("input_scaling", [0.1, 0.3, 0.5, 1.0, 2.0]),
+        "connectivity": hp.Choice("connectivity", [0.02, 0.05, 0.1, 0.2]),
+        "ridge": hp.Choice("ridge", [1e-9, 1e-7, 1e-5, 1e-3, 1e-1]),
+        "units": hp.Choice("units", [100, 200, 400, 800]),
+    }
+
+
+def translation(hp) -> dict:
+    clip = hp.Choice("clip_norm", [0.0, 1.0, 5.0])
+    return {
+        "cell": hp.Choice("cell", ["lstm", "gru", "layernorm_lstm"]),
+        "units": hp.Choice("units", [32, 64, 128]),
+        "embedding_dim": hp.Choice("embedding_dim", [16, 32, 64]),
+        "attention": hp.Choice("attention", ["luong", "bahdanau"]),
+        "zoneout_h": hp.Choice("zoneout_h", [0.0, 0.05, 0.1]),
+        "optimizer": hp.Choice("optimizer", ["adam", "adamw", "rmsprop"]),
+        "learning_rate": hp.Choice("learning_rate", [1e-3, 3e-3]),
+        "batch_size": hp.Choice("batch_size", [32, 64, 128]),
+        "clip_norm": clip or None,
+    }
+
+
+SPACES = {"forecasting": forecasting, "reservoir": reservoir, "translation": translation}

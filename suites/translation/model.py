@@ -145,9 +145,18 @@ class Decoder:
                       method=method, **options)
 
     def translate(self, texts, method="beam", **options):
-        """Decoded strings (batch,) for raw source strings (batch,)."""
-        ids = self.ids(tf.convert_to_tensor(texts), method=method, **options).ids
-        return detokenize(ids, self.vocabulary, self.config.tokens, self.end_id)
+        """Decoded strings (batch,) for raw source strings (batch,).
+
+        Defined behaviour on awkward input: an empty or blank source gives an
+        empty translation; a source longer than `max_source_length` tokens is
+        cut to its first `max_source_length`; characters or words never seen
+        in training become the unknown token and the rest is still translated.
+        """
+        texts = tf.convert_to_tensor(texts)
+        ids = self.ids(texts, method=method, **options).ids
+        out = detokenize(ids, self.vocabulary, self.config.tokens, self.end_id)
+        blank = tf.equal(tf.strings.length(tf.strings.strip(texts)), 0)
+        return tf.where(blank, tf.constant(""), out)
 
     def alignments(self, text: str):
         """(output tokens, source tokens, weights (target, source)) of greedy decoding."""

@@ -152,3 +152,24 @@ def test_greedy_matches_teacher_forced_argmax(run_dir):
 
     logits = model.predict([prepare(texts, True, "char"), tf.constant(prefix)], verbose=0)
     np.testing.assert_array_equal(np.argmax(logits[:, : ids.shape[1]], -1)[:, :3], ids[:, :3])
+
+
+def test_awkward_inputs_have_defined_behaviour(run_dir):
+    suite, config, model = load_run(run_dir)
+    decoder = Decoder(model, config)
+    texts = ["", "   ", "3 march 1998 " * 20, "3 märz 1998 ☃", "3 march 1998"]
+    out = [s.decode() for s in decoder.translate(tf.constant(texts), method="greedy").numpy()]
+    assert out[0] == "" and out[1] == ""  # blank in, blank out
+    # over-long input is cut to max_source_length tokens: same result as the cut text
+    cut = "".join(list(texts[2])[: config.max_source_length])
+    assert out[2] == decoder.translate(tf.constant([cut]), method="greedy").numpy()[0].decode()
+    assert isinstance(out[3], str)  # unseen characters become [UNK]; no error
+    ids = model.get_layer("source_vectorizer")(tf.constant(["☃"])).numpy()[0]
+    assert ids[0] == 1  # the [UNK] id
+
+
+def test_translation_search_space_drives_build_model(tmp_path):
+    out = tmp_path / "tune"
+    assert main(["tune", "translation", "--tuner", "random", "--max-trials", "1", "--preset",
+                 "smoke", "--out", str(out)]) == 0
+    assert (out / "best" / "metrics.json").exists()
