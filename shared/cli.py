@@ -58,6 +58,18 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--method", default="beam", help="beam (default), greedy or sample")
     tr.add_argument("texts", nargs="+", help="source sentences")
 
+    pr = sub.add_parser("predict", help="label text with a finished classifier or tagger run")
+    pr.add_argument("--run", required=True, help="run directory")
+    pr.add_argument("texts", nargs="+", help="texts (a tagger takes space-separated tokens)")
+
+    ge = sub.add_parser("generate", help="sample text from a finished language-model run")
+    ge.add_argument("--run", required=True, help="run directory")
+    ge.add_argument("--prompt", default="", help="text to continue")
+    ge.add_argument("--temperature", type=float, default=1.0, help="softmax temperature (> 0)")
+    ge.add_argument("--top-k", type=int, default=0, help="sample among the k most likely; 0: all")
+    ge.add_argument("--length", type=int, default=200, help="tokens to generate")
+    ge.add_argument("--seed", type=int, default=None, help="seed for reproducible samples")
+
     u = sub.add_parser("tune", help="hyperparameter search with keras-tuner")
     run_options(u)
     u.add_argument("--tuner", default="random",
@@ -67,13 +79,37 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+# Inference commands: each calls the suite's `train.<command>(model, config, **options)`,
+# which returns the lines to print.
+INFERENCE = {
+    "translate": "use a translation run",
+    "predict": "use a sentiment or tagging run",
+    "generate": "use a language-model run",
+}
+
+
+def _inference_options(args) -> dict:
+    if args.command == "translate":
+        if args.method not in ("beam", "greedy", "sample"):
+            raise SeqsuiteError(f"unknown --method '{args.method}'; use beam, greedy or sample")
+        return {"texts": args.texts, "method": args.method}
+    if args.command == "predict":
+        return {"texts": args.texts}
+    if args.temperature <= 0:
+        raise SeqsuiteError(f"--temperature must be > 0, got {args.temperature}")
+    if args.top_k < 0 or args.length < 1:
+        raise SeqsuiteError("--top-k must be >= 0 and --length >= 1")
+    return {"prompt": args.prompt, "temperature": args.temperature, "top_k": args.top_k,
+            "length": args.length, "seed": args.seed}
+
+
 def run(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     from shared import runner
 
     if args.command == "list":
         for name in runner.suite_names():
-            print(f"{name:<16}{runner.get_suite(name).description}")
+            print(f"{name:<16}{runner.describe(name)}")
         return 0
     if args.command == "evaluate":
         print(runner.format_metrics(runner.evaluate_run(args.run)), end="")
@@ -81,14 +117,13 @@ def run(argv: list[str]) -> int:
     if args.command == "export":
         print(f"SavedModel written to {runner.export_run(args.run, args.out)}")
         return 0
-    if args.command == "translate":
+    if args.command in INFERENCE:
         suite, config, model = runner.load_run(args.run)
-        if not hasattr(suite.train, "translate"):
-            raise SeqsuiteError(f"{args.run} is a {suite.name} run; translate needs a "
-                                "translation run")
-        if args.method not in ("beam", "greedy", "sample"):
-            raise SeqsuiteError(f"unknown --method '{args.method}'; use beam, greedy or sample")
-        for line in suite.train.translate(model, config, args.texts, args.method):
+        infer = getattr(suite.train, args.command, None)
+        if infer is None:
+            raise SeqsuiteError(f"{args.run} is a {suite.name} run, which has no "
+                                f"`{args.command}`; {INFERENCE[args.command]}")
+        for line in infer(model, config, **_inference_options(args)):
             print(line)
         return 0
     suite = runner.get_suite(args.suite)

@@ -35,10 +35,11 @@ class Suite:
     model: ModuleType
     train: ModuleType
 
-    @property
-    def description(self) -> str:
-        doc = importlib.import_module(f"suites.{self.name}").__doc__ or ""
-        return doc.strip().splitlines()[0] if doc.strip() else ""
+
+def describe(name: str) -> str:
+    """First line of a suite package's docstring (imports nothing else of the suite)."""
+    doc = importlib.import_module(f"suites.{name}").__doc__ or ""
+    return doc.strip().splitlines()[0] if doc.strip() else ""
 
 
 def suite_names() -> list[str]:
