@@ -147,7 +147,106 @@ translation = [
     ),
 ]
 
-NOTEBOOKS = {"forecasting": forecasting, "translation": translation}
+reservoir = [
+    new_markdown_cell(
+        "# Echo state networks on chaotic series\n\n"
+        "## Introduction\n"
+        "An echo state network keeps a fixed random recurrent reservoir and fits only a "
+        "linear readout, in closed form. We predict the Mackey-Glass series one step ahead, "
+        "let the network run in closed loop on its own predictions, and compare it with an "
+        "LSTM trained by backpropagation through time on the same data."
+    ),
+    new_markdown_cell("## Setup"),
+    new_code_cell(setup("reservoir")),
+    new_markdown_cell(
+        "## Configuration\nReservoir hyperparameters: size, spectral radius, leak rate, input "
+        "scaling, connectivity and the ridge penalty of the readout."
+    ),
+    new_code_cell("config = runner.resolve_config(suite, PRESET, ['task=generate'])\nconfig"),
+    new_markdown_cell("## Data\nA seeded Mackey-Glass generator (delay 17); chronological splits."),
+    new_code_cell(
+        "data = suite.data.load_data(config)\n"
+        "config = runner.resolve_from_data(config, data)\n"
+        "print(data.series.shape, data.bounds)"
+    ),
+    new_markdown_cell(
+        "## Model\n`build_model(config)` returns a `shared.reservoir.ESN`: a Keras model whose "
+        "`fit` solves the ridge regression in one pass."
+    ),
+    new_code_cell(
+        "esn = suite.model.build_model(config)\n"
+        "esn = suite.train.fit_model(esn, data, config)\n"
+        "print('validation MSE (standardised):', suite.train.validation_loss(esn, data, config))"
+    ),
+    new_markdown_cell(
+        "## Training\nThe shared runner fits the ESN, trains the LSTM baseline, scores both, "
+        "plots and exports."
+    ),
+    new_code_cell(
+        "metrics = runner.train(suite, config, OUT, preset=PRESET)\n"
+        "print(runner.format_metrics(metrics))"
+    ),
+    new_markdown_cell("## Inference\nClosed-loop generation against the truth:"),
+    new_code_cell(
+        "from IPython.display import Image\n\n"
+        "Image(filename=str(OUT / 'generation.png'))"
+    ),
+    new_code_cell(
+        "served = tf.saved_model.load(str(OUT / 'export'))\n"
+        "window = tf.constant(data.inputs[None, :200])\n"
+        "served.signatures['serving_default'](series=window)['prediction'].shape"
+    ),
+]
+
+language_model = [
+    new_markdown_cell(
+        "# Character-level language model on Python's documentation\n\n"
+        "## Introduction\n"
+        "A stateful LSTM reads the English text of Python's documentation topics (it ships "
+        "with CPython) in consecutive windows, carrying its state from one window to the "
+        "next. We measure bits per character against unigram and trigram baselines and "
+        "sample text from the exported SavedModel."
+    ),
+    new_markdown_cell("## Setup"),
+    new_code_cell(setup("language_model")),
+    new_markdown_cell("## Configuration"),
+    new_code_cell("config = runner.resolve_config(suite, PRESET, ['cell=lstm'])\nconfig"),
+    new_markdown_cell(
+        "## Data\nEach split is cut into `batch_size` streams; batch k holds window k of every "
+        "stream, so consecutive batches continue the text."
+    ),
+    new_code_cell(
+        "data = suite.data.load_data(config)\n"
+        "config = runner.resolve_from_data(config, data)\n"
+        "texts, targets = next(iter(data.train))\n"
+        "print(len(data.vocabulary), 'symbols;', repr(texts[0].numpy().decode()[:80]))"
+    ),
+    new_markdown_cell("## Model"),
+    new_code_cell("suite.model.build_model(config).summary()"),
+    new_markdown_cell("## Training"),
+    new_code_cell(
+        "metrics = runner.train(suite, config, OUT, preset=PRESET)\n"
+        "print(runner.format_metrics(metrics))"
+    ),
+    new_markdown_cell(
+        "## Inference\nThe SavedModel's signature takes prompts and returns the prompt "
+        "followed by sampled text."
+    ),
+    new_code_cell(
+        "served = tf.saved_model.load(str(OUT / 'export'))\n"
+        "out = served.signatures['serving_default'](\n"
+        "    prompt=tf.constant(['The for statement']), length=tf.constant(200),\n"
+        "    temperature=tf.constant(0.8), seed=tf.constant(0))\n"
+        "print(out['text'].numpy()[0].decode())"
+    ),
+]
+
+NOTEBOOKS = {
+    "forecasting": forecasting,
+    "translation": translation,
+    "reservoir": reservoir,
+    "language_model": language_model,
+}
 
 if __name__ == "__main__":
     for name, cells in NOTEBOOKS.items():

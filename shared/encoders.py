@@ -81,13 +81,16 @@ def recurrent_stack(
     zoneout_c: float = 0.0,
     seed: int | None = None,
     return_sequences: bool = False,
+    stateful: bool = False,
     name: str = "encoder",
 ):
     """Apply `layers` stacked recurrent layers to `x` (batch, time, features).
 
     Every layer but the last returns sequences; the last returns sequences only
     if `return_sequences`. Dropout sits between layers, not inside the
-    recurrence, so the cheap fused LSTM path stays available.
+    recurrence, so the cheap fused LSTM path stays available. `stateful=True`
+    carries each layer's state from one batch to the next (the batch size of
+    `x` must then be fixed).
     """
     if layers < 1 or units < 1:
         raise ConfigError(f"layers and units must be >= 1, got layers={layers}, units={units}")
@@ -100,10 +103,11 @@ def recurrent_stack(
             # keras.layers.LSTM picks cuDNN on a GPU; RNN(LSTMCell) never does.
             rnn = keras.layers.LSTM(
                 units, return_sequences=seq, recurrent_initializer="orthogonal",
-                name=f"{name}_{i}",
+                stateful=stateful, name=f"{name}_{i}",
             )
         else:
-            rnn = keras.layers.RNN(rc, return_sequences=seq, name=f"{name}_{i}")
+            rnn = keras.layers.RNN(rc, return_sequences=seq, stateful=stateful,
+                                   name=f"{name}_{i}")
         if bidirectional:
             rnn = keras.layers.Bidirectional(rnn, name=f"{name}_bi_{i}")
         x = rnn(x)

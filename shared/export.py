@@ -14,8 +14,11 @@ from pathlib import Path
 import keras
 
 
-def export_saved_model(model: keras.Model, path: Path, fn, input_signature) -> Path:
+def export_saved_model(model: keras.Model, path: Path, fn, input_signature, track=()) -> Path:
     """Write `fn` as the `serve` (and `serving_default`) endpoint of a SavedModel.
+
+    `track` lists further layers `fn` uses that are not part of `model` (such as
+    a lookup table built for serving), so their resources are saved too.
 
     The archive is written beside `path` and renamed into place, so a failed
     export never leaves a half-written SavedModel where a server would look.
@@ -27,6 +30,8 @@ def export_saved_model(model: keras.Model, path: Path, fn, input_signature) -> P
     shutil.rmtree(tmp, ignore_errors=True)
     archive = ExportArchive()
     archive.track(model)
+    for layer in track:
+        archive.track(layer)
     archive.add_endpoint(name="serve", fn=fn, input_signature=input_signature)
     archive.write_out(str(tmp), verbose=False)
     shutil.rmtree(path, ignore_errors=True)

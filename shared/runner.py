@@ -138,7 +138,8 @@ def train(suite: Suite, config, out: Path, preset: str = "custom", overwrite: bo
         # Closed-form models (reservoir readouts) train in one pass, not by epochs.
         model = suite.train.fit_model(model, data, config, out)
     else:
-        model = fit(model, data.train, data.val, config, out)
+        extra = suite.train.callbacks(config) if hasattr(suite.train, "callbacks") else []
+        model = fit(model, data.train, data.val, config, out, callbacks=extra)
     model.save(out / "model.keras")
     metrics = finish(suite, model, data, config, out)
     shutil.rmtree(out / "checkpoint", ignore_errors=True)
@@ -164,8 +165,8 @@ def finish(suite: Suite, model, data, config, out: Path) -> dict:
 def export(suite: Suite, model, config, path: Path) -> Path:
     from shared.export import export_saved_model
 
-    fn, signature = suite.model.serving(model, config)
-    return export_saved_model(model, path, fn, signature)
+    fn, signature, *track = suite.model.serving(model, config)
+    return export_saved_model(model, path, fn, signature, *track)
 
 
 def load_run(run_dir: Path):

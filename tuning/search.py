@@ -58,6 +58,8 @@ class SuiteHyperModel(kt.HyperModel):
             model = self.suite.train.fit_model(model, data, config, None)
             return {"val_loss": float(self.suite.train.validation_loss(model, data, config))}
         callbacks = list(kwargs.pop("callbacks", []))
+        if hasattr(self.suite.train, "callbacks"):
+            callbacks += self.suite.train.callbacks(config)
         if config.patience:
             callbacks.append(keras.callbacks.EarlyStopping(
                 patience=config.patience, restore_best_weights=True))

@@ -48,4 +48,25 @@ def translation(hp) -> dict:
     }
 
 
-SPACES = {"forecasting": forecasting, "reservoir": reservoir, "translation": translation}
+def language_model(hp) -> dict:
+    clip = hp.Choice("clip_norm", [0.0, 1.0, 5.0])
+    return {
+        "cell": hp.Choice("cell", ["lstm", "gru", "layernorm_lstm"]),
+        "units": hp.Choice("units", [128, 256, 512]),
+        "layers": hp.Int("layers", 1, 2),
+        "embedding_dim": hp.Choice("embedding_dim", [32, 64]),
+        "zoneout_h": hp.Choice("zoneout_h", [0.0, 0.05, 0.1]),
+        "zoneout_c": hp.Choice("zoneout_c", [0.0, 0.05]),
+        "dropout": hp.Choice("dropout", [0.0, 0.2]),
+        "optimizer": hp.Choice("optimizer", ["adam", "adamw", "rmsprop"]),
+        "learning_rate": hp.Choice("learning_rate", [1e-3, 3e-3]),
+        "clip_norm": clip or None,
+    }
+
+
+SPACES = {
+    "forecasting": forecasting,
+    "reservoir": reservoir,
+    "translation": translation,
+    "language_model": language_model,
+}

@@ -1,0 +1,51 @@
+"""Language-model configuration: one dataclass, three presets."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from shared.config import TrainConfig
+from shared.encoders import check_cell_options
+from shared.errors import ConfigError
+
+
+@dataclasses.dataclass
+class Config(TrainConfig):
+    data: str = "pydoc"  # "pydoc" (CPython's docs topics), a UTF-8 text file, or "tfds:tiny_shakespeare"
+    tokens: str = "char"  # "char" or "word"
+    lowercase: bool | None = None  # None: False for char, True for word
+    max_vocab: int = 10000  # word mode: most frequent words kept
+    max_chars: int = 0  # use at most this many characters of the corpus (0: all)
+    seq_length: int = 100  # tokens per window; state carries across consecutive windows
+    cell: str = "lstm"  # lstm, gru, zoneout_lstm, layernorm_lstm, ... (shared.encoders.CELLS)
+    units: int = 256
+    layers: int = 1
+    embedding_dim: int = 64
+    dropout: float = 0.0
+    zoneout_h: float = 0.0
+    zoneout_c: float = 0.0
+    generate_top_k: int = 0  # top-k of the exported generation signature (0: full softmax)
+    vocab_size: int | None = None  # filled from the training data
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.tokens not in ("char", "word"):
+            raise ConfigError(f"tokens must be 'char' or 'word', got '{self.tokens}'")
+        if self.lowercase is None:
+            self.lowercase = self.tokens == "word"
+        for key in ("seq_length", "units", "layers", "embedding_dim", "max_vocab"):
+            if getattr(self, key) < 1:
+                raise ConfigError(f"{key} must be >= 1, got {getattr(self, key)}")
+        if self.max_chars < 0 or self.generate_top_k < 0:
+            raise ConfigError("max_chars and generate_top_k must be >= 0")
+        check_cell_options(self.cell, self.zoneout_h, self.zoneout_c)
+
+
+PRESETS = {
+    "smoke": {"max_chars": 20000, "units": 32, "embedding_dim": 16, "seq_length": 50,
+              "batch_size": 16, "epochs": 1, "verbose": 0, "patience": 0},
+    "quick": {"units": 256, "epochs": 12, "batch_size": 32, "learning_rate": 3e-3,
+              "clip_norm": 1.0, "verbose": 2, "patience": 3},
+    "full": {"units": 512, "layers": 2, "dropout": 0.2, "epochs": 60, "batch_size": 64,
+             "learning_rate": 2e-3, "clip_norm": 1.0, "patience": 6},
+}

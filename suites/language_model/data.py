@@ -1,0 +1,146 @@
+"""Language-model data: a text corpus as consecutive windows for stateful training.
+
+Embedded default: the English text of Python's documentation topics that ships
+with CPython (`pydoc_data.topics`, about 465,000 characters), topics joined in
+sorted order and split 90/5/5 into train/validation/test (contiguous parts).
+Also any UTF-8 text file (same split) and TFDS `tiny_shakespeare` (its own
+splits).
+
+Each split's token ids are cut into `batch_size` contiguous streams; batch k
+holds window k of every stream, so consecutive batches continue each stream and
+a stateful model carries its state across them. A batch is
+`(window_texts (batch,), next_token_ids (batch, seq_length))`: the model
+vectorises the window text itself, so the exported model takes strings.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from shared.errors import DataError
+from shared.text import Vocabulary, prepare
+from suites.language_model.config import Config
+
+SPLIT = (0.90, 0.05, 0.05)
+# Keras stores a vectoriser's vocabulary one token per line, so a newline cannot
+# be a token: char mode reads line breaks as this symbol and writes them back.
+NEWLINE = "\u2424"
+
+
+@dataclass
+class LMData:
+    name: str
+    vocabulary: Vocabulary
+    ids: dict[str, np.ndarray]  # split -> token ids of the whole split
+    targets: dict[str, np.ndarray]  # split -> (windows, batch, seq_length) ids the model predicts
+    train: tf.data.Dataset = None
+    val: tf.data.Dataset = None
+    test: tf.data.Dataset = None
+    adapt: dict = field(default_factory=dict)
+    config_updates: dict = field(default_factory=dict)
+
+
+def _split(text: str) -> dict[str, str]:
+    a = int(len(text) * SPLIT[0])
+    b = int(len(text) * (SPLIT[0] + SPLIT[1]))
+    return {"train": text[:a], "val": text[a:b], "test": text[b:]}
+
+
+def load_texts(config: Config) -> tuple[dict[str, str], str]:
+    if config.data == "pydoc":
+        from pydoc_data.topics import topics
+
+        text, name = "\n\n".join(topics[k] for k in sorted(topics)), "pydoc topics"
+    elif config.data.startswith("tfds:"):
+        import tensorflow_datasets as tfds
+
+        name = config.data[len("tfds:"):]
+        try:
+            texts = {split: "".join(ex["text"].decode("utf-8") for ex in
+                                    tfds.as_numpy(tfds.load(name, split=tfds_split)))
+                     for split, tfds_split in (("train", "train"), ("val", "validation"),
+                                               ("test", "test"))}
+        except Exception as err:  # tfds raises many types for a set that is not prepared
+            raise DataError(f"could not load TFDS '{name}' ({type(err).__name__}); prepare it "
+                            "with `tfds build` or pass a text file") from err
+        return _limit(texts, config), name
+    else:
+        path = Path(config.data)
+        if not path.is_file():
+            raise DataError(f"text file '{path}' not found; use --set data=pydoc, a UTF-8 "
+                            "text file, or tfds:tiny_shakespeare")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as err:
+            raise DataError(f"{path} is not UTF-8 text; re-save it as UTF-8") from err
+        name = path.name
+    if not text.strip():
+        raise DataError(f"{name} is empty; give a text with some content")
+    if config.max_chars:
+        text = text[: config.max_chars]
+    return _split(text), name
+
+
+def _limit(texts: dict[str, str], config: Config) -> dict[str, str]:
+    if not config.max_chars:
+        return texts
+    return {k: v[: int(config.max_chars * share)] for (k, v), share in zip(texts.items(), SPLIT)}
+
+
+def tokenize(text: str, config: Config) -> list[str]:
+    """Characters, or words with punctuation as separate tokens (shared.text.prepare)."""
+    if config.tokens == "char":
+        text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", NEWLINE)
+        # Other line-breaking characters would split the stored vocabulary too.
+        text = "".join(" " if c.splitlines() != [c] else c for c in text)
+        return list(text.lower() if config.lowercase else text)
+    prepared = prepare(tf.constant([text]), config.lowercase, "word").numpy()[0].decode("utf-8")
+    return prepared.split(" ") if prepared else []
+
+
+def build_vocabulary(tokens: list[str], config: Config) -> Vocabulary:
+    counts = Counter(tokens)
+    limit = config.max_vocab if config.tokens == "word" else None
+    ranked = sorted(counts, key=lambda t: (-counts[t], t))[:limit]
+    return Vocabulary(["", "[UNK]", *ranked])
+
+
+def streams(ids: np.ndarray, batch_size: int, seq_length: int):
+    """(inputs, targets), each (windows, batch, seq_length): window k of every stream."""
+    n_windows = (len(ids) - 1) // (batch_size * seq_length)
+    usable = n_windows * batch_size * seq_length
+    x = ids[:usable].reshape(batch_size, n_windows, seq_length).transpose(1, 0, 2)
+    y = ids[1 : usable + 1].reshape(batch_size, n_windows, seq_length).transpose(1, 0, 2)
+    return x, y
+
+
+def load_data(config: Config) -> LMData:
+    texts, name = load_texts(config)
+    tokens = {split: tokenize(text, config) for split, text in texts.items()}
+    vocab = build_vocabulary(tokens["train"], config)
+    index = {t: i for i, t in enumerate(vocab)}
+    join = "" if config.tokens == "char" else " "
+    ids, targets, datasets = {}, {}, {}
+    for split, toks in tokens.items():
+        ids[split] = np.array([index.get(t, 1) for t in toks], dtype="int32")
+        # Positions, not ids, so an unknown token is written as itself (the model's
+        # vectoriser maps it to [UNK] just as `index` did).
+        x, _ = streams(np.arange(len(toks)), config.batch_size, config.seq_length)
+        _, y = streams(ids[split], config.batch_size, config.seq_length)
+        if len(x) == 0:
+            raise DataError(
+                f"the {split} part of {name} has {len(toks)} tokens, fewer than batch_size x "
+                f"seq_length = {config.batch_size * config.seq_length}; lower --set "
+                "batch_size=/seq_length= or use a longer text")
+        window_texts = np.array([[join.join(toks[p] for p in row) for row in batch]
+                                 for batch in x])
+        targets[split] = y
+        datasets[split] = tf.data.Dataset.from_tensor_slices((window_texts, y))
+    return LMData(name=name, vocabulary=vocab, ids=ids, targets=targets,
+                  adapt={"vectorizer": vocab}, config_updates={"vocab_size": len(vocab)},
+                  **datasets)

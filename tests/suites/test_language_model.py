@@ -1,0 +1,126 @@
+import json
+import math
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from shared.cli import main
+from shared.runner import get_suite, load_run, resolve_config
+from suites.language_model.data import NEWLINE, load_data, streams
+from suites.language_model.model import Generator
+from suites.language_model.train import ngram_bits
+
+
+def test_streams_continue_across_batches():
+    ids = np.arange(1, 101)
+    x, y = streams(ids, batch_size=3, seq_length=4)
+    assert x.shape == y.shape == (8, 3, 4)
+    np.testing.assert_array_equal(y, x + 1)  # targets are the next tokens
+    for k in range(7):  # window k+1 of each stream starts where window k ended
+        np.testing.assert_array_equal(x[k + 1, :, 0], x[k, :, -1] + 1)
+
+
+def test_ngram_baselines_by_hand():
+    train = np.array([2, 3, 2, 3, 2, 3, 2, 3])
+    test = np.array([2, 3, 2, 3])
+    bits = ngram_bits(train, test, test, vocab_size=4)
+    # add-one unigram: P(2) = P(3) = (4 + 1) / (8 + 4)
+    assert bits["unigram"] == pytest.approx(-math.log2(5 / 12))
+    # Given two tokens the next is 3 of 4 times certain in training (the last bigram has
+    # no continuation), so the interpolated trigram sits near -log2(0.75) = 0.415.
+    assert 0.2 < bits["trigram"] < -math.log2(0.75) < bits["unigram"]
+
+
+def test_newlines_survive_the_vocabulary(tmp_path):
+    path = tmp_path / "t.txt"
+    path.write_text("line one\nline two\r\nline three\n" * 200, encoding="utf-8")
+    config = resolve_config(get_suite("language_model"), "smoke",
+                            [f"data={path}", "batch_size=2", "seq_length=10"])
+    data = load_data(config)
+    assert NEWLINE in data.vocabulary and "\n" not in data.vocabulary and "\r" not in data.vocabulary
+
+
+@pytest.fixture(scope="module")
+def lm_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "lm"
+    assert main(["train", "language_model", "--preset", "smoke", "--out", str(out)]) == 0
+    return out
+
+
+def test_run_reports_bits_per_char_beside_baselines(lm_run):
+    metrics = json.loads((lm_run / "metrics.json").read_text())
+    assert set(metrics["test"]) == {"model", "trigram", "unigram"}
+    assert all(0 < row["bits_per_char"] < 10 for row in metrics["test"].values())
+    assert metrics["test"]["trigram"]["bits_per_char"] < metrics["test"]["unigram"]["bits_per_char"]
+    assert len((lm_run / "sample.txt").read_text()) > 300
+
+
+def test_generation_signature_in_a_fresh_process(lm_run, tmp_path):
+    suite, config, model = load_run(lm_run)
+    assert model.get_layer("vectorizer").get_vocabulary()[2:5] == load_data(config).vocabulary[2:5]
+    expected = Generator(model, config).generate(tf.constant(["The for"]), length=30,
+                                                 temperature=0.8, seed=7).numpy()[0].decode()
+    script = textwrap.dedent(f"""
+        import json, sys, tensorflow as tf
+        loaded = tf.saved_model.load({str(lm_run / "export")!r})
+        out = loaded.signatures["serving_default"](prompt=tf.constant(["The for", ""]),
+            length=tf.constant(30), temperature=tf.constant(0.8), seed=tf.constant(7))["text"]
+        print(json.dumps([s.decode() for s in out.numpy()]))
+        assert not any(m.split(".")[0] in ("shared", "suites") for m in sys.modules)
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=tmp_path, check=True)
+    with_prompt, without = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert with_prompt == expected and with_prompt.startswith("The for")
+    assert len(with_prompt) == len("The for") + 30 and len(without) == 30
+
+
+def test_generate_command_is_seeded(lm_run, capsys):
+    argv = ["generate", "--run", str(lm_run), "--prompt", "def", "--temperature", "0.8",
+            "--top-k", "5", "--length", "25", "--seed", "3"]
+    assert main(argv) == 0
+    first = capsys.readouterr().out
+    assert main(argv) == 0
+    assert capsys.readouterr().out == first and first.startswith("def")
+    assert main([*argv[:-2], "--seed", "4"]) == 0
+
+
+def test_word_level_on_a_text_file(tmp_path):
+    path = tmp_path / "words.txt"
+    rng = np.random.default_rng(0)
+    words = ["the", "cat", "sat", "on", "mat", ".", "a", "dog", "ran"]
+    path.write_text(" ".join(rng.choice(words, 6000)), encoding="utf-8")
+    out = tmp_path / "run"
+    assert main(["train", "language_model", "--preset", "smoke", "--out", str(out), "--set",
+                 f"data={path}", "tokens=word", "seq_length=10"]) == 0
+    test = json.loads((out / "metrics.json").read_text())["test"]
+    assert 1 < test["model"]["perplexity"] < 30 and "perplexity" in test["unigram"]
+
+
+def test_tiny_shakespeare_loader_with_mock_data():
+    import tensorflow_datasets as tfds
+
+    with tfds.testing.mock_data(num_examples=1):
+        config = resolve_config(get_suite("language_model"), "smoke",
+                                ["data=tfds:tiny_shakespeare", "batch_size=1", "seq_length=3"])
+        data = load_data(config)
+    assert data.name == "tiny_shakespeare" and len(data.vocabulary) > 2
+
+
+@pytest.mark.parametrize("content, extra, message", [
+    (b"", [], "is empty"),
+    (b"caf\xe9 " * 50, [], "is not UTF-8"),
+    (b"short text", [], "fewer than batch_size x seq_length"),
+])
+def test_bad_text_gets_one_line_error(tmp_path, capsys, content, extra, message):
+    path = tmp_path / "t.txt"
+    path.write_bytes(content)
+    out = tmp_path / "run"
+    assert main(["train", "language_model", "--preset", "smoke", "--out", str(out),
+                 "--set", f"data={path}", *extra]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and "\n" not in err and not out.exists(), err
