@@ -99,3 +99,37 @@ def plot_attention(weights, source_tokens, output_tokens, path: Path, title: str
     ax.set_ylabel("output")
     ax.set_title(title)
     return _save(fig, path)
+
+
+def plot_word_attention(words, weights, path: Path, title: str = "", width: int = 80) -> Path:
+    """The words of one text as running text, each shaded by its attention weight.
+
+    Monospaced, so a word's position is its character offset; lines wrap at
+    `width` characters. The darkest shade is the largest weight of the text.
+    """
+    weights = np.asarray(weights, dtype=float)[: len(words)]
+    top = max(float(weights.max()) if len(weights) else 0.0, 1e-9)
+    placed, row, col = [], 0, 0
+    for word in words:
+        if col and col + len(word) > width:
+            row, col = row + 1, 0
+        placed.append((row, col))
+        col += len(word) + 1
+    lines = row + 1
+    fontsize = 10
+    char_inches = 0.6 * fontsize / 72  # advance of one monospace character
+    fig = plt.figure(figsize=((width + 2) * char_inches, 0.3 * lines + 0.6))
+    ax = fig.add_axes((0, 0, 1, 1 - 0.4 / (0.3 * lines + 0.6)))
+    cmap = plt.get_cmap("Reds")
+    for word, weight, (row, col) in zip(words, weights, placed):
+        shade = weight / top
+        ax.text(col, lines - row - 0.5, word, ha="left", va="center", family="monospace",
+                fontsize=fontsize, color="white" if shade > 0.6 else "black",
+                bbox={"facecolor": cmap(0.9 * shade), "edgecolor": "none", "pad": 1.5})
+    ax.set_xlim(-1, width + 1)
+    ax.set_ylim(0, lines)
+    ax.axis("off")
+    fig.suptitle(title, fontsize=fontsize, y=1 - 0.15 / (0.3 * lines + 0.6), va="top")
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)

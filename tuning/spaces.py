@@ -64,9 +64,26 @@ def language_model(hp) -> dict:
     }
 
 
+def sentiment(hp) -> dict:
+    clip = hp.Choice("clip_norm", [0.0, 1.0, 5.0])
+    return {
+        "cell": hp.Choice("cell", ["lstm", "gru", "layernorm_lstm"]),
+        "units": hp.Choice("units", [32, 64, 128]),
+        "embedding_dim": hp.Choice("embedding_dim", [32, 64, 128]),
+        "attention_units": hp.Choice("attention_units", [32, 64]),
+        "dropout": hp.Choice("dropout", [0.0, 0.2, 0.4]),
+        "zoneout_h": hp.Choice("zoneout_h", [0.0, 0.05, 0.1]),
+        "optimizer": hp.Choice("optimizer", ["adam", "adamw", "rmsprop"]),
+        "learning_rate": hp.Choice("learning_rate", [1e-3, 3e-3]),
+        "batch_size": hp.Choice("batch_size", [32, 64, 128]),
+        "clip_norm": clip or None,
+    }
+
+
 SPACES = {
     "forecasting": forecasting,
     "reservoir": reservoir,
     "translation": translation,
     "language_model": language_model,
+    "sentiment": sentiment,
 }

@@ -1,0 +1,1 @@
+"""Sentiment classification with attention pooling: compositional reviews, CSV, aclImdb folders, IMDB."""

@@ -1,0 +1,63 @@
+"""Sentiment configuration: one dataclass, three presets."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from shared.config import TrainConfig
+from shared.encoders import check_cell_options
+from shared.errors import ConfigError
+
+
+@dataclasses.dataclass
+class Config(TrainConfig):
+    data: str = "reviews"  # "reviews" (embedded), a CSV file, a directory of .txt files, or "tfds:imdb_reviews"
+    labels: list[str] = dataclasses.field(default_factory=lambda: ["neg", "pos"])  # class names
+    text_column: str = "text"  # CSV: the column holding the review
+    label_column: str = "label"  # CSV: a class name from `labels`, or its index if no name matches
+    n_train: int = 20000  # reviews: generated training reviews
+    n_eval: int = 2000  # reviews: generated validation and test reviews each
+    val_fraction: float = 0.1  # files and TFDS: part of the training data kept for validation
+    test_fraction: float = 0.1  # a CSV or a directory without train/ and test/: part kept for testing
+    max_vocab: int = 20000  # most frequent training words kept
+    max_length: int | None = None  # tokens read per review; None: 64 for reviews, 256 otherwise
+    lowercase: bool = True
+    cell: str = "lstm"  # see shared.encoders.CELLS
+    units: int = 64  # per direction
+    layers: int = 1
+    bidirectional: bool = True
+    embedding_dim: int = 64
+    attention_units: int = 64  # width of the attention-pooling score layer
+    dropout: float = 0.0  # between recurrent layers and on the pooled vector
+    zoneout_h: float = 0.0
+    zoneout_c: float = 0.0
+    vocab_size: int | None = None  # filled from the training data
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.max_length is None:
+            self.max_length = 64 if self.data == "reviews" else 256
+        self.labels = [str(label).strip() for label in self.labels]
+        if len(self.labels) < 2 or len(set(self.labels)) != len(self.labels) or not all(self.labels):
+            raise ConfigError(f"labels must be two or more distinct names, got {self.labels}; "
+                              "pass e.g. --set labels=neg,pos")
+        for key in ("n_train", "n_eval", "max_vocab", "max_length", "units", "layers",
+                    "embedding_dim", "attention_units"):
+            if getattr(self, key) < 1:
+                raise ConfigError(f"{key} must be >= 1, got {getattr(self, key)}")
+        if not (0 < self.val_fraction < 1 and 0 < self.test_fraction < 1
+                and self.val_fraction + self.test_fraction < 1):
+            raise ConfigError("val_fraction and test_fraction must be in (0, 1) and sum below 1")
+        if not 0 <= self.dropout < 1:
+            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
+        check_cell_options(self.cell, self.zoneout_h, self.zoneout_c)
+
+
+PRESETS = {
+    "smoke": {"n_train": 400, "n_eval": 100, "units": 8, "embedding_dim": 8, "attention_units": 8,
+              "epochs": 1, "batch_size": 64, "verbose": 0, "patience": 0},
+    "quick": {"n_train": 10000, "n_eval": 2000, "epochs": 6, "batch_size": 64, "verbose": 2,
+              "learning_rate": 3e-3, "clip_norm": 1.0, "patience": 3},
+    "full": {"n_train": 50000, "n_eval": 5000, "units": 128, "epochs": 40, "batch_size": 64,
+             "dropout": 0.2, "patience": 6, "clip_norm": 1.0},
+}

@@ -1,0 +1,76 @@
+"""Sentiment classifier: a recurrent encoder read out by attention pooling.
+
+    prepared text -> vectorise -> embed -> bidirectional recurrent encoder
+                  -> AttentionPooling -> softmax over the classes
+
+The vectoriser lives inside the model, so `.keras` files and SavedModels take
+strings; the serving signature also applies `prepare_reviews`, so it takes raw
+text. The pooling weights say which words a prediction rests on; the
+`attention_model` exposes them beside the probabilities.
+
+A text with no tokens (empty or blank) gets the uniform distribution over the
+classes: there is no evidence, and the pooled vector of a fully masked
+sequence is zeros, which would otherwise return the classifier's bias.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from shared.attention import AttentionPooling
+from shared.encoders import recurrent_stack
+from shared.errors import ConfigError
+from shared.text import vectorizer
+from shared.training import compile_model
+from suites.sentiment.config import Config
+from suites.sentiment.data import prepare_reviews
+
+
+def build_model(config: Config) -> keras.Model:
+    """Compiled classifier: prepared texts (batch,) -> class probabilities (batch, classes)."""
+    if config.vocab_size is None:
+        raise ConfigError("vocab_size is filled from the data; train through "
+                          "`seqsuite train sentiment`")
+    text = keras.Input((), dtype="string", name="text")
+    ids = vectorizer("word", config.max_length, name="vectorizer")(text)  # (batch, time)
+    x = keras.layers.Embedding(config.vocab_size, config.embedding_dim, mask_zero=True,
+                               name="embedding")(ids)
+    x = recurrent_stack(x, cell=config.cell, units=config.units, layers=config.layers,
+                        bidirectional=config.bidirectional, dropout=config.dropout,
+                        zoneout_h=config.zoneout_h, zoneout_c=config.zoneout_c,
+                        seed=config.seed, return_sequences=True)  # (batch, time, 2 * units)
+    pooled, _ = AttentionPooling(config.attention_units, name="attention")(x)
+    if config.dropout:
+        pooled = keras.layers.Dropout(config.dropout, seed=config.seed, name="dropout")(pooled)
+    probabilities = keras.layers.Dense(len(config.labels), activation="softmax",
+                                       name="classifier")(pooled)
+    has_tokens = ops.any(ops.greater(ids, 0), axis=1, keepdims=True)  # (batch, 1)
+    probabilities = ops.where(has_tokens, probabilities, 1.0 / len(config.labels))
+    model = keras.Model(text, probabilities, name="sentiment_classifier")
+    return compile_model(model, config, loss="sparse_categorical_crossentropy",
+                         metrics=["accuracy"])
+
+
+def attention_model(model: keras.Model) -> keras.Model:
+    """The same layers returning (probabilities, attention weights (batch, time))."""
+    _, weights = model.get_layer("attention").output
+    return keras.Model(model.inputs, [model.outputs[0], weights])
+
+
+def serving(model: keras.Model, config: Config):
+    """Serving function: raw texts (batch,) -> class probabilities and the most likely label.
+
+    `label` is "" for a text with no tokens (its probabilities are uniform).
+    """
+    names = tf.constant(list(config.labels))
+
+    def serve(text):
+        prepared = prepare_reviews(text, config.lowercase)
+        probabilities = model(prepared, training=False)
+        blank = tf.equal(tf.strings.length(prepared), 0)
+        label = tf.where(blank, tf.constant(""), tf.gather(names, tf.argmax(probabilities, -1)))
+        return {"probabilities": probabilities, "label": label}
+
+    return serve, [tf.TensorSpec([None], tf.string, name="text")]
