@@ -320,6 +320,8 @@ NOTEBOOKS = {
 
 if __name__ == "__main__":
     for name, cells in NOTEBOOKS.items():
+        for i, cell in enumerate(cells):
+            cell.id = f"{name}-{i}"  # stable ids keep rebuilt notebooks diff-free
         notebook = new_notebook(cells=cells, metadata={
             "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
         nbformat.write(notebook, Path(__file__).with_name(f"{name}.ipynb"))
