@@ -25,6 +25,11 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.cells
 	$(BIN)/python -m benchmarks.forecasting
+	$(BIN)/python -m benchmarks.attention
+	$(BIN)/python -m benchmarks.translation
+	$(BIN)/python -m benchmarks.language_model
+	$(BIN)/python -m benchmarks.sentiment
+	$(BIN)/python -m benchmarks.tagging
 
 clean:
 	rm -rf runs .pytest_cache

@@ -80,10 +80,30 @@ def sentiment(hp) -> dict:
     }
 
 
+def tagging(hp) -> dict:
+    # `head` stays out: sequence NLL and per-token cross-entropy are not comparable
+    # validation losses. Tune within one head with --set head=...
+    clip = hp.Choice("clip_norm", [0.0, 1.0, 5.0])
+    return {
+        "cell": hp.Choice("cell", ["lstm", "gru", "layernorm_lstm"]),
+        "units": hp.Choice("units", [32, 64, 128]),
+        "layers": hp.Int("layers", 1, 2),
+        "embedding_dim": hp.Choice("embedding_dim", [32, 64, 100]),
+        "shape_dim": hp.Choice("shape_dim", [4, 8, 16]),
+        "dropout": hp.Choice("dropout", [0.0, 0.1, 0.3]),
+        "min_count": hp.Choice("min_count", [1, 2, 3]),
+        "optimizer": hp.Choice("optimizer", ["adam", "adamw", "rmsprop"]),
+        "learning_rate": hp.Choice("learning_rate", [1e-3, 3e-3]),
+        "batch_size": hp.Choice("batch_size", [32, 64]),
+        "clip_norm": clip or None,
+    }
+
+
 SPACES = {
     "forecasting": forecasting,
     "reservoir": reservoir,
     "translation": translation,
     "language_model": language_model,
     "sentiment": sentiment,
+    "tagging": tagging,
 }

@@ -1,0 +1,1 @@
+"""Sequence tagging, bidirectional RNN with a softmax or CRF head: Python source roles, CoNLL."""

@@ -1,0 +1,59 @@
+"""Tagging configuration: one dataclass, three presets."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from shared.config import TrainConfig
+from shared.encoders import check_cell_options
+from shared.errors import ConfigError
+
+HEADS = ("crf", "softmax")
+
+
+@dataclasses.dataclass
+class Config(TrainConfig):
+    data: str = "python"  # "python" (stdlib source roles), a CoNLL file, a .tsv file, "tfds:conll2003"
+    val_data: str = ""  # file data: a validation file in the same format ("" splits it off `data`)
+    test_data: str = ""  # file data: a test file ("" splits it off `data`)
+    label_feature: str = "ner"  # tfds: the tag feature ("ner", "pos" or "chunks" for conll2003)
+    n_files: int = 150  # python: standard-library files, split by file 80/10/10
+    max_length: int = 64  # python: longer logical lines are cut into pieces of this many tokens
+    min_count: int = 2  # tokens seen fewer times in training become [UNK]
+    max_vocab: int = 20000  # most frequent training tokens kept
+    head: str = "crf"  # "crf" (transitions, Viterbi) or "softmax" (independent per token)
+    cell: str = "lstm"  # see shared.encoders.CELLS
+    units: int = 64  # per direction
+    layers: int = 1
+    bidirectional: bool = True
+    embedding_dim: int = 64  # token embedding
+    shape_dim: int = 8  # embedding of the token's shape (quote, digit, case, punctuation)
+    dropout: float = 0.0  # on the embeddings and between recurrent layers
+    zoneout_h: float = 0.0
+    zoneout_c: float = 0.0
+    tags: list[str] | None = None  # filled from the training data ("O" first)
+    vocab_size: int | None = None  # filled from the training data
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.head not in HEADS:
+            raise ConfigError(f"head must be one of {', '.join(HEADS)}, got '{self.head}'")
+        for key in ("n_files", "max_length", "min_count", "max_vocab", "units", "layers",
+                    "embedding_dim", "shape_dim"):
+            if getattr(self, key) < 1:
+                raise ConfigError(f"{key} must be >= 1, got {getattr(self, key)}")
+        if self.data == "python" and self.n_files < 3:
+            raise ConfigError(f"n_files must be >= 3 (one per split), got {self.n_files}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
+        check_cell_options(self.cell, self.zoneout_h, self.zoneout_c)
+
+
+PRESETS = {
+    "smoke": {"n_files": 6, "units": 8, "embedding_dim": 8, "shape_dim": 4, "epochs": 1,
+              "batch_size": 64, "verbose": 0, "patience": 0},
+    "quick": {"n_files": 150, "epochs": 8, "batch_size": 64, "learning_rate": 3e-3,
+              "clip_norm": 1.0, "patience": 2, "verbose": 2},
+    "full": {"n_files": 500, "units": 128, "embedding_dim": 100, "layers": 2, "dropout": 0.2,
+             "epochs": 40, "batch_size": 32, "patience": 5, "clip_norm": 1.0},
+}

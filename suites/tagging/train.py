@@ -1,0 +1,158 @@
+"""Train, evaluate and export the tagging suite.
+
+    python -m suites.tagging.train --preset quick --out runs/tagging
+    seqsuite predict --run runs/tagging "def f ( x ) :"
+
+Entity-level scores follow conlleval (and seqeval's default mode): an entity
+is a maximal chunk of one type, B- starts one, I- continues one of the same
+type, and an I- after O or after another type starts a new one (E- and S-
+tags of IOBES are honoured too; a tag without a prefix, such as a POS tag, is
+a one-token entity). A predicted entity counts only with the exact span and
+type of a gold one. Precision, recall and F1 are micro-averaged over all
+entities of the test split; token accuracy counts every token, O included.
+"""
+
+from __future__ import annotations
+
+import collections
+import re
+import sys
+from pathlib import Path
+
+import tensorflow as tf
+
+from shared.errors import DataError
+from suites.tagging.config import Config
+from suites.tagging.data import TaggingData
+from suites.tagging.model import split_tokens, tag_ids
+
+
+def _split(tag: str) -> tuple[str, str]:
+    """(prefix, type) of a tag: O; B/I/E/S-TYPE; else a one-token entity of its own type."""
+    if tag == "O":
+        return "O", ""
+    if len(tag) > 2 and tag[1] == "-" and tag[0] in "BIES":
+        return tag[0], tag[2:]
+    return "S", tag
+
+
+def entities(tags: list[str]) -> list[tuple[str, int, int]]:
+    """(type, start, end) of each entity in one sentence's tags; end is exclusive."""
+    found, start = [], None
+    prev_prefix, prev_type = "O", ""
+    for i, tag in enumerate([*tags, "O"]):
+        prefix, kind = _split(tag)
+        ends = (prev_prefix in "ES" or (prev_prefix in "BI" and prefix in "BSO")
+                or (prev_prefix != "O" and prev_type != kind))
+        if start is not None and ends:
+            found.append((prev_type, start, i))
+            start = None
+        if (prefix in "BS" or (prev_prefix in "ESO" and prefix in "EI")
+                or (prefix != "O" and prev_type != kind)):
+            start = i
+        prev_prefix, prev_type = prefix, kind
+    return found
+
+
+def _prf(correct: int, predicted: int, true: int) -> dict[str, float]:
+    precision = correct / predicted if predicted else 0.0
+    recall = correct / true if true else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1}
+
+
+def entity_scores(gold: list[list[str]], predicted: list[list[str]]):
+    """(micro precision/recall/F1 and token accuracy, {type: scores and support})."""
+    true = {(i, *e) for i, tags in enumerate(gold) for e in entities(tags)}
+    found = {(i, *e) for i, tags in enumerate(predicted) for e in entities(tags)}
+    correct = true & found
+    tokens = sum(len(tags) for tags in gold)
+    same = sum(g == p for gs, ps in zip(gold, predicted) for g, p in zip(gs, ps))
+    overall = {**_prf(len(correct), len(found), len(true)),
+               "token_accuracy": same / tokens if tokens else 0.0}
+    by_type = {}
+    for kind in sorted({e[1] for e in true | found}):
+        n_true = sum(e[1] == kind for e in true)
+        by_type[kind] = {**_prf(sum(e[1] == kind for e in correct),
+                                sum(e[1] == kind for e in found), n_true), "support": n_true}
+    return overall, by_type
+
+
+def tag_sentences(model, config: Config, sentences: list[list[str]],
+                  batch_size: int = 256) -> list[list[str]]:
+    """The model's tags for token lists, batched by length."""
+    run = tf.function(lambda tokens: tag_ids(model, config, tokens),
+                      input_signature=[tf.TensorSpec([None, None], tf.string)])
+    order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
+    out = [None] * len(sentences)
+    for b in range(0, len(order), batch_size):
+        rows = order[b : b + batch_size]
+        width = max(len(sentences[i]) for i in rows)
+        tokens = [sentences[i] + [""] * (width - len(sentences[i])) for i in rows]
+        ids = run(tf.constant(tokens)).numpy()
+        for i, row in zip(rows, ids):
+            out[i] = [config.tags[j] for j in row[: len(sentences[i])]]
+    return out
+
+
+def most_frequent_tag(train, sentences: list[list[str]]) -> list[list[str]]:
+    """Baseline: each token's most frequent training tag; unseen tokens the overall one."""
+    counts = collections.defaultdict(collections.Counter)
+    overall = collections.Counter()
+    for tokens, tags in train:
+        for token, tag in zip(tokens, tags):
+            counts[token][tag] += 1
+            overall[tag] += 1
+    default = overall.most_common(1)[0][0]
+    best = {token: c.most_common(1)[0][0] for token, c in counts.items()}
+    return [[best.get(t, default) for t in tokens] for tokens in sentences]
+
+
+def write_conll(path: Path, sentences, gold, predicted) -> None:
+    """`token gold predicted` lines (conlleval's input); whitespace inside a token is ␣."""
+    with Path(path).open("w", encoding="utf-8") as f:
+        for tokens, g, p in zip(sentences, gold, predicted):
+            for row in zip(tokens, g, p):
+                f.write(" ".join([re.sub(r"\s", "␣", row[0]), row[1], row[2]]) + "\n")
+            f.write("\n")
+
+
+def evaluate(model, data: TaggingData, config: Config, run_dir: Path) -> dict:
+    """Entity P/R/F1 and token accuracy on the test split, beside a most-frequent-tag
+    baseline; per-type scores; `test_predictions.conll`."""
+    tokens = [t for t, _ in data.sentences["test"]]
+    gold = [g for _, g in data.sentences["test"]]
+    predicted = tag_sentences(model, config, tokens)
+    scores, by_type = entity_scores(gold, predicted)
+    baseline, _ = entity_scores(gold, most_frequent_tag(data.sentences["train"], tokens))
+    write_conll(Path(run_dir) / "test_predictions.conll", tokens, gold, predicted)
+    info = {"corpus": data.name, "test_sentences": len(tokens),
+            "test_tokens": sum(len(t) for t in tokens),
+            "test_entities": sum(len(entities(g)) for g in gold),
+            "tags": len(config.tags), "vocab": config.vocab_size}
+    if data.files:
+        info.update({f"{split}_files": len(names) for split, names in data.files.items()})
+    return {"test": {config.head: scores, "most_frequent_tag": baseline},
+            "types": by_type, "data": info}
+
+
+def predict(model, config: Config, texts: list[str]) -> list[str]:
+    """`token/TAG ...` lines for space-separated token strings (used by `seqsuite predict`)."""
+    for number, text in enumerate(texts, start=1):
+        if not text.split():
+            raise DataError(f"text {number} is empty; pass space-separated tokens, "
+                            "e.g. \"def f ( x ) :\"")
+    tokens = split_tokens(list(texts)).numpy()
+    ids = tag_ids(model, config, tokens).numpy()
+    return [" ".join(f"{t.decode('utf-8')}/{config.tags[i]}" for t, i in zip(row, tags) if i >= 0)
+            for row, tags in zip(tokens, ids)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    from shared.cli import main as cli_main
+
+    return cli_main(["train", "tagging", *(sys.argv[1:] if argv is None else argv)])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

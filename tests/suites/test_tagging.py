@@ -1,0 +1,275 @@
+import json
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from shared.cli import main
+from shared.errors import DataError
+from shared.runner import adapt, get_suite, load_run, resolve_config, resolve_from_data
+from suites.tagging import pysource
+from suites.tagging.data import build_vocabulary, load_data, read_tagged_file, tag_set
+from suites.tagging.model import TokenShape, build_model
+from suites.tagging.train import entities, entity_scores, predict, tag_sentences
+
+SOURCE = '''from __future__ import annotations
+import os.path as osp, sys
+from ..pkg import (a as b,
+    c)  # comment
+from . import x
+@dataclass(frozen=True)
+class A(Base, metaclass=M):
+    """Doc."""
+    async def run(self, *args, key: int = 1, **kw) -> None:
+        y = obj.method(1, 2.5).attr + f(lambda q: q)
+        s = ('a'
+             'b' f'{y!r}')
+        return table[k](None)
+'''
+
+EXPECTED = """\
+from/B-KEYWORD __future__/B-IMPORT import/B-KEYWORD annotations/B-IMPORT
+import/B-KEYWORD os/B-IMPORT ./I-IMPORT path/I-IMPORT as/B-KEYWORD osp/B-IMPORT ,/O sys/B-IMPORT
+from/B-KEYWORD ./B-IMPORT ./I-IMPORT pkg/I-IMPORT import/B-KEYWORD (/O a/B-IMPORT as/B-KEYWORD b/B-IMPORT ,/O c/B-IMPORT )/O
+from/B-KEYWORD ./O import/B-KEYWORD x/B-IMPORT
+@/O dataclass/B-CALL (/O frozen/O =/O True/B-LITERAL )/O
+class/B-KEYWORD A/B-CLASS (/O Base/O ,/O metaclass/O =/O M/O )/O :/O
+\"\"\"Doc.\"\"\"/B-LITERAL
+async/B-KEYWORD def/B-KEYWORD run/B-DEF (/O self/B-PARAM ,/O */O args/B-PARAM ,/O key/B-PARAM :/O int/O =/O 1/B-LITERAL ,/O **/O kw/B-PARAM )/O ->/O None/B-LITERAL :/O
+y/O =/O obj/O ./O method/B-CALL (/O 1/B-LITERAL ,/O 2.5/B-LITERAL )/O ./O attr/B-ATTR +/O f/B-CALL (/O lambda/B-KEYWORD q/B-PARAM :/O q/O )/O
+s/O =/O (/O 'a'/B-LITERAL 'b'/I-LITERAL f'{y!r}'/I-LITERAL )/O
+return/B-KEYWORD table/O [/O k/O ]/O (/O None/B-LITERAL )/O
+"""
+
+
+def test_python_source_tag_rules():
+    lines = [" ".join(f"{w}/{t}" for w, t in zip(*s)) for s in pysource.tag_source(SOURCE)]
+    assert "\n".join(lines) + "\n" == EXPECTED
+
+
+def test_multi_line_tokens_and_non_ascii_columns():
+    source = 'é = "ü"; x = é.ß(ä=1)\ns = """two\nlines"""\n'
+    (first, tags), (second, tags2) = pysource.tag_source(source)
+    assert list(zip(first, tags))[4:] == [
+        ("x", "O"), ("=", "O"), ("é", "O"), (".", "O"), ("ß", "B-CALL"), ("(", "O"),
+        ("ä", "O"), ("=", "O"), ("1", "B-LITERAL"), (")", "O")]
+    assert second[2] == '"""two\nlines"""' and tags2[2] == "B-LITERAL"
+    assert pysource.cut([(list("abcde"), ["O"] * 5)], 2) == [
+        (["a", "b"], ["O", "O"]), (["c", "d"], ["O", "O"]), (["e"], ["O"])]
+
+
+def test_stdlib_split_is_by_file_and_seeded():
+    sentences, files = pysource.load(6, seed=3, max_length=64)
+    assert sentences == pysource.load(6, seed=3, max_length=64)[0]
+    assert [len(files[s]) for s in ("train", "val", "test")] == [4, 1, 1]
+    assert len(set(sum(files.values(), []))) == 6
+    assert files != pysource.load(6, seed=4, max_length=64)[1]
+    assert all(0 < len(w) == len(t) <= 64 for split in sentences.values() for w, t in split)
+
+
+def test_too_many_files_asked_for_is_a_data_error(monkeypatch):
+    candidates = pysource.stdlib_files()[:4]
+    monkeypatch.setattr(pysource, "stdlib_files", lambda root=None: candidates)
+    config = resolve_config(get_suite("tagging"), "smoke", ["n_files=6"])
+    with pytest.raises(DataError, match="n_files=6, but this Python's standard library has 4"):
+        load_data(config)
+
+
+def test_entities_follow_conlleval():
+    tags = ["B-A", "I-A", "O", "I-A", "I-B", "B-B", "B-B", "I-B", "O", "NN", "NN"]
+    assert entities(tags) == [("A", 0, 2), ("A", 3, 4), ("B", 4, 5), ("B", 5, 6), ("B", 6, 8),
+                              ("NN", 9, 10), ("NN", 10, 11)]
+    assert entities(["S-X", "B-X", "E-X", "I-X"]) == [("X", 0, 1), ("X", 1, 3), ("X", 3, 4)]
+
+
+def test_entity_scores_need_exact_span_and_type():
+    gold = [["B-PER", "I-PER", "O", "B-LOC"], ["B-ORG", "O"]]
+    pred = [["B-PER", "O", "O", "B-LOC"], ["B-LOC", "O"]]
+    overall, by_type = entity_scores(gold, pred)
+    # found: PER(0,1) wrong span, LOC right, LOC(1) wrong type -> 1 correct of 3 found, 3 true
+    assert overall["precision"] == pytest.approx(1 / 3) and overall["recall"] == pytest.approx(1 / 3)
+    assert overall["f1"] == pytest.approx(1 / 3)
+    assert overall["token_accuracy"] == pytest.approx(4 / 6)
+    assert by_type["LOC"] == {"precision": 0.5, "recall": 1.0, "f1": pytest.approx(2 / 3),
+                              "support": 1}
+    assert by_type["ORG"]["f1"] == 0.0 and by_type["PER"]["support"] == 1
+
+
+def test_token_shapes():
+    tokens = tf.constant([["", "'x y'", 'rb"\\n"', "3.5", ".5", "EU", "MAX_1", "German",
+                           "_private", "ß", "+=", "(", "€uro"]])
+    assert TokenShape()(tokens).numpy().tolist() == [[0, 1, 1, 2, 2, 3, 3, 4, 5, 5, 6, 6, 7]]
+
+
+def _write(path, text, encoding="utf-8"):
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+CONLL = "-DOCSTART- -X- O\n\nEU NNP B-ORG\nrejects VBZ O\nGerman JJ B-MISC\n\nPeter NNP B-PER\nBlackburn NNP I-PER\n"
+
+
+def test_conll_and_tsv_files(tmp_path):
+    sentences = read_tagged_file(_write(tmp_path / "a.conll", CONLL))
+    assert sentences == [(["EU", "rejects", "German"], ["B-ORG", "O", "B-MISC"]),
+                         (["Peter", "Blackburn"], ["B-PER", "I-PER"])]
+    assert tag_set(sentences) == ["O", "B-MISC", "I-MISC", "B-ORG", "I-ORG", "B-PER", "I-PER"]
+    tsv = read_tagged_file(_write(tmp_path / "a.tsv", "EU rejects\tB-ORG O\n\nx\tO\n"))
+    assert tsv == [(["EU", "rejects"], ["B-ORG", "O"]), (["x"], ["O"])]
+
+
+def test_vocabulary_survives_a_keras_file(tmp_path):
+    """Keras writes a vocabulary one token per line: multi-line tokens must stay out."""
+    docstring = '"""Return x.\n\n    More.\n    """'
+    sentences = [([docstring, "x", "é", "\u2028"], ["B-LITERAL", "O", "O", "O"])] * 2
+    vocabulary = build_vocabulary(sentences, min_count=2, max_vocab=100)
+    assert vocabulary == ["", "[UNK]", "x", "é"]
+    lookup = keras.layers.StringLookup(mask_token="", oov_token="[UNK]")
+    lookup.set_vocabulary(vocabulary[2:])
+    model = keras.Sequential([keras.Input((None,), dtype="string"), lookup])
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras")
+    assert loaded.layers[0].get_vocabulary() == vocabulary
+
+
+def test_conll_file_with_separate_test_file(tmp_path):
+    train = _write(tmp_path / "train.conll", (CONLL + "\n") * 6)
+    test = _write(tmp_path / "test.conll", "Bonn B-LOC\n")
+    config = resolve_config(get_suite("tagging"), "smoke",
+                            [f"data={train}", f"val_data={train}", f"test_data={train}"])
+    data = load_data(config)
+    assert data.tags == tag_set(data.sentences["train"]) and len(data.sentences["train"]) == 12
+    tokens, labels = next(iter(data.train))
+    assert tokens.dtype == tf.string and labels.dtype == tf.int32
+    assert np.all((labels.numpy() == -1) == (tokens.numpy() == b""))
+    config = resolve_config(get_suite("tagging"), "smoke",
+                            [f"data={train}", f"val_data={train}", f"test_data={test}"])
+    with pytest.raises(DataError, match=r"test.conll sentence 1 has tag 'B-LOC', which the "
+                                        "training data never uses"):
+        load_data(config)
+
+
+@pytest.mark.parametrize("name, content, encoding, message", [
+    ("a.conll", "EU B-ORG\nrejects\n", "utf-8", "line 2 has a token but no tag"),
+    ("a.conll", "EU B-ORG\nNew York B-LOC\n", "utf-8", "line 2 has 3 columns but line 1 has 2"),
+    ("a.tsv", "EU rejects\tB-ORG\n", "utf-8", "line 1 has 2 tokens but 1 tags"),
+    ("a.conll", "Café B-LOC\n", "latin-1", "is not UTF-8"),
+    ("a.conll", "\n\n", "utf-8", "holds no tagged sentences"),
+])
+def test_bad_files_are_data_errors(tmp_path, name, content, encoding, message):
+    with pytest.raises(DataError, match=message):
+        read_tagged_file(_write(tmp_path / name, content, encoding))
+
+
+def test_bad_file_is_a_one_line_cli_error_and_leaves_no_run(tmp_path, capsys):
+    path = _write(tmp_path / "bad.conll", "EU B-ORG\n" * 20 + "rejects\n")
+    out = tmp_path / "run"
+    assert main(["train", "tagging", "--preset", "smoke", "--out", str(out),
+                 "--set", f"data={path}"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "line 21 has a token but no tag" in err and "\n" not in err and not out.exists()
+
+
+def _mock_conll(self, split, **kwargs):
+    def examples():
+        for i in range(12):
+            n = 2 + i % 4
+            yield {"tokens": [f"w{i}{j}" for j in range(n)], "pos": [0] * n,
+                   "chunks": [0] * n, "ner": [(i + j) % 9 for j in range(n)]}
+    return tf.data.Dataset.from_generator(examples, output_types=self.info.features.dtype,
+                                          output_shapes=self.info.features.shape)
+
+
+def test_conll2003_loader_with_mock_data():
+    import tensorflow_datasets as tfds
+
+    config = resolve_config(get_suite("tagging"), "smoke",
+                            ["data=tfds:conll2003", "min_count=1"])
+    with tfds.testing.mock_data(as_dataset_fn=_mock_conll):
+        data = load_data(config)
+    assert data.tags == ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC",
+                         "I-MISC"]
+    assert {len(v) for v in data.sentences.values()} == {12}
+    assert data.sentences["train"][1] == (["w10", "w11", "w12"], ["B-PER", "I-PER", "B-ORG"])
+    # tfds's default mock draws tokens and tags of unrelated lengths: a clear error
+    with tfds.testing.mock_data(num_examples=3), pytest.raises(DataError, match="tokens but"):
+        load_data(config)
+
+
+def test_softmax_head_trains_and_tags():
+    suite = get_suite("tagging")
+    config = resolve_config(suite, "smoke", ["head=softmax"])
+    data = load_data(config)
+    config = resolve_from_data(config, data)
+    model = build_model(config)
+    adapt(model, data)
+    tokens, labels = next(iter(data.train))
+    first = model.train_on_batch(tokens, labels)
+    assert np.isfinite(first) and model.output_shape == (None, None, len(config.tags))
+    tagged = tag_sentences(model, config, [["def", "f", "(", "x", ")", ":"], ["x"]])
+    assert [len(t) for t in tagged] == [6, 1] and set(sum(tagged, [])) <= set(config.tags)
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "python"
+    assert main(["train", "tagging", "--preset", "smoke", "--out", str(out)]) == 0
+    return out
+
+
+def test_run_directory_and_metrics(run_dir):
+    for name in ("run.json", "config.json", "metrics.json", "model.keras", "history.csv",
+                 "test_predictions.conll", "export/saved_model.pb"):
+        assert (run_dir / name).exists(), name
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert set(metrics["test"]) == {"crf", "most_frequent_tag"}
+    for row in metrics["test"].values():
+        assert set(row) == {"precision", "recall", "f1", "token_accuracy"}
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["tags"][0] == "O" and len(config["tags"]) == 17
+    assert metrics["data"]["train_files"] == 4
+
+
+def test_saved_model_tags_raw_text_in_a_fresh_process(run_dir, tmp_path):
+    suite, config, model = load_run(run_dir)
+    texts = ["def f ( x ) :", "import os . path", "", "return   'a'  "]
+    expected = predict(model, config, [t or "x" for t in texts])
+    script = textwrap.dedent(f"""
+        import json, sys, tensorflow as tf
+        loaded = tf.saved_model.load({str(run_dir / "export")!r})
+        out = loaded.signatures["serving_default"](text=tf.constant({texts!r}))
+        rows = [[(t.decode(), g.decode()) for t, g in zip(*row) if t]
+                for row in zip(out["tokens"].numpy(), out["tags"].numpy())]
+        empty = loaded.signatures["serving_default"](text=tf.constant(["", " "]))["tags"]
+        print(json.dumps([rows, empty.numpy().shape[0]]))
+        assert not any(m.split(".")[0] in ("shared", "suites") for m in sys.modules)
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-1500:]
+    rows, empty_rows = json.loads(proc.stdout.strip().splitlines()[-1])
+    lines = [" ".join(f"{t}/{g}" for t, g in row) for row in rows]
+    assert lines[0] == expected[0] and lines[1] == expected[1] and lines[3] == expected[3]
+    assert lines[2] == "" and empty_rows == 2
+
+
+def test_predict_and_evaluate_commands(run_dir, capsys):
+    assert main(["predict", "--run", str(run_dir), "def f ( x ) :", "import os"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2 and lines[0].startswith("def/") and len(lines[0].split()) == 6
+    assert main(["predict", "--run", str(run_dir), "x", "  "]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "text 2 is empty" in err and "\n" not in err
+    assert main(["evaluate", "--run", str(run_dir)]) == 0
+    assert "most_frequent_tag" in capsys.readouterr().out
+
+
+def test_tagging_search_space_drives_build_model(tmp_path):
+    out = tmp_path / "tune"
+    assert main(["tune", "tagging", "--tuner", "random", "--max-trials", "1", "--preset",
+                 "smoke", "--out", str(out)]) == 0
+    assert (out / "best" / "metrics.json").exists()
