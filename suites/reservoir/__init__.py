@@ -1,0 +1,1 @@
+"""Echo state networks on chaotic series: prediction, closed-loop generation, NARMA identification."""

@@ -1,0 +1,128 @@
+"""Fit, evaluate and export the reservoir suite, with an LSTM trained by BPTT beside it.
+
+    python -m suites.reservoir.train --preset quick --out runs/mg
+    seqsuite train reservoir --set data=narma10 units=100
+    seqsuite train reservoir --set task=generate generate_steps=84
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from shared.metrics import nrmse
+from shared.plots import plot_prediction
+from shared.training import fit
+from suites.reservoir.config import Config
+from suites.reservoir.data import ReservoirData
+from suites.reservoir.model import build_lstm, build_model
+
+
+def fit_model(model, data: ReservoirData, config: Config, run_dir=None):
+    """Closed-form ridge readout on the training part, after `warmup` steps."""
+    train_end, _ = data.bounds
+    return model.fit(data.scaled_inputs[None, :train_end], data.scaled_targets[None, :train_end],
+                     warmup=config.warmup)
+
+
+def _unscale(y, config: Config):
+    return y * np.asarray(config.target_std) + np.asarray(config.target_mean)
+
+
+def validation_loss(model, data: ReservoirData, config: Config) -> float:
+    """MSE (standardised units) on the validation part, the reservoir run from the start."""
+    train_end, val_end = data.bounds
+    y = model.predict(data.scaled_inputs[None, :val_end])[0]
+    return float(np.mean((y[train_end:] - data.scaled_targets[train_end:val_end]) ** 2))
+
+
+def _closed_loop_lstm(lstm, data: ReservoirData, config: Config) -> np.ndarray:
+    """Generate with the LSTM: each prediction is appended and fed back."""
+    _, val_end = data.bounds
+    window = list(data.scaled_inputs[val_end - config.lstm_window : val_end])
+    out = []
+    step = lstm  # a plain call: no predict() set-up cost per step
+    for _ in range(config.generate_steps):
+        y = np.asarray(step(np.asarray(window, "float32")[None], training=False))[0, -1]
+        out.append(y)
+        window = window[1:] + [y]
+    return np.asarray(out)
+
+
+def evaluate(model, data: ReservoirData, config: Config, run_dir: Path) -> dict:
+    """Test error of the ESN and of an LSTM trained by BPTT, with training times."""
+    run_dir = Path(run_dir)
+    train_end, val_end = data.bounds
+    truth = data.targets[val_end:]
+    name = {"predict": f"{config.horizon}-step prediction", "generate": "closed-loop generation",
+            "system_id": "system identification"}[config.task]
+
+    # Time a fresh fit with the same seed: the same model, measured the same way every run.
+    start = time.perf_counter()
+    fit_model(build_model(config), data, config)
+    esn_seconds = time.perf_counter() - start
+
+    esn_pred = _unscale(model.predict(data.scaled_inputs[None])[0], config)[val_end:]
+    rows = {"esn": {"rmse": float(np.sqrt(np.mean((esn_pred - truth) ** 2))),
+                    "nrmse": nrmse(truth, esn_pred), "train_seconds": esn_seconds}}
+    if config.task == "predict":
+        persistence = np.tile(data.inputs[val_end:], config.horizon)
+        rows["persistence"] = {"rmse": float(np.sqrt(np.mean((persistence - truth) ** 2))),
+                               "nrmse": nrmse(truth, persistence)}
+
+    lstm = None
+    if config.compare_lstm:
+        keras.utils.set_random_seed(config.seed)
+        lstm = build_lstm(config, data.inputs.shape[1], data.targets.shape[1])
+        start = time.perf_counter()
+        with tempfile.TemporaryDirectory() as scratch:
+            lstm = fit(lstm, data.train, data.val, config, Path(scratch))
+        lstm_seconds = time.perf_counter() - start
+        lstm_pred = _unscale(lstm.predict(data.scaled_inputs[None], verbose=0)[0], config)
+        lstm_pred = lstm_pred[val_end:]
+        rows["lstm_bptt"] = {"rmse": float(np.sqrt(np.mean((lstm_pred - truth) ** 2))),
+                             "nrmse": nrmse(truth, lstm_pred), "train_seconds": lstm_seconds}
+    shown = slice(0, min(500, len(truth)))
+    predictions = {"ESN": esn_pred[shown, 0]}
+    if lstm is not None:
+        predictions["LSTM (BPTT)"] = lstm_pred[shown, 0]
+    plot_prediction(truth[shown, 0], predictions, run_dir / "prediction.png",
+                    title=f"{data.name}: {name}, test part", start=val_end)
+    metrics = {"test": rows,
+               "data": {"series": data.name, "task": config.task, "test_steps": len(truth),
+                        "units": config.units}}
+
+    if config.task == "generate":
+        n = config.generate_steps
+        model.predict(data.scaled_inputs[None, :val_end])  # warm up on everything before the test
+        generated = _unscale(model.generate(n)[0], config)
+        future = data.series[val_end : val_end + n]
+        gen_rows = {"esn": {"nrmse": nrmse(future, generated), "steps": n}}
+        gen_plot = {"ESN": generated[:, 0]}
+        if lstm is not None:
+            lstm_gen = _unscale(_closed_loop_lstm(lstm, data, config), config)
+            gen_rows["lstm_bptt"] = {"nrmse": nrmse(future, lstm_gen), "steps": n}
+            gen_plot["LSTM (BPTT)"] = lstm_gen[:, 0]
+        context = data.series[max(0, val_end - 2 * n) : val_end, 0]
+        plot_prediction(np.concatenate([context, future[:, 0]]),
+                        {k: np.concatenate([np.full(len(context), np.nan), v])
+                         for k, v in gen_plot.items()},
+                        run_dir / "generation.png", start=val_end - len(context),
+                        marker=val_end, title=f"{data.name}: closed-loop generation")
+        metrics["generation"] = gen_rows
+    return metrics
+
+
+def main(argv: list[str] | None = None) -> int:
+    from shared.cli import main as cli_main
+
+    return cli_main(["train", "reservoir", *(sys.argv[1:] if argv is None else argv)])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
