@@ -30,6 +30,8 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.language_model
 	$(BIN)/python -m benchmarks.sentiment
 	$(BIN)/python -m benchmarks.tagging
+	$(BIN)/pip install --quiet -e '.[reservoir-bench]'
+	$(BIN)/python -m benchmarks.reservoir
 
 clean:
 	rm -rf runs .pytest_cache
