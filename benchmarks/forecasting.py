@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
-import time
+
+from benchmarks import scratch_run
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -23,21 +23,15 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     args = parser.parse_args(argv)
 
-    from shared import runner
 
-    suite = runner.get_suite("forecasting")
     rows = []
     for series in ("co2", "sunspots"):
         for seed in args.seeds:
-            config = runner.resolve_config(
-                suite, args.preset, [f"data={series}", "task=anomaly", f"seed={seed}", "verbose=0"])
-            start = time.perf_counter()
-            with tempfile.TemporaryDirectory() as out:
-                metrics = runner.train(suite, config, os.path.join(out, "run"), args.preset)
-            seconds = time.perf_counter() - start
-            test, anomaly = metrics["test"], metrics["anomaly"]
-            rows.append((series, seed, test["model"]["mase"], test["seasonal_naive"]["mase"],
-                         test["naive"]["mase"], anomaly["f1"], seconds))
+            overrides = [f"data={series}", "task=anomaly", f"seed={seed}"]
+            with scratch_run("forecasting", args.preset, overrides) as (metrics, seconds, _):
+                test, anomaly = metrics["test"], metrics["anomaly"]
+                rows.append((series, seed, test["model"]["mase"], test["seasonal_naive"]["mase"],
+                             test["naive"]["mase"], anomaly["f1"], seconds))
     print(f"\nforecasting benchmark, preset={args.preset}\n")
     print("| series | seed | model MASE | seasonal-naive MASE | naive MASE | beats seasonal-naive "
           "| anomaly F1 | F1 >= 0.8 | train+eval s |")

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
-import time
+
+from benchmarks import scratch_run
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -22,17 +22,12 @@ def main(argv=None) -> int:
     parser.add_argument("--cells", nargs="+", default=["lstm"])
     args = parser.parse_args(argv)
 
-    from shared import runner
 
-    suite = runner.get_suite("language_model")
     rows = []
     for cell in args.cells:
-        config = runner.resolve_config(suite, args.preset, [f"cell={cell}", "verbose=0"])
-        start = time.perf_counter()
-        with tempfile.TemporaryDirectory() as out:
-            metrics = runner.train(suite, config, os.path.join(out, "run"), args.preset)
-        test = {k: v["bits_per_char"] for k, v in metrics["test"].items()}
-        rows.append((cell, test, time.perf_counter() - start))
+        with scratch_run("language_model", args.preset, [f"cell={cell}"]) as (metrics, seconds, _):
+            test = {k: v["bits_per_char"] for k, v in metrics["test"].items()}
+        rows.append((cell, test, seconds))
     print(f"\nlanguage-model benchmark (pydoc topics, characters), preset={args.preset}\n")
     print("| cell | model bits/char | trigram | unigram | beats trigram | train+eval s |")
     print("|---|---|---|---|---|---|")

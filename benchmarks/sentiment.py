@@ -14,8 +14,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
-import time
+
+from benchmarks import scratch_run
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -29,16 +29,11 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     args = parser.parse_args(argv)
 
-    from shared import runner
 
-    suite = runner.get_suite("sentiment")
     rows = []
     for seed in args.seeds:
-        config = runner.resolve_config(suite, args.preset, [f"seed={seed}", "verbose=0"])
-        start = time.perf_counter()
-        with tempfile.TemporaryDirectory() as out:
-            metrics = runner.train(suite, config, os.path.join(out, "run"), args.preset)
-        rows.append((seed, metrics, time.perf_counter() - start))
+        with scratch_run("sentiment", args.preset, [f"seed={seed}"]) as (metrics, seconds, _):
+            rows.append((seed, metrics, seconds))
 
     command = " ".join(["python -m benchmarks.sentiment", *(sys.argv[1:] if argv is None else argv)])
     print(f"\nsentiment benchmark (embedded reviews), preset={args.preset}\n")

@@ -15,9 +15,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
-import time
 from pathlib import Path
+
+from benchmarks import scratch_run
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -43,19 +43,14 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     args = parser.parse_args(argv)
 
-    from shared import runner
 
-    suite = runner.get_suite("tagging")
     rows = []
     for seed in args.seeds:
         for head in args.heads:
-            config = runner.resolve_config(suite, args.preset,
-                                           [f"head={head}", f"seed={seed}", "verbose=0"])
-            start = time.perf_counter()
-            with tempfile.TemporaryDirectory() as out:
-                metrics = runner.train(suite, config, Path(out) / "run", args.preset)
-                invalid = invalid_continuations(Path(out) / "run" / "test_predictions.conll")
-            rows.append((head, seed, metrics, invalid, time.perf_counter() - start))
+            overrides = [f"head={head}", f"seed={seed}"]
+            with scratch_run("tagging", args.preset, overrides) as (metrics, seconds, run_dir):
+                invalid = invalid_continuations(run_dir / "test_predictions.conll")
+            rows.append((head, seed, metrics, invalid, seconds))
             print(f"{head} seed {seed}: F1 {metrics['test'][head]['f1']:.4f}", file=sys.stderr)
     data = rows[0][2]["data"]
     command = "python -m benchmarks.tagging " + " ".join(argv if argv is not None else sys.argv[1:])

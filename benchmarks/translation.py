@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 import time
+
+from benchmarks import scratch_run
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -72,12 +73,9 @@ def main(argv=None) -> int:
         return 0
     rows = []
     for attention in args.attention:
-        config = runner.resolve_config(suite, args.preset, [f"attention={attention}",
-                                                            f"seed={args.seed}", "verbose=0"])
-        start = time.perf_counter()
-        with tempfile.TemporaryDirectory() as out:
-            metrics = runner.train(suite, config, os.path.join(out, "run"), args.preset)
-        rows.append((attention, metrics["test"], time.perf_counter() - start))
+        overrides = [f"attention={attention}", f"seed={args.seed}"]
+        with scratch_run("translation", args.preset, overrides) as (metrics, seconds, _):
+            rows.append((attention, metrics["test"], seconds))
     print(f"\ntranslation benchmark (dates), preset={args.preset}, seed={args.seed}\n")
     print("| attention | greedy exact | beam exact | beam BLEU | exact >= 99% | beam >= greedy "
           "| train+eval s | < 300 s |")

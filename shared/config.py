@@ -42,9 +42,7 @@ class TrainConfig:
             raise ConfigError(
                 f"unknown optimizer '{self.optimizer}'; use one of {', '.join(OPTIMIZERS)}"
             )
-        for name in ("epochs", "batch_size"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
+        require_positive(self, ("epochs", "batch_size"))
         if self.learning_rate <= 0:
             raise ConfigError(f"learning_rate must be > 0, got {self.learning_rate}")
         if self.clip_norm is not None and self.clip_value is not None:
@@ -53,6 +51,21 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and value <= 0:
                 raise ConfigError(f"{name} must be > 0 (or none), got {value}")
+
+
+def require_positive(config, keys) -> None:
+    """Raise ConfigError naming the first of `keys` whose value is below 1."""
+    for key in keys:
+        if getattr(config, key) < 1:
+            raise ConfigError(f"{key} must be >= 1, got {getattr(config, key)}")
+
+
+def require_split_fractions(config) -> None:
+    """`val_fraction` and `test_fraction` each in (0, 1), leaving some data for training."""
+    val, test = config.val_fraction, config.test_fraction
+    if not (0 < val < 1 and 0 < test < 1 and val + test < 1):
+        raise ConfigError("val_fraction and test_fraction must be in (0, 1) and sum below 1, "
+                          f"got {val} and {test}")
 
 
 def _field_types(cls) -> dict[str, Any]:

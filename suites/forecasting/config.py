@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from shared.config import TrainConfig
+from shared.config import TrainConfig, require_positive, require_split_fractions
 from shared.encoders import check_cell_options
 from shared.errors import ConfigError
 
@@ -49,16 +49,12 @@ class Config(TrainConfig):
         for key, value in SERIES_DEFAULTS[kind].items():
             if getattr(self, key) is None:
                 setattr(self, key, value)
-        for key in ("window", "horizon", "season", "units", "layers"):
-            if getattr(self, key) < 1:
-                raise ConfigError(f"{key} must be >= 1, got {getattr(self, key)}")
+        require_positive(self, ("window", "horizon", "season", "units", "layers"))
         if self.fill not in ("error", "interpolate"):
             raise ConfigError(f"fill must be 'error' or 'interpolate', got '{self.fill}'")
         if self.task not in TASKS:
             raise ConfigError(f"task must be one of {', '.join(TASKS)}, got '{self.task}'")
-        if not (0 < self.val_fraction < 1 and 0 < self.test_fraction < 1
-                and self.val_fraction + self.test_fraction < 1):
-            raise ConfigError("val_fraction and test_fraction must be in (0, 1) and sum below 1")
+        require_split_fractions(self)
         check_cell_options(self.cell, self.zoneout_h, self.zoneout_c)
 
     @property

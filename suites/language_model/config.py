@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from shared.config import TrainConfig
+from shared.config import TrainConfig, require_positive
 from shared.encoders import check_cell_options
 from shared.errors import ConfigError
 
@@ -33,9 +33,7 @@ class Config(TrainConfig):
             raise ConfigError(f"tokens must be 'char' or 'word', got '{self.tokens}'")
         if self.lowercase is None:
             self.lowercase = self.tokens == "word"
-        for key in ("seq_length", "units", "layers", "embedding_dim", "max_vocab"):
-            if getattr(self, key) < 1:
-                raise ConfigError(f"{key} must be >= 1, got {getattr(self, key)}")
+        require_positive(self, ("seq_length", "units", "layers", "embedding_dim", "max_vocab"))
         if self.max_chars < 0 or self.generate_top_k < 0:
             raise ConfigError("max_chars and generate_top_k must be >= 0")
         check_cell_options(self.cell, self.zoneout_h, self.zoneout_c)

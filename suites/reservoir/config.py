@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from shared.config import TrainConfig
+from shared.config import TrainConfig, require_positive, require_split_fractions
 from shared.errors import ConfigError
 
 SERIES = ("mackey_glass", "lorenz", "rossler", "henon", "logistic_map", "narma10", "narma30")
@@ -54,9 +54,7 @@ class Config(TrainConfig):
         if (self.task == "system_id") != self.data.startswith("narma"):
             raise ConfigError("task=system_id goes with data=narma10 or data=narma30 and only "
                               "with them; use task=predict or task=generate for other series")
-        for key in ("n_steps", "horizon", "generate_steps", "units", "lstm_units", "lstm_window"):
-            if getattr(self, key) < 1:
-                raise ConfigError(f"{key} must be >= 1, got {getattr(self, key)}")
+        require_positive(self, ("n_steps", "horizon", "generate_steps", "units", "lstm_units", "lstm_window"))
         if self.spectral_radius <= 0:
             raise ConfigError(f"spectral_radius must be > 0, got {self.spectral_radius}")
         for key in ("leak_rate", "connectivity", "input_connectivity"):
@@ -67,9 +65,7 @@ class Config(TrainConfig):
                 raise ConfigError(f"{key} must be >= 0, got {getattr(self, key)}")
         if self.warmup < 0:
             raise ConfigError(f"warmup must be >= 0, got {self.warmup}")
-        if not (0 < self.val_fraction < 1 and 0 < self.test_fraction < 1
-                and self.val_fraction + self.test_fraction < 1):
-            raise ConfigError("val_fraction and test_fraction must be in (0, 1) and sum below 1")
+        require_split_fractions(self)
 
 
 PRESETS = {

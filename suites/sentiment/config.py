@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from shared.config import TrainConfig
+from shared.config import TrainConfig, require_positive, require_split_fractions
 from shared.encoders import check_cell_options
 from shared.errors import ConfigError
 
@@ -41,13 +41,9 @@ class Config(TrainConfig):
         if len(self.labels) < 2 or len(set(self.labels)) != len(self.labels) or not all(self.labels):
             raise ConfigError(f"labels must be two or more distinct names, got {self.labels}; "
                               "pass e.g. --set labels=neg,pos")
-        for key in ("n_train", "n_eval", "max_vocab", "max_length", "units", "layers",
-                    "embedding_dim", "attention_units"):
-            if getattr(self, key) < 1:
-                raise ConfigError(f"{key} must be >= 1, got {getattr(self, key)}")
-        if not (0 < self.val_fraction < 1 and 0 < self.test_fraction < 1
-                and self.val_fraction + self.test_fraction < 1):
-            raise ConfigError("val_fraction and test_fraction must be in (0, 1) and sum below 1")
+        require_positive(self, ("n_train", "n_eval", "max_vocab", "max_length", "units", "layers",
+            "embedding_dim", "attention_units"))
+        require_split_fractions(self)
         if not 0 <= self.dropout < 1:
             raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
         check_cell_options(self.cell, self.zoneout_h, self.zoneout_c)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from shared.config import TrainConfig
+from shared.config import TrainConfig, require_positive
 from shared.encoders import check_cell_options
 from shared.errors import ConfigError
 
@@ -38,10 +38,8 @@ class Config(TrainConfig):
         super().__post_init__()
         if self.head not in HEADS:
             raise ConfigError(f"head must be one of {', '.join(HEADS)}, got '{self.head}'")
-        for key in ("n_files", "max_length", "min_count", "max_vocab", "units", "layers",
-                    "embedding_dim", "shape_dim"):
-            if getattr(self, key) < 1:
-                raise ConfigError(f"{key} must be >= 1, got {getattr(self, key)}")
+        require_positive(self, ("n_files", "max_length", "min_count", "max_vocab", "units", "layers",
+            "embedding_dim", "shape_dim"))
         if self.data == "python" and self.n_files < 3:
             raise ConfigError(f"n_files must be >= 3 (one per split), got {self.n_files}")
         if not 0.0 <= self.dropout < 1.0:

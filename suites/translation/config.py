@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from shared.config import TrainConfig
+from shared.config import TrainConfig, require_positive
 from shared.encoders import check_cell_options
 from shared.errors import ConfigError
 
@@ -42,10 +42,8 @@ class Config(TrainConfig):
         if self.attention not in ATTENTIONS:
             raise ConfigError(f"attention must be one of {', '.join(ATTENTIONS)}, "
                               f"got '{self.attention}'")
-        for key in ("n_train", "n_eval", "max_vocab", "max_source_length", "max_target_length",
-                    "units", "embedding_dim", "beam_width"):
-            if getattr(self, key) < 1:
-                raise ConfigError(f"{key} must be >= 1, got {getattr(self, key)}")
+        require_positive(self, ("n_train", "n_eval", "max_vocab", "max_source_length", "max_target_length",
+            "units", "embedding_dim", "beam_width"))
         check_cell_options(self.cell, self.zoneout_h, self.zoneout_c)
 
 
