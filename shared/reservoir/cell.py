@@ -128,11 +128,7 @@ class ESNCell(keras.layers.Layer):
             mat_gen.check_spectral_radius(spectral_radius)
         check_non_negative(feedback_units, "feedback_units", integer=True)
         check_non_negative(noise_stddev, "noise_stddev")
-        if spectral_radius_method not in ("auto", "eigenvalues", "power"):
-            raise ValueError(
-                "Argument `spectral_radius_method` must be one of ('auto', 'eigenvalues', "
-                f"'power'). Received: spectral_radius_method={spectral_radius_method!r}"
-            )
+        mat_gen.check_spectral_radius_method(spectral_radius_method)
         super().__init__(**kwargs)
         self.units = int(units)
         self.connectivity = connectivity

@@ -98,11 +98,7 @@ def spectral_radius(matrix, method="auto"):
     Returns:
         A Python float.
     """
-    if method not in ("auto", "eigenvalues", "power"):
-        raise ValueError(
-            "Argument `method` must be one of ('auto', 'eigenvalues', 'power'). "
-            f"Received: method={method!r}"
-        )
+    check_spectral_radius_method(method, "method")
     return _spectral_radius(np.asarray(matrix, dtype="float64"), method)
 
 
@@ -185,6 +181,15 @@ def rescale(matrix, spectral_radius=None, scaling=None, method="auto"):
 def check_spectral_radius(value, name="spectral_radius"):
     if not is_real_number(value) or not value > 0 or not math.isfinite(value):
         raise ValueError(f"Argument `{name}` must be a positive float. Received: {name}={value!r}")
+
+
+def check_spectral_radius_method(method, name="spectral_radius_method"):
+    """How a spectral radius may be estimated: `"auto"`, `"eigenvalues"` or `"power"`."""
+    if method not in ("auto", "eigenvalues", "power"):
+        raise ValueError(
+            f"Argument `{name}` must be one of ('auto', 'eigenvalues', 'power'). "
+            f"Received: {name}={method!r}"
+        )
 
 
 def check_scaling(scaling, features=None, name="scaling"):

@@ -179,11 +179,7 @@ class Reservoir(keras.layers.Layer):
                     f"Argument `{name}` must be one of {mat_gen.DISTRIBUTIONS}. "
                     f"Received: {name}={value!r}"
                 )
-        if spectral_radius_method not in ("auto", "eigenvalues", "power"):
-            raise ValueError(
-                "Argument `spectral_radius_method` must be one of ('auto', 'eigenvalues', "
-                f"'power'). Received: spectral_radius_method={spectral_radius_method!r}"
-            )
+        mat_gen.check_spectral_radius_method(spectral_radius_method)
         super().__init__(**kwargs)
         self.units = int(units)
         self.spectral_radius = spectral_radius
