@@ -14,7 +14,7 @@ def scratch_run(suite_name: str, preset: str, overrides: list[str]):
 
     Yields `(metrics, seconds, run_dir)`; the directory exists until the block ends.
     """
-    from shared import runner
+    from seqsuite.shared import runner
 
     suite = runner.get_suite(suite_name)
     config = runner.resolve_config(suite, preset, [*overrides, "verbose=0"])

@@ -41,8 +41,8 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from shared.datasets.chaotic import mackey_glass, narma  # noqa: E402
-from shared.reservoir import ESN  # noqa: E402
+from seqsuite.shared.datasets.chaotic import mackey_glass, narma  # noqa: E402
+from seqsuite.shared.reservoir import ESN  # noqa: E402
 
 try:
     import reservoirpy

@@ -27,7 +27,7 @@ def step_times(suite, preset: str, attentions, steps: int = 30) -> dict[str, flo
     import keras
     import numpy as np
 
-    from shared import runner
+    from seqsuite.shared import runner
 
     models, batch = {}, None
     for attention in attentions:
@@ -59,7 +59,7 @@ def main(argv=None) -> int:
     parser.add_argument("--skip-quality", action="store_true", help="only time training steps")
     args = parser.parse_args(argv)
 
-    from shared import runner
+    from seqsuite.shared import runner
 
     suite = runner.get_suite("translation")
     variants = ["none", "luong", "bahdanau"]

@@ -21,7 +21,7 @@ def setup(suite: str, plots: bool = False) -> str:
         "from pathlib import Path\n\n"
         f"{plotting}"
         "import tensorflow as tf\n\n"
-        "from shared import runner\n\n"
+        "from seqsuite.shared import runner\n\n"
         "PRESET = os.environ.get('SEQSUITE_NOTEBOOK_PRESET', 'quick')\n"
         "OUT = Path(tempfile.mkdtemp()) / 'run'\n"
         f"suite = runner.get_suite('{suite}')"

@@ -5,6 +5,20 @@ Every suite's `Config` subclasses `TrainConfig`, so the runner's settings
 nanoGPT, overrides given as `key=value` strings are type-checked against the
 dataclass's declared field types, and the resolved config is saved as
 `config.json` beside the model it produced.
+
+Fields come in three kinds, marked in the dataclass:
+- ordinary fields: the user's intent, set by presets and `--set`;
+- `data_field(...)`: where the data comes from; the only fields `seqsuite
+  evaluate --set` may point elsewhere (a new test file). A value naming an
+  existing file is recorded as an absolute path, so a run works from any
+  directory; a value that looks like a path but names nothing is refused here,
+  before TensorFlow is imported;
+- `learned_field(...)`: values the training data decides (vocabulary sizes,
+  tag sets, scaling statistics). `--set` refuses them; the run keeps them in
+  `learned.json`, apart from the user's `config.json`.
+
+This module imports nothing heavy: the command line validates a whole config
+with it before TensorFlow loads.
 """
 
 from __future__ import annotations
@@ -12,14 +26,52 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
+import os
 import types
 import typing
 from pathlib import Path
 from typing import Any
 
-from shared.errors import ConfigError
+from seqsuite.shared.errors import ConfigError
 
 OPTIMIZERS = ("sgd", "momentum", "adagrad", "adadelta", "rmsprop", "adam", "adamw")
+CELLS = (
+    "lstm",
+    "gru",
+    "simple",
+    "zoneout_lstm",
+    "layernorm_lstm",
+    "peephole_lstm",
+    "layernorm_simple",
+)
+
+
+def data_field(default, **kwargs):
+    """A field naming a data source (see the module docstring)."""
+    return dataclasses.field(default=default, metadata={"kind": "data"}, **kwargs)
+
+
+def learned_field(default=None):
+    """A field the training data fills in (see the module docstring)."""
+    return dataclasses.field(default=default, metadata={"kind": "learned"})
+
+
+def field_names(cls, kind: str) -> list[str]:
+    """Names of `cls`'s fields of `kind` ("data", "learned" or "user")."""
+    return [f.name for f in dataclasses.fields(cls) if f.metadata.get("kind", "user") == kind]
+
+
+def check_cell_options(cell: str, zoneout_h: float, zoneout_c: float) -> None:
+    """Raise ConfigError for an unknown cell name or unusable zoneout rates."""
+    if cell not in CELLS:
+        raise ConfigError(f"unknown cell '{cell}'; use one of {', '.join(CELLS)}")
+    for name, rate in (("zoneout_h", zoneout_h), ("zoneout_c", zoneout_c)):
+        if not 0.0 <= rate < 1.0:
+            raise ConfigError(f"{name} must be in [0, 1), got {rate}")
+    if cell == "zoneout_lstm" and zoneout_h == 0 and zoneout_c == 0:
+        raise ConfigError(
+            "cell=zoneout_lstm needs a zoneout rate; add e.g. --set zoneout_h=0.1 zoneout_c=0.05"
+        )
 
 
 @dataclasses.dataclass
@@ -152,37 +204,102 @@ def parse_overrides(items: list[str]) -> dict[str, str]:
     return out
 
 
-def build_config(cls, presets: dict[str, dict], preset: str, overrides: dict[str, Any]):
-    """Return `cls` filled from `presets[preset]` and then `overrides`, type-checked."""
-    if preset not in presets:
-        raise ConfigError(f"unknown preset '{preset}'; use one of {', '.join(presets)}")
+def _looks_like_path(value: str) -> bool:
+    return os.sep in value or "/" in value or bool(Path(value).suffix)
+
+
+def _resolve_data_path(key: str, value):
+    """An existing path becomes absolute; a path-like value naming nothing is refused."""
+    if not isinstance(value, str) or not value or value.startswith("tfds:"):
+        return value
+    path = Path(value).expanduser()
+    if path.exists():
+        return str(path.resolve())
+    if _looks_like_path(value):
+        raise ConfigError(f"{key}={value}: no such file or directory; check the path "
+                          f"(relative paths are read from {Path.cwd()})")
+    return value
+
+
+def check_overrides(cls, overrides: dict[str, Any], allowed: str | None = None) -> dict[str, Any]:
+    """Type-check `overrides` against `cls`; refuse unknown and learned keys, and
+    (with `allowed="data"`) every key that is not a data field."""
     types_ = _field_types(cls)
-    values = dict(presets[preset])
+    kinds = {f.name: f.metadata.get("kind", "user") for f in dataclasses.fields(cls)}
+    values = {}
     for key, raw in overrides.items():
         if key not in types_:
             close = difflib.get_close_matches(key, types_, n=1)
             hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(types_)}"
             raise ConfigError(f"unknown config key '{key}' for {cls.__module__}; {hint}")
-        values[key] = _coerce(key, raw, types_[key])
-    return cls(**values)
+        if kinds[key] == "learned":
+            raise ConfigError(f"'{key}' is learned from the training data and cannot be set; "
+                              "change the data or its options instead")
+        if allowed and kinds[key] != allowed:
+            raise ConfigError(f"'{key}' is a model setting, fixed when the run was trained; "
+                              f"evaluate takes only data fields: {', '.join(field_names(cls, 'data'))}")
+        value = _coerce(key, raw, types_[key])
+        values[key] = _resolve_data_path(key, value) if kinds[key] == "data" else value
+    return values
 
 
-def config_to_dict(config) -> dict[str, Any]:
-    return dataclasses.asdict(config)
+def build_config(cls, presets: dict[str, dict], preset: str, overrides: dict[str, Any]):
+    """Return `cls` filled from `presets[preset]` and then `overrides`, type-checked."""
+    if preset not in presets:
+        raise ConfigError(f"unknown preset '{preset}'; use one of {', '.join(presets)}")
+    return cls(**{**presets[preset], **check_overrides(cls, overrides)})
 
 
-def save_config(config, path: Path) -> None:
-    Path(path).write_text(json.dumps(config_to_dict(config), indent=2) + "\n")
+def config_to_dict(config, kind: str | None = None) -> dict[str, Any]:
+    """All fields of `config`, or only those of one kind ("user", "data", "learned")."""
+    values = dataclasses.asdict(config)
+    if kind is None:
+        return values
+    return {k: values[k] for k in field_names(type(config), kind)}
 
 
-def load_config(cls, path: Path):
-    """Read a `config.json` written by `save_config`, checking every value's type."""
-    try:
-        values = json.loads(Path(path).read_text())
-    except FileNotFoundError as err:
-        raise ConfigError(f"{path} not found; is this a finished seqsuite run directory?") from err
+def with_learned(config, learned: dict[str, Any]):
+    """`config` with the learned fields the data decided."""
+    unknown = sorted(set(learned) - set(field_names(type(config), "learned")))
+    if unknown:
+        raise TypeError(f"{type(config).__module__}: {unknown} are not learned_field()s")
+    return dataclasses.replace(config, **learned) if learned else config
+
+
+def _json(values: dict) -> str:
+    return json.dumps(values, indent=2) + "\n"
+
+
+def save_config(config, directory: Path) -> None:
+    """`config.json` (what the user asked for) and `learned.json` (what the data decided)."""
+    directory = Path(directory)
+    learned = config_to_dict(config, "learned")
+    user = {k: v for k, v in config_to_dict(config).items() if k not in learned}
+    (directory / "config.json").write_text(_json(user))
+    (directory / "learned.json").write_text(_json(learned))
+
+
+def load_config(cls, directory: Path, overrides: dict[str, Any] | None = None):
+    """Read a run's `config.json` and `learned.json`, checking every value's type.
+
+    `overrides` may repoint data fields (`seqsuite evaluate --set test_data=...`).
+    """
+    directory = Path(directory)
+    values = {}
+    for name in ("config.json", "learned.json"):
+        path = directory / name
+        try:
+            values.update(json.loads(path.read_text()))
+        except FileNotFoundError as err:
+            raise ConfigError(f"{path} not found; is {directory} a finished seqsuite "
+                              "run directory?") from err
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise ConfigError(f"{path} is not valid JSON; the run directory is damaged") from err
     types_ = _field_types(cls)
     unknown = sorted(set(values) - set(types_))
     if unknown:
-        raise ConfigError(f"{path} has keys this version does not know: {', '.join(unknown)}")
-    return cls(**{k: _coerce(k, v, types_[k]) for k, v in values.items()})
+        raise ConfigError(f"{directory}/config.json has keys this version does not know: "
+                          f"{', '.join(unknown)}")
+    values = {k: _coerce(k, v, types_[k]) for k, v in values.items()}
+    values.update(check_overrides(cls, overrides or {}, allowed="data"))
+    return cls(**values)

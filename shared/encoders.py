@@ -10,32 +10,11 @@ from __future__ import annotations
 
 import keras
 
-from shared import cells as seq_cells
-from shared.errors import ConfigError
+from seqsuite.shared import cells as seq_cells
+from seqsuite.shared.config import CELLS, check_cell_options
+from seqsuite.shared.errors import ConfigError
 
-CELLS = (
-    "lstm",
-    "gru",
-    "simple",
-    "zoneout_lstm",
-    "layernorm_lstm",
-    "peephole_lstm",
-    "layernorm_simple",
-)
 _TWO_STATE = ("lstm", "zoneout_lstm", "layernorm_lstm", "peephole_lstm")
-
-
-def check_cell_options(cell: str, zoneout_h: float, zoneout_c: float) -> None:
-    """Raise ConfigError for an unknown cell name or unusable zoneout rates."""
-    if cell not in CELLS:
-        raise ConfigError(f"unknown cell '{cell}'; use one of {', '.join(CELLS)}")
-    for name, rate in (("zoneout_h", zoneout_h), ("zoneout_c", zoneout_c)):
-        if not 0.0 <= rate < 1.0:
-            raise ConfigError(f"{name} must be in [0, 1), got {rate}")
-    if cell == "zoneout_lstm" and zoneout_h == 0 and zoneout_c == 0:
-        raise ConfigError(
-            "cell=zoneout_lstm needs a zoneout rate; add e.g. --set zoneout_h=0.1 zoneout_c=0.05"
-        )
 
 
 def make_cell(

@@ -8,7 +8,6 @@ with plain `tf.saved_model.load`; no seqsuite import is needed to serve it.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import keras
@@ -20,20 +19,16 @@ def export_saved_model(model: keras.Model, path: Path, fn, input_signature, trac
     `track` lists further layers `fn` uses that are not part of `model` (such as
     a lookup table built for serving), so their resources are saved too.
 
-    The archive is written beside `path` and renamed into place, so a failed
-    export never leaves a half-written SavedModel where a server would look.
+    `path` is a fresh directory: `shared.runner.export` writes it beside its
+    target and moves it into place (`shared.files.replacing`), so a failed export
+    never leaves a half-written SavedModel where a server would look.
     """
     from keras.export import ExportArchive
 
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
     archive = ExportArchive()
     archive.track(model)
     for layer in track:
         archive.track(layer)
     archive.add_endpoint(name="serve", fn=fn, input_signature=input_signature)
-    archive.write_out(str(tmp), verbose=False)
-    shutil.rmtree(path, ignore_errors=True)
-    tmp.rename(path)
-    return path
+    archive.write_out(str(path), verbose=False)
+    return Path(path)

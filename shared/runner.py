@@ -9,69 +9,37 @@ A finished run directory holds `run.json` (suite and preset), `config.json`,
 from __future__ import annotations
 
 import csv
-import importlib
 import json
-import pkgutil
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 
-from shared.config import (
+from seqsuite.shared.config import (
     build_config,
     config_to_dict,
     load_config,
     parse_overrides,
     save_config,
+    with_learned,
 )
-from shared.errors import ConfigError, TrainingError
-
-
-@dataclass
-class Suite:
-    name: str
-    config: ModuleType
-    data: ModuleType
-    model: ModuleType
-    train: ModuleType
-
-
-def describe(name: str) -> str:
-    """First line of a suite package's docstring (imports nothing else of the suite)."""
-    doc = importlib.import_module(f"suites.{name}").__doc__ or ""
-    return doc.strip().splitlines()[0] if doc.strip() else ""
-
-
-def suite_names() -> list[str]:
-    import suites
-
-    return sorted(m.name for m in pkgutil.iter_modules(suites.__path__) if m.ispkg)
-
-
-def get_suite(name: str) -> Suite:
-    names = suite_names()
-    if name not in names:
-        raise ConfigError(f"unknown suite '{name}'; available: {', '.join(names)} (seqsuite list)")
-    mods = {part: importlib.import_module(f"suites.{name}.{part}")
-            for part in ("config", "data", "model", "train")}
-    return Suite(name=name, **mods)
+from seqsuite.shared.errors import ConfigError, TrainingError
+from seqsuite.shared.files import (
+    DirectoryLock,
+    check_target,
+    is_ours,
+    mark,
+    move_into_place,
+    replacing,
+    staging_path,
+    write_text_atomic,
+)
+from seqsuite.shared.suite import Suite, fit_suite
 
 
 def resolve_config(suite: Suite, preset: str = "quick", overrides=()):
     """The suite's Config from a preset name and `key=value` strings (or a dict)."""
     if not isinstance(overrides, dict):
         overrides = parse_overrides(list(overrides))
-    return build_config(suite.config.Config, suite.config.PRESETS, preset, overrides)
-
-
-def resolve_from_data(config, data):
-    """Fill config fields that only the training data can tell, such as vocabulary
-    sizes (as nanoGPT takes `vocab_size` from its data); they are saved in
-    `config.json` with the rest, so the model can be rebuilt from the config."""
-    import dataclasses
-
-    updates = getattr(data, "config_updates", None)
-    return dataclasses.replace(config, **updates) if updates else config
+    return build_config(suite.config, suite.presets, preset, overrides)
 
 
 def adapt(model, data) -> None:
@@ -80,9 +48,9 @@ def adapt(model, data) -> None:
     `data.adapt` maps a layer name to a training sample for `layer.adapt`, or to
     a `shared.text.Vocabulary` that the layer takes as it is.
     """
-    from shared.text import Vocabulary
+    from seqsuite.shared.text import Vocabulary
 
-    for layer_name, sample in getattr(data, "adapt", {}).items():
+    for layer_name, sample in data.adapt.items():
         layer = model.get_layer(layer_name)
         if isinstance(sample, Vocabulary):
             layer.set_vocabulary(list(sample)[2:])  # after padding and [UNK]
@@ -90,112 +58,145 @@ def adapt(model, data) -> None:
             layer.adapt(sample)
 
 
-def _prepare_run_dir(out: Path, suite: Suite, config, overwrite: bool) -> None:
-    """Refuse to clobber anything that is not ours; resume only an identical run."""
-    if not out.exists():
-        return
-    if out.is_file():
-        raise ConfigError(f"--out {out} is a file; give a directory path")
-    if not any(out.iterdir()):
-        return
-    run_json = out / "run.json"
-    if not run_json.exists():
-        raise ConfigError(
-            f"--out {out} is not empty and is not a seqsuite run; choose a new directory"
-        )
-    if overwrite:
-        shutil.rmtree(out)
-        return
+def prepare(suite: Suite, config):
+    """(data, config with its learned fields, built and adapted model), seeded."""
+    import keras
+
+    data = suite.load_data(config)
+    config = with_learned(config, data.learned)
+    keras.utils.set_random_seed(config.seed)
+    model = suite.build_model(config)
+    adapt(model, data)
+    return data, config, model
+
+
+def _run_dir(out: Path, suite: Suite, config, overwrite: bool) -> tuple[Path, bool]:
+    """(directory to train in, whether it replaces a finished run at `out`).
+
+    A new or empty `out` is trained in directly; an unfinished run of the same
+    suite and config resumes; a finished run is replaced only with
+    `--overwrite`, trained beside it and moved into place at the end.
+    """
+    check_target(out, overwrite=True, flag="--out")  # refuses files and folders not ours
+    if not out.exists() or not any(out.iterdir()):
+        return out, False
     if (out / "metrics.json").exists():
-        raise ConfigError(f"{out} holds a finished run; pass --overwrite or choose another --out")
-    saved = json.loads((out / "config.json").read_text()) if (out / "config.json").exists() else {}
-    current = json.loads(json.dumps(config_to_dict(config)))
-    if json.loads(run_json.read_text()).get("suite") != suite.name or saved != current:
-        raise ConfigError(
-            f"{out} holds an unfinished run with a different config; rerun it with the same "
-            "settings to resume, or pass --overwrite"
-        )
+        if not overwrite:
+            raise ConfigError(f"{out} holds a finished run; pass --overwrite to replace it, "
+                              "or choose another --out")
+        staged = staging_path(out)
+        if staged.exists() and not _same_run(staged, suite, config):
+            shutil.rmtree(staged)
+        return staged, True
+    if overwrite or _same_run(out, suite, config):
+        return out, False
+    raise ConfigError(f"{out} holds an unfinished run with a different config; rerun it with "
+                      "the same settings to resume, or pass --overwrite")
+
+
+def _same_run(directory: Path, suite: Suite, config) -> bool:
+    try:
+        run = json.loads((directory / "run.json").read_text())
+        saved = json.loads((directory / "config.json").read_text())
+    except (OSError, ValueError):
+        return False
+    current = json.loads(json.dumps(config_to_dict(config, "user") | config_to_dict(config, "data")))
+    return run.get("suite") == suite.name and saved == current
 
 
 def train(suite: Suite, config, out: Path, preset: str = "custom", overwrite: bool = False):
     """Train, evaluate and export; return the metrics dict."""
-    import keras
-
-    from shared.training import fit
-
     out = Path(out)
-    # Data errors surface before anything is written.
-    data = suite.data.load_data(config)
-    config = resolve_from_data(config, data)
-    _prepare_run_dir(out, suite, config, overwrite)
-    keras.utils.set_random_seed(config.seed)
-    model = suite.model.build_model(config)
-    adapt(model, data)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "run.json").write_text(json.dumps({"suite": suite.name, "preset": preset}) + "\n")
-    save_config(config, out / "config.json")
-    if hasattr(suite.train, "fit_model"):
-        # Closed-form models (reservoir readouts) train in one pass, not by epochs.
-        model = suite.train.fit_model(model, data, config, out)
-    else:
-        extra = suite.train.callbacks(config) if hasattr(suite.train, "callbacks") else []
-        model = fit(model, data.train, data.val, config, out, callbacks=extra)
-    model.save(out / "model.keras")
-    metrics = finish(suite, model, data, config, out)
-    shutil.rmtree(out / "checkpoint", ignore_errors=True)
+    # Bad paths and data fail before anything is written.
+    check_target(out, overwrite=True, flag="--out")
+    data, config, model = prepare(suite, config)
+    directory, replaces = _run_dir(out, suite, config, overwrite)
+    if overwrite and not replaces and directory.exists() and is_ours(directory):
+        shutil.rmtree(directory)  # an unfinished run of ours the user asked to replace
+    directory.mkdir(parents=True, exist_ok=True)
+    with DirectoryLock(directory):
+        mark(directory, "run directory")
+        if (directory / "checkpoint" / "state.json").exists():
+            done = json.loads((directory / "checkpoint" / "state.json").read_text())["epoch"] + 1
+            print(f"resuming {out} after epoch {done} of {config.epochs}")
+        write_text_atomic(directory / "run.json",
+                          json.dumps({"suite": suite.name, "preset": preset}) + "\n")
+        save_config(config, directory)
+        result = fit_suite(suite, model, data, config, directory)
+        model = result.model
+        if suite.fit_baselines is not None:
+            baselines = directory / "baselines"
+            shutil.rmtree(baselines, ignore_errors=True)
+            baselines.mkdir()
+            suite.fit_baselines(data, config, baselines)
+        run = {"suite": suite.name, "preset": preset, "fit_seconds": round(result.seconds, 3),
+               "best_val_loss": result.val_loss}
+        write_text_atomic(directory / "run.json", json.dumps(run, indent=2) + "\n")
+        model.save(directory / "model.keras")
+        metrics = finish(suite, model, data, config, directory)
+        shutil.rmtree(directory / "checkpoint", ignore_errors=True)
+    if replaces:
+        move_into_place(directory, out)
     return metrics
 
 
 def finish(suite: Suite, model, data, config, out: Path) -> dict:
     """Evaluate, plot, write metrics.json and export: the end of every run."""
-    from shared.plots import plot_history
+    from seqsuite.shared.plots import plot_history
 
-    metrics = suite.train.evaluate(model, data, config, out)
+    metrics = suite.evaluate(model, data, config, out)
     history = out / "history.csv"
     if history.exists():
         with history.open() as f:
             rows = list(csv.DictReader(f))
         if rows:
             plot_history(rows, out / "history.png")
-    export(suite, model, config, out / "export")
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    export(suite, model, config, out / "export", overwrite=True)
+    write_text_atomic(out / "metrics.json", json.dumps(metrics, indent=2) + "\n")
     return metrics
 
 
-def export(suite: Suite, model, config, path: Path) -> Path:
-    from shared.export import export_saved_model
+def export(suite: Suite, model, config, path: Path, overwrite: bool = False) -> Path:
+    """Write the suite's serving SavedModel at `path` (written beside it, then moved)."""
+    from seqsuite.shared.export import export_saved_model
 
-    fn, signature, *track = suite.model.serving(model, config)
-    return export_saved_model(model, path, fn, signature, *track)
+    fn, signature, *track = suite.serving(model, config)
+    with replacing(path, overwrite, "SavedModel export") as staged:
+        export_saved_model(model, staged, fn, signature, *track)
+    return Path(path)
 
 
-def load_run(run_dir: Path):
-    """(suite, config, model) of a run directory."""
+def load_run(suite: Suite, run_dir: Path, overrides=None):
+    """(config, model) of a finished run of `suite`; `.keras` loads with safe_mode on."""
     import keras
 
     run_dir = Path(run_dir)
-    if not (run_dir / "run.json").exists() or not (run_dir / "model.keras").exists():
-        raise ConfigError(
-            f"{run_dir} is not a finished seqsuite run (no run.json or model.keras); "
-            "pass the --out directory of a completed `seqsuite train`"
-        )
-    suite = get_suite(json.loads((run_dir / "run.json").read_text())["suite"])
-    config = load_config(suite.config.Config, run_dir / "config.json")
-    model = keras.saving.load_model(run_dir / "model.keras")
-    return suite, config, model
+    config = load_config(suite.config, run_dir, overrides)
+    try:
+        model = keras.saving.load_model(run_dir / "model.keras", safe_mode=True)
+    except ValueError as err:
+        if "safe_mode" in str(err) or "lambda" in str(err).lower():
+            raise ConfigError(f"{run_dir}/model.keras holds Python code (a lambda), which "
+                              "seqsuite does not load; retrain the run") from err
+        raise
+    return config, model
 
 
-def evaluate_run(run_dir: Path) -> dict:
-    suite, config, model = load_run(run_dir)
-    data = suite.data.load_data(config)
-    metrics = suite.train.evaluate(model, data, resolve_from_data(config, data), Path(run_dir))
-    (Path(run_dir) / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+def evaluate_run(suite: Suite, run_dir: Path, overrides=None) -> dict:
+    """Measure a finished run on its data (or data repointed with `overrides`); trains nothing."""
+    run_dir = Path(run_dir)
+    config, model = load_run(suite, run_dir, overrides)
+    data = suite.load_data(config)
+    metrics = suite.evaluate(model, data, config, run_dir)
+    write_text_atomic(run_dir / "metrics.json", json.dumps(metrics, indent=2) + "\n")
     return metrics
 
 
-def export_run(run_dir: Path, path: Path | None = None) -> Path:
-    suite, config, model = load_run(run_dir)
-    return export(suite, model, config, Path(path) if path else Path(run_dir) / "export")
+def export_run(suite: Suite, run_dir: Path, path: Path | None = None,
+               overwrite: bool = False) -> Path:
+    config, model = load_run(suite, run_dir)
+    return export(suite, model, config, Path(path) if path else Path(run_dir) / "export",
+                  overwrite)
 
 
 def format_metrics(metrics: dict) -> str:
@@ -228,5 +229,5 @@ def format_metrics(metrics: dict) -> str:
 
 __all__ = [
     "Suite", "TrainingError", "adapt", "evaluate_run", "export_run", "format_metrics",
-    "get_suite", "load_run", "resolve_config", "suite_names", "train",
+    "load_run", "prepare", "resolve_config", "train",
 ]

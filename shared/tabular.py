@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from shared.errors import DataError
+from seqsuite.shared.errors import DataError
 
 
 def read_series_csv(path: Path, columns: list[str], time_column: str = "",

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import keras
 
-from shared.config import TrainConfig
-from shared.errors import TrainingError
+from seqsuite.shared.config import TrainConfig
+from seqsuite.shared.errors import TrainingError
 
 
 def make_optimizer(config: TrainConfig) -> keras.optimizers.Optimizer:
@@ -128,7 +128,8 @@ class NanGuard(keras.callbacks.Callback):
 
 
 def fit(model: keras.Model, train, val, config: TrainConfig, run_dir: Path, callbacks=()):
-    """Train `model` (compiled) and return the trained model and its history rows.
+    """Train `model` (compiled); return the trained model (best weights restored)
+    and the best value of the monitored loss (`val_loss`, or `loss` without validation).
 
     If `run_dir/checkpoint` holds a finished epoch, the checkpointed model
     (weights and optimizer state) replaces `model` and training continues with
@@ -144,15 +145,15 @@ def fit(model: keras.Model, train, val, config: TrainConfig, run_dir: Path, call
         state = json.loads(state_path.read_text())
         initial_epoch = state["epoch"] + 1
         model = keras.saving.load_model(ckpt_dir / "last.keras")
-        if config.verbose:
-            print(f"resuming {run_dir} after epoch {initial_epoch} of {config.epochs}")
     if state and (state["wait"] >= config.patience > 0 or initial_epoch >= config.epochs):
         model.load_weights(ckpt_dir / "best.weights.h5")
-        return model
+        return model, state["best"]
     guard = NanGuard()
+    checkpoint = RunCheckpoint(ckpt_dir, config.patience,
+                               "val_loss" if val is not None else "loss", state)
     all_callbacks = [
         guard,
-        RunCheckpoint(ckpt_dir, config.patience, "val_loss" if val is not None else "loss", state),
+        checkpoint,
         keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=initial_epoch > 0),
         keras.callbacks.TensorBoard(log_dir=str(run_dir / "logs"), profile_batch=0),
         *callbacks,
@@ -173,4 +174,4 @@ def fit(model: keras.Model, train, val, config: TrainConfig, run_dir: Path, call
             f"lower the learning rate (now {config.learning_rate}) or clip gradients "
             "(--set clip_norm=1.0) and start again with --overwrite"
         )
-    return model
+    return model, checkpoint.state["best"]

@@ -8,7 +8,7 @@
   `serving(model, config)`, the raw-input serving function for export and its
   input signature (and, optionally, a list of extra layers it uses);
 - `train.py`: `evaluate(model, data, config, run_dir)` (metrics, baselines,
-  plots) and `main()`, the `python -m suites.<name>.train` entry point; a suite
+  plots) and `main()`, the `python -m seqsuite.suites.<name>.train` entry point; a suite
   whose model is not trained by gradient epochs also defines
   `fit_model(model, data, config, run_dir) -> model`, which the runner and the
   tuner call instead of the shared epoch loop; `callbacks(config)` may add

@@ -23,6 +23,6 @@ def test_notebook_runs_on_smoke_preset(path, monkeypatch):
 
 
 def test_every_suite_has_a_notebook():
-    from shared.runner import suite_names
+    from seqsuite.shared.runner import suite_names
 
     assert set(suite_names()) <= {p.stem for p in NOTEBOOKS}

@@ -1,10 +1,14 @@
 """keras-tuner search over a suite's `build_model(config)`.
 
 Each trial turns the sampled hyperparameters into a config (the suite's own
-dataclass, so its validation applies), builds and trains the model on the
-suite's data, and reports `val_loss`. After the search the best config is
-trained once more by the shared runner into `OUT/best`, which gives it the
-same test metrics, plots and SavedModel as any `seqsuite train` run.
+dataclass, so its validation applies), builds the model on the suite's data
+and trains it with `shared.suite.fit_suite`, the same code as `seqsuite train`
+(checkpoints, NaN guard, early stopping, closed-form fits), reporting the best
+`val_loss`. A trial whose loss becomes NaN is recorded as failed and the search
+goes on. After the search the best config is trained once more by the shared
+runner into `OUT/best`, which gives it the same test metrics, plots and
+SavedModel as any `seqsuite train` run. Search spaces live with their suites
+(`Suite.search_space`).
 """
 
 from __future__ import annotations
@@ -12,66 +16,59 @@ from __future__ import annotations
 import dataclasses
 import gc
 import json
+import shutil
+import tempfile
 from pathlib import Path
 
 import keras
 import keras_tuner as kt
 
-from shared.config import config_to_dict, save_config
-from shared.errors import ConfigError
-from shared.runner import Suite, adapt, resolve_from_data, train
-from tuning.spaces import SPACES
+from seqsuite.shared.config import config_to_dict
+from seqsuite.shared.errors import ConfigError, TrainingError
+from seqsuite.shared.files import DirectoryLock, check_target, is_ours, mark
+from seqsuite.shared.runner import prepare, train
+from seqsuite.shared.suite import Suite, fit_suite
 
 TUNERS = ("random", "grid", "bayesian", "hyperband")
 
 
 class SuiteHyperModel(kt.HyperModel):
-    """Builds `suite.model.build_model(config)` from sampled hyperparameters."""
+    """Builds and fits a suite's model from sampled hyperparameters."""
 
-    def __init__(self, suite: Suite, base_config, space):
+    def __init__(self, suite: Suite, base_config, scratch: Path):
         super().__init__(name=suite.name)
         self.suite = suite
         self.base_config = base_config
-        self.space = space
+        self.scratch = scratch
+        self.prepared = None  # (hyperparameter values, data, config) of the last build
 
     def config_for(self, hp):
-        return dataclasses.replace(self.base_config, **self.space(hp))
-
-    def data_for(self, config):
-        data = self.suite.data.load_data(config)
-        return data, resolve_from_data(config, data)
+        return dataclasses.replace(self.base_config, **self.suite.search_space(hp))
 
     def build(self, hp):
         # keras-tuner clears the Keras session before each build; collecting
         # here also frees the previous trial's Python-side graphs and datasets.
         gc.collect()
-        # Data-derived fields (vocabulary sizes) come from the same data fit() will load.
-        _, config = self.data_for(self.config_for(hp))
-        keras.utils.set_random_seed(config.seed)
-        return self.suite.model.build_model(config)
+        data, config, model = prepare(self.suite, self.config_for(hp))
+        self.prepared = (dict(hp.values), data, config)
+        return model
 
     def fit(self, hp, model, *args, **kwargs):
-        data, config = self.data_for(self.config_for(hp))  # batch size is a hyperparameter
-        adapt(model, data)
-        if hasattr(self.suite.train, "fit_model"):
-            # Closed-form training: report the validation loss the suite measures.
-            model = self.suite.train.fit_model(model, data, config, None)
-            return {"val_loss": float(self.suite.train.validation_loss(model, data, config))}
-        callbacks = list(kwargs.pop("callbacks", []))
-        if hasattr(self.suite.train, "callbacks"):
-            callbacks += self.suite.train.callbacks(config)
-        if config.patience:
-            callbacks.append(keras.callbacks.EarlyStopping(
-                patience=config.patience, restore_best_weights=True))
-        return model.fit(
-            data.train,
-            validation_data=data.val,
-            epochs=kwargs.pop("epochs", config.epochs),
-            initial_epoch=kwargs.pop("initial_epoch", 0),
-            callbacks=callbacks,
-            verbose=kwargs.pop("verbose", 0),
-            shuffle=False,
-        )
+        values, data, config = self.prepared
+        if values != hp.values:  # keras-tuner built this model from other values
+            data, config, _ = prepare(self.suite, self.config_for(hp))
+        # Hyperband continues a trial's earlier epochs from its weights.
+        epochs = kwargs.get("epochs", config.epochs) - kwargs.get("initial_epoch", 0)
+        config = dataclasses.replace(config, epochs=max(epochs, 1), verbose=0)
+        run_dir = Path(tempfile.mkdtemp(prefix="trial-", dir=self.scratch))
+        try:
+            result = fit_suite(self.suite, model, data, config, run_dir,
+                               callbacks=kwargs.get("callbacks", []))
+        except TrainingError as err:
+            raise kt.errors.FailedTrialError(str(err)) from err
+        finally:
+            shutil.rmtree(run_dir, ignore_errors=True)
+        return {"val_loss": float(result.val_loss)}
 
 
 def make_tuner(name: str, hypermodel, config, max_trials: int, directory: Path, overwrite: bool):
@@ -96,28 +93,41 @@ def tune(suite: Suite, config, out, tuner: str = "random", max_trials: int = 10,
         raise ConfigError(f"unknown tuner '{tuner}'; use one of {', '.join(TUNERS)}")
     if max_trials < 1:
         raise ConfigError(f"--max-trials must be >= 1, got {max_trials}")
-    if suite.name not in SPACES:
-        raise ConfigError(f"suite '{suite.name}' has no search space yet; tunable: "
-                          f"{', '.join(SPACES)}")
-    suite.data.load_data(config)  # bad data fails here, before the search writes anything
+    if suite.search_space is None:
+        raise ConfigError(f"suite '{suite.name}' has no search space")
     out = Path(out)
+    check_target(out, overwrite=True, flag="--out")  # refuses a file or a folder not ours
+    suite.load_data(config)  # bad data fails here, before the search writes anything
+    if overwrite and out.exists() and is_ours(out):
+        shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
-    hypermodel = SuiteHyperModel(suite, config, SPACES[suite.name])
-    search = make_tuner(tuner, hypermodel, config, max_trials, out, overwrite)
-    search.search(verbose=1 if config.verbose else 0)
-    trials = [
-        {"trial": t.trial_id, "val_loss": t.score, "hyperparameters": t.hyperparameters.values}
-        for t in search.oracle.get_best_trials(num_trials=max_trials * 10)
-    ]
-    (out / "trials.json").write_text(json.dumps(trials, indent=2) + "\n")
-    best = hypermodel.config_for(search.get_best_hyperparameters(1)[0])
-    save_config(best, out / "best_config.json")
-    del search
-    gc.collect()
-    keras.backend.clear_session()
-    metrics = train(suite, best, out / "best", preset="tuned", overwrite=True)
+    with DirectoryLock(out):
+        mark(out, "tuning directory")
+        scratch = out / "scratch"
+        shutil.rmtree(scratch, ignore_errors=True)
+        scratch.mkdir()
+        hypermodel = SuiteHyperModel(suite, config, scratch)
+        search = make_tuner(tuner, hypermodel, config, max_trials, out, overwrite=False)
+        search.search(verbose=1 if config.verbose else 0)
+        trials = [
+            {"trial": t.trial_id, "val_loss": t.score, "hyperparameters": t.hyperparameters.values}
+            for t in search.oracle.get_best_trials(num_trials=max_trials * 10)
+        ]
+        if not trials:
+            raise TrainingError("every trial failed (the loss became NaN); lower the learning "
+                                "rates in the search or clip gradients (--set clip_norm=1.0)")
+        (out / "trials.json").write_text(json.dumps(trials, indent=2) + "\n")
+        best = hypermodel.config_for(search.get_best_hyperparameters(1)[0])
+        chosen = {k: v for k, v in config_to_dict(best).items()
+                  if k not in config_to_dict(best, "learned")}
+        (out / "best_config.json").write_text(json.dumps(chosen, indent=2) + "\n")
+        shutil.rmtree(scratch, ignore_errors=True)
+        del search
+        gc.collect()
+        keras.backend.clear_session()
+        metrics = train(suite, best, out / "best", preset="tuned", overwrite=True)
+    space = suite.search_space(kt.HyperParameters())
     return {"search": {"tuner": tuner, "trials": len(trials),
                        "best_val_loss": float(trials[0]["val_loss"])},
-            "best_config": {k: v for k, v in config_to_dict(best).items()
-                            if k in SPACES[suite.name](kt.HyperParameters())},
+            "best_config": {k: v for k, v in config_to_dict(best).items() if k in space},
             **metrics}

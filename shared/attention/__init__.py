@@ -7,14 +7,14 @@ cell and `AttentionDecoder` runs it over a target sequence. The mechanisms and
 the wrapper keep TensorFlow Addons' weight names and arithmetic.
 """
 
-from shared.attention.mechanisms import (
+from seqsuite.shared.attention.mechanisms import (
     AttentionMechanism,
     BahdanauAttention,
     LuongAttention,
     masked_softmax,
 )
-from shared.attention.pooling import AttentionPooling
-from shared.attention.wrapper import AttentionDecoder, AttentionWrapper
+from seqsuite.shared.attention.pooling import AttentionPooling
+from seqsuite.shared.attention.wrapper import AttentionDecoder, AttentionWrapper
 
 __all__ = [
     "AttentionDecoder",

@@ -3,7 +3,7 @@
 import keras
 from keras import constraints, initializers, ops, regularizers
 
-from shared.attention.mechanisms import masked_softmax
+from seqsuite.shared.attention.mechanisms import masked_softmax
 
 
 @keras.saving.register_keras_serializable(package="seqsuite")

@@ -19,7 +19,7 @@ from keras.src.backend import rnn as backend_rnn
 # or they would be created inside it; the mixin has no public name.
 from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 
-from shared.attention.mechanisms import AttentionMechanism
+from seqsuite.shared.attention.mechanisms import AttentionMechanism
 
 
 @keras.saving.register_keras_serializable(package="seqsuite")

@@ -6,9 +6,9 @@ names, so weights trained there give the same outputs here. `ZoneoutCell` wraps
 any cell; `ZoneoutLSTM` is the ready-made layer over `ZoneoutCell(LSTMCell)`.
 """
 
-from shared.cells.layer_norm import LayerNormLSTMCell, LayerNormSimpleRNNCell
-from shared.cells.peephole import PeepholeLSTMCell
-from shared.cells.zoneout import ZoneoutCell, ZoneoutLSTM
+from seqsuite.shared.cells.layer_norm import LayerNormLSTMCell, LayerNormSimpleRNNCell
+from seqsuite.shared.cells.peephole import PeepholeLSTMCell
+from seqsuite.shared.cells.zoneout import ZoneoutCell, ZoneoutLSTM
 
 __all__ = [
     "LayerNormLSTMCell",

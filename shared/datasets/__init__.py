@@ -1,8 +1,8 @@
 """Embedded datasets that need no network: seeded generators of chaotic and
 nonlinear benchmark series, also available as local TensorFlow Datasets builders
-(`import shared.datasets.tfds_builders` registers them with `tfds.load`)."""
+(`import seqsuite.shared.datasets.tfds_builders` registers them with `tfds.load`)."""
 
-from shared.datasets.chaotic import (
+from seqsuite.shared.datasets.chaotic import (
     GENERATORS,
     henon,
     logistic_map,

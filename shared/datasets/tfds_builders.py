@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow_datasets as tfds
 
-from shared.datasets import chaotic
+from seqsuite.shared.datasets import chaotic
 
 CHUNK = 500
 N_CHUNKS = 40  # 20,000 steps per dataset

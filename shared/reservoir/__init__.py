@@ -10,16 +10,16 @@
 - `ESN`: both in one Keras model with `fit`, `predict` and `generate`.
 """
 
-from shared.reservoir.cell import ESNCell
-from shared.reservoir.initializers import (
+from seqsuite.shared.reservoir.cell import ESNCell
+from seqsuite.shared.reservoir.initializers import (
     ReservoirInitializer,
     mat_gen,
     random_sparse,
     rescale,
     spectral_radius,
 )
-from shared.reservoir.layers import Reservoir, RidgeReadout
-from shared.reservoir.model import ESN
+from seqsuite.shared.reservoir.layers import Reservoir, RidgeReadout
+from seqsuite.shared.reservoir.model import ESN
 
 __all__ = [
     "ESN",

@@ -4,7 +4,7 @@ import keras
 import numpy as np
 from keras import activations, initializers, ops
 
-from shared.reservoir import initializers as mat_gen
+from seqsuite.shared.reservoir import initializers as mat_gen
 
 
 def check_leak_rate(value, name="leak_rate"):

@@ -5,8 +5,8 @@ import numpy as np
 import tensorflow as tf
 from keras import activations, initializers, ops
 
-from shared.reservoir import initializers as mat_gen
-from shared.reservoir.cell import (
+from seqsuite.shared.reservoir import initializers as mat_gen
+from seqsuite.shared.reservoir.cell import (
     ESNCell,
     check_leak_rate,
     check_non_negative,

@@ -5,8 +5,8 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from shared.reservoir.cell import check_non_negative, check_positive_int
-from shared.reservoir.layers import Reservoir, RidgeReadout, check_finite
+from seqsuite.shared.reservoir.cell import check_non_negative, check_positive_int
+from seqsuite.shared.reservoir.layers import Reservoir, RidgeReadout, check_finite
 
 
 @keras.saving.register_keras_serializable(package="seqsuite")

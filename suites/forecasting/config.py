@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 
-from shared.config import TrainConfig, require_positive, require_split_fractions
-from shared.encoders import check_cell_options
-from shared.errors import ConfigError
+from seqsuite.shared.config import (
+    TrainConfig,
+    check_cell_options,
+    data_field,
+    require_positive,
+    require_split_fractions,
+)
+from seqsuite.shared.errors import ConfigError
 
 # Weekly CO2 has a 52-week season; the sunspot cycle is about 11 years.
 SERIES_DEFAULTS = {
@@ -23,7 +28,7 @@ TASKS = ("forecast", "anomaly")
 
 @dataclasses.dataclass
 class Config(TrainConfig):
-    data: str = "co2"  # "co2", "sunspots", or the path of a CSV file
+    data: str = data_field("co2")  # "co2", "sunspots", or the path of a CSV file
     target: str = "value"  # CSV: the column to forecast
     time_column: str = "time"  # CSV: the column that orders rows ("" keeps file order)
     features: list[str] = dataclasses.field(default_factory=list)  # CSV: extra input columns

@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from shared.errors import DataError
-from shared.tabular import read_series_csv
-from suites.forecasting.config import Config
+from seqsuite.shared.errors import DataError
+from seqsuite.shared.tabular import read_series_csv
+from seqsuite.suites.forecasting.config import Config
 
 
 @dataclass
@@ -34,6 +34,7 @@ class ForecastData:
     val: tf.data.Dataset = None
     test: tf.data.Dataset = None
     adapt: dict = field(default_factory=dict)
+    learned: dict = field(default_factory=dict)  # nothing: scaling lives in the model
 
 
 def _embedded(name: str) -> np.ndarray:

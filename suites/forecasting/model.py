@@ -15,9 +15,9 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from shared.encoders import recurrent_stack
-from shared.training import compile_model
-from suites.forecasting.config import Config
+from seqsuite.shared.encoders import recurrent_stack
+from seqsuite.shared.training import compile_model
+from seqsuite.suites.forecasting.config import Config
 
 
 @keras.saving.register_keras_serializable(package="seqsuite")

@@ -1,6 +1,6 @@
 """Train, evaluate and export the forecasting suite.
 
-    python -m suites.forecasting.train --preset quick --out runs/co2
+    python -m seqsuite.suites.forecasting.train --preset quick --out runs/co2
     seqsuite train forecasting --preset quick --set data=sunspots --out runs/sunspots
 """
 
@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from shared.anomaly import detect, inject_anomalies, precision_recall_f1
-from shared.metrics import forecast_errors, mase_scale, naive_forecast, seasonal_naive_forecast
-from shared.plots import plot_forecast, plot_series_flags
-from suites.forecasting.config import Config
-from suites.forecasting.data import ForecastData
-from suites.forecasting.model import predict, target_scale
+from seqsuite.shared.anomaly import detect, inject_anomalies, precision_recall_f1
+from seqsuite.shared.metrics import forecast_errors, mase_scale, naive_forecast, seasonal_naive_forecast
+from seqsuite.shared.plots import plot_forecast, plot_series_flags
+from seqsuite.suites.forecasting.config import Config
+from seqsuite.suites.forecasting.data import ForecastData
+from seqsuite.suites.forecasting.model import predict, target_scale
 
 
 def evaluate(model, data: ForecastData, config: Config, run_dir: Path) -> dict:
@@ -84,8 +84,23 @@ def evaluate_anomalies(model, data: ForecastData, config: Config, run_dir: Path)
     }
 
 
+def search_space(hp) -> dict:
+    clip = hp.Choice("clip_norm", [0.0, 1.0, 5.0])
+    return {
+        "cell": hp.Choice("cell", ["lstm", "gru", "simple", "layernorm_lstm", "peephole_lstm"]),
+        "units": hp.Choice("units", [16, 32, 64]),
+        "layers": hp.Int("layers", 1, 2),
+        "zoneout_h": hp.Choice("zoneout_h", [0.0, 0.05, 0.1, 0.2]),
+        "zoneout_c": hp.Choice("zoneout_c", [0.0, 0.05, 0.1, 0.2]),
+        "optimizer": hp.Choice("optimizer", ["adam", "adamw", "rmsprop", "momentum"]),
+        "learning_rate": hp.Choice("learning_rate", [3e-4, 1e-3, 3e-3]),
+        "batch_size": hp.Choice("batch_size", [16, 32, 64]),
+        "clip_norm": clip or None,  # 0 in the space means "no clipping"
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
-    from shared.cli import main as cli_main
+    from seqsuite.cli import main as cli_main
 
     return cli_main(["train", "forecasting", *(sys.argv[1:] if argv is None else argv)])
 

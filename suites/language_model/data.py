@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from shared.errors import DataError
-from shared.text import Vocabulary, prepare
-from suites.language_model.config import Config
+from seqsuite.shared.errors import DataError
+from seqsuite.shared.text import Vocabulary, prepare
+from seqsuite.suites.language_model.config import Config
 
 SPLIT = (0.90, 0.05, 0.05)
 # Keras stores a vectoriser's vocabulary one token per line, so a newline cannot

@@ -11,13 +11,13 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from shared.decoding import decode
-from shared.encoders import recurrent_stack
-from shared.errors import ConfigError
-from shared.text import prepare, vectorizer
-from shared.training import compile_model
-from suites.language_model.config import Config
-from suites.language_model.data import NEWLINE
+from seqsuite.shared.decoding import decode
+from seqsuite.shared.encoders import recurrent_stack
+from seqsuite.shared.errors import ConfigError
+from seqsuite.shared.text import prepare, vectorizer
+from seqsuite.shared.training import compile_model
+from seqsuite.suites.language_model.config import Config
+from seqsuite.suites.language_model.data import NEWLINE
 
 
 def build_model(config: Config) -> keras.Model:

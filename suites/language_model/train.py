@@ -1,6 +1,6 @@
 """Train, evaluate and export the language-model suite.
 
-    python -m suites.language_model.train --preset quick --out runs/lm
+    python -m seqsuite.suites.language_model.train --preset quick --out runs/lm
     seqsuite generate --run runs/lm --prompt "The for statement" --temperature 0.8 --top-k 20 --length 400
 """
 
@@ -15,9 +15,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from suites.language_model.config import Config
-from suites.language_model.data import LMData
-from suites.language_model.model import Generator, reset_states
+from seqsuite.suites.language_model.config import Config
+from seqsuite.suites.language_model.data import LMData
+from seqsuite.suites.language_model.model import Generator, reset_states
 
 
 class ResetStates(keras.callbacks.Callback):
@@ -101,7 +101,7 @@ def generate(model, config: Config, prompt: str = "", temperature: float = 1.0, 
 
 
 def main(argv: list[str] | None = None) -> int:
-    from shared.cli import main as cli_main
+    from seqsuite.cli import main as cli_main
 
     return cli_main(["train", "language_model", *(sys.argv[1:] if argv is None else argv)])
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from shared.config import TrainConfig, require_positive, require_split_fractions
-from shared.errors import ConfigError
+from seqsuite.shared.config import TrainConfig, require_positive, require_split_fractions
+from seqsuite.shared.errors import ConfigError
 
 SERIES = ("mackey_glass", "lorenz", "rossler", "henon", "logistic_map", "narma10", "narma30")
 TASKS = ("predict", "generate", "system_id")

@@ -22,10 +22,10 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from shared.datasets import chaotic
-from shared.errors import DataError
-from shared.tabular import read_series_csv
-from suites.reservoir.config import Config
+from seqsuite.shared.datasets import chaotic
+from seqsuite.shared.errors import DataError
+from seqsuite.shared.tabular import read_series_csv
+from seqsuite.suites.reservoir.config import Config
 
 
 @dataclass

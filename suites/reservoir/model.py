@@ -12,11 +12,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from shared.encoders import recurrent_stack
-from shared.errors import ConfigError
-from shared.reservoir import ESN
-from shared.training import compile_model
-from suites.reservoir.config import Config
+from seqsuite.shared.encoders import recurrent_stack
+from seqsuite.shared.errors import ConfigError
+from seqsuite.shared.reservoir import ESN
+from seqsuite.shared.training import compile_model
+from seqsuite.suites.reservoir.config import Config
 
 
 def build_model(config: Config) -> ESN:

@@ -1,6 +1,6 @@
 """Fit, evaluate and export the reservoir suite, with an LSTM trained by BPTT beside it.
 
-    python -m suites.reservoir.train --preset quick --out runs/mg
+    python -m seqsuite.suites.reservoir.train --preset quick --out runs/mg
     seqsuite train reservoir --set data=narma10 units=100
     seqsuite train reservoir --set task=generate generate_steps=84
 """
@@ -15,12 +15,12 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from shared.metrics import nrmse
-from shared.plots import plot_prediction
-from shared.training import fit
-from suites.reservoir.config import Config
-from suites.reservoir.data import ReservoirData
-from suites.reservoir.model import build_lstm, build_model
+from seqsuite.shared.metrics import nrmse
+from seqsuite.shared.plots import plot_prediction
+from seqsuite.shared.training import fit
+from seqsuite.suites.reservoir.config import Config
+from seqsuite.suites.reservoir.data import ReservoirData
+from seqsuite.suites.reservoir.model import build_lstm, build_model
 
 
 def fit_model(model, data: ReservoirData, config: Config, run_dir=None):
@@ -119,7 +119,7 @@ def evaluate(model, data: ReservoirData, config: Config, run_dir: Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from shared.cli import main as cli_main
+    from seqsuite.cli import main as cli_main
 
     return cli_main(["train", "reservoir", *(sys.argv[1:] if argv is None else argv)])
 

@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from shared.errors import DataError
-from shared.text import Vocabulary, build_vocabulary, prepare
-from suites.sentiment import reviews
-from suites.sentiment.config import Config
+from seqsuite.shared.errors import DataError
+from seqsuite.shared.text import Vocabulary, build_vocabulary, prepare
+from seqsuite.suites.sentiment import reviews
+from seqsuite.suites.sentiment.config import Config
 
 SPLITS = ("train", "val", "test")
 MIN_REVIEWS = 10

@@ -19,13 +19,13 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from shared.attention import AttentionPooling
-from shared.encoders import recurrent_stack
-from shared.errors import ConfigError
-from shared.text import vectorizer
-from shared.training import compile_model
-from suites.sentiment.config import Config
-from suites.sentiment.data import prepare_reviews
+from seqsuite.shared.attention import AttentionPooling
+from seqsuite.shared.encoders import recurrent_stack
+from seqsuite.shared.errors import ConfigError
+from seqsuite.shared.text import vectorizer
+from seqsuite.shared.training import compile_model
+from seqsuite.suites.sentiment.config import Config
+from seqsuite.suites.sentiment.data import prepare_reviews
 
 
 def build_model(config: Config) -> keras.Model:

@@ -1,6 +1,6 @@
 """Train, evaluate and export the sentiment suite.
 
-    python -m suites.sentiment.train --preset quick --out runs/sentiment
+    python -m seqsuite.suites.sentiment.train --preset quick --out runs/sentiment
     seqsuite predict --run runs/sentiment "The plot was not bad, although the acting was dull."
 """
 
@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from shared.plots import plot_word_attention
-from suites.sentiment.config import Config
-from suites.sentiment.data import SentimentData, prepare_reviews
-from suites.sentiment.model import attention_model
-from suites.sentiment.reviews import CONSTRUCTIONS
+from seqsuite.shared.plots import plot_word_attention
+from seqsuite.suites.sentiment.config import Config
+from seqsuite.suites.sentiment.data import SentimentData, prepare_reviews
+from seqsuite.suites.sentiment.model import attention_model
+from seqsuite.suites.sentiment.reviews import CONSTRUCTIONS
 
 EMPTY = "(empty)"  # what `predict` prints for a text with no tokens
 N_ATTENTION_PLOTS = 3
@@ -129,7 +129,7 @@ def predict(model, config: Config, texts: list[str]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from shared.cli import main as cli_main
+    from seqsuite.cli import main as cli_main
 
     return cli_main(["train", "sentiment", *(sys.argv[1:] if argv is None else argv)])
 

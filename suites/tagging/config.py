@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from shared.config import TrainConfig, require_positive
-from shared.encoders import check_cell_options
-from shared.errors import ConfigError
+from seqsuite.shared.config import TrainConfig, require_positive
+from seqsuite.shared.encoders import check_cell_options
+from seqsuite.shared.errors import ConfigError
 
 HEADS = ("crf", "softmax")
 

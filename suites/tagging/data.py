@@ -40,10 +40,10 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from shared.errors import DataError
-from shared.text import Vocabulary
-from suites.tagging import pysource
-from suites.tagging.config import Config
+from seqsuite.shared.errors import DataError
+from seqsuite.shared.text import Vocabulary
+from seqsuite.suites.tagging import pysource
+from seqsuite.suites.tagging.config import Config
 
 Sentence = tuple[list[str], list[str]]
 BUCKETS = [8, 16, 32, 64]  # upper sentence lengths of the batches' length buckets

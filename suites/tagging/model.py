@@ -16,11 +16,11 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from shared.crf import CRF, CRFLoss, crf_decode
-from shared.encoders import recurrent_stack
-from shared.errors import ConfigError
-from shared.training import compile_model
-from suites.tagging.config import Config
+from seqsuite.shared.crf import CRF, CRFLoss, crf_decode
+from seqsuite.shared.encoders import recurrent_stack
+from seqsuite.shared.errors import ConfigError
+from seqsuite.shared.training import compile_model
+from seqsuite.suites.tagging.config import Config
 
 # Token shapes, checked in this order; RE2 syntax (TensorFlow string ops).
 SHAPES = (

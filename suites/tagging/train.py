@@ -1,6 +1,6 @@
 """Train, evaluate and export the tagging suite.
 
-    python -m suites.tagging.train --preset quick --out runs/tagging
+    python -m seqsuite.suites.tagging.train --preset quick --out runs/tagging
     seqsuite predict --run runs/tagging "def f ( x ) :"
 
 Entity-level scores follow conlleval (and seqeval's default mode): an entity
@@ -21,10 +21,10 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from shared.errors import DataError
-from suites.tagging.config import Config
-from suites.tagging.data import TaggingData
-from suites.tagging.model import split_tokens, tag_ids
+from seqsuite.shared.errors import DataError
+from seqsuite.suites.tagging.config import Config
+from seqsuite.suites.tagging.data import TaggingData
+from seqsuite.suites.tagging.model import split_tokens, tag_ids
 
 
 def _split(tag: str) -> tuple[str, str]:
@@ -149,7 +149,7 @@ def predict(model, config: Config, texts: list[str]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from shared.cli import main as cli_main
+    from seqsuite.cli import main as cli_main
 
     return cli_main(["train", "tagging", *(sys.argv[1:] if argv is None else argv)])
 

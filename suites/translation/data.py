@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from shared.errors import DataError
-from shared.text import SPECIALS, Vocabulary, build_vocabulary, prepare, vectorizer, wrap
-from suites.translation import dates
-from suites.translation.config import Config
+from seqsuite.shared.errors import DataError
+from seqsuite.shared.text import SPECIALS, Vocabulary, build_vocabulary, prepare, vectorizer, wrap
+from seqsuite.suites.translation import dates
+from seqsuite.suites.translation.config import Config
 
 
 @dataclass

@@ -17,13 +17,13 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from shared.attention import AttentionDecoder, AttentionWrapper, BahdanauAttention, LuongAttention
-from shared.decoding import decode, tile_for_beam
-from shared.encoders import make_cell
-from shared.errors import ConfigError
-from shared.text import SPECIALS, detokenize, prepare, vectorizer
-from shared.training import compile_model
-from suites.translation.config import Config
+from seqsuite.shared.attention import AttentionDecoder, AttentionWrapper, BahdanauAttention, LuongAttention
+from seqsuite.shared.decoding import decode, tile_for_beam
+from seqsuite.shared.encoders import make_cell
+from seqsuite.shared.errors import ConfigError
+from seqsuite.shared.text import SPECIALS, detokenize, prepare, vectorizer
+from seqsuite.shared.training import compile_model
+from seqsuite.suites.translation.config import Config
 
 
 def _decoder_units(config: Config) -> int:

@@ -1,6 +1,6 @@
 """Train, evaluate and export the translation suite.
 
-    python -m suites.translation.train --preset quick --out runs/dates
+    python -m seqsuite.suites.translation.train --preset quick --out runs/dates
     seqsuite translate --run runs/dates "Tuesday, 3rd of March 1998"
 """
 
@@ -13,11 +13,11 @@ import numpy as np
 import sacrebleu
 import tensorflow as tf
 
-from shared.plots import plot_attention
-from shared.text import prepare
-from suites.translation.config import Config
-from suites.translation.data import TranslationData
-from suites.translation.model import Decoder
+from seqsuite.shared.plots import plot_attention
+from seqsuite.shared.text import prepare
+from seqsuite.suites.translation.config import Config
+from seqsuite.suites.translation.data import TranslationData
+from seqsuite.suites.translation.model import Decoder
 
 
 def decode_all(decoder: Decoder, texts: list[str], method: str, batch_size: int = 256):
@@ -70,7 +70,7 @@ def translate(model, config: Config, texts: list[str], method: str = "beam") -> 
 
 
 def main(argv: list[str] | None = None) -> int:
-    from shared.cli import main as cli_main
+    from seqsuite.cli import main as cli_main
 
     return cli_main(["train", "translation", *(sys.argv[1:] if argv is None else argv)])
 

@@ -6,7 +6,7 @@ import tensorflow as tf
 from absl.testing import parameterized
 from keras.src import testing
 
-from shared.attention import (
+from seqsuite.shared.attention import (
     AttentionDecoder,
     AttentionPooling,
     AttentionWrapper,
@@ -14,7 +14,7 @@ from shared.attention import (
     LuongAttention,
     masked_softmax,
 )
-from shared.cells import LayerNormLSTMCell, ZoneoutCell
+from seqsuite.shared.cells import LayerNormLSTMCell, ZoneoutCell
 
 BATCH, QUERY, SOURCE, MEMORY, TARGET, FEATURES, UNITS = 3, 4, 5, 6, 3, 2, 4
 

@@ -6,14 +6,14 @@ import tensorflow as tf
 from absl.testing import parameterized
 from keras.src import testing
 
-from shared.cells import (
+from seqsuite.shared.cells import (
     LayerNormLSTMCell,
     LayerNormSimpleRNNCell,
     PeepholeLSTMCell,
     ZoneoutCell,
     ZoneoutLSTM,
 )
-from shared.cells.layer_norm import _LayerNormalization
+from seqsuite.shared.cells.layer_norm import _LayerNormalization
 
 BATCH, TIMESTEPS, FEATURES, UNITS = 3, 4, 5, 3
 

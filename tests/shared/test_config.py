@@ -2,9 +2,9 @@ import dataclasses
 
 import pytest
 
-from shared.config import build_config, load_config, parse_overrides, save_config
-from shared.errors import ConfigError
-from suites.forecasting.config import PRESETS, Config
+from seqsuite.shared.config import build_config, load_config, parse_overrides, save_config
+from seqsuite.shared.errors import ConfigError
+from seqsuite.suites.forecasting.config import PRESETS, Config
 
 
 def test_presets_and_typed_overrides():

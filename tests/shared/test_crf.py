@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 from keras.src import testing
 
-from shared.crf import (
+from seqsuite.shared.crf import (
     CRF,
     CRFLoss,
     chain_potentials,

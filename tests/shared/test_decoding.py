@@ -9,8 +9,8 @@ import tensorflow as tf
 from absl.testing import parameterized
 from keras.src import testing
 
-from shared.attention import AttentionWrapper, LuongAttention
-from shared.decoding import decode, length_penalty_factor, tile_for_beam
+from seqsuite.shared.attention import AttentionWrapper, LuongAttention
+from seqsuite.shared.decoding import decode, length_penalty_factor, tile_for_beam
 
 VOCAB, START, END, PAD = 7, 0, 1, 0
 BATCH, MAX_LENGTH, UNITS = 5, 8, 8

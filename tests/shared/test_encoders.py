@@ -2,9 +2,9 @@ import keras
 import numpy as np
 import pytest
 
-from shared.cells import ZoneoutCell
-from shared.encoders import CELLS, make_cell, recurrent_stack
-from shared.runner import get_suite, resolve_config
+from seqsuite.shared.cells import ZoneoutCell
+from seqsuite.shared.encoders import CELLS, make_cell, recurrent_stack
+from seqsuite.shared.runner import get_suite, resolve_config
 
 
 @pytest.mark.parametrize("cell", CELLS)

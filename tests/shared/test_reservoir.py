@@ -9,7 +9,7 @@ import tensorflow as tf
 from absl.testing import parameterized
 from keras.src import testing
 
-from shared.reservoir import (
+from seqsuite.shared.reservoir import (
     ESN,
     ESNCell,
     Reservoir,
@@ -344,7 +344,7 @@ class ESNTest(testing.TestCase):
         self.assertLess(nrmse(esn.generate(60), future), 1e-2)
 
     def test_learns_mackey_glass_one_step(self):
-        from shared.datasets.chaotic import mackey_glass
+        from seqsuite.shared.datasets.chaotic import mackey_glass
 
         series = mackey_glass(1500, seed=0).astype("float32")[None, :, None]
         esn = ESN(units=100, spectral_radius=1.25, leak_rate=0.3, ridge=1e-6, seed=1)

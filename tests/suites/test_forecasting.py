@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from shared.cli import main
-from shared.runner import get_suite, load_run, resolve_config
-from suites.forecasting.data import load_data
-from suites.forecasting.model import predict
+from seqsuite.shared.cli import main
+from seqsuite.shared.runner import get_suite, load_run, resolve_config
+from seqsuite.suites.forecasting.data import load_data
+from seqsuite.suites.forecasting.model import predict
 
 
 @pytest.fixture(scope="module")

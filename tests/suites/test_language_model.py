@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from shared.cli import main
-from shared.runner import get_suite, load_run, resolve_config
-from suites.language_model.data import NEWLINE, load_data, streams
-from suites.language_model.model import Generator
-from suites.language_model.train import ngram_bits
+from seqsuite.shared.cli import main
+from seqsuite.shared.runner import get_suite, load_run, resolve_config
+from seqsuite.suites.language_model.data import NEWLINE, load_data, streams
+from seqsuite.suites.language_model.model import Generator
+from seqsuite.suites.language_model.train import ngram_bits
 
 
 def test_streams_continue_across_batches():

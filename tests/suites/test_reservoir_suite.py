@@ -6,10 +6,10 @@ import textwrap
 import numpy as np
 import pytest
 
-from shared.cli import main
-from shared.runner import get_suite, load_run, resolve_config
-from suites.reservoir.data import load_data
-from suites.reservoir.train import _unscale
+from seqsuite.shared.cli import main
+from seqsuite.shared.runner import get_suite, load_run, resolve_config
+from seqsuite.suites.reservoir.data import load_data
+from seqsuite.suites.reservoir.train import _unscale
 
 
 @pytest.fixture(scope="module")

@@ -7,12 +7,12 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from shared.cli import main
-from shared.errors import ConfigError, DataError
-from shared.runner import get_suite, load_run, resolve_config
-from suites.sentiment import reviews
-from suites.sentiment.data import class_id, load_data
-from suites.sentiment.train import classification_scores, predict, probabilities_of
+from seqsuite.shared.cli import main
+from seqsuite.shared.errors import ConfigError, DataError
+from seqsuite.shared.runner import get_suite, load_run, resolve_config
+from seqsuite.suites.sentiment import reviews
+from seqsuite.suites.sentiment.data import class_id, load_data
+from seqsuite.suites.sentiment.train import classification_scores, predict, probabilities_of
 
 
 def clause(adjective, modifier="plain", aspect="plot"):

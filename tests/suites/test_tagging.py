@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from shared.cli import main
-from shared.errors import DataError
-from shared.runner import adapt, get_suite, load_run, resolve_config, resolve_from_data
-from suites.tagging import pysource
-from suites.tagging.data import build_vocabulary, load_data, read_tagged_file, tag_set
-from suites.tagging.model import TokenShape, build_model
-from suites.tagging.train import entities, entity_scores, predict, tag_sentences
+from seqsuite.shared.cli import main
+from seqsuite.shared.errors import DataError
+from seqsuite.shared.runner import adapt, get_suite, load_run, resolve_config, resolve_from_data
+from seqsuite.suites.tagging import pysource
+from seqsuite.suites.tagging.data import build_vocabulary, load_data, read_tagged_file, tag_set
+from seqsuite.suites.tagging.model import TokenShape, build_model
+from seqsuite.suites.tagging.train import entities, entity_scores, predict, tag_sentences
 
 SOURCE = '''from __future__ import annotations
 import os.path as osp, sys

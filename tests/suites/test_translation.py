@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from shared.cli import main
-from shared.errors import DataError
-from shared.runner import get_suite, load_run, resolve_config
-from suites.translation import dates
-from suites.translation.data import load_data, read_tsv
-from suites.translation.model import Decoder
-from suites.translation.train import score
+from seqsuite.shared.cli import main
+from seqsuite.shared.errors import DataError
+from seqsuite.shared.runner import get_suite, load_run, resolve_config
+from seqsuite.suites.translation import dates
+from seqsuite.suites.translation.data import load_data, read_tsv
+from seqsuite.suites.translation.model import Decoder
+from seqsuite.suites.translation.train import score
 
 
 def test_date_generator_holds_out_dates_and_surface_forms():
@@ -148,7 +148,7 @@ def test_greedy_matches_teacher_forced_argmax(run_dir):
     vocab = decoder.vocabulary
     start = vocab[decoder.start_id]
     prefix = [start + "".join(vocab[i] for i in row[:-1]) for row in ids]
-    from shared.text import prepare
+    from seqsuite.shared.text import prepare
 
     logits = model.predict([prepare(texts, True, "char"), tf.constant(prefix)], verbose=0)
     np.testing.assert_array_equal(np.argmax(logits[:, : ids.shape[1]], -1)[:, :3], ids[:, :3])

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from shared.cli import main
+from seqsuite.shared.cli import main
 
 
 @pytest.mark.parametrize("tuner", ["random", "grid", "bayesian", "hyperband"])

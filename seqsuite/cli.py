@@ -1,0 +1,233 @@
+"""The `seqsuite` command: list, train, evaluate, export and tune the suites.
+
+    seqsuite list
+    seqsuite train forecasting --preset quick --set cell=gru --set units=64 --out runs/f1
+    seqsuite evaluate --run runs/f1 [--set test_data=new.tsv]
+    seqsuite export --run runs/f1 [--out DIR]
+    seqsuite tune forecasting --tuner bayesian --max-trials 10 --out runs/tune1
+    seqsuite translate --run runs/dates "3rd of March 1998"
+
+Errors in the user's input print one line and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+
+from seqsuite import __version__
+from seqsuite.shared.errors import SeqsuiteError
+
+VERBOSE_ENV = "SEQSUITE_VERBOSE"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        # argparse prints usage plus the error; one line with the fix is kinder.
+        raise SeqsuiteError(f"{message} (see `{self.prog} --help`)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="seqsuite", description="Keras 3 sequence-modelling suites.")
+    p.add_argument("--version", action="version", version=f"seqsuite {__version__}")
+    p.add_argument("--verbose", action="store_true",
+                   help=f"show TensorFlow's start-up and warning lines (or set {VERBOSE_ENV}=1)")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    sub.add_parser("list", help="list the suites")
+
+    def overrides(sp, what="override config fields: --set a=1 b=2"):
+        sp.add_argument("--set", dest="overrides", action="extend", nargs="+", default=[],
+                        metavar="KEY=VALUE", help=what)
+
+    def run_options(sp):
+        sp.add_argument("suite", help="suite name (see `seqsuite list`)")
+        sp.add_argument("--preset", default="quick", help="smoke, quick or full (default quick)")
+        overrides(sp)
+        sp.add_argument("--out", default=None,
+                        help="run directory (default runs/<suite>-<preset>)")
+
+    t = sub.add_parser("train", help="train a suite and write a run directory")
+    run_options(t)
+    t.add_argument("--overwrite", action="store_true",
+                   help="replace a finished run in --out (only a seqsuite run is ever replaced)")
+
+    e = sub.add_parser("evaluate", help="measure a finished run again (trains nothing)")
+    e.add_argument("--run", required=True, help="run directory")
+    overrides(e, "point data fields elsewhere, e.g. --set test_data=new.tsv")
+
+    x = sub.add_parser("export", help="export a finished run as a SavedModel")
+    x.add_argument("--run", required=True, help="run directory")
+    x.add_argument("--out", default=None, help="SavedModel directory (default RUN/export)")
+    x.add_argument("--overwrite", action="store_true",
+                   help="replace an existing seqsuite export at --out")
+
+    tr = sub.add_parser("translate", help="translate text with a finished translation run")
+    tr.add_argument("--run", required=True, help="run directory of a translation run")
+    tr.add_argument("--method", default="beam", help="beam (default), greedy or sample")
+    tr.add_argument("texts", nargs="+", help="source sentences")
+
+    pr = sub.add_parser("predict", help="label inputs with a finished run")
+    pr.add_argument("--run", required=True, help="run directory")
+    pr.add_argument("texts", nargs="+", help="inputs (texts; a tagger takes space-separated "
+                    "tokens; file paths for suites that read files)")
+
+    ge = sub.add_parser("generate", help="sample text from a finished language-model run")
+    ge.add_argument("--run", required=True, help="run directory")
+    ge.add_argument("--prompt", default="", help="text to continue")
+    ge.add_argument("--temperature", type=float, default=1.0, help="softmax temperature (> 0)")
+    ge.add_argument("--top-k", type=int, default=0, help="sample among the k most likely; 0: all")
+    ge.add_argument("--length", type=int, default=200, help="tokens to generate")
+    ge.add_argument("--seed", type=int, default=None, help="seed for reproducible samples")
+
+    u = sub.add_parser("tune", help="hyperparameter search with keras-tuner")
+    run_options(u)
+    u.add_argument("--tuner", default="random",
+                   help="random, grid, bayesian or hyperband (default random)")
+    u.add_argument("--max-trials", type=int, default=10, help="trials to run (default 10)")
+    u.add_argument("--overwrite", action="store_true", help="start the search afresh")
+    return p
+
+
+def _inference_options(args) -> dict:
+    if args.command == "translate":
+        if args.method not in ("beam", "greedy", "sample"):
+            raise SeqsuiteError(f"unknown --method '{args.method}'; use beam, greedy or sample")
+        return {"texts": args.texts, "method": args.method}
+    if args.command == "predict":
+        return {"texts": args.texts}
+    if args.temperature <= 0:
+        raise SeqsuiteError(f"--temperature must be > 0, got {args.temperature}")
+    if args.top_k < 0 or args.length < 1:
+        raise SeqsuiteError("--top-k must be >= 0 and --length >= 1")
+    return {"prompt": args.prompt, "temperature": args.temperature, "top_k": args.top_k,
+            "length": args.length, "seed": args.seed}
+
+
+def quiet(verbose: bool) -> None:
+    """Keep TensorFlow's, absl's and the libraries' start-up chatter off the terminal.
+
+    Must run before TensorFlow is imported: its C++ logging reads the
+    environment once, at import.
+    """
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    if verbose:
+        return
+    import logging
+    import warnings
+
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+    os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "3")
+    warnings.filterwarnings("ignore")
+    for name in ("tensorflow", "absl", "keras", "keras_tuner", "tensorflow_datasets", "h5py"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+@contextlib.contextmanager
+def _start_up(verbose: bool):
+    """Import TensorFlow with file descriptor 2 closed to its C++ start-up lines.
+
+    TensorFlow's native libraries log (oneDNN, CUDA probing) before absl's
+    logging is initialised, so no environment variable silences them; what a
+    Python exception says still reaches the user, raised after the block.
+    """
+    if verbose:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def run(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    verbose = args.verbose or os.environ.get(VERBOSE_ENV, "") not in ("", "0")
+    quiet(verbose)
+    from seqsuite import registry
+
+    if args.command == "list":
+        for name in registry.names():
+            print(f"{name:<16}{registry.describe(name)}")
+        return 0
+    if args.command in ("train", "tune"):
+        # Everything the user typed is checked here, before TensorFlow loads.
+        config = registry.resolve_config(args.suite, args.preset, args.overrides)
+        out = args.out or f"runs/{args.suite}-{args.preset}" + (
+            "-tune" if args.command == "tune" else "")
+        from seqsuite.shared import files
+
+        files.check_parent(out, "--out")
+    if args.command in ("evaluate", "export", "translate", "predict", "generate"):
+        name = registry.suite_of_run(args.run)
+        if args.command == "evaluate":
+            from seqsuite.shared.config import load_config, parse_overrides
+
+            overrides = parse_overrides(args.overrides)
+            load_config(registry.config_class(name)[0], args.run, overrides)  # checked early
+        if args.command in ("translate", "predict", "generate"):
+            options = _inference_options(args)
+    with _start_up(verbose):
+        import seqsuite
+        from seqsuite.shared import runner
+
+        suite = registry.get(args.suite if args.command in ("train", "tune") else name)
+        seqsuite.register()
+
+    if args.command == "train":
+        metrics = runner.train(suite, config, out, args.preset, args.overwrite)
+        print(f"\n{suite.name} ({args.preset}) -> {out}")
+        print(runner.format_metrics(metrics), end="")
+        return 0
+    if args.command == "tune":
+        from seqsuite.tuning import search
+
+        best = search.tune(suite, config, out, args.tuner, args.max_trials, args.overwrite)
+        print(runner.format_metrics(best), end="")
+        return 0
+    if args.command == "evaluate":
+        print(runner.format_metrics(runner.evaluate_run(suite, args.run, overrides)), end="")
+        return 0
+    if args.command == "export":
+        path = runner.export_run(suite, args.run, args.out, args.overwrite)
+        print(f"SavedModel written to {path}")
+        return 0
+    infer = suite.commands.get(args.command)
+    if infer is None:
+        able = [n for n in registry.names() if args.command in registry.get(n).commands]
+        raise SeqsuiteError(f"{args.run} is a {suite.name} run, which has no `{args.command}`; "
+                            f"use a run of {' or '.join(able)}")
+    config, model = runner.load_run(suite, args.run)
+    for line in infer(model, config, **options):
+        print(line)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        return run(sys.argv[1:] if argv is None else argv)
+    except SeqsuiteError as err:
+        print(f"seqsuite: error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        # A full disk, a permission, a vanished file: the user's machine, not a bug.
+        where = f" ({err.filename})" if err.filename else ""
+        print(f"seqsuite: error: {err.strerror or err}{where}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("seqsuite: interrupted; rerun the same command to resume from the last "
+              "finished epoch", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""seqsuite's public layer API: what TensorFlow Addons gave, for Keras 3.
+
+    from seqsuite.layers import ZoneoutCell, LayerNormLSTMCell, BahdanauAttention, CRF, ESN
+
+Cells (`keras.layers.RNN(cell)`): `LayerNormLSTMCell`, `LayerNormSimpleRNNCell`,
+`PeepholeLSTMCell` (TensorFlow Addons' arguments and arithmetic), `ZoneoutCell`
+around any cell, and the ready-made `ZoneoutLSTM` layer.
+
+Attention: `BahdanauAttention`, `LuongAttention`, `AttentionWrapper` (a mechanism
+inside any cell), `AttentionDecoder`, `AttentionPooling`.
+
+Decoding: `decode(step_fn, ...)` with greedy, sampling and beam search
+(`DecodeResult`), usable inside a SavedModel.
+
+Sequence labelling: `CRF` (chain potentials, Viterbi) and `CRFLoss`.
+
+Reservoir computing: `ESNCell`, `Reservoir`, `RidgeReadout`, `ESN`,
+`ReservoirInitializer`.
+
+Every class is registered with Keras under the `seqsuite` package, so after
+`import seqsuite` any saved model loads with `keras.saving.load_model`.
+"""
+
+from seqsuite.shared.attention import (
+    AttentionDecoder,
+    AttentionPooling,
+    AttentionWrapper,
+    BahdanauAttention,
+    LuongAttention,
+)
+from seqsuite.shared.cells import (
+    LayerNormLSTMCell,
+    LayerNormSimpleRNNCell,
+    PeepholeLSTMCell,
+    ZoneoutCell,
+    ZoneoutLSTM,
+)
+from seqsuite.shared.crf import CRF, CRFLoss
+from seqsuite.shared.decoding import DecodeResult, decode
+from seqsuite.shared.reservoir import ESN, ESNCell, Reservoir, ReservoirInitializer, RidgeReadout
+
+__all__ = [
+    "CRF",
+    "CRFLoss",
+    "DecodeResult",
+    "ESN",
+    "ESNCell",
+    "AttentionDecoder",
+    "AttentionPooling",
+    "AttentionWrapper",
+    "BahdanauAttention",
+    "LayerNormLSTMCell",
+    "LayerNormSimpleRNNCell",
+    "LuongAttention",
+    "PeepholeLSTMCell",
+    "Reservoir",
+    "ReservoirInitializer",
+    "RidgeReadout",
+    "ZoneoutCell",
+    "ZoneoutLSTM",
+    "decode",
+]
