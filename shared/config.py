@@ -88,6 +88,8 @@ class TrainConfig:
     clip_value: float | None = None  # clip each gradient element to [-v, v]
     patience: int = 5  # epochs without val_loss improvement before stopping; 0 disables
     verbose: int = 1  # Keras progress bars: 0 silent, 1 bar, 2 one line per epoch
+    # "tfds:" data loads only when already prepared; true lets TFDS download it.
+    download: bool = data_field(False)
 
     def __post_init__(self):
         if self.optimizer not in OPTIMIZERS:
@@ -216,7 +218,7 @@ def _resolve_data_path(key: str, value):
     if path.exists():
         return str(path.resolve())
     if _looks_like_path(value):
-        raise ConfigError(f"{key}={value}: no such file or directory; check the path "
+        raise ConfigError(f"{key}={value}: file not found; check the path "
                           f"(relative paths are read from {Path.cwd()})")
     return value
 

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 
-from seqsuite.shared.config import TrainConfig, require_positive, require_split_fractions
+from seqsuite.shared.config import (
+    TrainConfig,
+    data_field,
+    learned_field,
+    require_positive,
+    require_split_fractions,
+)
 from seqsuite.shared.errors import ConfigError
 
 SERIES = ("mackey_glass", "lorenz", "rossler", "henon", "logistic_map", "narma10", "narma30")
@@ -17,7 +23,7 @@ TASKS = ("predict", "generate", "system_id")
 
 @dataclasses.dataclass
 class Config(TrainConfig):
-    data: str = "mackey_glass"  # one of SERIES, or the path of a CSV file
+    data: str = data_field("mackey_glass")  # one of SERIES, or the path of a CSV file
     target: str = "value"  # CSV: the column to model
     time_column: str = ""  # CSV: the column that orders rows ("" keeps file order)
     n_steps: int = 4000  # length of a generated series
@@ -39,11 +45,11 @@ class Config(TrainConfig):
     compare_lstm: bool = True  # also train an LSTM by backpropagation through time
     lstm_units: int = 32
     lstm_window: int = 50  # BPTT window of the LSTM baseline
-    # Filled from the training part of the data (do not set): scaling for serving.
-    input_mean: list[float] | None = None
-    input_std: list[float] | None = None
-    target_mean: list[float] | None = None
-    target_std: list[float] | None = None
+    # Learned from the training part of the data: the scaling the model was fitted with.
+    input_mean: list[float] | None = learned_field()
+    input_std: list[float] | None = learned_field()
+    target_mean: list[float] | None = learned_field()
+    target_std: list[float] | None = learned_field()
 
     def __post_init__(self):
         super().__post_init__()

@@ -40,7 +40,8 @@ class ReservoirData:
     test: tf.data.Dataset = None
     scaled_inputs: np.ndarray = None  # (steps, in_features), training-part statistics
     scaled_targets: np.ndarray = None
-    config_updates: dict = field(default_factory=dict)
+    adapt: dict = field(default_factory=dict)
+    learned: dict = field(default_factory=dict)  # scaling statistics of the training part
 
 
 def load_series(config: Config) -> tuple[np.ndarray, np.ndarray | None, str]:
@@ -93,7 +94,11 @@ def load_data(config: Config) -> ReservoirData:
         raise DataError(f"generate_steps={config.generate_steps} exceeds the {n - val_end} test "
                         "steps; lower generate_steps or raise n_steps")
     mean_in, std_in = inputs[:train_end].mean(0), inputs[:train_end].std(0) + 1e-8
-    if config.task == "system_id":
+    if config.input_mean is not None:
+        # A trained run (seqsuite evaluate): its model expects the run's own scaling.
+        mean_in, std_in, mean_out, std_out = (np.asarray(v) for v in (
+            config.input_mean, config.input_std, config.target_mean, config.target_std))
+    elif config.task == "system_id":
         mean_out, std_out = targets[:train_end].mean(0), targets[:train_end].std(0) + 1e-8
     else:
         # Targets are the series itself: one scale, so closed-loop outputs can be fed back.
@@ -113,7 +118,7 @@ def load_data(config: Config) -> ReservoirData:
     return ReservoirData(
         name=name, series=series, inputs=inputs, targets=targets, bounds=(train_end, val_end),
         scaled_inputs=scaled_in.astype("float32"), scaled_targets=scaled_out.astype("float32"),
-        config_updates={"input_mean": mean_in.tolist(), "input_std": std_in.tolist(),
+        learned={"input_mean": mean_in.tolist(), "input_std": std_in.tolist(),
                         "target_mean": mean_out.tolist(), "target_std": std_out.tolist()},
         **datasets,
     )

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import tempfile
 import time
@@ -20,10 +21,10 @@ from seqsuite.shared.plots import plot_prediction
 from seqsuite.shared.training import fit
 from seqsuite.suites.reservoir.config import Config
 from seqsuite.suites.reservoir.data import ReservoirData
-from seqsuite.suites.reservoir.model import build_lstm, build_model
+from seqsuite.suites.reservoir.model import build_lstm
 
 
-def fit_model(model, data: ReservoirData, config: Config, run_dir=None):
+def fit_model(model, data: ReservoirData, config: Config):
     """Closed-form ridge readout on the training part, after `warmup` steps."""
     train_end, _ = data.bounds
     return model.fit(data.scaled_inputs[None, :train_end], data.scaled_targets[None, :train_end],
@@ -54,18 +55,28 @@ def _closed_loop_lstm(lstm, data: ReservoirData, config: Config) -> np.ndarray:
     return np.asarray(out)
 
 
+def fit_baselines(data: ReservoirData, config: Config, directory: Path) -> None:
+    """Train the LSTM by BPTT once (when `compare_lstm`), saved with its training time."""
+    if not config.compare_lstm:
+        return
+    keras.utils.set_random_seed(config.seed)
+    lstm = build_lstm(config, data.inputs.shape[1], data.targets.shape[1])
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as scratch:
+        lstm, _ = fit(lstm, data.train, data.val, config, Path(scratch))
+    seconds = time.perf_counter() - start
+    lstm.save(directory / "lstm_bptt.keras")
+    (directory / "lstm_bptt.json").write_text(json.dumps({"train_seconds": seconds}) + "\n")
+
+
 def evaluate(model, data: ReservoirData, config: Config, run_dir: Path) -> dict:
-    """Test error of the ESN and of an LSTM trained by BPTT, with training times."""
+    """Test error of the ESN and of the LSTM trained by BPTT, with training times."""
     run_dir = Path(run_dir)
     train_end, val_end = data.bounds
     truth = data.targets[val_end:]
     name = {"predict": f"{config.horizon}-step prediction", "generate": "closed-loop generation",
             "system_id": "system identification"}[config.task]
-
-    # Time a fresh fit with the same seed: the same model, measured the same way every run.
-    start = time.perf_counter()
-    fit_model(build_model(config), data, config)
-    esn_seconds = time.perf_counter() - start
+    esn_seconds = json.loads((run_dir / "run.json").read_text()).get("fit_seconds")
 
     esn_pred = _unscale(model.predict(data.scaled_inputs[None])[0], config)[val_end:]
     rows = {"esn": {"rmse": float(np.sqrt(np.mean((esn_pred - truth) ** 2))),
@@ -76,13 +87,10 @@ def evaluate(model, data: ReservoirData, config: Config, run_dir: Path) -> dict:
                                "nrmse": nrmse(truth, persistence)}
 
     lstm = None
-    if config.compare_lstm:
-        keras.utils.set_random_seed(config.seed)
-        lstm = build_lstm(config, data.inputs.shape[1], data.targets.shape[1])
-        start = time.perf_counter()
-        with tempfile.TemporaryDirectory() as scratch:
-            lstm = fit(lstm, data.train, data.val, config, Path(scratch))
-        lstm_seconds = time.perf_counter() - start
+    baseline = run_dir / "baselines" / "lstm_bptt.keras"
+    if baseline.exists():
+        lstm = keras.saving.load_model(baseline)
+        lstm_seconds = json.loads(baseline.with_suffix(".json").read_text())["train_seconds"]
         lstm_pred = _unscale(lstm.predict(data.scaled_inputs[None], verbose=0)[0], config)
         lstm_pred = lstm_pred[val_end:]
         rows["lstm_bptt"] = {"rmse": float(np.sqrt(np.mean((lstm_pred - truth) ** 2))),
@@ -116,6 +124,17 @@ def evaluate(model, data: ReservoirData, config: Config, run_dir: Path) -> dict:
                         marker=val_end, title=f"{data.name}: closed-loop generation")
         metrics["generation"] = gen_rows
     return metrics
+
+
+def search_space(hp) -> dict:
+    return {
+        "spectral_radius": hp.Choice("spectral_radius", [0.5, 0.8, 0.95, 1.1, 1.25, 1.5]),
+        "leak_rate": hp.Choice("leak_rate", [0.1, 0.3, 0.5, 0.8, 1.0]),
+        "input_scaling": hp.Choice("input_scaling", [0.1, 0.3, 0.5, 1.0, 2.0]),
+        "connectivity": hp.Choice("connectivity", [0.02, 0.05, 0.1, 0.2]),
+        "ridge": hp.Choice("ridge", [1e-9, 1e-7, 1e-5, 1e-3, 1e-1]),
+        "units": hp.Choice("units", [100, 200, 400, 800]),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

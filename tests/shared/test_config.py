@@ -1,8 +1,15 @@
 import dataclasses
+import json
 
 import pytest
 
-from seqsuite.shared.config import build_config, load_config, parse_overrides, save_config
+from seqsuite.shared.config import (
+    build_config,
+    load_config,
+    parse_overrides,
+    save_config,
+    with_learned,
+)
 from seqsuite.shared.errors import ConfigError
 from seqsuite.suites.forecasting.config import PRESETS, Config
 
@@ -49,6 +56,34 @@ def test_unknown_preset_and_malformed_override():
 
 def test_json_round_trip(tmp_path):
     c = build_config(Config, PRESETS, "quick", {"features": "x", "clip_norm": "2"})
-    save_config(c, tmp_path / "config.json")
-    assert load_config(Config, tmp_path / "config.json") == c
+    save_config(c, tmp_path)
+    assert load_config(Config, tmp_path) == c
     assert dataclasses.asdict(c)["features"] == ["x"]
+
+
+def test_learned_fields_are_kept_apart_and_cannot_be_set(tmp_path):
+    from seqsuite.suites.reservoir.config import PRESETS as R_PRESETS
+    from seqsuite.suites.reservoir.config import Config as RConfig
+
+    with pytest.raises(ConfigError, match="'input_mean' is learned from the training data"):
+        build_config(RConfig, R_PRESETS, "smoke", {"input_mean": "1"})
+    c = with_learned(build_config(RConfig, R_PRESETS, "smoke", {}),
+                     {"input_mean": [1.0], "input_std": [2.0], "target_mean": [1.0],
+                      "target_std": [2.0]})
+    save_config(c, tmp_path)
+    assert "input_mean" not in json.loads((tmp_path / "config.json").read_text())
+    assert json.loads((tmp_path / "learned.json").read_text())["input_std"] == [2.0]
+    assert load_config(RConfig, tmp_path) == c
+
+
+def test_data_paths_are_recorded_absolute_and_only_data_fields_reopen(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.csv").write_text("value\n1\n2\n")
+    c = build_config(Config, PRESETS, "smoke", {"data": "s.csv"})
+    assert c.data == str(tmp_path / "s.csv")
+    with pytest.raises(ConfigError, match="data=missing.csv: file not found"):
+        build_config(Config, PRESETS, "smoke", {"data": "missing.csv"})
+    save_config(c, tmp_path)
+    with pytest.raises(ConfigError, match="'units' is a model setting"):
+        load_config(Config, tmp_path, {"units": "4"})
+    assert load_config(Config, tmp_path, {"data": "sunspots"}).data == "sunspots"

@@ -7,8 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from seqsuite.shared.cli import main
-from seqsuite.shared.runner import get_suite, load_run, resolve_config
+from seqsuite.cli import main
+from seqsuite import registry
+from seqsuite.shared.runner import load_run
 from seqsuite.suites.forecasting.data import load_data
 from seqsuite.suites.forecasting.model import predict
 
@@ -34,7 +35,7 @@ def test_run_directory_is_complete(co2_run):
 
 
 def test_saved_model_serves_raw_windows_in_a_fresh_process(co2_run, tmp_path):
-    suite, config, model = load_run(co2_run)
+    config, model = load_run(registry.get("forecasting"), co2_run)
     data = load_data(config)
     x = data.windows["test"][0][:5]
     np.save(tmp_path / "x.npy", x)
@@ -43,7 +44,7 @@ def test_saved_model_serves_raw_windows_in_a_fresh_process(co2_run, tmp_path):
         loaded = tf.saved_model.load({str(co2_run / "export")!r})
         out = loaded.signatures["serving_default"](window=tf.constant(np.load({str(tmp_path / "x.npy")!r})))
         np.save({str(tmp_path / "y.npy")!r}, out["forecast"].numpy())
-        assert not any(m.split(".")[0] in ("shared", "suites") for m in sys.modules), "imported project"
+        assert not any(m.split(".")[0] == "seqsuite" for m in sys.modules), "imported project"
     """)
     subprocess.run([sys.executable, "-c", script], check=True, cwd=tmp_path)
     served = np.load(tmp_path / "y.npy")
@@ -89,7 +90,7 @@ def _csv(path, n=120, **edits):
 
 def test_csv_with_extra_feature(tmp_path):
     path = _csv(tmp_path / "s.csv")
-    config = resolve_config(get_suite("forecasting"), "smoke",
+    config = registry.resolve_config("forecasting", "smoke",
                             [f"data={path}", "features=temp", "window=10", "horizon=3"])
     data = load_data(config)
     x, y, starts = data.windows["train"]
@@ -127,7 +128,7 @@ def test_bad_csv_gets_one_line_error(tmp_path, capsys, edits, extra, message):
 
 def test_nan_csv_can_be_interpolated(tmp_path):
     path = _csv(tmp_path / "gaps.csv", value=(3, np.nan))
-    config = resolve_config(get_suite("forecasting"), "smoke",
+    config = registry.resolve_config("forecasting", "smoke",
                             [f"data={path}", "fill=interpolate", "window=10"])
     assert np.isfinite(load_data(config).series).all()
 
@@ -152,7 +153,7 @@ def test_finished_run_is_not_overwritten_silently(co2_run, capsys):
 
 def test_module_entry_point(tmp_path):
     out = tmp_path / "m"
-    proc = subprocess.run([sys.executable, "-m", "suites.forecasting.train", "--preset", "smoke",
+    proc = subprocess.run([sys.executable, "-m", "seqsuite.suites.forecasting.train", "--preset", "smoke",
                            "--set", "data=sunspots", "--out", str(out)],
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -6,8 +6,9 @@ import textwrap
 import numpy as np
 import pytest
 
-from seqsuite.shared.cli import main
-from seqsuite.shared.runner import get_suite, load_run, resolve_config
+from seqsuite.cli import main
+from seqsuite import registry
+from seqsuite.shared.runner import load_run
 from seqsuite.suites.reservoir.data import load_data
 from seqsuite.suites.reservoir.train import _unscale
 
@@ -33,7 +34,7 @@ def test_run_reports_esn_beside_lstm(mg_run):
 
 
 def test_saved_model_takes_raw_series_in_a_fresh_process(mg_run, tmp_path):
-    suite, config, model = load_run(mg_run)
+    config, model = load_run(registry.get("reservoir"), mg_run)
     data = load_data(config)
     raw = data.inputs[None, :300]
     expected = _unscale(model.predict(data.scaled_inputs[None, :300])[0], config)
@@ -43,7 +44,7 @@ def test_saved_model_takes_raw_series_in_a_fresh_process(mg_run, tmp_path):
         loaded = tf.saved_model.load({str(mg_run / "export")!r})
         x = tf.constant(np.load({str(tmp_path / "x.npy")!r}))
         np.save({str(tmp_path / "y.npy")!r}, loaded.signatures["serving_default"](series=x)["prediction"].numpy())
-        assert not any(m.split(".")[0] in ("shared", "suites") for m in sys.modules)
+        assert not any(m.split(".")[0] == "seqsuite" for m in sys.modules)
     """)
     subprocess.run([sys.executable, "-c", script], check=True, cwd=tmp_path)
     np.testing.assert_allclose(np.load(tmp_path / "y.npy")[0], expected, rtol=1e-4, atol=1e-4)
@@ -55,7 +56,7 @@ def test_saved_model_takes_raw_series_in_a_fresh_process(mg_run, tmp_path):
     (["data=henon"], 2, 2),
 ])
 def test_tasks_and_shapes(overrides, in_dims, out_dims):
-    config = resolve_config(get_suite("reservoir"), "smoke", overrides)
+    config = registry.resolve_config("reservoir", "smoke", overrides)
     data = load_data(config)
     assert data.inputs.shape[1] == in_dims and data.targets.shape[1] == out_dims
     if config.task == "predict":

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from seqsuite.shared.cli import main
+from seqsuite.cli import main
 
 
 @pytest.mark.parametrize("tuner", ["random", "grid", "bayesian", "hyperband"])
