@@ -1,14 +1,31 @@
-"""Execute every notebook on the smoke preset; a failing cell fails the test."""
+"""The walkthroughs: sources in sync with their notebooks, and every notebook runs."""
 
+import runpy
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
-NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
+HERE = Path(__file__).parents[1] / "notebooks"
+NOTEBOOKS = sorted(HERE.glob("*.ipynb"))
+sync = runpy.run_path(str(HERE / "sync.py"))
 
 
+def test_committed_notebooks_match_their_sources():
+    assert sync["stale"]() == []
+    assert {p.stem for p in sync["sources"]()} == {p.stem for p in NOTEBOOKS}
+
+
+def test_a_changed_source_is_detected(tmp_path):
+    source = HERE / "forecasting.py"
+    text = sync["build"](source)
+    changed = tmp_path / "forecasting.py"
+    changed.write_text(source.read_text().replace("# ## Setup", "# ## Set-up"))
+    assert sync["build"](changed) != text
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs_on_smoke_preset(path, monkeypatch):
     monkeypatch.setenv("SEQSUITE_NOTEBOOK_PRESET", "smoke")
@@ -23,6 +40,6 @@ def test_notebook_runs_on_smoke_preset(path, monkeypatch):
 
 
 def test_every_suite_has_a_notebook():
-    from seqsuite.shared.runner import suite_names
+    from seqsuite import registry
 
-    assert set(suite_names()) <= {p.stem for p in NOTEBOOKS}
+    assert set(registry.names()) <= {p.stem for p in NOTEBOOKS}
