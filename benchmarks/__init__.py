@@ -14,9 +14,10 @@ def scratch_run(suite_name: str, preset: str, overrides: list[str]):
 
     Yields `(metrics, seconds, run_dir)`; the directory exists until the block ends.
     """
+    from seqsuite import registry
     from seqsuite.shared import runner
 
-    suite = runner.get_suite(suite_name)
+    suite = registry.get(suite_name)
     config = runner.resolve_config(suite, preset, [*overrides, "verbose=0"])
     with tempfile.TemporaryDirectory() as out:
         start = time.perf_counter()

@@ -22,7 +22,6 @@ def main(argv=None) -> int:
     parser.add_argument("--cells", nargs="+", default=["lstm"])
     args = parser.parse_args(argv)
 
-
     rows = []
     for cell in args.cells:
         with scratch_run("language_model", args.preset, [f"cell={cell}"]) as (metrics, seconds, _):

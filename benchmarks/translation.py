@@ -24,19 +24,15 @@ def step_times(suite, preset: str, attentions, steps: int = 30) -> dict[str, flo
     """Median seconds per training step of each attention variant, interleaved."""
     import random
 
-    import keras
     import numpy as np
 
     from seqsuite.shared import runner
 
     models, batch = {}, None
     for attention in attentions:
-        config = runner.resolve_config(suite, preset, [f"attention={attention}", "verbose=0"])
-        data = suite.data.load_data(config)
-        config = runner.resolve_from_data(config, data)
-        keras.utils.set_random_seed(0)
-        model = suite.model.build_model(config)
-        runner.adapt(model, data)
+        config = runner.resolve_config(suite, preset,
+                                       [f"attention={attention}", "verbose=0", "seed=0"])
+        data, config, model = runner.prepare(suite, config)  # seeded, adapted
         batch = batch or next(iter(data.train))
         for _ in range(3):  # compile and warm up
             model.train_on_batch(*batch)
@@ -59,9 +55,9 @@ def main(argv=None) -> int:
     parser.add_argument("--skip-quality", action="store_true", help="only time training steps")
     args = parser.parse_args(argv)
 
-    from seqsuite.shared import runner
+    from seqsuite import registry
 
-    suite = runner.get_suite("translation")
+    suite = registry.get("translation")
     variants = ["none", "luong", "bahdanau"]
     times = step_times(suite, args.preset, variants)
     print(f"\ntraining step, preset={args.preset} (batch, units and lengths of that preset)\n")

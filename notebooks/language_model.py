@@ -13,10 +13,10 @@ import tempfile
 from pathlib import Path
 
 import tensorflow as tf
-from seqsuite.shared import runner
-from seqsuite.shared.config import with_learned
 
 from seqsuite import registry
+from seqsuite.shared import runner
+from seqsuite.shared.config import with_learned
 
 PRESET = os.environ.get('SEQSUITE_NOTEBOOK_PRESET', 'quick')
 OUT = Path(tempfile.mkdtemp()) / 'run'

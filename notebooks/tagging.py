@@ -15,10 +15,10 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
-from seqsuite.shared import runner
-from seqsuite.shared.config import with_learned
 
 from seqsuite import registry
+from seqsuite.shared import runner
+from seqsuite.shared.config import with_learned
 
 PRESET = os.environ.get('SEQSUITE_NOTEBOOK_PRESET', 'quick')
 OUT = Path(tempfile.mkdtemp()) / 'run'

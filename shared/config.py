@@ -214,13 +214,13 @@ def _resolve_data_path(key: str, value):
     """An existing path becomes absolute; a path-like value naming nothing is refused."""
     if not isinstance(value, str) or not value or value.startswith("tfds:"):
         return value
+    if not _looks_like_path(value):
+        return value  # a bare name: a built-in dataset, even if a file of that name is here
     path = Path(value).expanduser()
     if path.exists():
         return str(path.resolve())
-    if _looks_like_path(value):
-        raise ConfigError(f"{key}={value}: file not found; check the path "
-                          f"(relative paths are read from {Path.cwd()})")
-    return value
+    raise ConfigError(f"{key}={value}: file not found; check the path "
+                      f"(relative paths are read from {Path.cwd()})")
 
 
 def check_overrides(cls, overrides: dict[str, Any], allowed: str | None = None) -> dict[str, Any]:

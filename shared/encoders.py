@@ -11,7 +11,7 @@ from __future__ import annotations
 import keras
 
 from seqsuite.shared import cells as seq_cells
-from seqsuite.shared.config import CELLS, check_cell_options
+from seqsuite.shared.config import check_cell_options
 from seqsuite.shared.errors import ConfigError
 
 _TWO_STATE = ("lstm", "zoneout_lstm", "layernorm_lstm", "peephole_lstm")

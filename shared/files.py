@@ -29,6 +29,11 @@ def is_ours(path: Path) -> bool:
     return (Path(path) / MARKER).is_file()
 
 
+def is_empty(path: Path) -> bool:
+    """Whether a directory holds nothing (a writer's lock file aside)."""
+    return all(child.name == LOCK for child in Path(path).iterdir())
+
+
 def mark(directory: Path, what: str) -> None:
     (Path(directory) / MARKER).write_text(f"written by seqsuite: {what}\n")
 
@@ -57,7 +62,7 @@ def check_target(path: Path, overwrite: bool, flag: str) -> bool:
         return False
     if not path.is_dir():
         raise ConfigError(f"{flag} {path} is an existing file; choose a directory path")
-    if not any(path.iterdir()):
+    if is_empty(path):
         return False
     if not is_ours(path):
         raise ConfigError(f"{flag} {path} is a directory seqsuite did not create; it is left "
@@ -81,7 +86,7 @@ def move_into_place(staged: Path, path: Path) -> None:
     if old.exists() and is_ours(old):
         shutil.rmtree(old)
     if path.exists():
-        if any(path.iterdir()) and not is_ours(path):  # checked before; never delete theirs
+        if not is_empty(path) and not is_ours(path):  # checked before; never delete theirs
             raise ConfigError(f"{path} changed while seqsuite was writing; left alone")
         os.replace(path, old)
     os.replace(staged, path)

@@ -25,6 +25,7 @@ from seqsuite.shared.errors import ConfigError, TrainingError
 from seqsuite.shared.files import (
     DirectoryLock,
     check_target,
+    is_empty,
     is_ours,
     mark,
     move_into_place,
@@ -78,7 +79,7 @@ def _run_dir(out: Path, suite: Suite, config, overwrite: bool) -> tuple[Path, bo
     `--overwrite`, trained beside it and moved into place at the end.
     """
     check_target(out, overwrite=True, flag="--out")  # refuses files and folders not ours
-    if not out.exists() or not any(out.iterdir()):
+    if not out.exists() or is_empty(out):
         return out, False
     if (out / "metrics.json").exists():
         if not overwrite:
@@ -110,11 +111,19 @@ def train(suite: Suite, config, out: Path, preset: str = "custom", overwrite: bo
     # Bad paths and data fail before anything is written.
     check_target(out, overwrite=True, flag="--out")
     data, config, model = prepare(suite, config)
-    directory, replaces = _run_dir(out, suite, config, overwrite)
-    if overwrite and not replaces and directory.exists() and is_ours(directory):
-        shutil.rmtree(directory)  # an unfinished run of ours the user asked to replace
-    directory.mkdir(parents=True, exist_ok=True)
-    with DirectoryLock(directory):
+    created = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    # The lock comes first: a process already writing here is what the user must hear.
+    with DirectoryLock(out):
+        try:
+            directory, replaces = _run_dir(out, suite, config, overwrite)
+        except ConfigError:
+            if created:
+                shutil.rmtree(out)
+            raise
+        if overwrite and not replaces and is_ours(directory):
+            shutil.rmtree(directory / "checkpoint", ignore_errors=True)  # start afresh
+        directory.mkdir(parents=True, exist_ok=True)
         mark(directory, "run directory")
         if (directory / "checkpoint" / "state.json").exists():
             done = json.loads((directory / "checkpoint" / "state.json").read_text())["epoch"] + 1
@@ -135,8 +144,8 @@ def train(suite: Suite, config, out: Path, preset: str = "custom", overwrite: bo
         model.save(directory / "model.keras")
         metrics = finish(suite, model, data, config, directory)
         shutil.rmtree(directory / "checkpoint", ignore_errors=True)
-    if replaces:
-        move_into_place(directory, out)
+        if replaces:
+            move_into_place(directory, out)
     return metrics
 
 

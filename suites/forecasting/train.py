@@ -14,7 +14,12 @@ import numpy as np
 import tensorflow as tf
 
 from seqsuite.shared.anomaly import detect, inject_anomalies, precision_recall_f1
-from seqsuite.shared.metrics import forecast_errors, mase_scale, naive_forecast, seasonal_naive_forecast
+from seqsuite.shared.metrics import (
+    forecast_errors,
+    mase_scale,
+    naive_forecast,
+    seasonal_naive_forecast,
+)
 from seqsuite.shared.plots import plot_forecast, plot_series_flags
 from seqsuite.suites.forecasting.config import Config
 from seqsuite.suites.forecasting.data import ForecastData

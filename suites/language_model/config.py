@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import dataclasses
 
-from seqsuite.shared.config import TrainConfig, require_positive
-from seqsuite.shared.encoders import check_cell_options
+from seqsuite.shared.config import (
+    TrainConfig,
+    check_cell_options,
+    data_field,
+    learned_field,
+    require_positive,
+)
 from seqsuite.shared.errors import ConfigError
 
 
 @dataclasses.dataclass
 class Config(TrainConfig):
-    data: str = "pydoc"  # "pydoc" (CPython's docs topics), a UTF-8 text file, or "tfds:tiny_shakespeare"
+    data: str = data_field("pydoc")  # "pydoc" (CPython's docs topics), a UTF-8 text file, or "tfds:tiny_shakespeare"
     tokens: str = "char"  # "char" or "word"
     lowercase: bool | None = None  # None: False for char, True for word
     max_vocab: int = 10000  # word mode: most frequent words kept
     max_chars: int = 0  # use at most this many characters of the corpus (0: all)
     seq_length: int = 100  # tokens per window; state carries across consecutive windows
-    cell: str = "lstm"  # lstm, gru, zoneout_lstm, layernorm_lstm, ... (shared.encoders.CELLS)
+    cell: str = "lstm"  # lstm, gru, zoneout_lstm, layernorm_lstm, ... (shared.config.CELLS)
     units: int = 256
     layers: int = 1
     embedding_dim: int = 64
@@ -25,7 +30,7 @@ class Config(TrainConfig):
     zoneout_h: float = 0.0
     zoneout_c: float = 0.0
     generate_top_k: int = 0  # top-k of the exported generation signature (0: full softmax)
-    vocab_size: int | None = None  # filled from the training data
+    vocab_size: int | None = learned_field()  # filled from the training data
 
     def __post_init__(self):
         super().__post_init__()

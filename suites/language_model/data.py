@@ -24,12 +24,13 @@ import tensorflow as tf
 
 from seqsuite.shared.errors import DataError
 from seqsuite.shared.text import Vocabulary, prepare
-from seqsuite.suites.language_model.config import Config
+from seqsuite.suites.language_model.config import PRESETS, Config
 
 SPLIT = (0.90, 0.05, 0.05)
 # Keras stores a vectoriser's vocabulary one token per line, so a newline cannot
 # be a token: char mode reads line breaks as this symbol and writes them back.
 NEWLINE = "\u2424"
+SMOKE_MAX_CHARS = PRESETS["smoke"]["max_chars"]
 
 
 @dataclass
@@ -42,7 +43,7 @@ class LMData:
     val: tf.data.Dataset = None
     test: tf.data.Dataset = None
     adapt: dict = field(default_factory=dict)
-    config_updates: dict = field(default_factory=dict)
+    learned: dict = field(default_factory=dict)
 
 
 def _split(text: str) -> dict[str, str]:
@@ -51,7 +52,8 @@ def _split(text: str) -> dict[str, str]:
     return {"train": text[:a], "val": text[a:b], "test": text[b:]}
 
 
-def load_texts(config: Config) -> tuple[dict[str, str], str]:
+def load_texts(config: Config) -> tuple[dict[str, str], str, bool]:
+    """(split -> text, corpus name, whether `max_chars` cut the corpus short)."""
     if config.data == "pydoc":
         from pydoc_data.topics import topics
 
@@ -68,7 +70,8 @@ def load_texts(config: Config) -> tuple[dict[str, str], str]:
         except Exception as err:  # tfds raises many types for a set that is not prepared
             raise DataError(f"could not load TFDS '{name}' ({type(err).__name__}); prepare it "
                             "with `tfds build` or pass a text file") from err
-        return _limit(texts, config), name
+        limited = _limit(texts, config)
+        return limited, name, limited != texts
     else:
         path = Path(config.data)
         if not path.is_file():
@@ -81,9 +84,10 @@ def load_texts(config: Config) -> tuple[dict[str, str], str]:
         name = path.name
     if not text.strip():
         raise DataError(f"{name} is empty; give a text with some content")
-    if config.max_chars:
+    capped = bool(config.max_chars) and len(text) > config.max_chars
+    if capped:
         text = text[: config.max_chars]
-    return _split(text), name
+    return _split(text), name, capped
 
 
 def _limit(texts: dict[str, str], config: Config) -> dict[str, str]:
@@ -119,8 +123,21 @@ def streams(ids: np.ndarray, batch_size: int, seq_length: int):
     return x, y
 
 
+def too_short(split: str, name: str, n_tokens: int, config: Config, capped: bool) -> str:
+    """The error for a split with less than one batch of windows, naming the fix."""
+    need = config.batch_size * config.seq_length
+    message = (f"the {split} part of {name} has {n_tokens} {config.tokens} tokens, fewer than "
+               f"batch_size x seq_length = {need}")
+    if not capped:
+        return f"{message}; lower --set batch_size=/seq_length= or use a longer text"
+    whose = " (the smoke preset's cap)" if config.max_chars == SMOKE_MAX_CHARS else ""
+    return (f"{message}: max_chars={config.max_chars}{whose} cuts the corpus to "
+            f"{config.max_chars} characters; raise it (--set max_chars=0 for all of it) or "
+            "lower --set batch_size=/seq_length=")
+
+
 def load_data(config: Config) -> LMData:
-    texts, name = load_texts(config)
+    texts, name, capped = load_texts(config)
     tokens = {split: tokenize(text, config) for split, text in texts.items()}
     vocab = build_vocabulary(tokens["train"], config)
     index = {t: i for i, t in enumerate(vocab)}
@@ -133,14 +150,11 @@ def load_data(config: Config) -> LMData:
         x, _ = streams(np.arange(len(toks)), config.batch_size, config.seq_length)
         _, y = streams(ids[split], config.batch_size, config.seq_length)
         if len(x) == 0:
-            raise DataError(
-                f"the {split} part of {name} has {len(toks)} tokens, fewer than batch_size x "
-                f"seq_length = {config.batch_size * config.seq_length}; lower --set "
-                "batch_size=/seq_length= or use a longer text")
+            raise DataError(too_short(split, name, len(toks), config, capped))
         window_texts = np.array([[join.join(toks[p] for p in row) for row in batch]
                                  for batch in x])
         targets[split] = y
         datasets[split] = tf.data.Dataset.from_tensor_slices((window_texts, y))
     return LMData(name=name, vocabulary=vocab, ids=ids, targets=targets,
-                  adapt={"vectorizer": vocab}, config_updates={"vocab_size": len(vocab)},
+                  adapt={"vectorizer": vocab}, learned={"vocab_size": len(vocab)},
                   **datasets)

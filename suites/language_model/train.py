@@ -6,15 +6,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import sys
-from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from seqsuite.shared.errors import ConfigError, DataError
 from seqsuite.suites.language_model.config import Config
 from seqsuite.suites.language_model.data import LMData
 from seqsuite.suites.language_model.model import Generator, reset_states
@@ -33,50 +35,146 @@ class ResetStates(keras.callbacks.Callback):
         reset_states(self.model)
 
 
-def callbacks(config: Config):
+def callbacks(config: Config) -> list:
+    """`Suite.callbacks`: stateful training restarts its streams each epoch."""
     return [ResetStates()]
 
 
-def ngram_bits(train: np.ndarray, val: np.ndarray, test: np.ndarray, vocab_size: int):
-    """Bits per token on `test` of an add-one unigram and an interpolated trigram.
+NGRAM_FILE = "ngram.npz"
 
-    Trigram: P = l3 P3(w | u v) + l2 P2(w | v) + l1 P1(w), maximum-likelihood
-    P3 and P2 (zero for unseen contexts) and the add-one unigram P1; the
-    weights are chosen on the validation part from a small grid.
+
+@dataclass
+class NGram:
+    """Counts of the training tokens and the interpolation weights of the baselines.
+
+    Bigrams and trigrams are stored as sorted int64 codes (`u * V + v`,
+    `(u * V + v) * V + w`) with their counts: only the n-grams seen in training.
     """
-    uni = Counter(train.tolist())
-    bi = Counter(zip(train[:-1].tolist(), train[1:].tolist()))
-    tri = Counter(zip(train[:-2].tolist(), train[1:-1].tolist(), train[2:].tolist()))
-    total = len(train)
 
-    def p1(w):
-        return (uni[w] + 1) / (total + vocab_size)
+    vocab_size: int
+    unigram: np.ndarray  # (V,) counts
+    bigram_codes: np.ndarray
+    bigram_counts: np.ndarray
+    trigram_codes: np.ndarray
+    trigram_counts: np.ndarray
+    weights: np.ndarray  # (3,) trigram, bigram and unigram weights, chosen on validation
 
-    def parts(seq):
-        seq = seq.tolist()
-        out = []
-        for i in range(2, len(seq)):
-            u, v, w = seq[i - 2], seq[i - 1], seq[i]
-            p3 = tri[(u, v, w)] / bi[(u, v)] if bi[(u, v)] else 0.0
-            p2 = bi[(v, w)] / uni[v] if uni[v] else 0.0
-            out.append((p3, p2, p1(w)))
-        return np.array(out)
+    def parts(self, seq: np.ndarray) -> np.ndarray:
+        """(len(seq) - 2, 3): P3(w | u v), P2(w | v), P1(w) of each token after the second.
 
-    val_parts, test_parts = parts(val), parts(test)
+        Maximum-likelihood P3 and P2 (zero for unseen contexts), add-one P1.
+        """
+        seq = np.asarray(seq, dtype=np.int64)
+        V = self.vocab_size
+        if seq.size and (seq.min() < 0 or seq.max() >= V):
+            raise DataError(f"token ids outside the baseline's vocabulary of {V}; retrain the run")
+        u, v, w = seq[:-2], seq[1:-1], seq[2:]
+        c_uv = _lookup(self.bigram_codes, self.bigram_counts, u * V + v)
+        c_uvw = _lookup(self.trigram_codes, self.trigram_counts, (u * V + v) * V + w)
+        c_v = self.unigram[v]
+        c_vw = _lookup(self.bigram_codes, self.bigram_counts, v * V + w)
+        p3 = np.where(c_uv > 0, c_uvw / np.maximum(c_uv, 1), 0.0)
+        p2 = np.where(c_v > 0, c_vw / np.maximum(c_v, 1), 0.0)
+        p1 = (self.unigram[w] + 1) / (self.unigram.sum() + V)
+        return np.stack([p3, p2, p1], axis=1)
+
+    def bits(self, seq: np.ndarray) -> dict[str, float]:
+        """Bits per token of the add-one unigram and the interpolated trigram on `seq`."""
+        parts = self.parts(seq)
+        return {"unigram": float(-np.mean(np.log2(parts[:, 2]))),
+                "trigram": float(-np.mean(np.log2(parts @ self.weights)))}
+
+    def save(self, path: Path) -> None:
+        np.savez_compressed(path, **{f.name: np.asarray(getattr(self, f.name))
+                                     for f in dataclasses.fields(self)})
+
+    @classmethod
+    def load(cls, path: Path) -> NGram:
+        try:
+            with np.load(path) as saved:
+                values = {f.name: saved[f.name] for f in dataclasses.fields(cls)}
+        except FileNotFoundError as err:
+            raise ConfigError(f"{path} not found: the n-gram baselines are fitted when the run "
+                              "trains; retrain the run") from err
+        values["vocab_size"] = int(values["vocab_size"])
+        return cls(**values)
+
+
+def _codes(seq: np.ndarray, order: int, vocab_size: int) -> np.ndarray:
+    seq = np.asarray(seq, dtype=np.int64)
+    n = max(len(seq) - order + 1, 0)
+    code = np.zeros(n, dtype=np.int64)
+    for i in range(order):
+        code = code * vocab_size + seq[i : i + n]
+    return code
+
+
+def _lookup(codes: np.ndarray, counts: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Counts of `query` codes in the sorted table `codes` (0 where absent)."""
+    if len(codes) == 0:
+        return np.zeros(len(query), dtype=np.int64)
+    index = np.minimum(np.searchsorted(codes, query), len(codes) - 1)
+    return np.where(codes[index] == query, counts[index], 0)
+
+
+def fit_ngram(train: np.ndarray, val: np.ndarray, vocab_size: int) -> NGram:
+    """Count `train`; choose the trigram's interpolation weights on `val` from a small grid.
+
+    Trigram: P = l3 P3(w | u v) + l2 P2(w | v) + l1 P1(w).
+    """
+    if vocab_size**3 >= 2**63:
+        raise DataError(f"a vocabulary of {vocab_size} tokens is too large for the trigram "
+                        "baseline; lower --set max_vocab=")
+    bigrams = np.unique(_codes(train, 2, vocab_size), return_counts=True)
+    trigrams = np.unique(_codes(train, 3, vocab_size), return_counts=True)
+    model = NGram(vocab_size, np.bincount(np.asarray(train, dtype=np.int64),
+                                          minlength=vocab_size),
+                  *bigrams, *trigrams, weights=np.full(3, 1 / 3))
+    val_parts = model.parts(val)
     grid = [(a, b, round(1 - a - b, 2)) for a in np.arange(0, 1.0, 0.1)
             for b in np.arange(0, 1.0, 0.1) if a + b <= 0.95]
-    best = min(grid, key=lambda w: -np.mean(np.log2(val_parts @ np.array(w))))
-    return {"unigram": float(-np.mean(np.log2(test_parts[:, 2]))),
-            "trigram": float(-np.mean(np.log2(test_parts @ np.array(best))))}
+    model.weights = np.array(min(grid, key=lambda w: -np.mean(np.log2(val_parts @ np.array(w)))))
+    return model
+
+
+def ngram_bits(train: np.ndarray, val: np.ndarray, test: np.ndarray, vocab_size: int):
+    """Bits per token on `test` of an add-one unigram and an interpolated trigram
+    counted on `train`, with weights chosen on `val` (see `fit_ngram`)."""
+    return fit_ngram(train, val, vocab_size).bits(test)
+
+
+def fit_baselines(data: LMData, config: Config, directory: Path) -> None:
+    """Count the training tokens, choose the trigram weights on validation, and save
+    both in `directory/ngram.npz`, which `evaluate` reads."""
+    fit_ngram(data.ids["train"], data.ids["val"], config.vocab_size).save(
+        Path(directory) / NGRAM_FILE)
+
+
+def _to_model_ids(data: LMData, model) -> np.ndarray:
+    """Map the data's token ids to the model's: the identity for the data it trained on;
+    for other text (`evaluate --set data=...`), words the model never saw become [UNK]."""
+    vocabulary = model.get_layer("vectorizer").get_vocabulary()
+    if list(data.vocabulary) == list(vocabulary):
+        return np.arange(len(vocabulary), dtype=np.int32)
+    index = {t: i for i, t in enumerate(vocabulary)}
+    return np.array([index.get(t, 1) for t in data.vocabulary], dtype=np.int32)
 
 
 def evaluate(model, data: LMData, config: Config, run_dir: Path) -> dict:
-    """Bits per character (char) or perplexity (word) of the model and n-gram baselines."""
+    """Bits per character (char) or perplexity (word) of the model and of the n-gram
+    baselines saved in `run_dir/baselines` by `fit_baselines`; trains nothing."""
+    run_dir = Path(run_dir)
+    ngram = NGram.load(run_dir / "baselines" / NGRAM_FILE)
+    to_model = _to_model_ids(data, model)
+    if ngram.vocab_size != config.vocab_size:
+        raise ConfigError(f"{run_dir}/baselines were counted over another vocabulary; "
+                          "retrain the run")
+    lookup = tf.constant(to_model)
+    test = data.test.map(lambda text, ids: (text, tf.gather(lookup, ids)))
     reset_states(model)
-    nats = float(model.evaluate(data.test, verbose=0, callbacks=[ResetStates()]))
+    nats = float(model.evaluate(test, verbose=0, callbacks=[ResetStates()]))
     bits = nats / math.log(2)
-    baselines = ngram_bits(data.ids["train"], data.ids["val"], data.targets["test"].transpose(
-        1, 0, 2).reshape(-1), len(data.vocabulary))
+    baselines = ngram.bits(to_model[data.targets["test"].transpose(1, 0, 2).reshape(-1)])
     unit = "bits_per_char" if config.tokens == "char" else "perplexity"
 
     def value(b):
@@ -86,10 +184,26 @@ def evaluate(model, data: LMData, config: Config, run_dir: Path) -> dict:
             "unigram": {unit: value(baselines["unigram"])}}
     sample = Generator(model, config).generate(tf.constant([""]), length=400,
                                                temperature=0.8, top_k=20, seed=config.seed)
-    (Path(run_dir) / "sample.txt").write_text(sample.numpy()[0].decode("utf-8") + "\n")
+    (run_dir / "sample.txt").write_text(sample.numpy()[0].decode("utf-8") + "\n")
     return {"test": rows, "data": {"corpus": data.name, "tokens": config.tokens,
-                                   "vocab_size": len(data.vocabulary),
+                                   "vocab_size": config.vocab_size,
                                    "test_tokens": int(data.targets["test"].size)}}
+
+
+def search_space(hp) -> dict:
+    clip = hp.Choice("clip_norm", [0.0, 1.0, 5.0])
+    return {
+        "cell": hp.Choice("cell", ["lstm", "gru", "layernorm_lstm"]),
+        "units": hp.Choice("units", [128, 256, 512]),
+        "layers": hp.Int("layers", 1, 2),
+        "embedding_dim": hp.Choice("embedding_dim", [32, 64]),
+        "zoneout_h": hp.Choice("zoneout_h", [0.0, 0.05, 0.1]),
+        "zoneout_c": hp.Choice("zoneout_c", [0.0, 0.05]),
+        "dropout": hp.Choice("dropout", [0.0, 0.2]),
+        "optimizer": hp.Choice("optimizer", ["adam", "adamw", "rmsprop"]),
+        "learning_rate": hp.Choice("learning_rate", [1e-3, 3e-3]),
+        "clip_norm": clip or None,
+    }
 
 
 def generate(model, config: Config, prompt: str = "", temperature: float = 1.0, top_k: int = 0,

@@ -1,18 +1,31 @@
-"""Sentiment configuration: one dataclass, three presets."""
+"""Sentiment configuration: one dataclass, three presets.
+
+`labels` are the user's class names: the values of a CSV's label column (or
+their indices), the class folders of a directory. The embedded reviews and a
+TFDS set name their own classes, and `labels` must then spell those names in
+their order (the default, `neg,pos`, fits both the reviews and imdb_reviews);
+a mismatch is refused with the names to pass, never silently renamed.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 
-from seqsuite.shared.config import TrainConfig, require_positive, require_split_fractions
-from seqsuite.shared.encoders import check_cell_options
+from seqsuite.shared.config import (
+    TrainConfig,
+    check_cell_options,
+    data_field,
+    learned_field,
+    require_positive,
+    require_split_fractions,
+)
 from seqsuite.shared.errors import ConfigError
 
 
 @dataclasses.dataclass
 class Config(TrainConfig):
-    data: str = "reviews"  # "reviews" (embedded), a CSV file, a directory of .txt files, or "tfds:imdb_reviews"
-    labels: list[str] = dataclasses.field(default_factory=lambda: ["neg", "pos"])  # class names
+    data: str = data_field("reviews")  # "reviews" (embedded), a CSV file, a directory of .txt files, or "tfds:imdb_reviews"
+    labels: list[str] = dataclasses.field(default_factory=lambda: ["neg", "pos"])  # class names (see above)
     text_column: str = "text"  # CSV: the column holding the review
     label_column: str = "label"  # CSV: a class name from `labels`, or its index if no name matches
     n_train: int = 20000  # reviews: generated training reviews
@@ -31,7 +44,7 @@ class Config(TrainConfig):
     dropout: float = 0.0  # between recurrent layers and on the pooled vector
     zoneout_h: float = 0.0
     zoneout_c: float = 0.0
-    vocab_size: int | None = None  # filled from the training data
+    vocab_size: int | None = learned_field()  # filled from the training data
 
     def __post_init__(self):
         super().__post_init__()

@@ -40,7 +40,7 @@ class SentimentData:
     val: tf.data.Dataset = None
     test: tf.data.Dataset = None
     adapt: dict = field(default_factory=dict)
-    config_updates: dict = field(default_factory=dict)
+    learned: dict = field(default_factory=dict)  # the config's learned fields: vocab_size
 
 
 def prepare_reviews(texts, lowercase: bool = True):
@@ -175,24 +175,30 @@ def _cut(texts, ids, fractions: dict[str, float], seed: int):
     return out
 
 
+def check_own_labels(source: str, names: list[str], labels: list[str]) -> None:
+    """A source that names its own classes (the embedded reviews, a TFDS set) takes
+    `labels` only if they spell its names, in its order (case aside)."""
+    if [label.lower() for label in labels] != [str(n).lower() for n in names]:
+        raise DataError(f"the classes of {source} are {', '.join(map(str, names))}; pass --set "
+                        f"labels={','.join(map(str, names))} (not {','.join(labels)})")
+
+
 def load_splits(config: Config):
-    """({split: (texts, ids)}, name, constructions or None, blank texts skipped, config updates)."""
+    """({split: (texts, ids)}, name, constructions or None, blank texts skipped)."""
     if config.data == "reviews":
-        if [label.lower() for label in config.labels] != list(reviews.LABELS):
-            raise DataError(f"the embedded reviews have labels {', '.join(reviews.LABELS)}; drop "
-                            f"--set labels={','.join(config.labels)}")
+        check_own_labels("the embedded reviews", list(reviews.LABELS), config.labels)
         splits, constructions = {}, {}
         for split in SPLITS:
             rows = reviews.generate(config.n_train if split == "train" else config.n_eval,
                                     split, config.seed)
             splits[split] = ([r.text for r in rows], [r.label for r in rows])
             constructions[split] = [r.construction for r in rows]
-        return splits, "reviews", constructions, 0, {}
-    updates, skipped = {}, 0
+        return splits, "reviews", constructions, 0
+    skipped = 0
     if config.data.startswith("tfds:"):
         name = config.data[len("tfds:"):]
         splits, names = load_tfds(name)
-        updates["labels"] = names
+        check_own_labels(f"TFDS {name}", names, config.labels)
         for split, (texts, ids) in splits.items():
             texts, ids, dropped = _keep(texts, ids)
             splits[split] = (texts, ids)
@@ -221,11 +227,11 @@ def load_splits(config: Config):
         fractions["test"] = config.test_fraction
     if len(fractions) > 1:
         splits.update(_cut(*splits["train"], fractions, config.seed))
-    return splits, name, None, skipped, updates
+    return splits, name, None, skipped
 
 
 def load_data(config: Config) -> SentimentData:
-    splits, name, constructions, skipped, updates = load_splits(config)
+    splits, name, constructions, skipped = load_splits(config)
     for split in SPLITS:
         if not splits[split][0]:
             raise DataError(f"{name}: the {split} split is empty; provide more reviews")
@@ -242,5 +248,5 @@ def load_data(config: Config) -> SentimentData:
         name=name, texts={s: list(splits[s][0]) for s in SPLITS}, labels=labels,
         vocabulary=vocabulary, constructions=constructions, skipped_empty=skipped,
         adapt={"vectorizer": vocabulary},
-        config_updates={"vocab_size": len(vocabulary), **updates},
+        learned={"vocab_size": len(vocabulary)},
         **datasets)

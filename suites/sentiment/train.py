@@ -6,12 +6,15 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
+from seqsuite.shared.errors import ConfigError
+from seqsuite.shared.files import write_text_atomic
 from seqsuite.shared.plots import plot_word_attention
 from seqsuite.suites.sentiment.config import Config
 from seqsuite.suites.sentiment.data import SentimentData, prepare_reviews
@@ -38,29 +41,67 @@ def classification_scores(truth, predicted, labels: list[str]) -> tuple[dict, di
     return summary, per_class
 
 
-def bag_of_words_baseline(data: SentimentData, config: Config) -> np.ndarray:
-    """Test-split predictions of a unigram logistic regression on the same prepared tokens.
+BAG_OF_WORDS = "bag_of_words.json"  # in RUN/baselines/
 
-    The regularisation strength is chosen on the validation split.
-    """
+
+def bag_of_words_tokens(texts: list[str], config: Config) -> list[str]:
+    """The prepared, space-separated tokens the model reads, as Python strings."""
+    return [t.decode("utf-8") for t in prepare_reviews(texts, config.lowercase).numpy()]
+
+
+def _count_vectorizer(config: Config, vocabulary: dict | None = None):
     from sklearn.feature_extraction.text import CountVectorizer
+
+    return CountVectorizer(tokenizer=str.split, lowercase=False, token_pattern=None,
+                           max_features=config.max_vocab, vocabulary=vocabulary)
+
+
+def fit_baselines(data: SentimentData, config: Config, directory: Path) -> None:
+    """Fit the bag-of-words baseline once: a unigram logistic regression on the same
+    prepared tokens, its regularisation strength chosen on the validation split.
+
+    Saved as `bag_of_words.json` (vocabulary, weights, classes): plain numbers, so
+    evaluating a run never unpickles code.
+    """
     from sklearn.linear_model import LogisticRegression
 
-    def tokens(split):
-        return [t.decode("utf-8") for t in
-                prepare_reviews(data.texts[split], config.lowercase).numpy()]
-
-    counts = CountVectorizer(tokenizer=str.split, lowercase=False, token_pattern=None,
-                             max_features=config.max_vocab)
-    x = {"train": counts.fit_transform(tokens("train"))}
-    x["val"], x["test"] = counts.transform(tokens("val")), counts.transform(tokens("test"))
-    best, best_accuracy = None, -1.0
+    counts = _count_vectorizer(config)
+    x_train = counts.fit_transform(bag_of_words_tokens(data.texts["train"], config))
+    x_val = counts.transform(bag_of_words_tokens(data.texts["val"], config))
+    best, best_c, best_accuracy = None, None, -1.0
     for c in (0.1, 1.0, 10.0):
-        classifier = LogisticRegression(C=c, max_iter=2000).fit(x["train"], data.labels["train"])
-        accuracy = classifier.score(x["val"], data.labels["val"])
+        classifier = LogisticRegression(C=c, max_iter=2000).fit(x_train, data.labels["train"])
+        accuracy = classifier.score(x_val, data.labels["val"])
         if accuracy > best_accuracy:
-            best, best_accuracy = classifier, accuracy
-    return best.predict(x["test"])
+            best, best_c, best_accuracy = classifier, c, accuracy
+    saved = {"vocabulary": {token: int(column) for token, column in counts.vocabulary_.items()},
+             "coef": best.coef_.tolist(), "intercept": best.intercept_.tolist(),
+             "classes": best.classes_.tolist(), "C": best_c, "val_accuracy": float(best_accuracy)}
+    write_text_atomic(Path(directory) / BAG_OF_WORDS, json.dumps(saved) + "\n")
+
+
+def load_bag_of_words(run_dir: Path) -> dict:
+    """The baseline `fit_baselines` saved in `run_dir/baselines/`."""
+    path = Path(run_dir) / "baselines" / BAG_OF_WORDS
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as err:
+        raise ConfigError(f"{path} not found: the run has no fitted bag-of-words baseline; "
+                          "retrain it with `seqsuite train sentiment`") from err
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path} is not valid JSON; the run directory is damaged") from err
+
+
+def bag_of_words_predict(baseline: dict, texts: list[str], config: Config) -> np.ndarray:
+    """Class ids the saved logistic regression gives `texts` (as sklearn's `predict`)."""
+    counts = _count_vectorizer(config, baseline["vocabulary"])
+    x = counts.transform(bag_of_words_tokens(texts, config))
+    coef = np.asarray(baseline["coef"], dtype="float64")  # (1 or classes, vocabulary)
+    scores = x @ coef.T + np.asarray(baseline["intercept"], dtype="float64")
+    classes = np.asarray(baseline["classes"])
+    if coef.shape[0] == 1:  # two classes: one score, positive means the second
+        return classes[(scores[:, 0] > 0).astype(int)]
+    return classes[np.argmax(scores, axis=1)]
 
 
 def probabilities_of(model, texts: list[str], config: Config, batch_size: int = 256):
@@ -87,11 +128,13 @@ def plot_attention_examples(model, data: SentimentData, config: Config, run_dir:
 
 
 def evaluate(model, data: SentimentData, config: Config, run_dir: Path) -> dict:
-    """Test accuracy, macro F1 and per-class scores of the model and the bag-of-words
-    baseline; accuracy per construction on the embedded reviews; attention plots."""
+    """Test accuracy, macro F1 and per-class scores of the model and of the bag-of-words
+    baseline saved by `fit_baselines`; accuracy per construction on the embedded
+    reviews; attention plots. Trains nothing."""
     truth = data.labels["test"]
     predicted = {"model": np.argmax(probabilities_of(model, data.texts["test"], config), -1),
-                 "bag_of_words": bag_of_words_baseline(data, config)}
+                 "bag_of_words": bag_of_words_predict(load_bag_of_words(run_dir),
+                                                      data.texts["test"], config)}
     test, per_class = {}, {}
     for name, guess in predicted.items():
         test[name], classes = classification_scores(truth, guess, config.labels)
@@ -126,6 +169,22 @@ def predict(model, config: Config, texts: list[str]) -> list[str]:
         label = EMPTY if empty else config.labels[best]
         lines.append(f"{label}\t{p[best]:.3f}\t{text}")
     return lines
+
+
+def search_space(hp) -> dict:
+    clip = hp.Choice("clip_norm", [0.0, 1.0, 5.0])
+    return {
+        "cell": hp.Choice("cell", ["lstm", "gru", "layernorm_lstm"]),
+        "units": hp.Choice("units", [32, 64, 128]),
+        "embedding_dim": hp.Choice("embedding_dim", [32, 64, 128]),
+        "attention_units": hp.Choice("attention_units", [32, 64]),
+        "dropout": hp.Choice("dropout", [0.0, 0.2, 0.4]),
+        "zoneout_h": hp.Choice("zoneout_h", [0.0, 0.05, 0.1]),
+        "optimizer": hp.Choice("optimizer", ["adam", "adamw", "rmsprop"]),
+        "learning_rate": hp.Choice("learning_rate", [1e-3, 3e-3]),
+        "batch_size": hp.Choice("batch_size", [32, 64, 128]),
+        "clip_norm": clip or None,  # 0 in the space means "no clipping"
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

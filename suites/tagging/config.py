@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 
-from seqsuite.shared.config import TrainConfig, require_positive
-from seqsuite.shared.encoders import check_cell_options
+from seqsuite.shared.config import (
+    TrainConfig,
+    check_cell_options,
+    data_field,
+    learned_field,
+    require_positive,
+)
 from seqsuite.shared.errors import ConfigError
 
 HEADS = ("crf", "softmax")
@@ -13,9 +18,9 @@ HEADS = ("crf", "softmax")
 
 @dataclasses.dataclass
 class Config(TrainConfig):
-    data: str = "python"  # "python" (stdlib source roles), a CoNLL file, a .tsv file, "tfds:conll2003"
-    val_data: str = ""  # file data: a validation file in the same format ("" splits it off `data`)
-    test_data: str = ""  # file data: a test file ("" splits it off `data`)
+    data: str = data_field("python")  # "python" (stdlib source roles), a CoNLL file, a .tsv file, "tfds:conll2003"
+    val_data: str = data_field("")  # file data: a validation file in the same format ("" splits it off `data`)
+    test_data: str = data_field("")  # file data: a test file ("" splits it off `data`)
     label_feature: str = "ner"  # tfds: the tag feature ("ner", "pos" or "chunks" for conll2003)
     n_files: int = 150  # python: standard-library files, split by file 80/10/10
     max_length: int = 64  # python: longer logical lines are cut into pieces of this many tokens
@@ -31,8 +36,8 @@ class Config(TrainConfig):
     dropout: float = 0.0  # on the embeddings and between recurrent layers
     zoneout_h: float = 0.0
     zoneout_c: float = 0.0
-    tags: list[str] | None = None  # filled from the training data ("O" first)
-    vocab_size: int | None = None  # filled from the training data
+    tags: list[str] | None = learned_field()  # filled from the training data ("O" first)
+    vocab_size: int | None = learned_field()  # filled from the training data
 
     def __post_init__(self):
         super().__post_init__()

@@ -61,7 +61,7 @@ class TaggingData:
     val: tf.data.Dataset = None
     test: tf.data.Dataset = None
     adapt: dict = field(default_factory=dict)
-    config_updates: dict = field(default_factory=dict)
+    learned: dict = field(default_factory=dict)  # the config's learned fields: tags, vocab_size
 
 
 def _read_lines(path: Path) -> list[str]:
@@ -280,5 +280,5 @@ def load_data(config: Config) -> TaggingData:
     return TaggingData(
         name=name, sentences=sentences, tags=tags, vocabulary=vocabulary, files=files,
         adapt={"token_lookup": vocabulary},
-        config_updates={"tags": list(tags), "vocab_size": len(vocabulary)},
+        learned={"tags": list(tags), "vocab_size": len(vocabulary)},
         **datasets)

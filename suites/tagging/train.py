@@ -15,13 +15,15 @@ entities of the test split; token accuracy counts every token, O included.
 from __future__ import annotations
 
 import collections
+import json
 import re
 import sys
 from pathlib import Path
 
 import tensorflow as tf
 
-from seqsuite.shared.errors import DataError
+from seqsuite.shared.errors import ConfigError, DataError
+from seqsuite.shared.files import write_text_atomic
 from seqsuite.suites.tagging.config import Config
 from seqsuite.suites.tagging.data import TaggingData
 from seqsuite.suites.tagging.model import split_tokens, tag_ids
@@ -95,17 +97,46 @@ def tag_sentences(model, config: Config, sentences: list[list[str]],
     return out
 
 
-def most_frequent_tag(train, sentences: list[list[str]]) -> list[list[str]]:
-    """Baseline: each token's most frequent training tag; unseen tokens the overall one."""
+MOST_FREQUENT_TAG = "most_frequent_tag.json"  # in RUN/baselines/
+
+
+def fit_most_frequent_tag(train) -> dict:
+    """Baseline: each training token's most frequent tag, and the overall most frequent
+    tag for unseen tokens (ties go to the tag seen first)."""
     counts = collections.defaultdict(collections.Counter)
     overall = collections.Counter()
     for tokens, tags in train:
         for token, tag in zip(tokens, tags):
             counts[token][tag] += 1
             overall[tag] += 1
-    default = overall.most_common(1)[0][0]
-    best = {token: c.most_common(1)[0][0] for token, c in counts.items()}
+    return {"default": overall.most_common(1)[0][0],
+            "tags": {token: c.most_common(1)[0][0] for token, c in counts.items()}}
+
+
+def most_frequent_tag(baseline: dict, sentences: list[list[str]]) -> list[list[str]]:
+    """The baseline's tags for token lists."""
+    best, default = baseline["tags"], baseline["default"]
     return [[best.get(t, default) for t in tokens] for tokens in sentences]
+
+
+def fit_baselines(data: TaggingData, config: Config, directory: Path) -> None:
+    """Count the most-frequent-tag baseline once, on the training split, into
+    `most_frequent_tag.json`."""
+    baseline = fit_most_frequent_tag(data.sentences["train"])
+    write_text_atomic(Path(directory) / MOST_FREQUENT_TAG,
+                      json.dumps(baseline) + "\n")
+
+
+def load_most_frequent_tag(run_dir: Path) -> dict:
+    """The baseline `fit_baselines` saved in `run_dir/baselines/`."""
+    path = Path(run_dir) / "baselines" / MOST_FREQUENT_TAG
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as err:
+        raise ConfigError(f"{path} not found: the run has no counted most-frequent-tag "
+                          "baseline; retrain it with `seqsuite train tagging`") from err
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path} is not valid JSON; the run directory is damaged") from err
 
 
 def write_conll(path: Path, sentences, gold, predicted) -> None:
@@ -118,13 +149,14 @@ def write_conll(path: Path, sentences, gold, predicted) -> None:
 
 
 def evaluate(model, data: TaggingData, config: Config, run_dir: Path) -> dict:
-    """Entity P/R/F1 and token accuracy on the test split, beside a most-frequent-tag
-    baseline; per-type scores; `test_predictions.conll`."""
+    """Entity P/R/F1 and token accuracy on the test split, beside the most-frequent-tag
+    baseline saved by `fit_baselines`; per-type scores; `test_predictions.conll`.
+    Trains nothing."""
     tokens = [t for t, _ in data.sentences["test"]]
     gold = [g for _, g in data.sentences["test"]]
     predicted = tag_sentences(model, config, tokens)
     scores, by_type = entity_scores(gold, predicted)
-    baseline, _ = entity_scores(gold, most_frequent_tag(data.sentences["train"], tokens))
+    baseline, _ = entity_scores(gold, most_frequent_tag(load_most_frequent_tag(run_dir), tokens))
     write_conll(Path(run_dir) / "test_predictions.conll", tokens, gold, predicted)
     info = {"corpus": data.name, "test_sentences": len(tokens),
             "test_tokens": sum(len(t) for t in tokens),
@@ -146,6 +178,25 @@ def predict(model, config: Config, texts: list[str]) -> list[str]:
     ids = tag_ids(model, config, tokens).numpy()
     return [" ".join(f"{t.decode('utf-8')}/{config.tags[i]}" for t, i in zip(row, tags) if i >= 0)
             for row, tags in zip(tokens, ids)]
+
+
+def search_space(hp) -> dict:
+    # `head` stays out: sequence NLL and per-token cross-entropy are not comparable
+    # validation losses. Tune within one head with --set head=...
+    clip = hp.Choice("clip_norm", [0.0, 1.0, 5.0])
+    return {
+        "cell": hp.Choice("cell", ["lstm", "gru", "layernorm_lstm"]),
+        "units": hp.Choice("units", [32, 64, 128]),
+        "layers": hp.Int("layers", 1, 2),
+        "embedding_dim": hp.Choice("embedding_dim", [32, 64, 100]),
+        "shape_dim": hp.Choice("shape_dim", [4, 8, 16]),
+        "dropout": hp.Choice("dropout", [0.0, 0.1, 0.3]),
+        "min_count": hp.Choice("min_count", [1, 2, 3]),
+        "optimizer": hp.Choice("optimizer", ["adam", "adamw", "rmsprop"]),
+        "learning_rate": hp.Choice("learning_rate", [1e-3, 3e-3]),
+        "batch_size": hp.Choice("batch_size", [32, 64]),
+        "clip_norm": clip or None,  # 0 in the space means "no clipping"
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

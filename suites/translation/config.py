@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 
-from seqsuite.shared.config import TrainConfig, require_positive
-from seqsuite.shared.encoders import check_cell_options
+from seqsuite.shared.config import (
+    TrainConfig,
+    check_cell_options,
+    data_field,
+    learned_field,
+    require_positive,
+)
 from seqsuite.shared.errors import ConfigError
 
 ATTENTIONS = ("bahdanau", "luong", "none")
@@ -13,7 +18,7 @@ ATTENTIONS = ("bahdanau", "luong", "none")
 
 @dataclasses.dataclass
 class Config(TrainConfig):
-    data: str = "dates"  # "dates", a TSV file (source<TAB>target), or "tfds:ted_hrlr_translate/pt_to_en"
+    data: str = data_field("dates")  # "dates", a TSV file (source<TAB>target), or "tfds:ted_hrlr_translate/pt_to_en"
     tokens: str | None = None  # "char" or "word"; None: char for dates, word otherwise
     lowercase: bool = True  # lower-case both sides before tokenising
     n_train: int = 20000  # dates: generated training pairs
@@ -21,7 +26,7 @@ class Config(TrainConfig):
     max_vocab: int = 8000  # word mode: most frequent tokens kept per side
     max_source_length: int = 40  # tokens; longer sources are cut
     max_target_length: int = 12  # tokens, excluding start and end
-    cell: str = "lstm"  # encoder and decoder cell, see shared.encoders.CELLS
+    cell: str = "lstm"  # encoder and decoder cell, see shared.config.CELLS
     units: int = 64
     embedding_dim: int = 32
     bidirectional: bool = True  # encoder
@@ -30,8 +35,8 @@ class Config(TrainConfig):
     attention: str = "luong"  # "bahdanau", "luong" or "none"
     beam_width: int = 4
     length_penalty: float = 0.6  # GNMT alpha for beam search
-    source_vocab_size: int | None = None  # filled from the training data
-    target_vocab_size: int | None = None  # filled from the training data
+    source_vocab_size: int | None = learned_field()  # filled from the training data
+    target_vocab_size: int | None = learned_field()  # filled from the training data
 
     def __post_init__(self):
         super().__post_init__()
@@ -42,8 +47,8 @@ class Config(TrainConfig):
         if self.attention not in ATTENTIONS:
             raise ConfigError(f"attention must be one of {', '.join(ATTENTIONS)}, "
                               f"got '{self.attention}'")
-        require_positive(self, ("n_train", "n_eval", "max_vocab", "max_source_length", "max_target_length",
-            "units", "embedding_dim", "beam_width"))
+        require_positive(self, ("n_train", "n_eval", "max_vocab", "max_source_length",
+                                "max_target_length", "units", "embedding_dim", "beam_width"))
         check_cell_options(self.cell, self.zoneout_h, self.zoneout_c)
 
 

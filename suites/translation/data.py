@@ -32,7 +32,7 @@ class TranslationData:
     val: tf.data.Dataset = None
     test: tf.data.Dataset = None
     adapt: dict = field(default_factory=dict)
-    config_updates: dict = field(default_factory=dict)
+    learned: dict = field(default_factory=dict)
 
 
 def read_tsv(path: Path) -> list[tuple[str, str]]:
@@ -121,6 +121,6 @@ def load_data(config: Config) -> TranslationData:
     return TranslationData(
         name=name, pairs=pairs, source_vocabulary=source_vocab, target_vocabulary=target_vocab,
         adapt={"source_vectorizer": source_vocab, "target_vectorizer": target_vocab},
-        config_updates={"source_vocab_size": len(source_vocab),
+        learned={"source_vocab_size": len(source_vocab),
                         "target_vocab_size": len(target_vocab)},
         **datasets)

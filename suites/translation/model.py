@@ -17,7 +17,12 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from seqsuite.shared.attention import AttentionDecoder, AttentionWrapper, BahdanauAttention, LuongAttention
+from seqsuite.shared.attention import (
+    AttentionDecoder,
+    AttentionWrapper,
+    BahdanauAttention,
+    LuongAttention,
+)
 from seqsuite.shared.decoding import decode, tile_for_beam
 from seqsuite.shared.encoders import make_cell
 from seqsuite.shared.errors import ConfigError

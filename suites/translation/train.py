@@ -69,6 +69,21 @@ def translate(model, config: Config, texts: list[str], method: str = "beam") -> 
     return decode_all(Decoder(model, config), list(texts), method)
 
 
+def search_space(hp) -> dict:
+    clip = hp.Choice("clip_norm", [0.0, 1.0, 5.0])
+    return {
+        "cell": hp.Choice("cell", ["lstm", "gru", "layernorm_lstm"]),
+        "units": hp.Choice("units", [32, 64, 128]),
+        "embedding_dim": hp.Choice("embedding_dim", [16, 32, 64]),
+        "attention": hp.Choice("attention", ["luong", "bahdanau"]),
+        "zoneout_h": hp.Choice("zoneout_h", [0.0, 0.05, 0.1]),
+        "optimizer": hp.Choice("optimizer", ["adam", "adamw", "rmsprop"]),
+        "learning_rate": hp.Choice("learning_rate", [1e-3, 3e-3]),
+        "batch_size": hp.Choice("batch_size", [32, 64, 128]),
+        "clip_norm": clip or None,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     from seqsuite.cli import main as cli_main
 

@@ -1,6 +1,7 @@
 """The built wheel installs `seqsuite` alone and works outside the checkout."""
 
 import os
+import shutil
 import site
 import subprocess
 import sys
@@ -20,8 +21,12 @@ def installed(tmp_path_factory):
     site-packages through a .pth file, so nothing is downloaded.
     """
     work = tmp_path_factory.mktemp("wheel")
+    # Built from a copy: an in-tree build would leave build/ and *.egg-info in the checkout.
+    source = work / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".venv", ".git", "runs", "build", "*.egg-info", "__pycache__", ".pytest_cache"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
-                    "--no-build-isolation", "--wheel-dir", str(work / "dist"), str(ROOT)],
+                    "--no-build-isolation", "--wheel-dir", str(work / "dist"), str(source)],
                    check=True, capture_output=True)
     (wheel,) = (work / "dist").glob("seqsuite-*.whl")
     env_dir = work / "venv"

@@ -2,20 +2,22 @@ import keras
 import numpy as np
 import pytest
 
+from seqsuite import registry
 from seqsuite.shared.cells import ZoneoutCell
-from seqsuite.shared.encoders import CELLS, make_cell, recurrent_stack
-from seqsuite.shared.runner import get_suite, resolve_config
+from seqsuite.shared.config import CELLS
+from seqsuite.shared.encoders import make_cell, recurrent_stack
+from seqsuite.shared.runner import resolve_config
 
 
 @pytest.mark.parametrize("cell", CELLS)
 def test_every_cell_trains_in_the_forecaster(cell, tmp_path):
-    suite = get_suite("forecasting")
+    suite = registry.get("forecasting")
     overrides = [f"cell={cell}", "units=4", "window=6", "horizon=2", "layers=2",
                  "bidirectional=true", "dropout=0.1"]
     if cell == "zoneout_lstm":
         overrides += ["zoneout_h=0.1", "zoneout_c=0.05"]
     config = resolve_config(suite, "smoke", overrides)
-    model = suite.model.build_model(config)
+    model = suite.build_model(config)
     x = np.random.default_rng(0).normal(size=(8, 6, 1)).astype("float32")
     model.get_layer("normalize").adapt(x)
     before = model.predict(x, verbose=0)

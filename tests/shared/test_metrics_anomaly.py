@@ -2,7 +2,12 @@ import numpy as np
 import pytest
 
 from seqsuite.shared.anomaly import detect, inject_anomalies, precision_recall_f1, robust_scale
-from seqsuite.shared.metrics import forecast_errors, mase_scale, naive_forecast, seasonal_naive_forecast
+from seqsuite.shared.metrics import (
+    forecast_errors,
+    mase_scale,
+    naive_forecast,
+    seasonal_naive_forecast,
+)
 
 
 def test_baselines_against_loops():

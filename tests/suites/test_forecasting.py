@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from seqsuite.cli import main
 from seqsuite import registry
+from seqsuite.cli import main
 from seqsuite.shared.runner import load_run
 from seqsuite.suites.forecasting.data import load_data
 from seqsuite.suites.forecasting.model import predict

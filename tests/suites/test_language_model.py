@@ -1,18 +1,24 @@
 import json
 import math
+import shutil
 import subprocess
 import sys
 import textwrap
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from seqsuite.shared.cli import main
-from seqsuite.shared.runner import get_suite, load_run, resolve_config
+from seqsuite import registry
+from seqsuite.cli import main
+from seqsuite.shared import runner
+from seqsuite.suites.language_model import train as lm_train
 from seqsuite.suites.language_model.data import NEWLINE, load_data, streams
 from seqsuite.suites.language_model.model import Generator
-from seqsuite.suites.language_model.train import ngram_bits
+from seqsuite.suites.language_model.train import NGram, ngram_bits
+
+SUITE = registry.get("language_model")
 
 
 def test_streams_continue_across_batches():
@@ -38,7 +44,7 @@ def test_ngram_baselines_by_hand():
 def test_newlines_survive_the_vocabulary(tmp_path):
     path = tmp_path / "t.txt"
     path.write_text("line one\nline two\r\nline three\n" * 200, encoding="utf-8")
-    config = resolve_config(get_suite("language_model"), "smoke",
+    config = registry.resolve_config("language_model", "smoke",
                             [f"data={path}", "batch_size=2", "seq_length=10"])
     data = load_data(config)
     assert NEWLINE in data.vocabulary and "\n" not in data.vocabulary and "\r" not in data.vocabulary
@@ -59,8 +65,73 @@ def test_run_reports_bits_per_char_beside_baselines(lm_run):
     assert len((lm_run / "sample.txt").read_text()) > 300
 
 
+def test_baselines_are_fitted_once_and_evaluate_trains_nothing(lm_run, monkeypatch):
+    trained = json.loads((lm_run / "metrics.json").read_text())
+    saved = NGram.load(lm_run / "baselines" / "ngram.npz")
+    learned = json.loads((lm_run / "learned.json").read_text())
+    assert saved.vocab_size == learned["vocab_size"] > 2
+    assert saved.weights.sum() == pytest.approx(1.0)
+    assert "vocab_size" not in json.loads((lm_run / "config.json").read_text())
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("evaluate must not train")
+
+    monkeypatch.setattr(lm_train, "fit_ngram", no_training)
+    monkeypatch.setattr(lm_train, "fit_baselines", no_training)
+    monkeypatch.setattr(keras.Model, "fit", no_training)
+    monkeypatch.setattr(keras.Model, "train_on_batch", no_training)
+    again = runner.evaluate_run(SUITE, lm_run)
+    assert again["data"] == trained["data"]
+    for name, row in trained["test"].items():
+        assert again["test"][name]["bits_per_char"] == pytest.approx(row["bits_per_char"],
+                                                                     rel=1e-5), name
+
+
+def test_evaluate_without_saved_baselines_says_retrain(lm_run, tmp_path, capsys):
+    copy = tmp_path / "run"
+    shutil.copytree(lm_run, copy)
+    shutil.rmtree(copy / "baselines")
+    assert main(["evaluate", "--run", str(copy)]) == 2
+    err = capsys.readouterr().err
+    assert "ngram.npz not found" in err and "retrain" in err
+
+
+def test_evaluate_on_other_text_maps_it_to_the_run_vocabulary(lm_run, tmp_path):
+    """`evaluate --set data=` reads a new corpus with the vocabulary the run learned."""
+    copy = tmp_path / "run"
+    shutil.copytree(lm_run, copy)
+    path = tmp_path / "other.txt"
+    path.write_text("the quick brown fox jumps over the lazy dog; \u00e9t\u00e9 \n" * 500,
+                    encoding="utf-8")
+    config, model = runner.load_run(SUITE, copy, {"data": str(path)})
+    data = load_data(config)
+    assert list(data.vocabulary) != model.get_layer("vectorizer").get_vocabulary()
+    test = runner.evaluate_run(SUITE, copy, {"data": str(path)})["test"]
+    assert test["model"]["bits_per_char"] > 0 and np.isfinite(test["trigram"]["bits_per_char"])
+    assert json.loads((copy / "learned.json").read_text()) == json.loads(
+        (lm_run / "learned.json").read_text())
+
+
+def test_learned_vocab_size_cannot_be_set(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "language_model", "--preset", "smoke", "--out", str(out),
+                 "--set", "vocab_size=50"]) == 2
+    assert "learned from the training data" in capsys.readouterr().err and not out.exists()
+
+
+def test_search_space_gives_valid_configs():
+    import dataclasses
+
+    import keras_tuner as kt
+
+    base = registry.resolve_config("language_model", "smoke")
+    values = SUITE.search_space(kt.HyperParameters())
+    config = dataclasses.replace(base, **values)  # the Config's own checks apply
+    assert set(values) <= {f.name for f in dataclasses.fields(config)}
+
+
 def test_generation_signature_in_a_fresh_process(lm_run, tmp_path):
-    suite, config, model = load_run(lm_run)
+    config, model = runner.load_run(SUITE, lm_run)
     assert model.get_layer("vectorizer").get_vocabulary()[2:5] == load_data(config).vocabulary[2:5]
     expected = Generator(model, config).generate(tf.constant(["The for"]), length=30,
                                                  temperature=0.8, seed=7).numpy()[0].decode()
@@ -70,7 +141,7 @@ def test_generation_signature_in_a_fresh_process(lm_run, tmp_path):
         out = loaded.signatures["serving_default"](prompt=tf.constant(["The for", ""]),
             length=tf.constant(30), temperature=tf.constant(0.8), seed=tf.constant(7))["text"]
         print(json.dumps([s.decode() for s in out.numpy()]))
-        assert not any(m.split(".")[0] in ("shared", "suites") for m in sys.modules)
+        assert not any(m.split(".")[0] in ("seqsuite", "shared", "suites") for m in sys.modules)
     """)
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           cwd=tmp_path, check=True)
@@ -105,10 +176,22 @@ def test_tiny_shakespeare_loader_with_mock_data():
     import tensorflow_datasets as tfds
 
     with tfds.testing.mock_data(num_examples=1):
-        config = resolve_config(get_suite("language_model"), "smoke",
+        config = registry.resolve_config("language_model", "smoke",
                                 ["data=tfds:tiny_shakespeare", "batch_size=1", "seq_length=3"])
         data = load_data(config)
     assert data.name == "tiny_shakespeare" and len(data.vocabulary) > 2
+
+
+def test_capped_corpus_error_names_max_chars(capsys, tmp_path):
+    """The smoke preset cuts pydoc to 20000 characters, too few words for word mode;
+    the error says so instead of asking for a longer text."""
+    out = tmp_path / "run"
+    assert main(["train", "language_model", "--preset", "smoke", "--out", str(out),
+                 "--set", "tokens=word"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "max_chars=20000 (the smoke preset's cap) cuts the corpus" in err, err
+    assert "--set max_chars=0" in err and "longer text" not in err and "\n" not in err
+    assert not out.exists()
 
 
 @pytest.mark.parametrize("content, extra, message", [

@@ -6,8 +6,8 @@ import textwrap
 import numpy as np
 import pytest
 
-from seqsuite.cli import main
 from seqsuite import registry
+from seqsuite.cli import main
 from seqsuite.shared.runner import load_run
 from seqsuite.suites.reservoir.data import load_data
 from seqsuite.suites.reservoir.train import _unscale

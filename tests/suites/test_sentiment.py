@@ -1,4 +1,5 @@
 import json
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -7,12 +8,21 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from seqsuite.shared.cli import main
+from seqsuite import registry
+from seqsuite.cli import main
+from seqsuite.shared import runner
 from seqsuite.shared.errors import ConfigError, DataError
-from seqsuite.shared.runner import get_suite, load_run, resolve_config
 from seqsuite.suites.sentiment import reviews
 from seqsuite.suites.sentiment.data import class_id, load_data
-from seqsuite.suites.sentiment.train import classification_scores, predict, probabilities_of
+from seqsuite.suites.sentiment.train import (
+    BAG_OF_WORDS,
+    bag_of_words_predict,
+    bag_of_words_tokens,
+    classification_scores,
+    fit_baselines,
+    predict,
+    probabilities_of,
+)
 
 
 def clause(adjective, modifier="plain", aspect="plot"):
@@ -67,7 +77,7 @@ def test_distractors_carry_no_rule_words():
 def test_labels_are_checked():
     with pytest.raises(ConfigError, match="labels must be two or more distinct names"):
         _config("labels=pos")
-    with pytest.raises(DataError, match="the embedded reviews have labels neg, pos"):
+    with pytest.raises(DataError, match="the classes of the embedded reviews are neg, pos; pass --set labels=neg,pos"):
         load_data(_config("labels=bad,good"))
 
 
@@ -87,7 +97,11 @@ def _csv(path, rows, header="text,label"):
 
 
 def _config(*overrides):
-    return resolve_config(get_suite("sentiment"), "smoke", list(overrides))
+    return registry.resolve_config("sentiment", "smoke", list(overrides))
+
+
+def _load_run(run_dir):
+    return runner.load_run(registry.get("sentiment"), run_dir)
 
 
 def test_csv_reviews_with_names_indices_and_blank_texts(tmp_path):
@@ -143,7 +157,6 @@ def test_aclimdb_layout_and_single_split_directory(tmp_path):
     (lambda root: _folders(root, {"pos": 3}), "has no 'neg/' folder"),
     (lambda root: _folders(root, {"pos": 3, "neg": 0}), "neg has no .txt files"),
     (lambda root: _folders(root, {"pos": 3, "neg": 3}, "train"), "has train/ but no test/"),
-    (lambda root: root.rmdir(), "is neither a file nor a directory"),
 ])
 def test_bad_directories(tmp_path, make, message):
     root = tmp_path / "reviews"
@@ -151,6 +164,12 @@ def test_bad_directories(tmp_path, make, message):
     make(root)
     with pytest.raises(DataError, match=message):
         load_data(_config(f"data={root}"))
+
+
+def test_missing_data_path_is_refused_with_the_config(tmp_path):
+    # `data` is a data field: a path naming nothing fails before any data is read
+    with pytest.raises(ConfigError, match="check the path"):
+        _config(f"data={tmp_path / 'gone'}")
 
 
 @pytest.mark.parametrize("kind", ["csv", "txt"])
@@ -176,9 +195,46 @@ def test_imdb_reviews_loader_with_mock_data():
     with tfds.testing.mock_data(num_examples=20):
         config = _config("data=tfds:imdb_reviews")
         data = load_data(config)
-    assert data.config_updates["labels"] == ["neg", "pos"]
+        # The set names its own classes: labels must spell them, in its order.
+        with pytest.raises(DataError, match="the classes of TFDS imdb_reviews are neg, pos; pass --set "
+                                            "labels=neg,pos"):
+            load_data(_config("data=tfds:imdb_reviews", "labels=pos,neg"))
+    assert data.learned == {"vocab_size": len(data.vocabulary)}  # labels stay the user's
+    assert config.labels == ["neg", "pos"]
     assert [len(data.texts[s]) for s in ("train", "val", "test")] == [18, 2, 20]
     assert set(np.concatenate(list(data.labels.values())).tolist()) <= {0, 1}
+
+
+def test_learned_fields_cannot_be_set(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "sentiment", "--preset", "smoke", "--out", str(out),
+                 "--set", "vocab_size=50"]) == 2
+    err = capsys.readouterr().err
+    assert "'vocab_size' is learned from the training data" in err and not out.exists()
+
+
+def test_bag_of_words_baseline_is_saved_as_numbers_and_predicts_like_sklearn(tmp_path):
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    config = _config()
+    data = load_data(config)
+    fit_baselines(data, config, tmp_path)
+    saved = json.loads((tmp_path / BAG_OF_WORDS).read_text())
+    assert saved["C"] in (0.1, 1.0, 10.0) and saved["classes"] == [0, 1]
+    val = bag_of_words_predict(saved, data.texts["val"], config)
+    assert np.mean(val == data.labels["val"]) == pytest.approx(saved["val_accuracy"])
+
+    def tokens(split):
+        return bag_of_words_tokens(data.texts[split], config)
+
+    counts = CountVectorizer(tokenizer=str.split, lowercase=False, token_pattern=None,
+                             max_features=config.max_vocab)
+    reference = LogisticRegression(C=saved["C"], max_iter=2000).fit(
+        counts.fit_transform(tokens("train")), data.labels["train"])
+    assert sorted(counts.vocabulary_) == sorted(saved["vocabulary"])
+    np.testing.assert_array_equal(bag_of_words_predict(saved, data.texts["test"], config),
+                                  reference.predict(counts.transform(tokens("test"))))
 
 
 @pytest.fixture(scope="module")
@@ -195,12 +251,48 @@ def test_run_directory_and_metrics(run_dir):
     assert set(metrics["per_class"]) == {"model neg", "model pos", "bag_of_words neg",
                                          "bag_of_words pos"}
     assert set(metrics["by_construction"]) == set(reviews.CONSTRUCTIONS)
-    for name in ("attention_0.png", "attention_2.png", "export/saved_model.pb"):
+    for name in ("attention_0.png", "attention_2.png", "export/saved_model.pb",
+                 f"baselines/{BAG_OF_WORDS}"):
         assert (run_dir / name).exists(), name
+    learned = json.loads((run_dir / "learned.json").read_text())
+    assert learned == {"vocab_size": metrics["data"]["vocab"]} and learned["vocab_size"] > 2
+    config = json.loads((run_dir / "config.json").read_text())
+    assert "vocab_size" not in config and config["labels"] == ["neg", "pos"]
+
+
+def test_evaluate_command_trains_nothing(run_dir, tmp_path, monkeypatch, capsys):
+    import keras
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("seqsuite evaluate trained something")
+
+    for cls, name in ((keras.Model, "fit"), (keras.Model, "train_on_batch"),
+                      (LogisticRegression, "fit"), (CountVectorizer, "fit"),
+                      (CountVectorizer, "fit_transform")):
+        monkeypatch.setattr(cls, name, no_training)
+    run = shutil.copytree(run_dir, tmp_path / "run")
+    assert main(["evaluate", "--run", str(run)]) == 0
+    assert "bag_of_words" in capsys.readouterr().out
+    trained = json.loads((run_dir / "metrics.json").read_text())
+    assert json.loads((run / "metrics.json").read_text()) == trained
+    # The baseline's scores come from the saved file: a baseline that always says "pos"
+    saved = json.loads((run / "baselines" / BAG_OF_WORDS).read_text())
+    saved["coef"] = [[0.0] * len(saved["coef"][0])]
+    saved["intercept"] = [1.0]
+    (run / "baselines" / BAG_OF_WORDS).write_text(json.dumps(saved))
+    metrics = runner.evaluate_run(registry.get("sentiment"), run)
+    assert metrics["per_class"]["bag_of_words pos"]["recall"] == 1.0
+    assert metrics["per_class"]["bag_of_words neg"]["recall"] == 0.0
+    assert metrics["test"]["model"] == trained["test"]["model"]
+    (run / "baselines" / BAG_OF_WORDS).unlink()
+    assert main(["evaluate", "--run", str(run)]) == 2
+    assert "retrain it with `seqsuite train sentiment`" in capsys.readouterr().err
 
 
 def test_saved_model_takes_raw_strings_in_a_fresh_process(run_dir, tmp_path):
-    suite, config, model = load_run(run_dir)
+    config, model = _load_run(run_dir)
     texts = ["The plot was not bad, although the cast was dull.", "", "  <br />  ",
              "Zzyzx qwerty!"]
     script = textwrap.dedent(f"""
@@ -209,7 +301,7 @@ def test_saved_model_takes_raw_strings_in_a_fresh_process(run_dir, tmp_path):
         out = loaded.signatures["serving_default"](text=tf.constant({texts!r}))
         print(json.dumps({{"p": out["probabilities"].numpy().tolist(),
                           "label": [s.decode() for s in out["label"].numpy()]}}))
-        assert not any(m.split(".")[0] in ("shared", "suites") for m in sys.modules)
+        assert not any(m.split(".")[0] in ("seqsuite", "shared", "suites") for m in sys.modules)
     """)
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           cwd=tmp_path, check=True)
@@ -227,7 +319,7 @@ def test_predict_command(run_dir, capsys):
     label, probability, text = lines[0].split("\t")
     assert label in ("neg", "pos") and 0.5 <= float(probability) <= 1
     assert text == "The acting was superb." and lines[1] == "(empty)\t0.500\t"
-    suite, config, model = load_run(run_dir)
+    config, model = _load_run(run_dir)
     assert predict(model, config, ["   "]) == ["(empty)\t0.500\t   "]
 
 

@@ -1,4 +1,5 @@
 import json
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -8,13 +9,22 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from seqsuite.shared.cli import main
+from seqsuite import registry
+from seqsuite.cli import main
+from seqsuite.shared import runner
 from seqsuite.shared.errors import DataError
-from seqsuite.shared.runner import adapt, get_suite, load_run, resolve_config, resolve_from_data
 from seqsuite.suites.tagging import pysource
 from seqsuite.suites.tagging.data import build_vocabulary, load_data, read_tagged_file, tag_set
-from seqsuite.suites.tagging.model import TokenShape, build_model
-from seqsuite.suites.tagging.train import entities, entity_scores, predict, tag_sentences
+from seqsuite.suites.tagging.model import TokenShape
+from seqsuite.suites.tagging.train import (
+    MOST_FREQUENT_TAG,
+    entities,
+    entity_scores,
+    fit_most_frequent_tag,
+    most_frequent_tag,
+    predict,
+    tag_sentences,
+)
 
 SOURCE = '''from __future__ import annotations
 import os.path as osp, sys
@@ -74,7 +84,7 @@ def test_stdlib_split_is_by_file_and_seeded():
 def test_too_many_files_asked_for_is_a_data_error(monkeypatch):
     candidates = pysource.stdlib_files()[:4]
     monkeypatch.setattr(pysource, "stdlib_files", lambda root=None: candidates)
-    config = resolve_config(get_suite("tagging"), "smoke", ["n_files=6"])
+    config = registry.resolve_config("tagging", "smoke", ["n_files=6"])
     with pytest.raises(DataError, match="n_files=6, but this Python's standard library has 4"):
         load_data(config)
 
@@ -139,15 +149,16 @@ def test_vocabulary_survives_a_keras_file(tmp_path):
 def test_conll_file_with_separate_test_file(tmp_path):
     train = _write(tmp_path / "train.conll", (CONLL + "\n") * 6)
     test = _write(tmp_path / "test.conll", "Bonn B-LOC\n")
-    config = resolve_config(get_suite("tagging"), "smoke",
-                            [f"data={train}", f"val_data={train}", f"test_data={train}"])
+    config = registry.resolve_config("tagging", "smoke",
+                                     [f"data={train}", f"val_data={train}", f"test_data={train}"])
     data = load_data(config)
     assert data.tags == tag_set(data.sentences["train"]) and len(data.sentences["train"]) == 12
+    assert data.learned == {"tags": data.tags, "vocab_size": len(data.vocabulary)}
     tokens, labels = next(iter(data.train))
     assert tokens.dtype == tf.string and labels.dtype == tf.int32
     assert np.all((labels.numpy() == -1) == (tokens.numpy() == b""))
-    config = resolve_config(get_suite("tagging"), "smoke",
-                            [f"data={train}", f"val_data={train}", f"test_data={test}"])
+    config = registry.resolve_config("tagging", "smoke",
+                                     [f"data={train}", f"val_data={train}", f"test_data={test}"])
     with pytest.raises(DataError, match=r"test.conll sentence 1 has tag 'B-LOC', which the "
                                         "training data never uses"):
         load_data(config)
@@ -187,8 +198,7 @@ def _mock_conll(self, split, **kwargs):
 def test_conll2003_loader_with_mock_data():
     import tensorflow_datasets as tfds
 
-    config = resolve_config(get_suite("tagging"), "smoke",
-                            ["data=tfds:conll2003", "min_count=1"])
+    config = registry.resolve_config("tagging", "smoke", ["data=tfds:conll2003", "min_count=1"])
     with tfds.testing.mock_data(as_dataset_fn=_mock_conll):
         data = load_data(config)
     assert data.tags == ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC",
@@ -201,12 +211,9 @@ def test_conll2003_loader_with_mock_data():
 
 
 def test_softmax_head_trains_and_tags():
-    suite = get_suite("tagging")
-    config = resolve_config(suite, "smoke", ["head=softmax"])
-    data = load_data(config)
-    config = resolve_from_data(config, data)
-    model = build_model(config)
-    adapt(model, data)
+    config = registry.resolve_config("tagging", "smoke", ["head=softmax"])
+    data, config, model = runner.prepare(registry.get("tagging"), config)
+    assert config.tags == data.tags and config.vocab_size == len(data.vocabulary)
     tokens, labels = next(iter(data.train))
     first = model.train_on_batch(tokens, labels)
     assert np.isfinite(first) and model.output_shape == (None, None, len(config.tags))
@@ -229,13 +236,51 @@ def test_run_directory_and_metrics(run_dir):
     assert set(metrics["test"]) == {"crf", "most_frequent_tag"}
     for row in metrics["test"].values():
         assert set(row) == {"precision", "recall", "f1", "token_accuracy"}
+    learned = json.loads((run_dir / "learned.json").read_text())
+    assert set(learned) == {"tags", "vocab_size"}
+    assert learned["tags"][0] == "O" and len(learned["tags"]) == 17
+    assert learned["vocab_size"] == metrics["data"]["vocab"]
     config = json.loads((run_dir / "config.json").read_text())
-    assert config["tags"][0] == "O" and len(config["tags"]) == 17
+    assert "tags" not in config and "vocab_size" not in config
     assert metrics["data"]["train_files"] == 4
+    baseline = json.loads((run_dir / "baselines" / MOST_FREQUENT_TAG).read_text())
+    assert baseline["default"] == "O" and set(baseline["tags"].values()) <= set(learned["tags"])
+
+
+def test_most_frequent_tag_baseline():
+    train = [(["a", "b", "a"], ["X", "O", "Y"]), (["a", "c", "c"], ["X", "O", "O"])]
+    baseline = fit_most_frequent_tag(train)
+    assert baseline == {"default": "O", "tags": {"a": "X", "b": "O", "c": "O"}}
+    assert most_frequent_tag(json.loads(json.dumps(baseline)), [["c", "a", "zz"]]) == \
+        [["O", "X", "O"]]
+
+
+def test_evaluate_command_trains_nothing(run_dir, tmp_path, monkeypatch, capsys):
+    from seqsuite.suites.tagging import train
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("seqsuite evaluate trained something")
+
+    monkeypatch.setattr(keras.Model, "fit", no_training)
+    monkeypatch.setattr(keras.Model, "train_on_batch", no_training)
+    monkeypatch.setattr(train, "fit_most_frequent_tag", no_training)
+    run = shutil.copytree(run_dir, tmp_path / "run")
+    assert main(["evaluate", "--run", str(run)]) == 0
+    assert "most_frequent_tag" in capsys.readouterr().out
+    trained = json.loads((run_dir / "metrics.json").read_text())
+    assert json.loads((run / "metrics.json").read_text()) == trained
+    # The baseline's scores come from the saved file: one that tags everything O finds nothing
+    (run / "baselines" / MOST_FREQUENT_TAG).write_text(json.dumps({"default": "O", "tags": {}}))
+    metrics = runner.evaluate_run(registry.get("tagging"), run)
+    assert metrics["test"]["most_frequent_tag"]["f1"] == 0.0
+    assert metrics["test"]["crf"] == trained["test"]["crf"]
+    (run / "baselines" / MOST_FREQUENT_TAG).unlink()
+    assert main(["evaluate", "--run", str(run)]) == 2
+    assert "retrain it with `seqsuite train tagging`" in capsys.readouterr().err
 
 
 def test_saved_model_tags_raw_text_in_a_fresh_process(run_dir, tmp_path):
-    suite, config, model = load_run(run_dir)
+    config, model = runner.load_run(registry.get("tagging"), run_dir)
     texts = ["def f ( x ) :", "import os . path", "", "return   'a'  "]
     expected = predict(model, config, [t or "x" for t in texts])
     script = textwrap.dedent(f"""
@@ -246,7 +291,7 @@ def test_saved_model_tags_raw_text_in_a_fresh_process(run_dir, tmp_path):
                 for row in zip(out["tokens"].numpy(), out["tags"].numpy())]
         empty = loaded.signatures["serving_default"](text=tf.constant(["", " "]))["tags"]
         print(json.dumps([rows, empty.numpy().shape[0]]))
-        assert not any(m.split(".")[0] in ("shared", "suites") for m in sys.modules)
+        assert not any(m.split(".")[0] in ("seqsuite", "shared", "suites") for m in sys.modules)
     """)
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           cwd=tmp_path)

@@ -1,4 +1,5 @@
 import json
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -7,9 +8,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from seqsuite.shared.cli import main
+from seqsuite import registry
+from seqsuite.cli import main
+from seqsuite.shared import runner
 from seqsuite.shared.errors import DataError
-from seqsuite.shared.runner import get_suite, load_run, resolve_config
 from seqsuite.suites.translation import dates
 from seqsuite.suites.translation.data import load_data, read_tsv
 from seqsuite.suites.translation.model import Decoder
@@ -53,7 +55,7 @@ def test_tsv_corpus(tmp_path):
     lines = [f"ich habe {i} katzen\ti have {i} cats" for i in range(30)]
     path = _tsv(tmp_path / "de_en.tsv", lines)
     assert read_tsv(path)[0] == ("ich habe 0 katzen", "i have 0 cats")
-    config = resolve_config(get_suite("translation"), "smoke", [f"data={path}"])
+    config = registry.resolve_config("translation", "smoke", [f"data={path}"])
     data = load_data(config)
     assert config.tokens == "word" and "katzen" in data.source_vocabulary
     assert sum(len(v) for v in data.pairs.values()) == 30
@@ -83,7 +85,7 @@ def test_ted_hrlr_translate_loader_with_mock_data():
     import tensorflow_datasets as tfds
 
     with tfds.testing.mock_data(num_examples=24):
-        config = resolve_config(get_suite("translation"), "smoke",
+        config = registry.resolve_config("translation", "smoke",
                                 ["data=tfds:ted_hrlr_translate/pt_to_en", "max_vocab=50"])
         data = load_data(config)
     assert {len(v) for v in data.pairs.values()} == {24}
@@ -105,8 +107,33 @@ def test_run_directory_and_metrics(run_dir):
     assert (run_dir / "attention_0.png").exists() and (run_dir / "export" / "saved_model.pb").exists()
 
 
+def test_learned_vocabulary_sizes_are_kept_apart(run_dir, capsys):
+    learned = json.loads((run_dir / "learned.json").read_text())
+    assert set(learned) == {"source_vocab_size", "target_vocab_size"}
+    assert not set(learned) & set(json.loads((run_dir / "config.json").read_text()))
+    config, model = runner.load_run(registry.get("translation"), run_dir)
+    assert len(model.get_layer("target_vectorizer").get_vocabulary()) == config.target_vocab_size
+    assert main(["train", "translation", "--preset", "smoke", "--out", str(run_dir.parent / "x"),
+                 "--set", "source_vocab_size=10"]) == 2
+    assert "learned from the training data" in capsys.readouterr().err
+
+
+def test_evaluate_on_a_new_tsv_uses_the_trained_model(run_dir, tmp_path, capsys):
+    """`evaluate --set data=` may repoint the data field only; the model is not retrained."""
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy)
+    before = (copy / "model.keras").read_bytes()
+    lines = [f"{d} march 1998\t1998-03-{d:02d}" for d in range(1, 29)]
+    path = _tsv(tmp_path / "dates.tsv", lines)
+    metrics = runner.evaluate_run(registry.get("translation"), copy, {"data": str(path)})
+    assert metrics["data"]["corpus"] == "dates.tsv" and metrics["data"]["test_pairs"] == 3
+    assert (copy / "model.keras").read_bytes() == before
+    assert main(["evaluate", "--run", str(copy), "--set", "units=8"]) == 2
+    assert "fixed when the run was trained" in capsys.readouterr().err
+
+
 def test_saved_model_takes_raw_strings_in_a_fresh_process(run_dir, tmp_path):
-    suite, config, model = load_run(run_dir)
+    config, model = runner.load_run(registry.get("translation"), run_dir)
     texts = ["Tuesday, 3rd of March 1998", "04/05/98", "the 1st of june, 2001"]
     expected = [s.decode() for s in Decoder(model, config).translate(tf.constant(texts)).numpy()]
     script = textwrap.dedent(f"""
@@ -114,7 +141,7 @@ def test_saved_model_takes_raw_strings_in_a_fresh_process(run_dir, tmp_path):
         loaded = tf.saved_model.load({str(run_dir / "export")!r})
         out = loaded.signatures["serving_default"](text=tf.constant({texts!r}))["translation"]
         print(json.dumps([s.decode() for s in out.numpy()]))
-        assert not any(m.split(".")[0] in ("shared", "suites") for m in sys.modules)
+        assert not any(m.split(".")[0] in ("seqsuite", "shared", "suites") for m in sys.modules)
     """)
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           cwd=tmp_path, check=True)
@@ -141,7 +168,7 @@ def test_translate_command(run_dir, capsys):
 
 def test_greedy_matches_teacher_forced_argmax(run_dir):
     """Decoding step by step equals the training graph fed its own greedy output."""
-    suite, config, model = load_run(run_dir)
+    config, model = runner.load_run(registry.get("translation"), run_dir)
     decoder = Decoder(model, config)
     texts = tf.constant(["3 march 1998", "12/25/01"])
     ids = decoder.ids(texts, method="greedy").ids.numpy()
@@ -155,7 +182,7 @@ def test_greedy_matches_teacher_forced_argmax(run_dir):
 
 
 def test_awkward_inputs_have_defined_behaviour(run_dir):
-    suite, config, model = load_run(run_dir)
+    config, model = runner.load_run(registry.get("translation"), run_dir)
     decoder = Decoder(model, config)
     texts = ["", "   ", "3 march 1998 " * 20, "3 märz 1998 ☃", "3 march 1998"]
     out = [s.decode() for s in decoder.translate(tf.constant(texts), method="greedy").numpy()]

@@ -1,0 +1,22 @@
+"""The tagging suite's contract: everything the runner, tuner and CLI use."""
+
+from seqsuite.shared.suite import Suite
+from seqsuite.suites.tagging import __doc__ as description
+from seqsuite.suites.tagging.config import PRESETS, Config
+from seqsuite.suites.tagging.data import load_data
+from seqsuite.suites.tagging.model import build_model, serving
+from seqsuite.suites.tagging.train import evaluate, fit_baselines, predict, search_space
+
+SUITE = Suite(
+    name="tagging",
+    description=description.strip(),
+    config=Config,
+    presets=PRESETS,
+    load_data=load_data,
+    build_model=build_model,
+    serving=serving,
+    evaluate=evaluate,
+    search_space=search_space,
+    fit_baselines=fit_baselines,
+    commands={"predict": predict},
+)
