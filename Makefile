@@ -4,10 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-export TF_CPP_MIN_LOG_LEVEL ?= 2
 export KERAS_BACKEND := tensorflow
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test test-fast notebooks lint bench clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -22,7 +21,17 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 
+# The inner loop: unit tests only (end-to-end tests carry @pytest.mark.slow).
+test-fast: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q -m "not slow"
+
+# Regenerate notebooks/*.ipynb from their notebooks/*.py sources.
+notebooks: $(STAMP)
+	$(BIN)/python notebooks/sync.py
+
 bench: $(STAMP)
+	$(BIN)/python -m benchmarks.cli
 	$(BIN)/python -m benchmarks.cells
 	$(BIN)/python -m benchmarks.forecasting
 	$(BIN)/python -m benchmarks.attention

@@ -67,9 +67,11 @@ def align(series: np.ndarray, u: np.ndarray | None, config: Config):
     if config.task == "system_id":
         return u.astype("float32"), series.astype("float32")
     h = config.horizon if config.task == "predict" else 1
-    steps = len(series) - h
-    targets = np.stack([series[t + 1 : t + 1 + h].reshape(-1) for t in range(steps)])
-    return series[:steps].astype("float32"), targets.astype("float32")
+    steps = max(len(series) - h, 0)
+    targets = np.zeros((steps, h * series.shape[1]), "float32")
+    for t in range(steps):
+        targets[t] = series[t + 1 : t + 1 + h].reshape(-1)
+    return series[:steps].astype("float32"), targets
 
 
 def windows(inputs, targets, length: int, stride: int):
@@ -88,8 +90,9 @@ def load_data(config: Config) -> ReservoirData:
     train_end = val_end - int(round(n * config.val_fraction))
     need = config.warmup + 10
     if train_end < need or val_end - train_end < 2 or n - val_end < 2:
+        longer = "give a longer CSV" if name.endswith(".csv") else "raise --set n_steps="
         raise DataError(f"{name} has {n} usable steps, too few for warmup={config.warmup} "
-                        "and the splits; raise --set n_steps= or lower warmup=")
+                        f"and the splits (need about {need + 4}); {longer} or lower warmup=")
     if config.task == "generate" and n - val_end < config.generate_steps:
         raise DataError(f"generate_steps={config.generate_steps} exceeds the {n - val_end} test "
                         "steps; lower generate_steps or raise n_steps")
