@@ -1,20 +1,33 @@
-"""Task suites. Each is a folder with the same four modules:
+"""Task suites: one package per task, each stating its whole contract in one object.
 
-- `config.py`: `Config` (a `shared.config.TrainConfig` dataclass) and `PRESETS`
-  with `smoke`, `quick` and `full`;
-- `data.py`: `load_data(config)` returning tf.data pipelines, with an embedded
-  default dataset that needs no network;
-- `model.py`: the single `build_model(config)` (compiled) and
-  `serving(model, config)`, the raw-input serving function for export and its
-  input signature (and, optionally, a list of extra layers it uses);
-- `train.py`: `evaluate(model, data, config, run_dir)` (metrics, baselines,
-  plots) and `main()`, the `python -m seqsuite.suites.<name>.train` entry point; a suite
-  whose model is not trained by gradient epochs also defines
-  `fit_model(model, data, config, run_dir) -> model`, which the runner and the
-  tuner call instead of the shared epoch loop; `callbacks(config)` may add
-  Keras callbacks to that loop (e.g. resetting a stateful model);
-  `translate`, `predict` or `generate(model, config, **options)` back the
-  CLI commands of those names and return the lines to print.
+Writing a suite (read `forecasting/` first: every suite has the same files):
 
-A suite imports `shared`, never another suite.
+- `__init__.py`: a docstring whose first line `seqsuite list` shows. Nothing else:
+  listing suites must not import TensorFlow.
+- `config.py`: `Config`, a dataclass subclassing `seqsuite.shared.config.TrainConfig`,
+  and `PRESETS` with `smoke` (seconds, for tests), `quick` (minutes, for demos)
+  and `full`. Mark where data comes from with `data_field(...)` (the fields
+  `seqsuite evaluate --set` may repoint) and what the training data decides
+  (vocabulary sizes, tag sets, scaling) with `learned_field()`; validate in
+  `__post_init__` with `ConfigError`s. It imports nothing heavy: the command
+  line checks a whole config with it before TensorFlow loads. A suite that
+  splits its data itself takes `val_fraction` and `test_fraction`.
+- `data.py`: `load_data(config)` returning an object with `train`, `val`, `test`
+  (tf.data), `adapt` (layer name -> training sample) and `learned` (learned
+  field -> value), an embedded default that needs no network, and one-line
+  `DataError`s (read files with `seqsuite.shared.sources`).
+- `model.py`: the single `build_model(config)` (compiled), the Keras layers the
+  suite defines (registered under the `seqsuite` package), and
+  `serving(model, config) -> (fn, input_signature[, track])`, the raw-input
+  function the SavedModel exports.
+- `train.py`: `evaluate(model, data, config, run_dir) -> metrics` (it measures and
+  trains nothing), `search_space(hp) -> {config key: value}`, optionally
+  `fit_baselines(data, config, directory)` (baselines fitted once at training,
+  saved under `RUN/baselines/`), inference commands
+  `(model, config, **options) -> lines`, and `main()` for
+  `python -m seqsuite.suites.<name>.train`.
+- `suite.py`: `SUITE = seqsuite.shared.suite.Suite(...)`, the contract object. The
+  runner, the tuner, the command line, the notebooks and the tests use only it.
+
+A suite imports `seqsuite.shared`, never another suite.
 """
