@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.language_model
 	$(BIN)/python -m benchmarks.sentiment
 	$(BIN)/python -m benchmarks.tagging
+	$(BIN)/python -m benchmarks.memory
 	$(BIN)/pip install --quiet -e '.[reservoir-bench]'
 	$(BIN)/python -m benchmarks.reservoir
 

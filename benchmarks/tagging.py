@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 from benchmarks import scratch_run
+from seqsuite.shared.sources import read_text
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -25,7 +26,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 def invalid_continuations(path: Path) -> int:
     """Predicted I-X tags (last column of a `token gold predicted` file) after neither B-X nor I-X."""
     count, previous = 0, "O"
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
+    for line in read_text(path, "predictions file", "train the run again").splitlines():
         if not line.strip():
             previous = "O"
             continue

@@ -6,6 +6,7 @@
     seqsuite export --run runs/f1 [--out DIR]
     seqsuite tune forecasting --tuner bayesian --max-trials 10 --out runs/tune1
     seqsuite translate --run runs/dates "3rd of March 1998"
+    seqsuite transcribe --run runs/speech a.wav b.wav
 
 Errors in the user's input print one line and exit with status 2.
 """
@@ -74,6 +75,10 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("texts", nargs="+", help="inputs (texts; a tagger takes space-separated "
                     "tokens; file paths for suites that read files)")
 
+    tc = sub.add_parser("transcribe", help="transcribe WAV files with a finished speech run")
+    tc.add_argument("--run", required=True, help="run directory of a speech run")
+    tc.add_argument("files", nargs="+", help="WAV files (any rate, mono or stereo)")
+
     ge = sub.add_parser("generate", help="sample text from a finished language-model run")
     ge.add_argument("--run", required=True, help="run directory")
     ge.add_argument("--prompt", default="", help="text to continue")
@@ -98,6 +103,8 @@ def _inference_options(args) -> dict:
         return {"texts": args.texts, "method": args.method}
     if args.command == "predict":
         return {"texts": args.texts}
+    if args.command == "transcribe":
+        return {"files": args.files}
     if args.temperature <= 0:
         raise SeqsuiteError(f"--temperature must be > 0, got {args.temperature}")
     if args.top_k < 0 or args.length < 1:
@@ -167,14 +174,14 @@ def run(argv: list[str]) -> int:
         from seqsuite.shared import files
 
         files.check_parent(out, "--out")
-    if args.command in ("evaluate", "export", "translate", "predict", "generate"):
+    if args.command in ("evaluate", "export", "translate", "predict", "generate", "transcribe"):
         name = registry.suite_of_run(args.run)
         if args.command == "evaluate":
             from seqsuite.shared.config import load_config, parse_overrides
 
             overrides = parse_overrides(args.overrides)
             load_config(registry.config_class(name)[0], args.run, overrides)  # checked early
-        if args.command in ("translate", "predict", "generate"):
+        if args.command in ("translate", "predict", "generate", "transcribe"):
             options = _inference_options(args)
     with _start_up(verbose):
         import seqsuite

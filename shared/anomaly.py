@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from seqsuite.shared.metrics import precision_recall_f1
+
 
 def robust_scale(residuals: np.ndarray) -> tuple[float, float]:
     """(median, 1.4826 * MAD) of `residuals`; the scale is floored to stay positive."""
@@ -93,11 +95,8 @@ def inject_anomalies(values: np.ndarray, seed: int, n_spikes: int | None = None,
     return corrupted, labels
 
 
-def precision_recall_f1(flags: np.ndarray, labels: np.ndarray) -> dict[str, float]:
-    """Point-wise precision, recall and F1 of boolean `flags` against `labels`."""
+def detection_scores(flags: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+    """Point-wise precision, recall and F1 of boolean `flags` against `labels`
+    (`metrics.precision_recall_f1` of the counts)."""
     flags, labels = np.asarray(flags, bool), np.asarray(labels, bool)
-    tp = int(np.sum(flags & labels))
-    precision = tp / max(int(flags.sum()), 1)
-    recall = tp / max(int(labels.sum()), 1)
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": precision, "recall": recall, "f1": f1}
+    return precision_recall_f1(np.sum(flags & labels), flags.sum(), labels.sum())

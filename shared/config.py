@@ -44,6 +44,12 @@ CELLS = (
     "peephole_lstm",
     "layernorm_simple",
 )
+# Recurrent-kernel initialisations: Glorot-uniform, orthogonal (Saxe et al. 2014), and the
+# identity (IRNN, Le et al. 2015: simple cells then use ReLU).
+RECURRENT_INITS = ("glorot", "orthogonal", "identity")
+# Forget-gate bias of LSTM-type cells: 1 (Jozefowicz et al. 2015), chrono (Tallec and
+# Ollivier 2018), or 0.
+FORGET_BIASES = ("unit", "chrono", "zero")
 
 
 def data_field(default, **kwargs):
@@ -88,6 +94,12 @@ class TrainConfig:
     clip_value: float | None = None  # clip each gradient element to [-v, v]
     patience: int = 5  # epochs without val_loss improvement before stopping; 0 disables
     verbose: int = 1  # Keras progress bars: 0 silent, 1 bar, 2 one line per epoch
+    # Gradient norms (global, per layer) and how often clipping acted, per epoch, in
+    # history.csv and TensorBoard; per step in gradients.csv (shared.diagnostics).
+    log_gradients: bool = False
+    recurrent_init: str = "orthogonal"  # recurrent kernels: one of RECURRENT_INITS
+    forget_bias: str = "unit"  # LSTM-type cells: one of FORGET_BIASES
+    chrono_max: int | None = None  # chrono: longest dependency in steps (None: input length)
     # "tfds:" data loads only when already prepared; true lets TFDS download it.
     download: bool = data_field(False)
 
@@ -105,6 +117,14 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and value <= 0:
                 raise ConfigError(f"{name} must be > 0 (or none), got {value}")
+        if self.recurrent_init not in RECURRENT_INITS:
+            raise ConfigError(f"unknown recurrent_init '{self.recurrent_init}'; "
+                              f"use one of {', '.join(RECURRENT_INITS)}")
+        if self.forget_bias not in FORGET_BIASES:
+            raise ConfigError(f"unknown forget_bias '{self.forget_bias}'; "
+                              f"use one of {', '.join(FORGET_BIASES)}")
+        if self.chrono_max is not None and self.chrono_max < 2:
+            raise ConfigError(f"chrono_max must be >= 2 (or none), got {self.chrono_max}")
 
 
 def require_positive(config, keys) -> None:

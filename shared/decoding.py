@@ -17,6 +17,8 @@ import numbers
 
 import tensorflow as tf
 
+from seqsuite.shared.checks import check_argument
+
 METHODS = ("greedy", "sample", "beam")
 
 DecodeResult = collections.namedtuple("DecodeResult", ["ids", "lengths", "scores"])
@@ -60,7 +62,7 @@ def tile_for_beam(structure, beam_width):
     Returns:
         The same structure with batch `batch * beam_width`.
     """
-    _check_positive_int("beam_width", beam_width)
+    check_argument("beam_width", beam_width, low=1, integer=True)
     return tf.nest.map_structure(lambda x: tf.repeat(x, beam_width, axis=0), structure)
 
 
@@ -140,19 +142,14 @@ def decode(
     """
     if method not in METHODS:
         raise ValueError(f"Argument `method` must be one of {METHODS}. Received: method={method}")
+    # `max_length` and `temperature` may also be tensors (a serving signature's inputs).
     if isinstance(max_length, numbers.Number):
-        _check_positive_int("max_length", max_length)
-    if isinstance(temperature, numbers.Number) and not temperature > 0:
-        raise ValueError(
-            f"Argument `temperature` must be positive. Received: temperature={temperature}"
-        )
-    if not isinstance(top_k, int) or isinstance(top_k, bool) or top_k < 0:
-        raise ValueError(f"Argument `top_k` must be an integer >= 0. Received: top_k={top_k}")
-    _check_positive_int("beam_width", beam_width)
-    if not length_penalty >= 0:
-        raise ValueError(
-            f"Argument `length_penalty` must be >= 0. Received: length_penalty={length_penalty}"
-        )
+        check_argument("max_length", max_length, low=1, integer=True)
+    if isinstance(temperature, numbers.Number):
+        check_argument("temperature", temperature, low=0, low_open=True)
+    check_argument("top_k", top_k, low=0, integer=True)
+    check_argument("beam_width", beam_width, low=1, integer=True)
+    check_argument("length_penalty", length_penalty, low=0)
     if not callable(step_fn):
         raise ValueError(f"Argument `step_fn` must be callable. Received: step_fn={step_fn}")
 
@@ -182,11 +179,6 @@ def decode(
     return _decode_one_path(
         step_fn, initial_state, start_tokens, end_token, pad_token, max_length, choose
     )
-
-
-def _check_positive_int(name, value):
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"Argument `{name}` must be a positive integer. Received: {name}={value}")
 
 
 def _argmax(logits, step):

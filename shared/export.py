@@ -13,11 +13,15 @@ from pathlib import Path
 import keras
 
 
-def export_saved_model(model: keras.Model, path: Path, fn, input_signature, track=()) -> Path:
+def export_saved_model(model: keras.Model, path: Path, fn, input_signature, track=(),
+                       endpoints=None) -> Path:
     """Write `fn` as the `serve` (and `serving_default`) endpoint of a SavedModel.
 
     `track` lists further layers `fn` uses that are not part of `model` (such as
     a lookup table built for serving), so their resources are saved too.
+    `endpoints` maps further signature names to `(fn, input_signature)` (a
+    suite's `serving` may return it fourth, e.g. a waveform signature beside
+    one taking WAV files).
 
     `path` is a fresh directory: `shared.runner.export` writes it beside its
     target and moves it into place (`shared.files.replacing`), so a failed export
@@ -30,5 +34,7 @@ def export_saved_model(model: keras.Model, path: Path, fn, input_signature, trac
     for layer in track:
         archive.track(layer)
     archive.add_endpoint(name="serve", fn=fn, input_signature=input_signature)
+    for name, (extra_fn, extra_signature) in (endpoints or {}).items():
+        archive.add_endpoint(name=name, fn=extra_fn, input_signature=extra_signature)
     archive.write_out(str(path), verbose=False)
     return Path(path)

@@ -1,7 +1,11 @@
-"""Forecast error metrics in original units.
+"""Evaluation metrics shared by the suites.
 
-MASE divides the MAE by the in-sample MAE of the seasonal-naive forecast with
-period m on the training series (Hyndman & Koehler 2006),
+Detection and classification: `precision_recall_f1` on counts, the one
+formula behind anomaly flags, per-class sentiment scores and entity scores.
+
+Forecast errors in original units: MASE divides the MAE by the in-sample MAE
+of the seasonal-naive forecast with period m on the training series (Hyndman
+& Koehler 2006),
     MASE = mean|y - y_hat| / mean_t |y_t - y_{t-m}|,
 so a MASE below a baseline's MASE is the same ranking as a lower MAE, but the
 number is comparable across series.
@@ -10,6 +14,22 @@ number is comparable across series.
 from __future__ import annotations
 
 import numpy as np
+
+
+def precision_recall_f1(true_positives, predicted, actual) -> dict[str, float]:
+    """Precision, recall and F1 from counts:
+
+        precision = TP / predicted,   recall = TP / actual,
+        F1 = 2 precision recall / (precision + recall),
+
+    where `predicted` counts what was flagged (TP + FP) and `actual` what is
+    true (TP + FN). A ratio with nothing to count (a zero denominator) is 0.
+    """
+    true_positives, predicted, actual = int(true_positives), int(predicted), int(actual)
+    precision = true_positives / predicted if predicted else 0.0
+    recall = true_positives / actual if actual else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1}
 
 
 def mase_scale(train: np.ndarray, season: int) -> float:

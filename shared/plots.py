@@ -133,3 +133,28 @@ def plot_word_attention(words, weights, path: Path, title: str = "", width: int 
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return Path(path)
+
+
+def plot_confusion(counts, labels, path: Path, title: str = "") -> Path:
+    """Confusion matrix: row i, column j counts class i predicted as class j.
+
+    Cells are shaded by the share of their row (the true class), so a class
+    with few examples shows its errors as clearly as a large one; each cell
+    prints its count.
+    """
+    counts = np.asarray(counts, dtype=int)
+    shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    size = max(3.5, 0.45 * len(labels) + 2)
+    fig, ax = plt.subplots(figsize=(size + 0.8, size))
+    image = ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    for i, j in np.ndindex(counts.shape):
+        if counts[i, j]:
+            ax.text(j, i, str(counts[i, j]), ha="center", va="center", fontsize=8,
+                    color="white" if shares[i, j] > 0.6 else "black")
+    ax.set_xticks(range(len(labels)), labels, rotation=45 if len(labels) > 6 else 0)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    fig.colorbar(image, ax=ax, fraction=0.046, label="share of the true class")
+    return _save(fig, path)

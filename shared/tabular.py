@@ -8,6 +8,22 @@ import numpy as np
 import pandas as pd
 
 from seqsuite.shared.errors import DataError
+from seqsuite.shared.sources import check_file, utf8_error
+
+
+def read_csv(path: Path, what: str = "CSV file", fix: str = "pass an existing CSV path",
+             **read_csv_kwargs) -> pd.DataFrame:
+    """`pd.read_csv(path, **read_csv_kwargs)`, every failure a one-line DataError:
+    a missing path, a directory or a binary file (`sources.check_file`), a file
+    that is not UTF-8, or one pandas cannot parse."""
+    path = check_file(path, what, fix, text=True)
+    try:
+        return pd.read_csv(path, **read_csv_kwargs)
+    except UnicodeDecodeError as err:
+        raise utf8_error(path, what, err, "re-save it as UTF-8 CSV") from err
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else "empty file"
+        raise DataError(f"{what} '{path}' is not a readable CSV ({first}); fix the file") from err
 
 
 def read_series_csv(path: Path, columns: list[str], time_column: str = "",
@@ -18,17 +34,7 @@ def read_series_csv(path: Path, columns: list[str], time_column: str = "",
     values are an error unless `fill="interpolate"`. Every problem raises a
     one-line DataError that names the column and the fix.
     """
-    if not path.is_file():
-        raise DataError(
-            f"data file '{path}' not found; pass an existing CSV path with --set data="
-        )
-    try:
-        frame = pd.read_csv(path)
-    except UnicodeDecodeError as err:
-        raise DataError(f"{path} is not UTF-8 text; re-save it as UTF-8 CSV") from err
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else "empty file"
-        raise DataError(f"{path} is not a readable CSV ({first}); fix the file") from err
+    frame = read_csv(path, "data file", "pass an existing CSV path with --set data=")
     needed = [*columns, time_column] if time_column else list(columns)
     for column in needed:
         if column not in frame.columns:

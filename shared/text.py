@@ -6,10 +6,13 @@ punctuation, TensorFlow string ops only) and a `keras.layers.TextVectorization`
 that splits on whitespace ("word") or into characters ("char") with no further
 standardisation. Vocabularies are computed once from the training split and
 given to every vectoriser with `set_vocabulary`, so the pipeline and the model
-can never disagree on an id.
+can never disagree on an id; `build_vocabulary` is the one rule that makes them.
 """
 
 from __future__ import annotations
+
+import collections
+from collections.abc import Mapping
 
 import keras
 import tensorflow as tf
@@ -53,13 +56,35 @@ def vectorizer(tokens: str, length: int, vocabulary=None, name=None):
     return layer
 
 
-def build_vocabulary(texts, tokens: str, max_tokens: int | None = None) -> Vocabulary:
-    """Vocabulary of prepared `texts`, most frequent first, padding and [UNK] at 0 and 1."""
-    layer = keras.layers.TextVectorization(
-        standardize=None, split="character" if tokens == "char" else "whitespace",
-        max_tokens=max_tokens)
-    layer.adapt(tf.data.Dataset.from_tensor_slices(texts).batch(1024))
-    return Vocabulary(str(token) for token in layer.get_vocabulary())
+def count_tokens(texts, tokens: str) -> collections.Counter:
+    """How often each token of prepared `texts` occurs, split as `vectorizer` splits:
+    on whitespace ("word") or into characters ("char")."""
+    texts = tf.convert_to_tensor(texts)
+    if tokens == "char":
+        pieces = tf.strings.unicode_split(texts, "UTF-8")
+    else:
+        pieces = tf.strings.split(texts)
+    counts = collections.Counter(pieces.flat_values.numpy().tolist())  # bytes -> count
+    return collections.Counter({token.decode("utf-8"): n for token, n in counts.items()})
+
+
+def build_vocabulary(counts: Mapping[str, int], max_size: int | None = None,
+                     min_count: int = 1) -> Vocabulary:
+    """Padding `""` and `[UNK]` (ids 0 and 1), then every token counted at least
+    `min_count` times, most frequent first (ties in code-point order), at most
+    `max_size` tokens in all (None: no limit).
+
+    The one vocabulary rule of every suite: `counts` may come from
+    `count_tokens` or from a `collections.Counter` of any token list. A token
+    that spans lines (a multi-line string literal, a lone U+2028) stays out:
+    Keras saves a vocabulary one token per line, so it would not load again.
+    """
+    kept = sorted((t for t, n in counts.items()
+                   if n >= min_count and t not in ("", "[UNK]") and t.splitlines() == [t]),
+                  key=lambda t: (-counts[t], t))
+    if max_size is not None:
+        kept = kept[: max(0, max_size - 2)]
+    return Vocabulary(["", "[UNK]", *kept])
 
 
 def detokenize(ids, vocabulary, tokens: str, end_id: int):

@@ -1,5 +1,7 @@
 """The training loop every suite shares: optimizer by name, clipping, weight
-decay, early stopping, a checkpoint every epoch with resume, and a NaN guard.
+decay, early stopping, a checkpoint every epoch with resume, a NaN guard, and
+(`log_gradients=true`) gradient norms and clipping per epoch and per step
+(`shared.diagnostics.GradientLogger`).
 
 A run directory holds, while training, `checkpoint/last.keras` (model and
 optimizer state after the last finished epoch), `checkpoint/best.weights.h5`
@@ -151,7 +153,14 @@ def fit(model: keras.Model, train, val, config: TrainConfig, run_dir: Path, call
     guard = NanGuard()
     checkpoint = RunCheckpoint(ckpt_dir, config.patience,
                                "val_loss" if val is not None else "loss", state)
+    gradients = []
+    if config.log_gradients:
+        from seqsuite.shared.diagnostics import GradientLogger
+
+        # First, so that the CSV and TensorBoard loggers see its epoch logs.
+        gradients = [GradientLogger(run_dir, append=initial_epoch > 0)]
     all_callbacks = [
+        *gradients,
         guard,
         checkpoint,
         keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=initial_epoch > 0),

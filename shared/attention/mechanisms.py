@@ -15,6 +15,8 @@ import keras
 import numpy as np
 from keras import constraints, initializers, ops, regularizers
 
+from seqsuite.shared.checks import check_argument
+
 
 def masked_softmax(scores, mask=None):
     """Softmax over the last axis in which padded positions get exactly zero weight.
@@ -87,11 +89,6 @@ class AttentionMechanism(keras.layers.Layer):
         return (query_shape[0], memory_shape[-1]), tuple(memory_shape[:2])
 
 
-def _check_units(units, allow_none=False):
-    if units is None and allow_none:
-        return
-    if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
-        raise ValueError(f"Argument `units` must be a positive integer. Received: units={units}")
 
 
 def _additive_scores(processed_query, keys, v):
@@ -178,7 +175,7 @@ class BahdanauAttention(_KernelArgs, AttentionMechanism):
         kernel_constraint=None,
         **kwargs,
     ):
-        _check_units(units)
+        check_argument("units", units, low=1, integer=True)
         super().__init__(**kwargs)
         self.units = units
         self.normalize = normalize
@@ -285,7 +282,8 @@ class LuongAttention(_KernelArgs, AttentionMechanism):
             raise ValueError(
                 f"The `dot` score has no weights, so `units` must be None. Received: units={units}"
             )
-        _check_units(units, allow_none=True)
+        if units is not None:
+            check_argument("units", units, low=1, integer=True)
         super().__init__(**kwargs)
         self.units = units
         self.score_mode = score_mode

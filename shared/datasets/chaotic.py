@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from seqsuite.shared.checks import check_argument
+
 
 def _check(n_steps: int) -> None:
-    if n_steps < 1:
-        raise ValueError(f"n_steps must be >= 1. Received: n_steps={n_steps}")
+    check_argument("n_steps", n_steps, low=1, integer=True)
 
 
 def mackey_glass(n_steps: int, tau: float = 17.0, beta: float = 0.2, gamma: float = 0.1,
@@ -129,8 +130,7 @@ def logistic_map(n_steps: int, r: float = 3.9, discard: int = 100,
         (n_steps,) array in (0, 1).
     """
     _check(n_steps)
-    if not 0 < r <= 4:
-        raise ValueError(f"r must be in (0, 4]. Received: r={r}")
+    check_argument("r", r, 0, 4, low_open=True)
     rng = np.random.default_rng(seed)
     x = rng.uniform(0.1, 0.9) if seed is not None else 0.5
     out = np.empty(n_steps + discard)
@@ -160,8 +160,7 @@ def narma(n_steps: int, order: int = 10, seed: int | None = 0,
         (u, y), each (n_steps,).
     """
     _check(n_steps)
-    if order < 1:
-        raise ValueError(f"order must be >= 1. Received: order={order}")
+    check_argument("order", order, low=1, integer=True)
     alpha, beta, gamma, delta = _NARMA_COEFFICIENTS.get(order, _NARMA_COEFFICIENTS[10])
     rng = np.random.default_rng(seed)
     total = n_steps + discard + 1

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 import tensorflow_datasets as tfds
+from etils import epath
 
 from seqsuite.shared.datasets import chaotic
 
@@ -35,6 +36,10 @@ class _ChaoticBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
     RELEASE_NOTES = {"1.0.0": "First release: seed 0, 20,000 steps in chunks of 500."}
     GENERATOR = None
     DIMS = 1
+
+    # TFDS reads a builder's metadata files from the folder its module name
+    # spells, but in a checkout `seqsuite.shared` is `shared/`, not `seqsuite/shared/`.
+    pkg_dir_path = epath.Path(__file__).parent
 
     @property
     def _kwargs(self) -> dict:

@@ -1,31 +1,37 @@
 """The echo state network cell (Jaeger 2001), usable in `keras.layers.RNN`."""
 
+import numbers
+
 import keras
-import numpy as np
 from keras import activations, initializers, ops
 
+from seqsuite.shared.checks import check_argument
 from seqsuite.shared.reservoir import initializers as mat_gen
 
 
-def check_leak_rate(value, name="leak_rate"):
-    if not mat_gen.is_real_number(value) or not 0.0 < value <= 1.0:
-        raise ValueError(f"Argument `{name}` must be a float in (0, 1]. Received: {name}={value!r}")
+def esn_step(drive, h_prev, recurrent_kernel, leak_rate, activation):
+    """One echo-state update, `h_t = (1 - a) h_{t-1} + a f(drive_t + h_{t-1} W)`.
 
+    `drive_t` is every term inside `f` but `h_{t-1} W` (`ESNCell.input_drive`).
+    A Python `leak_rate` of 1 skips the leak, as TensorFlow Addons did; a
+    tensor `leak_rate` (in `Reservoir`'s compiled loop, so that a new value does
+    not trace it again) always applies it, which for `a = 1` gives the same
+    numbers.
 
-def check_non_negative(value, name, integer=False):
-    kinds = (int, np.integer) if integer else (int, float, np.integer, np.floating)
-    if isinstance(value, bool) or not isinstance(value, kinds) or not value >= 0:
-        kind = "integer" if integer else "float"
-        raise ValueError(
-            f"Argument `{name}` must be a non-negative {kind}. Received: {name}={value!r}"
-        )
+    Args:
+        drive: `(batch, units)`.
+        h_prev: `h_{t-1}`, `(batch, units)`.
+        recurrent_kernel: `W`, `(units, units)`.
+        leak_rate: `a` in (0, 1], a Python float or a scalar tensor.
+        activation: Callable `f`.
 
-
-def check_positive_int(value, name="units"):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(
-            f"Argument `{name}` must be a positive integer. Received: {name}={value!r}"
-        )
+    Returns:
+        `h_t`, `(batch, units)`.
+    """
+    h = activation(drive + ops.matmul(h_prev, recurrent_kernel))
+    if isinstance(leak_rate, numbers.Real) and leak_rate == 1:
+        return h
+    return (1 - leak_rate) * h_prev + leak_rate * h
 
 
 @keras.saving.register_keras_serializable(package="seqsuite")
@@ -121,13 +127,13 @@ class ESNCell(keras.layers.Layer):
         seed=None,
         **kwargs,
     ):
-        check_positive_int(units)
+        check_argument("units", units, low=1, integer=True)
         mat_gen.check_connectivity(connectivity)
-        check_leak_rate(leaky, "leaky")
+        check_argument("leaky", leaky, 0, 1, low_open=True)
         if spectral_radius is not None:
             mat_gen.check_spectral_radius(spectral_radius)
-        check_non_negative(feedback_units, "feedback_units", integer=True)
-        check_non_negative(noise_stddev, "noise_stddev")
+        check_argument("feedback_units", feedback_units, low=0, integer=True)
+        check_argument("noise_stddev", noise_stddev, low=0)
         mat_gen.check_spectral_radius_method(spectral_radius_method)
         super().__init__(**kwargs)
         self.units = int(units)
@@ -211,17 +217,12 @@ class ESNCell(keras.layers.Layer):
             )
         return z
 
-    def step(self, drive, h_prev, recurrent_kernel=None):
-        """`h_t` from `h_{t-1}` and the input drive of step t."""
-        kernel = self.recurrent_kernel if recurrent_kernel is None else recurrent_kernel
-        h = self.activation(drive + ops.matmul(h_prev, kernel))
-        if self.leaky != 1:
-            h = (1 - self.leaky) * h_prev + self.leaky * h
-        return h
-
     def call(self, inputs, states, training=False):
         h_prev = states[0] if isinstance(states, (list, tuple)) else states
-        h = self.step(self.input_drive(inputs, training), h_prev)
+        h = esn_step(
+            self.input_drive(inputs, training), h_prev, self.recurrent_kernel, self.leaky,
+            self.activation,
+        )
         return h, [h] if isinstance(states, (list, tuple)) else h
 
     def get_initial_state(self, batch_size=None):

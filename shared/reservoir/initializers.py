@@ -15,6 +15,8 @@ import math
 import keras
 import numpy as np
 
+from seqsuite.shared.checks import check_argument
+
 DISTRIBUTIONS = ("normal", "uniform", "bernoulli")
 SPECTRAL_RADIUS_METHODS = ("auto", "eigenvalues", "power", "norm2")
 
@@ -27,10 +29,7 @@ POWER_ITERATIONS = 300
 
 def check_connectivity(connectivity, name="connectivity"):
     """Raises unless `connectivity` is a fraction in (0, 1]."""
-    if not is_real_number(connectivity) or not 0.0 < connectivity <= 1.0:
-        raise ValueError(
-            f"Argument `{name}` must be a fraction in (0, 1]. Received: {name}={connectivity!r}"
-        )
+    check_argument(name, connectivity, 0, 1, low_open=True, kind="a fraction in (0, 1]")
 
 
 def random_sparse(shape, seed, distribution="normal", connectivity=1.0):
@@ -179,8 +178,8 @@ def rescale(matrix, spectral_radius=None, scaling=None, method="auto"):
 
 
 def check_spectral_radius(value, name="spectral_radius"):
-    if not is_real_number(value) or not value > 0 or not math.isfinite(value):
-        raise ValueError(f"Argument `{name}` must be a positive float. Received: {name}={value!r}")
+    """Raises unless `value` is a positive finite float."""
+    check_argument(name, value, low=0, low_open=True)
 
 
 def check_spectral_radius_method(method, name="spectral_radius_method"):
@@ -318,6 +317,3 @@ class ReservoirInitializer(keras.initializers.Initializer):
             "seed": self.seed,
         }
 
-
-def is_real_number(value):
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)

@@ -5,13 +5,9 @@ import numpy as np
 import tensorflow as tf
 from keras import activations, initializers, ops
 
+from seqsuite.shared.checks import check_argument
 from seqsuite.shared.reservoir import initializers as mat_gen
-from seqsuite.shared.reservoir.cell import (
-    ESNCell,
-    check_leak_rate,
-    check_non_negative,
-    check_positive_int,
-)
+from seqsuite.shared.reservoir.cell import ESNCell, esn_step
 
 
 # XLA, not the generic `keras.layers.RNN` loop: on a CPU a TensorFlow while
@@ -19,7 +15,7 @@ from seqsuite.shared.reservoir.cell import (
 # while XLA runs a 100-unit step in under 1 µs (benchmarks/reservoir.py).
 @tf.function(jit_compile=True, reduce_retracing=True)
 def integrate(drive, initial_state, recurrent_kernel, leak_rate, activation, return_sequences):
-    """Runs `h_t = (1 - a) h_{t-1} + a f(drive_t + h_{t-1} W)` over time.
+    """Runs `h_t = (1 - a) h_{t-1} + a f(drive_t + h_{t-1} W)` (`esn_step`) over time.
 
     Args:
         drive: `(batch, time, units)`, everything inside `f` but `h_{t-1} W`.
@@ -38,8 +34,7 @@ def integrate(drive, initial_state, recurrent_kernel, leak_rate, activation, ret
     steps = tf.shape(drive)[0]
 
     def step(t, h):
-        new = activation(drive[t] + tf.matmul(h, recurrent_kernel))
-        return (1 - leak_rate) * h + leak_rate * new
+        return esn_step(drive[t], h, recurrent_kernel, leak_rate, activation)
 
     if not return_sequences:
         _, last = tf.while_loop(
@@ -162,14 +157,14 @@ class Reservoir(keras.layers.Layer):
         seed=None,
         **kwargs,
     ):
-        check_positive_int(units)
+        check_argument("units", units, low=1, integer=True)
         mat_gen.check_spectral_radius(spectral_radius)
-        check_leak_rate(leak_rate)
+        check_argument("leak_rate", leak_rate, 0, 1, low_open=True)
         mat_gen.check_scaling(input_scaling, name="input_scaling")
         mat_gen.check_connectivity(input_connectivity, "input_connectivity")
-        check_non_negative(bias_scaling, "bias_scaling")
+        check_argument("bias_scaling", bias_scaling, low=0)
         mat_gen.check_scaling(feedback_scaling, name="feedback_scaling")
-        check_non_negative(washout, "washout", integer=True)
+        check_argument("washout", washout, low=0, integer=True)
         for name, value in (
             ("distribution", distribution),
             ("input_distribution", input_distribution),
@@ -360,8 +355,8 @@ class RidgeReadout(keras.layers.Layer):
         bias_initializer="zeros",
         **kwargs,
     ):
-        check_positive_int(units)
-        check_non_negative(ridge, "ridge")
+        check_argument("units", units, low=1, integer=True)
+        check_argument("ridge", ridge, low=0)
         super().__init__(**kwargs)
         self.units = int(units)
         self.ridge = ridge

@@ -5,7 +5,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from seqsuite.shared.reservoir.cell import check_non_negative, check_positive_int
+from seqsuite.shared.checks import check_argument
 from seqsuite.shared.reservoir.layers import Reservoir, RidgeReadout, check_finite
 
 
@@ -139,7 +139,7 @@ class ESN(keras.Model):
             self._make_layers(output_units)
 
     def _make_layers(self, output_units):
-        check_positive_int(output_units, "output_units")
+        check_argument("output_units", output_units, low=1, integer=True)
         self.output_units = int(output_units)
         self.reservoir = Reservoir(
             **self._reservoir_config,
@@ -233,7 +233,7 @@ class ESN(keras.Model):
             verbose: Ignored; accepted as in `keras.Model.fit` (the
                 closed-form fit prints nothing).
         """
-        check_non_negative(warmup, "warmup", integer=True)
+        check_argument("warmup", warmup, low=0, integer=True)
         state = previous_target = None
         for index, (x_batch, y_batch) in enumerate(_batches(x, y, batch_size, stateful)):
             x_batch, y_batch = _check_sequences(x_batch, "x"), _check_sequences(y_batch, "y")
@@ -319,7 +319,7 @@ class ESN(keras.Model):
         Returns:
             `(batch, n_steps, outputs)` NumPy array.
         """
-        check_positive_int(n_steps, "n_steps")
+        check_argument("n_steps", n_steps, low=1, integer=True)
         if warmup is not None:
             self.predict(warmup, initial_state=initial_state)
             state = self.last_state
@@ -421,7 +421,7 @@ def _batches(x, y, batch_size, stateful):
             f"stateful. Received: stateful=True, batch_size={batch_size}"
         )
     if batch_size is not None:
-        check_positive_int(batch_size, "batch_size")
+        check_argument("batch_size", batch_size, low=1, integer=True)
     x = ops.convert_to_numpy(x)
     y = None if y is None else ops.convert_to_numpy(y)
     step = batch_size or max(len(x), 1)

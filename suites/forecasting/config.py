@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from seqsuite.shared.checks import require_range
 from seqsuite.shared.config import (
     TrainConfig,
     check_cell_options,
@@ -60,6 +61,7 @@ class Config(TrainConfig):
         if self.task not in TASKS:
             raise ConfigError(f"task must be one of {', '.join(TASKS)}, got '{self.task}'")
         require_split_fractions(self)
+        require_range("dropout", self.dropout, 0, 1, high_open=True)
         check_cell_options(self.cell, self.zoneout_h, self.zoneout_c)
 
     @property

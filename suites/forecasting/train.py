@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from seqsuite.shared.anomaly import detect, inject_anomalies, precision_recall_f1
+from seqsuite.shared.anomaly import detect, detection_scores, inject_anomalies
 from seqsuite.shared.metrics import (
     forecast_errors,
     mase_scale,
@@ -80,7 +80,7 @@ def evaluate_anomalies(model, data: ForecastData, config: Config, run_dir: Path)
     plot_series_flags(corrupted[val_end:, 0], flags, labels, run_dir / "anomalies.png",
                       title=f"{data.name}: injected anomalies and detections")
     return {
-        **precision_recall_f1(flags, labels),
+        **detection_scores(flags, labels),
         "injected_points": int(labels.sum()),
         "flagged_points": int(flags.sum()),
         "false_alarms_on_clean_test": int(clean_flags.sum()),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from seqsuite.shared.checks import require_range
 from seqsuite.shared.config import (
     TrainConfig,
     check_cell_options,
@@ -39,8 +40,9 @@ class Config(TrainConfig):
         if self.lowercase is None:
             self.lowercase = self.tokens == "word"
         require_positive(self, ("seq_length", "units", "layers", "embedding_dim", "max_vocab"))
-        if self.max_chars < 0 or self.generate_top_k < 0:
-            raise ConfigError("max_chars and generate_top_k must be >= 0")
+        for key in ("max_chars", "generate_top_k"):
+            require_range(key, getattr(self, key), low=0)
+        require_range("dropout", self.dropout, 0, 1, high_open=True)
         check_cell_options(self.cell, self.zoneout_h, self.zoneout_c)
 
 

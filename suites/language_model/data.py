@@ -22,8 +22,9 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from seqsuite.shared import sources
 from seqsuite.shared.errors import DataError
-from seqsuite.shared.text import Vocabulary, prepare
+from seqsuite.shared.text import Vocabulary, build_vocabulary, prepare
 from seqsuite.suites.language_model.config import PRESETS, Config
 
 SPLIT = (0.90, 0.05, 0.05)
@@ -62,25 +63,20 @@ def load_texts(config: Config) -> tuple[dict[str, str], str, bool]:
         import tensorflow_datasets as tfds
 
         name = config.data[len("tfds:"):]
-        try:
-            texts = {split: "".join(ex["text"].decode("utf-8") for ex in
-                                    tfds.as_numpy(tfds.load(name, split=tfds_split)))
-                     for split, tfds_split in (("train", "train"), ("val", "validation"),
-                                               ("test", "test"))}
-        except Exception as err:  # tfds raises many types for a set that is not prepared
-            raise DataError(f"could not load TFDS '{name}' ({type(err).__name__}); prepare it "
-                            "with `tfds build` or pass a text file") from err
+        splits, info = sources.load_tfds(name, ["train", "validation", "test"],
+                                         config.download, with_info=True)
+        if "text" not in info.features:
+            raise DataError(f"TFDS '{name}' has no 'text' feature (it has "
+                            f"{', '.join(info.features)}); use tfds:tiny_shakespeare or a "
+                            "text file")
+        texts = {split: "".join(ex["text"].decode("utf-8") for ex in tfds.as_numpy(ds))
+                 for split, ds in zip(("train", "val", "test"), splits)}
         limited = _limit(texts, config)
         return limited, name, limited != texts
     else:
         path = Path(config.data)
-        if not path.is_file():
-            raise DataError(f"text file '{path}' not found; use --set data=pydoc, a UTF-8 "
-                            "text file, or tfds:tiny_shakespeare")
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as err:
-            raise DataError(f"{path} is not UTF-8 text; re-save it as UTF-8") from err
+        text = sources.read_text(path, "text file", "use --set data=pydoc, a UTF-8 text file, "
+                                 "or tfds:tiny_shakespeare")
         name = path.name
     if not text.strip():
         raise DataError(f"{name} is empty; give a text with some content")
@@ -105,13 +101,6 @@ def tokenize(text: str, config: Config) -> list[str]:
         return list(text.lower() if config.lowercase else text)
     prepared = prepare(tf.constant([text]), config.lowercase, "word").numpy()[0].decode("utf-8")
     return prepared.split(" ") if prepared else []
-
-
-def build_vocabulary(tokens: list[str], config: Config) -> Vocabulary:
-    counts = Counter(tokens)
-    limit = config.max_vocab if config.tokens == "word" else None
-    ranked = sorted(counts, key=lambda t: (-counts[t], t))[:limit]
-    return Vocabulary(["", "[UNK]", *ranked])
 
 
 def streams(ids: np.ndarray, batch_size: int, seq_length: int):
@@ -139,7 +128,9 @@ def too_short(split: str, name: str, n_tokens: int, config: Config, capped: bool
 def load_data(config: Config) -> LMData:
     texts, name, capped = load_texts(config)
     tokens = {split: tokenize(text, config) for split, text in texts.items()}
-    vocab = build_vocabulary(tokens["train"], config)
+    # max_vocab counts words; the vocabulary also holds padding and [UNK].
+    max_size = config.max_vocab + 2 if config.tokens == "word" else None
+    vocab = build_vocabulary(Counter(tokens["train"]), max_size)
     index = {t: i for i, t in enumerate(vocab)}
     join = "" if config.tokens == "char" else " "
     ids, targets, datasets = {}, {}, {}

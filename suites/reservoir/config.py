@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from seqsuite.shared.checks import require_range
 from seqsuite.shared.config import (
     TrainConfig,
     data_field,
@@ -61,16 +62,11 @@ class Config(TrainConfig):
             raise ConfigError("task=system_id goes with data=narma10 or data=narma30 and only "
                               "with them; use task=predict or task=generate for other series")
         require_positive(self, ("n_steps", "horizon", "generate_steps", "units", "lstm_units", "lstm_window"))
-        if self.spectral_radius <= 0:
-            raise ConfigError(f"spectral_radius must be > 0, got {self.spectral_radius}")
+        require_range("spectral_radius", self.spectral_radius, low=0, low_open=True)
         for key in ("leak_rate", "connectivity", "input_connectivity"):
-            if not 0 < getattr(self, key) <= 1:
-                raise ConfigError(f"{key} must be in (0, 1], got {getattr(self, key)}")
-        for key in ("ridge", "bias_scaling"):
-            if getattr(self, key) < 0:
-                raise ConfigError(f"{key} must be >= 0, got {getattr(self, key)}")
-        if self.warmup < 0:
-            raise ConfigError(f"warmup must be >= 0, got {self.warmup}")
+            require_range(key, getattr(self, key), 0, 1, low_open=True)
+        for key in ("ridge", "bias_scaling", "warmup"):
+            require_range(key, getattr(self, key), low=0)
         require_split_fractions(self)
 
 

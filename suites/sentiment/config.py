@@ -1,16 +1,18 @@
 """Sentiment configuration: one dataclass, three presets.
 
 `labels` are the user's class names: the values of a CSV's label column (or
-their indices), the class folders of a directory. The embedded reviews and a
+their indices), the class folders of a directory. The embedded sets and a
 TFDS set name their own classes, and `labels` must then spell those names in
-their order (the default, `neg,pos`, fits both the reviews and imdb_reviews);
-a mismatch is refused with the names to pass, never silently renamed.
+their order (the default, `neg,pos`, fits rotten_tomatoes, the reviews and
+imdb_reviews); a mismatch is refused with the names to pass, never silently
+renamed.
 """
 
 from __future__ import annotations
 
 import dataclasses
 
+from seqsuite.shared.checks import require_range
 from seqsuite.shared.config import (
     TrainConfig,
     check_cell_options,
@@ -24,16 +26,19 @@ from seqsuite.shared.errors import ConfigError
 
 @dataclasses.dataclass
 class Config(TrainConfig):
-    data: str = data_field("reviews")  # "reviews" (embedded), a CSV file, a directory of .txt files, or "tfds:imdb_reviews"
+    # "rotten_tomatoes" (real critic snippets, embedded), "reviews" (generated), a CSV file,
+    # a directory of .txt files, or "tfds:imdb_reviews"
+    data: str = data_field("rotten_tomatoes")
     labels: list[str] = dataclasses.field(default_factory=lambda: ["neg", "pos"])  # class names (see above)
     text_column: str = "text"  # CSV: the column holding the review
     label_column: str = "label"  # CSV: a class name from `labels`, or its index if no name matches
     n_train: int = 20000  # reviews: generated training reviews
     n_eval: int = 2000  # reviews: generated validation and test reviews each
-    val_fraction: float = 0.1  # files and TFDS: part of the training data kept for validation
-    test_fraction: float = 0.1  # a CSV or a directory without train/ and test/: part kept for testing
+    val_fraction: float = 0.1  # rotten_tomatoes (of the movies), files and TFDS: kept for validation
+    test_fraction: float = 0.1  # rotten_tomatoes (of the movies), a CSV, a directory without train/ and test/: kept for testing
+    max_examples: int | None = None  # every source but the generator: at most this many per split (a seeded subset)
     max_vocab: int = 20000  # most frequent training words kept
-    max_length: int | None = None  # tokens read per review; None: 64 for reviews, 256 otherwise
+    max_length: int | None = None  # tokens read per review; None: 64 for the embedded sets, 256 otherwise
     lowercase: bool = True
     cell: str = "lstm"  # see shared.encoders.CELLS
     units: int = 64  # per direction
@@ -49,7 +54,7 @@ class Config(TrainConfig):
     def __post_init__(self):
         super().__post_init__()
         if self.max_length is None:
-            self.max_length = 64 if self.data == "reviews" else 256
+            self.max_length = 64 if self.data in ("rotten_tomatoes", "reviews") else 256
         self.labels = [str(label).strip() for label in self.labels]
         if len(self.labels) < 2 or len(set(self.labels)) != len(self.labels) or not all(self.labels):
             raise ConfigError(f"labels must be two or more distinct names, got {self.labels}; "
@@ -57,14 +62,15 @@ class Config(TrainConfig):
         require_positive(self, ("n_train", "n_eval", "max_vocab", "max_length", "units", "layers",
             "embedding_dim", "attention_units"))
         require_split_fractions(self)
-        if not 0 <= self.dropout < 1:
-            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
+        if self.max_examples is not None:
+            require_positive(self, ("max_examples",))
+        require_range("dropout", self.dropout, 0, 1, high_open=True)
         check_cell_options(self.cell, self.zoneout_h, self.zoneout_c)
 
 
 PRESETS = {
-    "smoke": {"n_train": 400, "n_eval": 100, "units": 8, "embedding_dim": 8, "attention_units": 8,
-              "epochs": 1, "batch_size": 64, "verbose": 0, "patience": 0},
+    "smoke": {"n_train": 400, "n_eval": 100, "max_examples": 300, "units": 8, "embedding_dim": 8,
+              "attention_units": 8, "epochs": 1, "batch_size": 64, "verbose": 0, "patience": 0},
     "quick": {"n_train": 10000, "n_eval": 2000, "epochs": 6, "batch_size": 64, "verbose": 2,
               "learning_rate": 3e-3, "clip_norm": 1.0, "patience": 3},
     "full": {"n_train": 50000, "n_eval": 5000, "units": 128, "epochs": 40, "batch_size": 64,

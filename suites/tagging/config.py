@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from seqsuite.shared.checks import require_range
 from seqsuite.shared.config import (
     TrainConfig,
     check_cell_options,
@@ -47,8 +48,7 @@ class Config(TrainConfig):
             "embedding_dim", "shape_dim"))
         if self.data == "python" and self.n_files < 3:
             raise ConfigError(f"n_files must be >= 3 (one per split), got {self.n_files}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
+        require_range("dropout", self.dropout, 0, 1, high_open=True)
         check_cell_options(self.cell, self.zoneout_h, self.zoneout_c)
 
 

@@ -40,8 +40,9 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from seqsuite.shared import sources
 from seqsuite.shared.errors import DataError
-from seqsuite.shared.text import Vocabulary
+from seqsuite.shared.text import Vocabulary, build_vocabulary
 from seqsuite.suites.tagging import pysource
 from seqsuite.suites.tagging.config import Config
 
@@ -65,13 +66,8 @@ class TaggingData:
 
 
 def _read_lines(path: Path) -> list[str]:
-    if not path.is_file():
-        raise DataError(f"tagged data file '{path}' not found; pass --set data=python, a CoNLL "
-                        "or .tsv file path, or tfds:conll2003")
-    try:
-        return path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as err:
-        raise DataError(f"{path} is not UTF-8 text; re-save it as UTF-8") from err
+    return sources.read_text(path, "tagged data file", "pass --set data=python, a CoNLL or "
+                             ".tsv file path, or tfds:conll2003").splitlines()
 
 
 def read_conll(path: Path) -> list[Sentence]:
@@ -137,25 +133,20 @@ def split_sentences(sentences: list[Sentence], seed: int) -> dict[str, list[Sent
             "test": [sentences[i] for i in order[b:]]}
 
 
-def load_tfds(name: str, label_feature: str) -> tuple[dict[str, list[Sentence]], list[str]]:
+def load_tfds(name: str, label_feature: str,
+              download: bool = False) -> tuple[dict[str, list[Sentence]], list[str]]:
     """Sentences of a TFDS CoNLL set (train, dev, test) and its label names."""
     import tensorflow_datasets as tfds
 
+    splits, info = sources.load_tfds(name, ["train", "dev", "test"], download, with_info=True)
     try:
-        builder = tfds.builder(name)
-        names = builder.info.features[label_feature].feature.names
-    except Exception as err:  # tfds raises many types for unknown names and features
+        names = info.features[label_feature].feature.names
+    except Exception as err:  # tfds raises many types for unknown features
         raise DataError(f"TFDS '{name}' has no tag feature '{label_feature}' "
                         f"({type(err).__name__}); use tfds:conll2003 with label_feature=ner, "
                         "pos or chunks") from err
     out = {}
-    for split, tfds_split in (("train", "train"), ("val", "dev"), ("test", "test")):
-        try:
-            ds = tfds.load(name, split=tfds_split)
-        except Exception as err:  # not downloaded and prepared
-            raise DataError(f"could not load TFDS '{name}' ({type(err).__name__}); prepare it "
-                            f"first with `tfds build {name.split('/')[0]}` or use a CoNLL "
-                            "file") from err
+    for split, tfds_split, ds in zip(("train", "val", "test"), ("train", "dev", "test"), splits):
         sentences = []
         for number, example in enumerate(tfds.as_numpy(ds), start=1):
             tokens = [t.decode("utf-8") for t in example["tokens"]]
@@ -199,16 +190,6 @@ def check_tags(sentences: dict[str, list[Sentence]], tags: list[str],
                                 "; fix the tag or add examples of it to the training data")
 
 
-def build_vocabulary(sentences: list[Sentence], min_count: int, max_vocab: int) -> Vocabulary:
-    """Frequent training tokens after "" and [UNK]. A token that spans lines (a multi-line
-    string literal) stays out: Keras saves a vocabulary as one token per line."""
-    counts = collections.Counter(t for tokens, _ in sentences for t in tokens)
-    kept = sorted((t for t, n in counts.items()
-                   if n >= min_count and t not in ("", "[UNK]") and t.splitlines() == [t]),
-                  key=lambda t: (-counts[t], t))
-    return Vocabulary(["", "[UNK]", *kept[: max(0, max_vocab - 2)]])
-
-
 def make_dataset(sentences: list[Sentence], tags: list[str], batch_size: int,
                  seed: int | None = None) -> tf.data.Dataset:
     """(tokens, labels) batches padded with "" and -1, bucketed by length; shuffled if seeded."""
@@ -245,7 +226,7 @@ def load_sentences(config: Config):
         return sentences, "python-stdlib", files, tags, {s: f"python {s}" for s in splits}
     if config.data.startswith("tfds:"):
         name = config.data[len("tfds:"):]
-        sentences, tags = load_tfds(name, config.label_feature)
+        sentences, tags = load_tfds(name, config.label_feature, config.download)
         return sentences, name, {}, tags, {s: f"{name} {s}" for s in splits}
     path = Path(config.data)
     sentences = read_tagged_file(path)
@@ -270,7 +251,8 @@ def load_data(config: Config) -> TaggingData:
     # A finished run keeps its tag order (config.tags): the model's outputs index it.
     tags = config.tags or tags
     check_tags(sentences, tags, origins)
-    vocabulary = build_vocabulary(sentences["train"], config.min_count, config.max_vocab)
+    counts = collections.Counter(t for tokens, _ in sentences["train"] for t in tokens)
+    vocabulary = build_vocabulary(counts, config.max_vocab, config.min_count)
     if len(vocabulary) == 2:
         raise DataError(f"{name}: no training token occurs {config.min_count} times; lower "
                         "--set min_count= or give more training data")

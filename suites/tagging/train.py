@@ -24,6 +24,7 @@ import tensorflow as tf
 
 from seqsuite.shared.errors import ConfigError, DataError
 from seqsuite.shared.files import write_text_atomic
+from seqsuite.shared.metrics import precision_recall_f1
 from seqsuite.suites.tagging.config import Config
 from seqsuite.suites.tagging.data import TaggingData
 from seqsuite.suites.tagging.model import split_tokens, tag_ids
@@ -56,13 +57,6 @@ def entities(tags: list[str]) -> list[tuple[str, int, int]]:
     return found
 
 
-def _prf(correct: int, predicted: int, true: int) -> dict[str, float]:
-    precision = correct / predicted if predicted else 0.0
-    recall = correct / true if true else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": precision, "recall": recall, "f1": f1}
-
-
 def entity_scores(gold: list[list[str]], predicted: list[list[str]]):
     """(micro precision/recall/F1 and token accuracy, {type: scores and support})."""
     true = {(i, *e) for i, tags in enumerate(gold) for e in entities(tags)}
@@ -70,13 +64,14 @@ def entity_scores(gold: list[list[str]], predicted: list[list[str]]):
     correct = true & found
     tokens = sum(len(tags) for tags in gold)
     same = sum(g == p for gs, ps in zip(gold, predicted) for g, p in zip(gs, ps))
-    overall = {**_prf(len(correct), len(found), len(true)),
+    overall = {**precision_recall_f1(len(correct), len(found), len(true)),
                "token_accuracy": same / tokens if tokens else 0.0}
     by_type = {}
     for kind in sorted({e[1] for e in true | found}):
         n_true = sum(e[1] == kind for e in true)
-        by_type[kind] = {**_prf(sum(e[1] == kind for e in correct),
-                                sum(e[1] == kind for e in found), n_true), "support": n_true}
+        by_type[kind] = {**precision_recall_f1(sum(e[1] == kind for e in correct),
+                                               sum(e[1] == kind for e in found), n_true),
+                         "support": n_true}
     return overall, by_type
 
 

@@ -1,4 +1,13 @@
-"""Translation configuration: one dataclass, three presets."""
+"""Translation configuration: one dataclass, three presets.
+
+Each side of a pair is split into characters or words (`source_tokens`,
+`target_tokens`). Left unset, they follow the data: characters on both sides
+for dates, characters in and ARPAbet phonemes (words) out for cmudict, words
+on both sides otherwise. `lowercase` lower-cases the sources, and the targets
+too unless `lowercase_target` says otherwise (cmudict's phonemes stay
+upper-case). The resolved values are saved with the run, so evaluating it on
+other data reads that data the way the model was trained.
+"""
 
 from __future__ import annotations
 
@@ -10,22 +19,35 @@ from seqsuite.shared.config import (
     data_field,
     learned_field,
     require_positive,
+    require_split_fractions,
 )
 from seqsuite.shared.errors import ConfigError
 
 ATTENTIONS = ("bahdanau", "luong", "none")
+TOKENS = ("char", "word")
+# (source tokens, target tokens, longest target in tokens) of the embedded sets.
+EMBEDDED = {"cmudict": ("char", "word", 20), "dates": ("char", "char", 12)}
+OTHER = ("word", "word", 40)  # TSV files and TFDS sets
 
 
 @dataclasses.dataclass
 class Config(TrainConfig):
-    data: str = data_field("dates")  # "dates", a TSV file (source<TAB>target), or "tfds:ted_hrlr_translate/pt_to_en"
-    tokens: str | None = None  # "char" or "word"; None: char for dates, word otherwise
-    lowercase: bool = True  # lower-case both sides before tokenising
+    # "cmudict" (grapheme to phoneme, embedded), "dates" (generated), a TSV file
+    # (source<TAB>target), or "tfds:ted_hrlr_translate/pt_to_en"
+    data: str = data_field("cmudict")
+    source_tokens: str | None = None  # "char" or "word"; None: by data (see above)
+    target_tokens: str | None = None  # "char" or "word"; None: by data (see above)
+    lowercase: bool = True  # lower-case the sources before tokenising
+    lowercase_target: bool | None = None  # None: as `lowercase`, but never for cmudict
+    stress: bool = False  # cmudict: keep the vowels' stress digits (AH0, AH1, AH2)
     n_train: int = 20000  # dates: generated training pairs
     n_eval: int = 1000  # dates: generated validation and test pairs each
+    val_fraction: float = 0.1  # cmudict and TSV files: share of the sources kept for validation
+    test_fraction: float = 0.1  # cmudict and TSV files: share of the sources kept for testing
+    max_examples: int | None = None  # every source but dates: at most this many sources per split
     max_vocab: int = 8000  # word mode: most frequent tokens kept per side
     max_source_length: int = 40  # tokens; longer sources are cut
-    max_target_length: int = 12  # tokens, excluding start and end
+    max_target_length: int | None = None  # tokens, excluding start and end; None: 20 cmudict, 12 dates, 40 otherwise
     cell: str = "lstm"  # encoder and decoder cell, see shared.config.CELLS
     units: int = 64
     embedding_dim: int = 32
@@ -40,23 +62,34 @@ class Config(TrainConfig):
 
     def __post_init__(self):
         super().__post_init__()
-        if self.tokens is None:
-            self.tokens = "char" if self.data == "dates" else "word"
-        if self.tokens not in ("char", "word"):
-            raise ConfigError(f"tokens must be 'char' or 'word', got '{self.tokens}'")
+        source, target, longest = EMBEDDED.get(self.data, OTHER)
+        if self.source_tokens is None:
+            self.source_tokens = source
+        if self.target_tokens is None:
+            self.target_tokens = target
+        if self.max_target_length is None:
+            self.max_target_length = longest
+        if self.lowercase_target is None:
+            self.lowercase_target = self.lowercase and self.data != "cmudict"
+        for key in ("source_tokens", "target_tokens"):
+            if getattr(self, key) not in TOKENS:
+                raise ConfigError(f"{key} must be 'char' or 'word', got '{getattr(self, key)}'")
         if self.attention not in ATTENTIONS:
             raise ConfigError(f"attention must be one of {', '.join(ATTENTIONS)}, "
                               f"got '{self.attention}'")
         require_positive(self, ("n_train", "n_eval", "max_vocab", "max_source_length",
                                 "max_target_length", "units", "embedding_dim", "beam_width"))
+        if self.max_examples is not None:
+            require_positive(self, ("max_examples",))
+        require_split_fractions(self)
         check_cell_options(self.cell, self.zoneout_h, self.zoneout_c)
 
 
 PRESETS = {
-    "smoke": {"n_train": 400, "n_eval": 50, "units": 16, "embedding_dim": 8, "epochs": 1,
-              "batch_size": 64, "verbose": 0, "patience": 0, "beam_width": 2},
+    "smoke": {"n_train": 400, "n_eval": 50, "max_examples": 300, "units": 16, "embedding_dim": 8,
+              "epochs": 1, "batch_size": 64, "verbose": 0, "patience": 0, "beam_width": 2},
     "quick": {"n_train": 20000, "n_eval": 1000, "epochs": 10, "batch_size": 64, "verbose": 2,
               "learning_rate": 3e-3, "clip_norm": 1.0, "patience": 3},
     "full": {"n_train": 50000, "n_eval": 2000, "units": 128, "epochs": 60, "batch_size": 64,
-             "max_target_length": 40, "patience": 8, "clip_norm": 1.0},
+             "patience": 8, "clip_norm": 1.0},
 }

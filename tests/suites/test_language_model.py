@@ -175,9 +175,11 @@ def test_word_level_on_a_text_file(tmp_path):
 def test_tiny_shakespeare_loader_with_mock_data():
     import tensorflow_datasets as tfds
 
+    # download=true: mock_data fakes the download, not a prepared data folder
     with tfds.testing.mock_data(num_examples=1):
         config = registry.resolve_config("language_model", "smoke",
-                                ["data=tfds:tiny_shakespeare", "batch_size=1", "seq_length=3"])
+                                ["data=tfds:tiny_shakespeare", "batch_size=1", "seq_length=3",
+                                 "download=true"])
         data = load_data(config)
     assert data.name == "tiny_shakespeare" and len(data.vocabulary) > 2
 

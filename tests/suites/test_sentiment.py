@@ -192,13 +192,14 @@ def test_non_utf8_input_is_a_one_line_cli_error(tmp_path, capsys, kind):
 def test_imdb_reviews_loader_with_mock_data():
     import tensorflow_datasets as tfds
 
+    # download=true: mock_data fakes the download, not a prepared data folder
     with tfds.testing.mock_data(num_examples=20):
-        config = _config("data=tfds:imdb_reviews")
+        config = _config("data=tfds:imdb_reviews", "download=true")
         data = load_data(config)
         # The set names its own classes: labels must spell them, in its order.
         with pytest.raises(DataError, match="the classes of TFDS imdb_reviews are neg, pos; pass --set "
                                             "labels=neg,pos"):
-            load_data(_config("data=tfds:imdb_reviews", "labels=pos,neg"))
+            load_data(_config("data=tfds:imdb_reviews", "labels=pos,neg", "download=true"))
     assert data.learned == {"vocab_size": len(data.vocabulary)}  # labels stay the user's
     assert config.labels == ["neg", "pos"]
     assert [len(data.texts[s]) for s in ("train", "val", "test")] == [18, 2, 20]

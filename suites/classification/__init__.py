@@ -1,0 +1,1 @@
+"""Sequence classification of multichannel recordings (Japanese Vowels, BasicMotions, .ts or CSV files)."""

@@ -1,0 +1,264 @@
+"""Fit, evaluate and export the sequence-classification suite, with 1-NN baselines.
+
+    python -m seqsuite.suites.classification.train --preset quick --out runs/vowels
+    seqsuite train classification --preset quick --set model=esn
+    seqsuite predict --run runs/vowels new_recordings.ts
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from seqsuite.shared.errors import ConfigError, DataError
+from seqsuite.shared.metrics import precision_recall_f1
+from seqsuite.shared.plots import plot_confusion
+from seqsuite.suites.classification.config import Config
+from seqsuite.suites.classification.data import ClassificationData, pad, read_file
+
+# Temperatures tried when calibrating the ESN's probabilities on the validation split.
+TEMPERATURES = np.geomspace(0.01, 10.0, 61)
+NEAREST = "nearest_neighbour.npz"  # in RUN/baselines/: the reference set of both 1-NN baselines
+
+
+# The echo state network, fitted in closed form.
+
+def is_esn(config: Config) -> bool:
+    return config.model == "esn"
+
+
+def _outputs(model, layer: str, padded, lengths) -> np.ndarray:
+    probe = keras.Model(model.inputs, model.get_layer(layer).output)
+    return probe.predict([padded, lengths], batch_size=256, verbose=0)
+
+
+def _log_loss(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    picked = probabilities[np.arange(len(labels)), labels]
+    return float(-np.mean(np.log(np.clip(picked, 1e-12, None))))
+
+
+def _softmax(scores: np.ndarray) -> np.ndarray:
+    scores = scores - scores.max(axis=-1, keepdims=True)
+    return np.exp(scores) / np.exp(scores).sum(axis=-1, keepdims=True)
+
+
+def leave_one_out_scores(features: np.ndarray, targets: np.ndarray, ridge: float) -> np.ndarray:
+    """What a ridge regression with an unregularised bias (`RidgeReadout`) predicts for
+    each row when fitted without that row, from one fit:
+
+        ŷ₋ᵢ = yᵢ - (yᵢ - ŷᵢ) / (1 - hᵢᵢ),   hᵢᵢ = 1/n + x̃ᵢ (X̃ᵀX̃ + λI)⁻¹ x̃ᵢᵀ,
+
+    with `X̃` the features centred on their mean (the identity is exact for any
+    least-squares fit with a fixed quadratic penalty)."""
+    x = np.asarray(features, dtype="float64")
+    y = np.asarray(targets, dtype="float64")
+    centred = x - x.mean(axis=0)
+    inverse_xt = np.linalg.solve(centred.T @ centred + ridge * np.eye(x.shape[1]), centred.T)
+    leverage = 1.0 / len(x) + np.einsum("ij,ji->i", centred, inverse_xt)  # hᵢᵢ
+    fitted = centred @ (inverse_xt @ (y - y.mean(axis=0))) + y.mean(axis=0)
+    return y - (y - fitted) / np.maximum(1.0 - leverage, 1e-9)[:, None]
+
+
+def fit_esn(model, data: ClassificationData, config: Config):
+    """Ridge readout of the pooled reservoir states onto one-hot classes, then the
+    softmax temperature with the lowest log loss on the readout's leave-one-out
+    scores of the training sequences: scores of sequences the readout did not fit,
+    so the probabilities are not as sure as a fit to its own training data, and the
+    validation split stays untouched for model selection."""
+    features = _outputs(model, "pooling", *data.arrays("train"))  # (batch, features)
+    targets = np.eye(len(data.classes), dtype="float32")[data.labels["train"]]
+    model.get_layer("readout").fit_closed_form(features, targets)
+    held_out = leave_one_out_scores(features, targets, config.ridge)  # (batch, classes)
+    losses = [_log_loss(_softmax(held_out / t), data.labels["train"]) for t in TEMPERATURES]
+    model.get_layer("calibration").temperature.assign(float(TEMPERATURES[int(np.argmin(losses))]))
+    return model
+
+
+def probabilities_of(model, data: ClassificationData, split: str) -> np.ndarray:
+    padded, lengths = data.arrays(split)
+    return model.predict([padded, lengths], batch_size=256, verbose=0)
+
+
+def esn_validation_loss(model, data: ClassificationData, config: Config) -> float:
+    """Validation log loss (cross-entropy), the objective the rnn reports as val_loss."""
+    return _log_loss(probabilities_of(model, data, "val"), data.labels["val"])
+
+
+# 1-nearest-neighbour baselines.
+
+def resample(sequence: np.ndarray, steps: int) -> np.ndarray:
+    """`sequence` (time, channels) linearly interpolated to `steps` steps."""
+    old = np.linspace(0.0, 1.0, len(sequence))
+    new = np.linspace(0.0, 1.0, steps)
+    return np.stack([np.interp(new, old, channel) for channel in sequence.T], axis=1)
+
+
+def fit_baselines(data: ClassificationData, config: Config, directory: Path) -> None:
+    """Keep the 1-NN reference set: every official training sequence (training and
+    validation parts: nearest neighbours have nothing to validate) with its class,
+    as plain arrays, so evaluating a run never unpickles code."""
+    sequences = data.sequences["train"] + data.sequences["val"]
+    labels = np.concatenate([data.labels["train"], data.labels["val"]])
+    padded, lengths = pad(sequences)
+    np.savez(Path(directory) / NEAREST, sequences=padded, lengths=lengths, labels=labels)
+
+
+def load_reference(run_dir: Path) -> tuple[list[np.ndarray], np.ndarray]:
+    """The 1-NN reference sequences and classes `fit_baselines` saved in `run_dir`."""
+    path = Path(run_dir) / "baselines" / NEAREST
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            padded, lengths, labels = saved["sequences"], saved["lengths"], saved["labels"]
+    except FileNotFoundError as err:
+        raise ConfigError(f"{path} not found: the run has no 1-NN reference set; retrain it "
+                          "with `seqsuite train classification`") from err
+    except (ValueError, KeyError, OSError) as err:
+        raise ConfigError(f"{path} is unreadable; the run directory is damaged") from err
+    return [s[:n] for s, n in zip(padded, lengths)], labels
+
+
+def nearest_euclidean(reference: list[np.ndarray], labels: np.ndarray,
+                      queries: list[np.ndarray]) -> np.ndarray:
+    """1-NN under the Euclidean distance, every sequence resampled to the longest
+    reference length (Euclidean distance needs equal lengths)."""
+    steps = max(len(s) for s in reference)
+    ref = np.stack([resample(s, steps).ravel() for s in reference])  # (n_ref, steps*channels)
+    query = np.stack([resample(s, steps).ravel() for s in queries])
+    squared = (query**2).sum(1)[:, None] + (ref**2).sum(1)[None, :] - 2 * query @ ref.T
+    return labels[np.argmin(squared, axis=1)]
+
+
+def nearest_dtw(reference: list[np.ndarray], labels: np.ndarray, queries: list[np.ndarray],
+                window: int | None = None) -> np.ndarray:
+    """1-NN under multivariate dynamic time warping (dtaidistance's C implementation:
+    the frames' squared Euclidean distances summed along the warping path, dependent
+    warping of all channels), unconstrained or within a Sakoe-Chiba band `window`."""
+    from dtaidistance import dtw_ndim
+
+    series = [np.ascontiguousarray(s, dtype="float64") for s in (*queries, *reference)]
+    n = len(queries)
+    options = {"window": window} if window else {}
+    # Only the query-by-reference block of the matrix is computed.
+    distances = dtw_ndim.distance_matrix_fast(series, block=((0, n), (n, len(series))),
+                                              compact=False, parallel=True, **options)
+    return labels[np.argmin(distances[:n, n:], axis=1)]
+
+
+# Scores.
+
+def classification_scores(truth, predicted, classes: list[str]) -> tuple[dict, dict]:
+    """({accuracy, macro_f1}, {class: {precision, recall, f1, support}}).
+
+    Macro F1 averages the classes that occur in the truth or the predictions.
+    """
+    truth, predicted = np.asarray(truth), np.asarray(predicted)
+    per_class, occurring = {}, []
+    for index, name in enumerate(classes):
+        is_true, is_predicted = truth == index, predicted == index
+        per_class[name] = {**precision_recall_f1(np.sum(is_true & is_predicted),
+                                                 np.sum(is_predicted), np.sum(is_true)),
+                           "support": int(np.sum(is_true))}
+        if is_true.any() or is_predicted.any():
+            occurring.append(per_class[name]["f1"])
+    summary = {"accuracy": float(np.mean(truth == predicted)),
+               "macro_f1": float(np.mean(occurring)),
+               "errors": int(np.sum(truth != predicted))}
+    return summary, per_class
+
+
+def confusion(truth, predicted, n_classes: int) -> np.ndarray:
+    counts = np.zeros((n_classes, n_classes), dtype=int)
+    np.add.at(counts, (np.asarray(truth), np.asarray(predicted)), 1)
+    return counts
+
+
+def evaluate(model, data: ClassificationData, config: Config, run_dir: Path) -> dict:
+    """Test accuracy, macro F1 and errors of the model and of the 1-NN Euclidean and
+    1-NN DTW baselines (their reference set from `fit_baselines`), per-class scores,
+    `confusion.png` and `test_predictions.csv`. Trains nothing."""
+    run_dir = Path(run_dir)
+    truth, queries = data.labels["test"], data.sequences["test"]
+    probabilities = probabilities_of(model, data, "test")
+    reference, reference_labels = load_reference(run_dir)
+    predicted = {
+        config.model: np.argmax(probabilities, axis=-1),
+        "1nn_euclidean": nearest_euclidean(reference, reference_labels, queries),
+        "1nn_dtw": nearest_dtw(reference, reference_labels, queries, config.dtw_window),
+    }
+    test, per_class = {}, {}
+    for name, guess in predicted.items():
+        test[name], classes = classification_scores(truth, guess, data.classes)
+        if name == config.model:
+            per_class = classes
+    model_guess = predicted[config.model]
+    plot_confusion(confusion(truth, model_guess, len(data.classes)), data.classes,
+                   run_dir / "confusion.png",
+                   title=f"{data.name}: {config.model}, test accuracy "
+                         f"{test[config.model]['accuracy']:.3f}")
+    with (run_dir / "test_predictions.csv").open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["id", "true", "predicted", "probability"])
+        for name, true, guess, p in zip(data.ids["test"], truth, model_guess, probabilities):
+            writer.writerow([name, data.classes[true], data.classes[guess], f"{p[guess]:.4f}"])
+    lengths = [len(s) for split in data.sequences.values() for s in split]
+    return {"test": test, "per_class": per_class,
+            "data": {"dataset": data.name, "classes": len(data.classes),
+                     "channels": config.n_channels,
+                     **{split: len(data.sequences[split]) for split in data.sequences},
+                     "length": f"{min(lengths)}-{max(lengths)}"}}
+
+
+# Inference.
+
+def predict(model, config: Config, texts: list[str]) -> list[str]:
+    """`seqsuite predict --run RUN FILE ...`: one line per sequence of each `.ts` or
+    `.csv` file (labels in the files are not needed and are ignored):
+    `label<TAB>probability<TAB>file:id` (a .ts sequence's id is its line number)."""
+    lines = []
+    names = list(config.classes)
+    for path in texts:
+        sequences = read_file(path, config, require_labels=False)
+        if not len(sequences):
+            raise DataError(f"{sequences.name} holds no sequences to label")
+        channels = sequences.values[0].shape[1]
+        if channels != config.n_channels:
+            raise DataError(f"{sequences.name} has {channels} channels, the run's model takes "
+                            f"{config.n_channels}; give sequences with the training channels")
+        padded, lengths = pad(sequences.values)
+        probabilities = model.predict([padded, lengths], batch_size=256, verbose=0)
+        for name, p in zip(sequences.ids, probabilities):
+            best = int(np.argmax(p))
+            lines.append(f"{names[best]}\t{p[best]:.3f}\t{sequences.name}:{name}")
+    return lines
+
+
+def search_space(hp) -> dict:
+    """Both models' settings; those of the model not chosen (`--set model=`) have no effect."""
+    return {
+        "cell": hp.Choice("cell", ["lstm", "gru", "layernorm_lstm"]),
+        "units": hp.Choice("units", [32, 64, 128]),
+        "attention_units": hp.Choice("attention_units", [16, 32, 64]),
+        "dropout": hp.Choice("dropout", [0.0, 0.2, 0.4]),
+        "learning_rate": hp.Choice("learning_rate", [1e-3, 3e-3, 1e-2]),
+        "batch_size": hp.Choice("batch_size", [16, 32, 64]),
+        "reservoir_units": hp.Choice("reservoir_units", [200, 500, 1000]),
+        "spectral_radius": hp.Choice("spectral_radius", [0.5, 0.9, 1.2]),
+        "leak_rate": hp.Choice("leak_rate", [0.05, 0.1, 0.2, 0.5, 1.0]),
+        "input_scaling": hp.Choice("input_scaling", [0.1, 0.3, 0.5, 1.0]),
+        "ridge": hp.Choice("ridge", [1e-4, 1e-3, 1e-2, 1e-1, 1.0]),
+        "pooling": hp.Choice("pooling", ["mean", "mean_last"]),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    from seqsuite.cli import main as cli_main
+
+    return cli_main(["train", "classification", *(sys.argv[1:] if argv is None else argv)])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,378 @@
+import json
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+import pytest
+from keras.src.testing import TestCase
+
+from seqsuite import registry
+from seqsuite.cli import main
+from seqsuite.shared import runner
+from seqsuite.shared.errors import DataError
+from seqsuite.shared.reservoir import RidgeReadout
+from seqsuite.suites.classification.data import load_data, pad, stratified_split
+from seqsuite.suites.classification.formats import read_csv, read_ts
+from seqsuite.suites.classification.model import LengthMask, TemperatureSoftmax, TimePooling
+from seqsuite.suites.classification.train import (
+    classification_scores,
+    leave_one_out_scores,
+    nearest_dtw,
+    nearest_euclidean,
+    resample,
+)
+
+SUITE = "classification"
+
+
+# The .ts and CSV readers.
+
+TS = """# comment
+@problemName toy
+@timeStamps false
+@univariate false
+@dimensions 2
+@equalLength false
+@classLabel true walk run
+@data
+1,2,3:4,5,6:walk
+0.5,?,?:1.5,?,?:run
+7,8:9,10:run
+"""
+
+
+def test_ts_reader_keeps_lengths_drops_trailing_padding_and_declared_classes(tmp_path):
+    path = tmp_path / "toy.ts"
+    path.write_text(TS)
+    seqs = read_ts(path)
+    assert [v.shape for v in seqs.values] == [(3, 2), (1, 2), (2, 2)]
+    np.testing.assert_array_equal(seqs.values[0], [[1, 4], [2, 5], [3, 6]])
+    assert seqs.labels == ["walk", "run", "run"] and seqs.classes == ["walk", "run"]
+    assert seqs.ids == ["9", "10", "11"]  # line numbers
+
+
+def test_embedded_sets_keep_their_official_splits():
+    config = registry.resolve_config(SUITE, "smoke", [])
+    data = load_data(config)
+    assert data.classes == [str(i) for i in range(1, 10)]
+    assert len(data.sequences["train"]) + len(data.sequences["val"]) == 270
+    assert len(data.sequences["test"]) == 370
+    lengths = [len(s) for part in data.sequences.values() for s in part]
+    assert min(lengths) == 7 and max(lengths) == 29
+    assert all(s.shape[1] == 12 for s in data.sequences["test"])
+    assert np.bincount(data.labels["val"]).tolist() == [3] * 9  # stratified
+    motions = load_data(registry.resolve_config(SUITE, "smoke", ["data=basic_motions"]))
+    assert motions.classes == ["Standing", "Running", "Walking", "Badminton"]
+    assert len(motions.sequences["test"]) == 40 and motions.sequences["test"][0].shape == (100, 6)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("@problemName x\n1,2:walk\n", "expected '@' header lines"),
+    ("# nothing\n@problemName x\n", "no '@data' line"),
+    ("@classLabel true a b\n@data\n1,x,3:a\n", "'x' is not a number"),
+    ("@classLabel true a b\n@data\n1,2,3:4,5:a\n", "channels have different lengths (2, 3)"),
+    ("@classLabel true a b\n@data\n1,?,3:a\n", "missing value inside the sequence (step 1)"),
+    ("@classLabel true a b\n@data\n1,2:c\n", "label 'c' is not among the classes"),
+    ("@classLabel true a b\n@data\n1,2:a\n1,2:3,4:b\n", "sequence 2 has 2 channels"),
+    ("@classLabel false\n@data\n1,2\n", "has no class labels"),
+    ("@timeStamps true\n@classLabel true a\n@data\n(1,2):a\n", "timestamped"),
+    ("@targetLabel true\n@data\n1,2:0.5\n", "regression file"),
+    ("@dimensions 3\n@classLabel true a\n@data\n1,2:a\n", "@dimensions says 3"),
+])
+def test_malformed_ts_is_a_one_line_error(tmp_path, text, message):
+    path = tmp_path / "bad.ts"
+    path.write_text(text)
+    with pytest.raises(DataError, match=message.replace("(", r"\(").replace(")", r"\)")) as err:
+        read_ts(path)
+    assert "\n" not in str(err.value)
+
+
+CSV = "id,t,x,y,label\nb,2,5,6,run\na,1,1,2,walk\nb,1,3,4,run\na,2,7,8,walk\na,3,9,9,walk\n"
+
+
+def test_csv_reader_groups_rows_by_id_ordered_by_time(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text(CSV)
+    seqs = read_csv(path, time_column="t")
+    assert seqs.ids == ["b", "a"] and seqs.labels == ["run", "walk"]
+    np.testing.assert_array_equal(seqs.values[0], [[3, 4], [5, 6]])
+    np.testing.assert_array_equal(seqs.values[1], [[1, 2], [7, 8], [9, 9]])
+    in_file_order = read_csv(path, channels=["x"])  # t would be a channel otherwise
+    np.testing.assert_array_equal(in_file_order.values[0], [[5], [3]])
+
+
+@pytest.mark.parametrize("text, options, message", [
+    ("id,x,label\na,1,p\na,2,q\n", {}, "sequence 'a' has more than one label ('p', 'q')"),
+    ("id,x,label\na,1,p\na,2,p,9\n", {}, "not a regular CSV (Expected 3 fields in line 3, saw 4)"),
+    ("id,x,label\na,1,p\na,2\n", {}, "line 3: empty 'label'"),
+    ("id,x,label\na,1,p\na,oops,p\n", {}, "line 3: column 'x' holds 'oops', not a number"),
+    ("id,x,label\na,1,p\n,2,p\n", {}, "line 3: empty 'id'"),
+    ("id,x,label\n", {}, "has a header but no rows"),
+    ("seq,x,label\na,1,p\n", {}, "has no column 'id'"),
+    ("id,label\na,p\n", {}, "no channel columns"),
+    ("id,t,x,label\na,soon,1,p\n", {"time_column": "t"}, "neither a number nor a date"),
+])
+def test_malformed_csv_is_a_one_line_error(tmp_path, text, options, message):
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    with pytest.raises(DataError) as err:
+        read_csv(path, **options)
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def _toy_csv(path, n_per_class=10, classes=("a", "b"), seed=0):
+    """Class a: a rising ramp; class b: a falling one; lengths 5 to 12."""
+    rng = np.random.default_rng(seed)
+    rows = ["id,x,y,label"]
+    for c, name in enumerate(classes):
+        for i in range(n_per_class):
+            n = int(rng.integers(5, 13))
+            ramp = np.linspace(0, 1, n) * (1 if c % 2 == 0 else -1) + c
+            for t in range(n):
+                rows.append(f"{name}{i},{ramp[t] + rng.normal(0, 0.05):.4f},{rng.normal():.4f},{name}")
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_csv_data_is_split_stratified_and_checked_against_the_training_classes(tmp_path):
+    path = _toy_csv(tmp_path / "toy.csv")
+    config = registry.resolve_config(SUITE, "smoke", [f"data={path}"])
+    data = load_data(config)
+    assert data.classes == ["a", "b"] and data.learned["n_channels"] == 2
+    assert [len(data.sequences[s]) for s in ("train", "val", "test")] == [14, 2, 4]
+    assert np.bincount(data.labels["test"]).tolist() == [2, 2]
+    other = _toy_csv(tmp_path / "other.csv", classes=("a", "z"))
+    config = registry.resolve_config(SUITE, "smoke", [f"data={path}", f"test_data={other}"])
+    with pytest.raises(DataError, match="sequence 'z0' has label 'z', which the training data"):
+        load_data(config)
+
+
+def test_stratified_split_holds_out_from_every_class_and_keeps_one():
+    labels = np.array([0] * 10 + [1] * 3 + [2])
+    kept, held = stratified_split(labels, 0.2, seed=0)
+    assert sorted(np.concatenate([kept, held]).tolist()) == list(range(14))
+    assert np.bincount(labels[held], minlength=3).tolist() == [2, 1, 0]
+    assert set(labels[kept]) == {0, 1, 2}
+
+
+# Layers, each against a NumPy reference.
+
+class LayerTest(TestCase):
+    def test_time_pooling_layer_contract(self):
+        self.run_layer_test(
+            TimePooling, init_kwargs={"mode": "mean_last"},
+            input_data=[np.random.rand(3, 5, 4).astype("float32"), np.array([5, 2, 1], "int32")],
+            expected_output_shape=(3, 8), expected_num_trainable_weights=0,
+            run_training_check=False, run_mixed_precision_check=False,
+        )
+
+    def test_time_pooling_matches_numpy(self):
+        states = np.random.default_rng(0).normal(size=(3, 6, 4)).astype("float32")
+        length = np.array([6, 2, 0], "int32")
+        pooled = np.asarray(TimePooling("mean_last")([states, length]))
+        for i, n in enumerate(length):
+            mean = states[i, :n].mean(0) if n else np.zeros(4)
+            last = states[i, n - 1] if n else np.zeros(4)
+            np.testing.assert_allclose(pooled[i], np.concatenate([mean, last]), atol=1e-6)
+        np.testing.assert_allclose(TimePooling("last")([states, length])[1], states[1, 1])
+
+    def test_temperature_softmax(self):
+        self.run_layer_test(
+            TemperatureSoftmax, init_kwargs={}, input_shape=(2, 3),
+            expected_output_shape=(2, 3), expected_num_trainable_weights=0,
+            expected_num_non_trainable_weights=1,
+        )
+        layer = TemperatureSoftmax()
+        scores = np.array([[1.0, 2.0, 0.0]], "float32")
+        layer.build(scores.shape)
+        layer.temperature.assign(0.5)
+        expected = np.exp(scores / 0.5) / np.exp(scores / 0.5).sum()
+        np.testing.assert_allclose(layer(scores), expected, rtol=1e-6)
+
+    def test_length_mask_makes_padding_invisible_to_a_bidirectional_rnn(self):
+        sequence = keras.Input((None, 2))
+        length = keras.Input((), dtype="int32")
+        masked = LengthMask()([sequence, length])
+        rnn = keras.layers.Bidirectional(keras.layers.GRU(3, return_sequences=False))
+        model = keras.Model([sequence, length], rnn(masked))
+        x = np.random.default_rng(1).normal(size=(1, 4, 2)).astype("float32")
+        garbage = np.concatenate([x, 100 * np.ones((1, 3, 2), "float32")], axis=1)
+        np.testing.assert_allclose(model([garbage, np.array([4])]), model([x, np.array([4])]),
+                                   atol=1e-5)
+
+
+def test_leave_one_out_scores_equal_refitting_without_each_row():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(20, 4)).astype("float32")
+    y = np.eye(3, dtype="float32")[rng.integers(0, 3, 20)]
+    brute = [RidgeReadout(3, ridge=0.3).fit_closed_form(np.delete(x, i, 0), np.delete(y, i, 0))(
+        x[i : i + 1])[0] for i in range(20)]
+    np.testing.assert_allclose(leave_one_out_scores(x, y, 0.3), np.stack(brute), atol=1e-5)
+
+
+def _dtw(a, b):
+    """Textbook DTW: squared frame distances summed along the best path, square-rooted."""
+    cost = np.full((len(a) + 1, len(b) + 1), np.inf)
+    cost[0, 0] = 0
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            d = np.sum((a[i - 1] - b[j - 1]) ** 2)
+            cost[i, j] = d + min(cost[i - 1, j], cost[i, j - 1], cost[i - 1, j - 1])
+    return np.sqrt(cost[-1, -1])
+
+
+def test_nearest_neighbour_baselines_match_numpy():
+    rng = np.random.default_rng(2)
+    reference = [rng.normal(size=(int(rng.integers(3, 9)), 2)) for _ in range(8)]
+    labels = np.arange(8) % 3
+    queries = [rng.normal(size=(int(rng.integers(3, 9)), 2)) for _ in range(5)]
+    expected = [labels[np.argmin([_dtw(q, r) for r in reference])] for q in queries]
+    np.testing.assert_array_equal(nearest_dtw(reference, labels, queries), expected)
+    steps = max(len(r) for r in reference)
+    flat = np.stack([resample(r, steps).ravel() for r in reference])
+    expected = [labels[np.argmin(((flat - resample(q, steps).ravel()) ** 2).sum(1))]
+                for q in queries]
+    np.testing.assert_array_equal(nearest_euclidean(reference, labels, queries), expected)
+    np.testing.assert_allclose(resample(np.array([[0.0], [2.0]]), 3)[:, 0], [0, 1, 2])
+
+
+def test_scores_and_macro_f1_over_occurring_classes():
+    summary, per_class = classification_scores([0, 0, 1, 1], [0, 1, 1, 1], ["a", "b", "c"])
+    assert summary["accuracy"] == 0.75 and summary["errors"] == 1
+    assert per_class["a"] == {"precision": 1.0, "recall": 0.5, "f1": pytest.approx(2 / 3),
+                              "support": 2}
+    assert summary["macro_f1"] == pytest.approx((2 / 3 + 0.8) / 2)  # "c" never occurs
+
+
+# End to end: smoke runs on Japanese Vowels.
+
+@pytest.fixture(scope="module")
+def rnn_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "rnn"
+    assert main(["train", SUITE, "--preset", "smoke", "--out", str(out)]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def esn_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "esn"
+    assert main(["train", SUITE, "--preset", "smoke", "--set", "model=esn", "--out",
+                 str(out)]) == 0
+    return out
+
+
+@pytest.mark.slow
+def test_rnn_run_reports_model_beside_both_baselines(rnn_run):
+    for name in ("metrics.json", "model.keras", "history.csv", "confusion.png",
+                 "test_predictions.csv", "baselines/nearest_neighbour.npz",
+                 "export/saved_model.pb"):
+        assert (rnn_run / name).exists(), name
+    metrics = json.loads((rnn_run / "metrics.json").read_text())
+    assert set(metrics["test"]) == {"rnn", "1nn_euclidean", "1nn_dtw"}
+    assert metrics["test"]["1nn_euclidean"]["accuracy"] > 0.9  # the published 1-NN figures
+    assert metrics["test"]["1nn_dtw"]["accuracy"] > 0.9
+    assert len(metrics["per_class"]) == 9 and metrics["data"]["test"] == 370
+
+
+@pytest.mark.slow
+def test_esn_run_is_fitted_in_closed_form_and_calibrated(esn_run):
+    assert not (esn_run / "history.csv").exists()  # no epochs
+    metrics = json.loads((esn_run / "metrics.json").read_text())
+    assert set(metrics["test"]) == {"esn", "1nn_euclidean", "1nn_dtw"}
+    assert metrics["test"]["esn"]["accuracy"] > 0.8  # 40 units, smoke preset
+    _, model = runner.load_run(registry.get(SUITE), esn_run)
+    assert float(model.get_layer("calibration").temperature.numpy()) != 1.0
+
+
+@pytest.mark.slow
+def test_saved_models_serve_raw_sequences_with_lengths_and_ignore_padding(rnn_run, esn_run,
+                                                                         tmp_path):
+    runs = {"rnn": rnn_run, "esn": esn_run}
+    config, _ = runner.load_run(registry.get(SUITE), rnn_run)
+    sequences = load_data(config).sequences["test"][:6]
+    padded, lengths = pad(sequences)
+    lengths[-1] = 0  # an empty sequence: uniform probabilities, label ""
+    np.save(tmp_path / "x.npy", padded)
+    np.save(tmp_path / "n.npy", lengths)
+    script = textwrap.dedent(f"""
+        import sys, numpy as np, tensorflow as tf
+        x, n = np.load({str(tmp_path / "x.npy")!r}), np.load({str(tmp_path / "n.npy")!r})
+        for name, run in {({k: str(v / "export") for k, v in runs.items()})!r}.items():
+            served = tf.saved_model.load(run).signatures["serving_default"]
+            out = served(sequence=tf.constant(x), length=tf.constant(n))
+            np.save(f"{{name}}_p.npy", out["probabilities"].numpy())
+            np.save(f"{{name}}_l.npy", out["label"].numpy().astype(str))
+        assert not any(m.split(".")[0] == "seqsuite" for m in sys.modules), "imported project"
+    """)
+    subprocess.run([sys.executable, "-c", script], check=True, cwd=tmp_path)
+    for name, run_dir in runs.items():
+        config, model = runner.load_run(registry.get(SUITE), run_dir)
+        served = np.load(tmp_path / f"{name}_p.npy")
+        np.testing.assert_allclose(served, model.predict([padded, lengths], verbose=0),
+                                   atol=1e-5)
+        np.testing.assert_allclose(served[-1], np.full(9, 1 / 9), atol=1e-6)
+        labels = np.load(tmp_path / f"{name}_l.npy")
+        assert labels[-1] == "" and all(label in config.classes for label in labels[:-1])
+        assert labels[0] == config.classes[int(np.argmax(served[0]))]
+        # Padding after a sequence's length changes nothing, whatever its values.
+        sequence = sequences[0][None]  # (1, time, 12)
+        garbage = np.concatenate([sequence, np.full((1, 9, 12), 50.0, "float32")], axis=1)
+        length = np.array([sequence.shape[1]], "int32")
+        np.testing.assert_allclose(model.predict([garbage, length], verbose=0),
+                                   model.predict([sequence, length], verbose=0), atol=1e-5)
+
+
+@pytest.mark.slow
+def test_evaluate_refits_nothing_and_predict_labels_each_sequence(rnn_run, tmp_path, capsys,
+                                                                  monkeypatch):
+    import seqsuite.suites.classification.train as train
+
+    monkeypatch.setattr(train, "fit_baselines", None)  # evaluate must not need it
+    assert main(["evaluate", "--run", str(rnn_run)]) == 0
+    assert "1nn_dtw" in capsys.readouterr().out
+    source = registry.get(SUITE)
+    config, _ = runner.load_run(source, rnn_run)
+    test_file = tmp_path / "new.ts"
+    test_file.write_text("\n".join(vowels_ts_lines(config)) + "\n")
+    csv_file = tmp_path / "new.csv"  # the same three sequences, one row per frame
+    csv_file.write_text("id," + ",".join(f"c{i}" for i in range(12)) + "\n" + "".join(
+        f"s{k},{','.join(f'{v:.6f}' for v in frame)}\n"
+        for k, sequence in enumerate(load_data(config).sequences["test"][:3]) for frame in sequence))
+    assert main(["predict", "--run", str(rnn_run), str(test_file), str(csv_file)]) == 0
+    printed = [line.split("\t") for line in capsys.readouterr().out.strip().splitlines()]
+    assert [where for _, _, where in printed] == ["new.ts:4", "new.ts:5", "new.ts:6",
+                                                  "new.csv:s0", "new.csv:s1", "new.csv:s2"]
+    for label, probability, _ in printed:
+        assert label in config.classes and 0 < float(probability) <= 1
+    assert [label for label, _, _ in printed[:3]] == [label for label, _, _ in printed[3:]]
+    assert main(["predict", "--run", str(rnn_run), str(tmp_path / "missing.ts")]) == 2
+    assert "not found" in capsys.readouterr().err
+
+
+def vowels_ts_lines(config):
+    """A label-free .ts file of three Japanese Vowels test sequences."""
+    data = load_data(config)
+    yield "@problemName new\n@classLabel false\n@data"
+    for sequence in data.sequences["test"][:3]:
+        yield ":".join(",".join(f"{v:.6f}" for v in channel) for channel in sequence.T)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("extra, message", [
+    (["data={toy}", "test_data={other}"], "label 'z', which the training data does not have"),
+    (["data={toy}", "model=svm"], "model must be one of rnn, esn"),
+    (["data={txt}"], "unknown data"),
+])
+def test_bad_input_gets_one_line_and_no_run_directory(tmp_path, capsys, extra, message):
+    files = {"toy": _toy_csv(tmp_path / "toy.csv"),
+             "other": _toy_csv(tmp_path / "other.csv", classes=("a", "z")),
+             "txt": tmp_path / "recordings.txt"}
+    files["txt"].write_text("x")
+    out = tmp_path / "run"
+    assert main(["train", SUITE, "--preset", "smoke", "--out", str(out), "--set",
+                 *[e.format(**files) for e in extra]]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("seqsuite: error:") and "\n" not in err and message in err, err
+    assert not out.exists()
