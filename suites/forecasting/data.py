@@ -18,6 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from seqsuite.shared.errors import DataError
+from seqsuite.shared.splits import split_bounds
 from seqsuite.shared.tabular import read_series_csv
 from seqsuite.suites.forecasting.config import Config
 
@@ -63,12 +64,6 @@ def load_series(config: Config) -> tuple[np.ndarray, str]:
             Path(config.data).name)
 
 
-def split_bounds(n: int, config: Config) -> tuple[int, int]:
-    n_test = int(round(n * config.test_fraction))
-    n_val = int(round(n * config.val_fraction))
-    return n - n_val - n_test, n - n_test
-
-
 def make_windows(series, starts, window: int, horizon: int):
     """Inputs series[t-window:t] and targets series[t:t+horizon, 0] for each t."""
     starts = np.asarray(starts, dtype=int)
@@ -80,7 +75,7 @@ def make_windows(series, starts, window: int, horizon: int):
 def load_data(config: Config) -> ForecastData:
     series, name = load_series(config)
     n, w, h = len(series), config.window, config.horizon
-    train_end, val_end = split_bounds(n, config)
+    train_end, val_end = split_bounds(n, config.val_fraction, config.test_fraction)
     ranges = {"train": (w, train_end), "val": (train_end, val_end), "test": (val_end, n)}
     need = int(np.ceil((w + h) / (1 - config.val_fraction - config.test_fraction)))
     if any(end - start < h for start, end in ranges.values()) or train_end < w + h:

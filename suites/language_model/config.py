@@ -11,6 +11,7 @@ from seqsuite.shared.config import (
     data_field,
     learned_field,
     require_positive,
+    require_split_fractions,
 )
 from seqsuite.shared.errors import ConfigError
 
@@ -23,6 +24,8 @@ class Config(TrainConfig):
     max_vocab: int = 10000  # word mode: most frequent words kept
     max_chars: int = 0  # use at most this many characters of the corpus (0: all)
     seq_length: int = 100  # tokens per window; state carries across consecutive windows
+    val_fraction: float = 0.05  # a file or pydoc: contiguous train | validation | test parts
+    test_fraction: float = 0.05
     cell: str = "lstm"  # lstm, gru, zoneout_lstm, layernorm_lstm, ... (shared.config.CELLS)
     units: int = 256
     layers: int = 1
@@ -43,6 +46,7 @@ class Config(TrainConfig):
         for key in ("max_chars", "generate_top_k"):
             require_range(key, getattr(self, key), low=0)
         require_range("dropout", self.dropout, 0, 1, high_open=True)
+        require_split_fractions(self)
         check_cell_options(self.cell, self.zoneout_h, self.zoneout_c)
 
 

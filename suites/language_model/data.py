@@ -2,7 +2,8 @@
 
 Embedded default: the English text of Python's documentation topics that ships
 with CPython (`pydoc_data.topics`, about 465,000 characters), topics joined in
-sorted order and split 90/5/5 into train/validation/test (contiguous parts).
+sorted order and split into contiguous train/validation/test parts (`val_fraction`,
+`test_fraction`: 5% each).
 Also any UTF-8 text file (same split) and TFDS `tiny_shakespeare` (its own
 splits).
 
@@ -22,12 +23,11 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from seqsuite.shared import sources
+from seqsuite.shared import sources, splits
 from seqsuite.shared.errors import DataError
 from seqsuite.shared.text import Vocabulary, build_vocabulary, prepare
 from seqsuite.suites.language_model.config import PRESETS, Config
 
-SPLIT = (0.90, 0.05, 0.05)
 # Keras stores a vectoriser's vocabulary one token per line, so a newline cannot
 # be a token: char mode reads line breaks as this symbol and writes them back.
 NEWLINE = "\u2424"
@@ -47,12 +47,6 @@ class LMData:
     learned: dict = field(default_factory=dict)
 
 
-def _split(text: str) -> dict[str, str]:
-    a = int(len(text) * SPLIT[0])
-    b = int(len(text) * (SPLIT[0] + SPLIT[1]))
-    return {"train": text[:a], "val": text[a:b], "test": text[b:]}
-
-
 def load_texts(config: Config) -> tuple[dict[str, str], str, bool]:
     """(split -> text, corpus name, whether `max_chars` cut the corpus short)."""
     if config.data == "pydoc":
@@ -63,14 +57,14 @@ def load_texts(config: Config) -> tuple[dict[str, str], str, bool]:
         import tensorflow_datasets as tfds
 
         name = config.data[len("tfds:"):]
-        splits, info = sources.load_tfds(name, ["train", "validation", "test"],
-                                         config.download, with_info=True)
+        parts, info = sources.load_tfds(name, ["train", "validation", "test"],
+                                        config.download, with_info=True)
         if "text" not in info.features:
             raise DataError(f"TFDS '{name}' has no 'text' feature (it has "
                             f"{', '.join(info.features)}); use tfds:tiny_shakespeare or a "
                             "text file")
         texts = {split: "".join(ex["text"].decode("utf-8") for ex in tfds.as_numpy(ds))
-                 for split, ds in zip(("train", "val", "test"), splits)}
+                 for split, ds in zip(("train", "val", "test"), parts)}
         limited = _limit(texts, config)
         return limited, name, limited != texts
     else:
@@ -83,13 +77,15 @@ def load_texts(config: Config) -> tuple[dict[str, str], str, bool]:
     capped = bool(config.max_chars) and len(text) > config.max_chars
     if capped:
         text = text[: config.max_chars]
-    return _split(text), name, capped
+    return splits.contiguous(text, config.val_fraction, config.test_fraction), name, capped
 
 
 def _limit(texts: dict[str, str], config: Config) -> dict[str, str]:
     if not config.max_chars:
         return texts
-    return {k: v[: int(config.max_chars * share)] for (k, v), share in zip(texts.items(), SPLIT)}
+    shares = {"train": 1 - config.val_fraction - config.test_fraction,
+              "val": config.val_fraction, "test": config.test_fraction}
+    return {k: v[: int(config.max_chars * shares[k])] for k, v in texts.items()}
 
 
 def tokenize(text: str, config: Config) -> list[str]:

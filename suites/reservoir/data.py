@@ -24,6 +24,7 @@ import tensorflow as tf
 
 from seqsuite.shared.datasets import chaotic
 from seqsuite.shared.errors import DataError
+from seqsuite.shared.splits import split_bounds
 from seqsuite.shared.tabular import read_series_csv
 from seqsuite.suites.reservoir.config import Config
 
@@ -86,8 +87,7 @@ def load_data(config: Config) -> ReservoirData:
     series, u, name = load_series(config)
     inputs, targets = align(series, u, config)
     n = len(inputs)
-    val_end = n - int(round(n * config.test_fraction))
-    train_end = val_end - int(round(n * config.val_fraction))
+    train_end, val_end = split_bounds(n, config.val_fraction, config.test_fraction)
     need = config.warmup + 10
     if train_end < need or val_end - train_end < 2 or n - val_end < 2:
         longer = "give a longer CSV" if name.endswith(".csv") else "raise --set n_steps="

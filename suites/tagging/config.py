@@ -11,6 +11,7 @@ from seqsuite.shared.config import (
     data_field,
     learned_field,
     require_positive,
+    require_split_fractions,
 )
 from seqsuite.shared.errors import ConfigError
 
@@ -23,7 +24,9 @@ class Config(TrainConfig):
     val_data: str = data_field("")  # file data: a validation file in the same format ("" splits it off `data`)
     test_data: str = data_field("")  # file data: a test file ("" splits it off `data`)
     label_feature: str = "ner"  # tfds: the tag feature ("ner", "pos" or "chunks" for conll2003)
-    n_files: int = 150  # python: standard-library files, split by file 80/10/10
+    n_files: int = 150  # python: standard-library files, split by file
+    val_fraction: float = 0.1  # python files, or the sentences of a file without val_data=/test_data=
+    test_fraction: float = 0.1
     max_length: int = 64  # python: longer logical lines are cut into pieces of this many tokens
     min_count: int = 2  # tokens seen fewer times in training become [UNK]
     max_vocab: int = 20000  # most frequent training tokens kept
@@ -49,6 +52,7 @@ class Config(TrainConfig):
         if self.data == "python" and self.n_files < 3:
             raise ConfigError(f"n_files must be >= 3 (one per split), got {self.n_files}")
         require_range("dropout", self.dropout, 0, 1, high_open=True)
+        require_split_fractions(self)
         check_cell_options(self.cell, self.zoneout_h, self.zoneout_c)
 
 

@@ -13,7 +13,7 @@ A sentence is a list of tokens and a list of as many tags. Sources:
 - `tfds:conll2003` (or `tfds:conll2002/es`, `.../nl`): the TFDS CoNLL sets
   with their `train`, `dev` and `test` splits, tags from `label_feature`.
 
-A file is split 80/10/10 by sentence (seeded) unless `val_data` and
+A file is split by sentence (seeded; `val_fraction`, `test_fraction`) unless `val_data` and
 `test_data` name files of their own. The tag set (`config.tags`, "O" first)
 is, for `python`, `O` and the `B-`/`I-` tags of every type in
 `pysource.TYPES`; for TFDS, the dataset's label names; for a file, `O`, `B-`
@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from seqsuite.shared import sources
+from seqsuite.shared import sources, splits
 from seqsuite.shared.errors import DataError
 from seqsuite.shared.text import Vocabulary, build_vocabulary
 from seqsuite.suites.tagging import pysource
@@ -121,16 +121,13 @@ def read_tagged_file(path: Path) -> list[Sentence]:
     return sentences
 
 
-def split_sentences(sentences: list[Sentence], seed: int) -> dict[str, list[Sentence]]:
-    """Shuffle once (seeded) and cut 80/10/10 into train, validation and test."""
+def split_sentences(sentences: list[Sentence], config: Config) -> dict[str, list[Sentence]]:
+    """Shuffle once (seeded) and cut into train, validation and test."""
     if len(sentences) < 10:
-        raise DataError(f"{len(sentences)} sentences are too few to split 80/10/10; give at "
-                        "least 10, or pass val_data= and test_data= files")
-    order = np.random.default_rng(seed).permutation(len(sentences))
-    a, b = int(0.8 * len(sentences)), int(0.9 * len(sentences))
-    return {"train": [sentences[i] for i in order[:a]],
-            "val": [sentences[i] for i in order[a:b]],
-            "test": [sentences[i] for i in order[b:]]}
+        raise DataError(f"{len(sentences)} sentences are too few to split into train, "
+                        "validation and test; give at least 10, or pass val_data= and "
+                        "test_data= files")
+    return splits.shuffled(sentences, config.val_fraction, config.test_fraction, config.seed)
 
 
 def load_tfds(name: str, label_feature: str,
@@ -217,7 +214,8 @@ def load_sentences(config: Config):
     {split: where its sentences come from} for error messages."""
     splits = ("train", "val", "test")
     if config.data == "python":
-        sentences, files = pysource.load(config.n_files, config.seed, config.max_length)
+        sentences, files = pysource.load(config.n_files, config.seed, config.max_length,
+                                          config.val_fraction, config.test_fraction)
         found = sum(len(names) for names in files.values())
         if found < config.n_files:
             raise DataError(f"n_files={config.n_files}, but this Python's standard library has "
@@ -235,7 +233,7 @@ def load_sentences(config: Config):
                         f"off {path.name})")
     if not config.val_data:
         # One file: its own tag set, so a rare tag that lands outside training is no error.
-        return (split_sentences(sentences, config.seed), path.name, {}, tag_set(sentences),
+        return (split_sentences(sentences, config), path.name, {}, tag_set(sentences),
                 {s: f"{path} ({s} part)" for s in splits})
     sentences = {"train": sentences, "val": read_tagged_file(Path(config.val_data)),
                  "test": read_tagged_file(Path(config.test_data))}

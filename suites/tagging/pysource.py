@@ -41,7 +41,7 @@ folders (`test`, `tests`, `idle_test`), `site-packages`, generated codec and
 documentation tables (`encodings`, `pydoc_data`) and build configuration
 (`config-*`), at most 100 KB each, sorted by path, shuffled with the seed.
 Files that fail to read, tokenize or parse are skipped and the next one taken.
-The split is by file: of `n_files` files, 80% train, 10% validation, 10% test
+The split is by file: of `n_files` files, `val_fraction` (10%) validation, `test_fraction` (10%) test, the rest train
 (at least one file each).
 """
 
@@ -56,6 +56,8 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+
+from seqsuite.shared import splits
 
 TYPES = ("DEF", "CLASS", "PARAM", "CALL", "ATTR", "IMPORT", "KEYWORD", "LITERAL")
 EXCLUDED_DIRS = {"test", "tests", "idle_test", "site-packages", "encodings", "pydoc_data",
@@ -270,13 +272,14 @@ def read_file(path: Path) -> list[tuple[list[str], list[str]]] | None:
         return None
 
 
-def load(n_files: int, seed: int, max_length: int, root: Path | None = None):
+def load(n_files: int, seed: int, max_length: int, val_fraction: float = 0.1,
+         test_fraction: float = 0.1, root: Path | None = None):
     """{split: [(tokens, tags)]} and {split: [file names]} from `n_files` stdlib files."""
     candidates = stdlib_files(root)
     base = Path(root or sysconfig.get_paths()["stdlib"])
     order = np.random.default_rng(seed).permutation(len(candidates))
-    n_val = n_test = max(1, round(0.1 * n_files))
-    counts = {"train": n_files - n_val - n_test, "val": n_val, "test": n_test}
+    counts = dict(zip(("train", "val", "test"),
+                      splits.split_sizes(n_files, val_fraction, test_fraction, at_least=1)))
     sentences = {split: [] for split in counts}
     names = {split: [] for split in counts}
     split_order = [s for s, n in counts.items() for _ in range(n)]
