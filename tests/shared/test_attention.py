@@ -1,7 +1,9 @@
+
 """Tests for shared.attention: Keras's layer harness plus NumPy references."""
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 from absl.testing import parameterized
 from keras.src import testing
@@ -462,6 +464,7 @@ def test_padded_source_gets_no_attention_in_functional_model():
     np.testing.assert_allclose(alignments.sum(-1), 1.0, rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_seq2seq_trains_under_xla():
     source, target = _seq2seq_data()
     full = _seq2seq_model()
@@ -495,6 +498,7 @@ def test_keras_file_round_trip(tmp_path):
     assert [type(d.cell.attention) for d in decoders] == [LuongAttention, BahdanauAttention]
 
 
+@pytest.mark.slow
 def test_saved_model_export(tmp_path):
     model = _seq2seq_model()
     source, target = _seq2seq_data()

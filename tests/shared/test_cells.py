@@ -1,7 +1,9 @@
+
 """Tests for shared.cells: Keras's layer harness plus NumPy references."""
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 from absl.testing import parameterized
 from keras.src import testing
@@ -470,6 +472,7 @@ class CellIntegrationTest(testing.TestCase):
         stateful.reset_state()
         self.assertAllClose(stateful(x[:, :TIMESTEPS])[0], keras.layers.RNN(cell)(x[:, :TIMESTEPS]))
 
+    @pytest.mark.slow
     @parameterized.named_parameters(NAMED_CELLS)
     def test_trains_under_xla(self, name):
         # XLA is Keras's default wherever an accelerator is present; on this
@@ -514,6 +517,7 @@ def _model_with_every_cell():
     return model
 
 
+@pytest.mark.slow
 def test_keras_file_round_trip(tmp_path):
     model = _model_with_every_cell()
     x = inputs()
@@ -523,6 +527,7 @@ def test_keras_file_round_trip(tmp_path):
     np.testing.assert_array_equal(revived.predict(x, verbose=0), model.predict(x, verbose=0))
 
 
+@pytest.mark.slow
 def test_saved_model_export(tmp_path):
     model = _model_with_every_cell()
     x = inputs()

@@ -208,6 +208,7 @@ def toy_data(n=64, seed=0):
     return words, np.where(mask, tags, -1), mask
 
 
+@pytest.mark.slow
 def test_training_reduces_the_negative_log_likelihood():
     keras.utils.set_random_seed(0)
     words, tags, mask = toy_data()
@@ -220,6 +221,7 @@ def test_training_reduces_the_negative_log_likelihood():
     assert np.mean(best.numpy()[mask] == tags[mask]) == 1.0
 
 
+@pytest.mark.slow
 def test_keras_file_round_trip_keeps_layer_and_loss(tmp_path):
     words, tags, _ = toy_data(16)
     model = tagger()
@@ -232,6 +234,7 @@ def test_keras_file_round_trip_keeps_layer_and_loss(tmp_path):
         model.evaluate(words, tags, verbose=0), rel=1e-5)
 
 
+@pytest.mark.slow
 def test_decoding_exports_with_unknown_batch_and_time(tmp_path):
     emissions, transitions, start, end = parameters()
     module = tf.Module()

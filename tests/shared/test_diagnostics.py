@@ -184,6 +184,7 @@ def test_logger_is_off_unless_asked(tmp_path):
     assert not (tmp_path / "gradients.csv").exists()
 
 
+@pytest.mark.slow
 def test_logger_appends_to_a_resumed_runs_step_file(tmp_path):
     (tmp_path / "gradients.csv").write_text("step,epoch,grad_norm,clipped\n1,0,2.0,0\n")
     logger = GradientLogger(tmp_path, append=True)

@@ -9,6 +9,7 @@ from seqsuite.shared.encoders import make_cell, recurrent_stack
 from seqsuite.shared.runner import resolve_config
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cell", CELLS)
 def test_every_cell_trains_in_the_forecaster(cell, tmp_path):
     suite = registry.get("forecasting")

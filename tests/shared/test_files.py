@@ -31,6 +31,7 @@ def _siblings(path):
     return sorted(p.name for p in path.parent.iterdir())
 
 
+@pytest.mark.slow
 def test_export_never_empties_a_users_directory(run, tmp_path, capsys):
     target = tmp_path / "d"
     target.mkdir()
@@ -42,6 +43,7 @@ def test_export_never_empties_a_users_directory(run, tmp_path, capsys):
     assert _siblings(target) == ["d"]
 
 
+@pytest.mark.slow
 def test_export_onto_a_file_is_refused_and_writes_nothing(run, tmp_path, capsys):
     target = tmp_path / "model"
     target.write_text("x")
@@ -51,6 +53,7 @@ def test_export_onto_a_file_is_refused_and_writes_nothing(run, tmp_path, capsys)
                     "is a file, not a directory")
 
 
+@pytest.mark.slow
 def test_export_replaces_only_its_own_export_and_only_when_asked(run, tmp_path, capsys):
     target = tmp_path / "sm"
     assert main(["export", "--run", str(run), "--out", str(target)]) == 0
@@ -94,6 +97,7 @@ def test_a_second_writer_to_the_same_run_is_refused(tmp_path, capsys):
     assert not (out / "model.keras").exists()
 
 
+@pytest.mark.slow
 def test_overwrite_replaces_a_finished_run_in_one_move(run, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(run, copy)
@@ -105,6 +109,7 @@ def test_overwrite_replaces_a_finished_run_in_one_move(run, tmp_path):
     assert _siblings(copy) == ["copy"]
 
 
+@pytest.mark.slow
 def test_run_is_portable_across_directories(tmp_path, monkeypatch, capsys):
     import pandas as pd
 
@@ -130,6 +135,7 @@ def test_run_is_portable_across_directories(tmp_path, monkeypatch, capsys):
                     "'units' is a model setting")
 
 
+@pytest.mark.slow
 def test_resumed_run_says_so(tmp_path, monkeypatch, capsys):
     out = tmp_path / "r"
     argv = ["train", "forecasting", "--preset", "smoke", "--out", str(out),
@@ -149,6 +155,7 @@ def test_resumed_run_says_so(tmp_path, monkeypatch, capsys):
     assert lines == [f"resuming {out} after epoch 1 of 2"]
 
 
+@pytest.mark.slow
 def test_a_model_holding_a_lambda_is_refused(run, tmp_path, capsys):
     evil = tmp_path / "evil"
     shutil.copytree(run, evil)

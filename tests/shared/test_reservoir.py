@@ -1,3 +1,4 @@
+
 """Tests for shared.reservoir: Keras's layer harness, NumPy references, ESN end to end."""
 
 import gc
@@ -5,6 +6,7 @@ import os
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 from absl.testing import parameterized
 from keras.src import testing
@@ -314,6 +316,7 @@ class RidgeReadoutTest(testing.TestCase):
         self.assertAllClose(streamed.kernel, one_shot.kernel, rtol=1e-6, atol=1e-7)
         self.assertAllClose(streamed.bias, one_shot.bias, rtol=1e-6, atol=1e-7)
 
+    @pytest.mark.slow
     def test_gradient_fine_tuning_after_fit(self):
         x, y = self.data(rows=512)
         # A heavy ridge underfits; gradient descent on the same weights then
@@ -343,6 +346,7 @@ class ESNTest(testing.TestCase):
         future = sine(series.shape[1] + 60)[:, series.shape[1] - 1 : -1]
         self.assertLess(nrmse(esn.generate(60), future), 1e-2)
 
+    @pytest.mark.slow
     def test_learns_mackey_glass_one_step(self):
         from seqsuite.shared.datasets.chaotic import mackey_glass
 
@@ -382,6 +386,7 @@ class ESNTest(testing.TestCase):
         self.assertAllClose(esn.predict(x), np.stack(outputs, axis=1), atol=1e-4)
         self.assertLess(nrmse(esn.predict(series[:, :-1])[:, 50:], series[:, 51:]), 0.05)
 
+    @pytest.mark.slow
     def test_streamed_fit_equals_in_memory_fit(self):
         series = sine(steps=601, batch=4)
         x, y = series[:, :-1], series[:, 1:]
@@ -407,6 +412,7 @@ class ESNTest(testing.TestCase):
             )
             self.assertAllClose(other.readout.bias, in_memory.readout.bias, rtol=1e-4, atol=1e-4)
 
+    @pytest.mark.slow
     def test_noise_in_fit_only(self):
         series = sine()
         noisy = ESN(units=40, noise_stddev=1e-2, seed=3).fit(series[:, :-1], series[:, 1:])
@@ -481,6 +487,7 @@ class ErrorTest(testing.TestCase):
         with self.assertRaisesRegex(ValueError, f"Received: {name}="):
             ESNCell(10, **kwargs)
 
+    @pytest.mark.slow
     def test_nan_input(self):
         x = inputs()
         x[1, 2, 0] = np.nan
@@ -499,6 +506,7 @@ class ErrorTest(testing.TestCase):
         with self.assertRaisesRegex(ValueError, "spectral radius 0"):
             rescale(np.triu(np.ones((5, 5)), 1), spectral_radius=1.0)
 
+    @pytest.mark.slow
     def test_usage_errors(self):
         series = sine(steps=101, batch=2)
         esn = ESN(units=UNITS, **DENSE, seed=0)

@@ -21,6 +21,7 @@ def co2_run(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_run_directory_is_complete(co2_run):
     for name in ("run.json", "config.json", "metrics.json", "model.keras", "history.csv",
                  "forecast.png", "history.png", "export/saved_model.pb"):
@@ -34,6 +35,7 @@ def test_run_directory_is_complete(co2_run):
     assert json.loads((co2_run / "config.json").read_text())["window"] == 104
 
 
+@pytest.mark.slow
 def test_saved_model_serves_raw_windows_in_a_fresh_process(co2_run, tmp_path):
     config, model = load_run(registry.get("forecasting"), co2_run)
     data = load_data(config)
@@ -53,6 +55,7 @@ def test_saved_model_serves_raw_windows_in_a_fresh_process(co2_run, tmp_path):
     assert 300 < served.mean() < 400
 
 
+@pytest.mark.slow
 def test_evaluate_and_export_commands(co2_run, tmp_path, capsys):
     assert main(["evaluate", "--run", str(co2_run)]) == 0
     assert "seasonal_naive" in capsys.readouterr().out
@@ -65,6 +68,7 @@ def test_list_names_the_suite(capsys):
     assert any(line.startswith("forecasting") for line in capsys.readouterr().out.splitlines())
 
 
+@pytest.mark.slow
 def test_anomaly_mode_on_sunspots(tmp_path):
     out = tmp_path / "ss"
     assert main(["train", "forecasting", "--preset", "smoke", "--out", str(out),
@@ -88,6 +92,7 @@ def _csv(path, n=120, **edits):
     return path
 
 
+@pytest.mark.slow
 def test_csv_with_extra_feature(tmp_path):
     path = _csv(tmp_path / "s.csv")
     config = registry.resolve_config("forecasting", "smoke",
@@ -146,11 +151,13 @@ def test_bad_arguments_get_one_line_error(tmp_path, capsys, argv, message):
     _expect_error(capsys, [*argv, "--out", str(out)], message, out)
 
 
+@pytest.mark.slow
 def test_finished_run_is_not_overwritten_silently(co2_run, capsys):
     assert main(["train", "forecasting", "--preset", "smoke", "--out", str(co2_run)]) == 2
     assert "pass --overwrite" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_module_entry_point(tmp_path):
     out = tmp_path / "m"
     proc = subprocess.run([sys.executable, "-m", "seqsuite.suites.forecasting.train", "--preset", "smoke",
@@ -160,6 +167,7 @@ def test_module_entry_point(tmp_path):
     assert "seasonal_naive" in proc.stdout and (out / "metrics.json").exists()
 
 
+@pytest.mark.slow
 def test_interrupted_run_resumes_from_last_finished_epoch(tmp_path, monkeypatch, capsys):
     import csv
 

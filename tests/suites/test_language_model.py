@@ -57,6 +57,7 @@ def lm_run(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_run_reports_bits_per_char_beside_baselines(lm_run):
     metrics = json.loads((lm_run / "metrics.json").read_text())
     assert set(metrics["test"]) == {"model", "trigram", "unigram"}
@@ -65,6 +66,7 @@ def test_run_reports_bits_per_char_beside_baselines(lm_run):
     assert len((lm_run / "sample.txt").read_text()) > 300
 
 
+@pytest.mark.slow
 def test_baselines_are_fitted_once_and_evaluate_trains_nothing(lm_run, monkeypatch):
     trained = json.loads((lm_run / "metrics.json").read_text())
     saved = NGram.load(lm_run / "baselines" / "ngram.npz")
@@ -87,6 +89,7 @@ def test_baselines_are_fitted_once_and_evaluate_trains_nothing(lm_run, monkeypat
                                                                      rel=1e-5), name
 
 
+@pytest.mark.slow
 def test_evaluate_without_saved_baselines_says_retrain(lm_run, tmp_path, capsys):
     copy = tmp_path / "run"
     shutil.copytree(lm_run, copy)
@@ -96,6 +99,7 @@ def test_evaluate_without_saved_baselines_says_retrain(lm_run, tmp_path, capsys)
     assert "ngram.npz not found" in err and "retrain" in err
 
 
+@pytest.mark.slow
 def test_evaluate_on_other_text_maps_it_to_the_run_vocabulary(lm_run, tmp_path):
     """`evaluate --set data=` reads a new corpus with the vocabulary the run learned."""
     copy = tmp_path / "run"
@@ -112,6 +116,7 @@ def test_evaluate_on_other_text_maps_it_to_the_run_vocabulary(lm_run, tmp_path):
         (lm_run / "learned.json").read_text())
 
 
+@pytest.mark.slow
 def test_learned_vocab_size_cannot_be_set(tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["train", "language_model", "--preset", "smoke", "--out", str(out),
@@ -130,6 +135,7 @@ def test_search_space_gives_valid_configs():
     assert set(values) <= {f.name for f in dataclasses.fields(config)}
 
 
+@pytest.mark.slow
 def test_generation_signature_in_a_fresh_process(lm_run, tmp_path):
     config, model = runner.load_run(SUITE, lm_run)
     assert model.get_layer("vectorizer").get_vocabulary()[2:5] == load_data(config).vocabulary[2:5]
@@ -150,6 +156,7 @@ def test_generation_signature_in_a_fresh_process(lm_run, tmp_path):
     assert len(with_prompt) == len("The for") + 30 and len(without) == 30
 
 
+@pytest.mark.slow
 def test_generate_command_is_seeded(lm_run, capsys):
     argv = ["generate", "--run", str(lm_run), "--prompt", "def", "--temperature", "0.8",
             "--top-k", "5", "--length", "25", "--seed", "3"]
@@ -160,6 +167,7 @@ def test_generate_command_is_seeded(lm_run, capsys):
     assert main([*argv[:-2], "--seed", "4"]) == 0
 
 
+@pytest.mark.slow
 def test_word_level_on_a_text_file(tmp_path):
     path = tmp_path / "words.txt"
     rng = np.random.default_rng(0)
@@ -184,6 +192,7 @@ def test_tiny_shakespeare_loader_with_mock_data():
     assert data.name == "tiny_shakespeare" and len(data.vocabulary) > 2
 
 
+@pytest.mark.slow
 def test_capped_corpus_error_names_max_chars(capsys, tmp_path):
     """The smoke preset cuts pydoc to 20000 characters, too few words for word mode;
     the error says so instead of asking for a longer text."""
@@ -196,6 +205,7 @@ def test_capped_corpus_error_names_max_chars(capsys, tmp_path):
     assert not out.exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("content, extra, message", [
     (b"", [], "is empty"),
     (b"caf\xe9 " * 50, [], "is not UTF-8"),

@@ -21,6 +21,7 @@ def mg_run(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_run_reports_esn_beside_lstm(mg_run):
     metrics = json.loads((mg_run / "metrics.json").read_text())
     assert set(metrics["test"]) == {"esn", "lstm_bptt"}
@@ -33,6 +34,7 @@ def test_run_reports_esn_beside_lstm(mg_run):
         assert (mg_run / name).exists(), name
 
 
+@pytest.mark.slow
 def test_saved_model_takes_raw_series_in_a_fresh_process(mg_run, tmp_path):
     config, model = load_run(registry.get("reservoir"), mg_run)
     data = load_data(config)
@@ -66,6 +68,7 @@ def test_tasks_and_shapes(overrides, in_dims, out_dims):
     assert x.shape[1] == y.shape[1] == config.lstm_window
 
 
+@pytest.mark.slow
 def test_esn_identifies_narma10(tmp_path):
     out = tmp_path / "narma"
     assert main(["train", "reservoir", "--preset", "smoke", "--out", str(out), "--set",
@@ -75,6 +78,7 @@ def test_esn_identifies_narma10(tmp_path):
     assert test["esn"]["nrmse"] < 0.6  # about 0.45; the benchmark holds the 0.44 target
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("overrides, message", [
     (["task=system_id"], "task=system_id goes with data=narma10"),
     (["data=narma10", "task=predict"], "task=system_id goes with"),
@@ -93,6 +97,7 @@ def test_bad_settings_get_one_line_errors(tmp_path, capsys, overrides, message):
     assert message in err and "\n" not in err and not out.exists(), err
 
 
+@pytest.mark.slow
 def test_reservoir_search_space(tmp_path):
     out = tmp_path / "tune"
     assert main(["tune", "reservoir", "--tuner", "random", "--max-trials", "2", "--preset",

@@ -74,6 +74,7 @@ def test_multi_line_tokens_and_non_ascii_columns():
         (["a", "b"], ["O", "O"]), (["c", "d"], ["O", "O"]), (["e"], ["O"])]
 
 
+@pytest.mark.slow
 def test_stdlib_split_is_by_file_and_seeded():
     sentences, files = pysource.load(6, seed=3, max_length=64)
     assert sentences == pysource.load(6, seed=3, max_length=64)[0]
@@ -179,6 +180,7 @@ def test_bad_files_are_data_errors(tmp_path, name, content, encoding, message):
         read_tagged_file(_write(tmp_path / name, content, encoding))
 
 
+@pytest.mark.slow
 def test_bad_file_is_a_one_line_cli_error_and_leaves_no_run(tmp_path, capsys):
     path = _write(tmp_path / "bad.conll", "EU B-ORG\n" * 20 + "rejects\n")
     out = tmp_path / "run"
@@ -215,6 +217,7 @@ def test_conll2003_loader_with_mock_data():
         load_data(config)
 
 
+@pytest.mark.slow
 def test_softmax_head_trains_and_tags():
     config = registry.resolve_config("tagging", "smoke", ["head=softmax"])
     data, config, model = runner.prepare(registry.get("tagging"), config)
@@ -233,6 +236,7 @@ def run_dir(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_run_directory_and_metrics(run_dir):
     for name in ("run.json", "config.json", "metrics.json", "model.keras", "history.csv",
                  "test_predictions.conll", "export/saved_model.pb"):
@@ -260,6 +264,7 @@ def test_most_frequent_tag_baseline():
         [["O", "X", "O"]]
 
 
+@pytest.mark.slow
 def test_evaluate_command_trains_nothing(run_dir, tmp_path, monkeypatch, capsys):
     from seqsuite.suites.tagging import train
 
@@ -284,6 +289,7 @@ def test_evaluate_command_trains_nothing(run_dir, tmp_path, monkeypatch, capsys)
     assert "retrain it with `seqsuite train tagging`" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_saved_model_tags_raw_text_in_a_fresh_process(run_dir, tmp_path):
     config, model = runner.load_run(registry.get("tagging"), run_dir)
     texts = ["def f ( x ) :", "import os . path", "", "return   'a'  "]
@@ -307,6 +313,7 @@ def test_saved_model_tags_raw_text_in_a_fresh_process(run_dir, tmp_path):
     assert lines[2] == "" and empty_rows == 2
 
 
+@pytest.mark.slow
 def test_predict_and_evaluate_commands(run_dir, capsys):
     assert main(["predict", "--run", str(run_dir), "def f ( x ) :", "import os"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
@@ -318,6 +325,7 @@ def test_predict_and_evaluate_commands(run_dir, capsys):
     assert "most_frequent_tag" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_tagging_search_space_drives_build_model(tmp_path):
     out = tmp_path / "tune"
     assert main(["tune", "tagging", "--tuner", "random", "--max-trials", "1", "--preset",

@@ -5,6 +5,7 @@ import pytest
 from seqsuite.cli import main
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tuner", ["random", "grid", "bayesian", "hyperband"])
 def test_each_tuner_searches_and_trains_the_best(tmp_path, tuner, capsys):
     out = tmp_path / tuner
@@ -20,6 +21,7 @@ def test_each_tuner_searches_and_trains_the_best(tmp_path, tuner, capsys):
     assert "best_val_loss" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_unknown_tuner_is_a_one_line_error(tmp_path, capsys):
     assert main(["tune", "forecasting", "--tuner", "genetic", "--out", str(tmp_path / "t")]) == 2
     assert "unknown tuner 'genetic'; use one of random, grid, bayesian, hyperband" in \

@@ -1,0 +1,172 @@
+import csv
+import json
+import math
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from seqsuite import registry
+from seqsuite.cli import main
+from seqsuite.shared.errors import ConfigError
+from seqsuite.shared.runner import load_run
+from seqsuite.suites.memory.data import (
+    adding_problem,
+    copy_baseline,
+    copy_task,
+    load_data,
+    make_arrays,
+)
+
+
+def _config(*overrides, preset="smoke"):
+    return registry.resolve_config("memory", preset, list(overrides))
+
+
+def test_adding_problem_marks_one_value_in_each_half():
+    x, y = adding_problem(500, 30, np.random.default_rng(0))
+    assert x.shape == (500, 30, 2) and y.shape == (500, 1)
+    markers = x[..., 1]
+    assert np.all(markers.sum(axis=1) == 2)
+    assert np.all(markers[:, :15].sum(axis=1) == 1) and np.all(markers[:, 15:].sum(axis=1) == 1)
+    np.testing.assert_allclose(y[:, 0], (x[..., 0] * markers).sum(axis=1), rtol=1e-6)
+
+
+def test_adding_baseline_is_one_sixth():
+    _, y = adding_problem(40000, 4, np.random.default_rng(1))
+    assert np.mean((1.0 - y) ** 2) == pytest.approx(1 / 6, abs=0.004)
+
+
+def test_copy_task_layout_and_memoryless_baseline():
+    delay, symbols, remember = 7, 8, 4
+    x, y = copy_task(50, delay, symbols, remember, np.random.default_rng(0))
+    tokens = x.argmax(-1)
+    assert x.shape == (50, delay + 2 * remember, symbols + 2)
+    np.testing.assert_array_equal(y[:, -remember:], tokens[:, :remember])
+    assert np.all((tokens[:, :remember] >= 1) & (tokens[:, :remember] <= symbols))
+    assert np.all(tokens[:, delay + remember - 1] == symbols + 1)  # the delimiter
+    assert np.all(np.delete(tokens, [*range(remember), delay + remember - 1], axis=1) == 0)
+    assert np.all(y[:, :-remember] == 0)
+    # Blanks with certainty, then a uniform guess: the formula's cross-entropy.
+    config = _config("task=copy", f"length={delay}", f"copy_symbols={symbols}",
+                     f"copy_length={remember}")
+    per_step = np.r_[np.zeros(delay + remember), np.full(remember, math.log(symbols))]
+    assert copy_baseline(config) == pytest.approx(per_step.mean())
+
+
+def test_digits_read_pixel_by_pixel_and_permuted_the_same_way_every_run():
+    plain = make_arrays(_config("task=digits", "length=128"))
+    x, y = plain["train"]
+    assert x.shape[1:] == (128, 1) and x.max() <= 1.0 and set(np.unique(y)) == set(range(10))
+    np.testing.assert_array_equal(x[:, 0::2], x[:, 1::2])  # each pixel held two steps
+    assert sum(len(part[1]) for part in plain.values()) == 1797
+    seeds = [make_arrays(_config("task=permuted_digits", f"seed={s}")) for s in (0, 1)]
+    sorted_rows = [np.sort(np.concatenate([p[0][..., 0] for p in a.values()]), axis=0)
+                   for a in seeds]
+    np.testing.assert_array_equal(*sorted_rows)  # same permutation; only the split differs
+    permuted = seeds[0]["test"][0][..., 0]
+    assert not np.array_equal(np.sort(permuted, axis=1), permuted)
+
+
+def test_splits_are_disjoint_and_seeded():
+    arrays = make_arrays(_config("task=adding", "samples=200", "length=5"))
+    assert [len(arrays[s][0]) for s in ("train", "val", "test")] == [140, 20, 40]
+    again = make_arrays(_config("task=adding", "samples=200", "length=5"))
+    np.testing.assert_array_equal(arrays["test"][0], again["test"][0])
+    assert not np.array_equal(arrays["train"][0][:20], arrays["val"][0])
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (["task=sorting"], "task must be one of adding, copy, digits, permuted_digits"),
+    (["task=digits", "length=100"], "must be a multiple of 64"),
+    (["cell=transformer"], "unknown cell 'transformer'; use one of lstm, .*, esn"),
+    (["recurrent_gain=0"], "recurrent_gain must be > 0"),
+    (["leak_rate=0"], r"leak_rate must be in \(0, 1\]"),
+    (["samples=4"], "leaves an empty validation or test split"),
+    (["recurrent_init=he"], "unknown recurrent_init 'he'"),
+])
+def test_bad_settings_get_one_line(overrides, message):
+    with pytest.raises(ConfigError, match=message) as info:
+        _config(*overrides)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("task, cell", [("adding", "lstm"), ("copy", "esn"),
+                                        ("digits", "zoneout_lstm"), ("copy", "gru")])
+def test_every_model_builds_for_every_task_shape(task, cell):
+    extra = ["zoneout_h=0.1", "zoneout_c=0.05"] if cell == "zoneout_lstm" else []
+    config = _config(f"task={task}", f"cell={cell}", "length=64", *extra)
+    suite = registry.get("memory")
+    data = load_data(config)
+    model = suite.build_model(config)
+    x, _ = data.arrays["test"]
+    out = model.predict(x[:3], verbose=0)
+    expected = {"adding": (3, 1), "copy": (3, config.steps, 10), "digits": (3, 10)}[task]
+    assert out.shape == expected
+
+
+@pytest.fixture(scope="module")
+def adding_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "adding"
+    assert main(["train", "memory", "--preset", "smoke", "--out", str(out),
+                 "--set", "length=24", "cell=simple", "recurrent_init=identity",
+                 "log_gradients=true", "clip_norm=1.0"]) == 0
+    return out
+
+
+@pytest.mark.slow
+def test_run_reports_baseline_curves_and_gradient_flow(adding_run):
+    for name in ("gradient_flow.png", "learning_curve.png", "history.png", "metrics.json",
+                 "gradients.csv", "export/saved_model.pb"):
+        assert (adding_run / name).exists(), name
+    metrics = json.loads((adding_run / "metrics.json").read_text())
+    config, _ = load_run(registry.get("memory"), adding_run)
+    y = make_arrays(config)["test"][1]
+    assert metrics["test"]["baseline"]["loss"] == pytest.approx(np.mean((1 - y) ** 2))
+    assert metrics["memory"]["solved"] in ("yes", "no")
+    assert set(metrics["gradient_flow"]) == {"untrained", "trained"}
+    assert np.isfinite(metrics["gradient_flow"]["untrained"]["log10_grad_norm_last"])
+    with (adding_run / "history.csv").open() as f:
+        row = next(csv.DictReader(f))
+    assert {"grad_norm", "grad_clip_fraction", "grad_norm/recurrent_0", "grad_norm/head"} <= set(row)
+
+
+@pytest.mark.slow
+def test_evaluate_on_longer_sequences_and_serve_in_a_fresh_process(adding_run, tmp_path, capsys):
+    assert main(["evaluate", "--run", str(adding_run), "--set", "length=48"]) == 0
+    assert json.loads((adding_run / "metrics.json").read_text())["data"]["length"] == 48
+    assert main(["evaluate", "--run", str(adding_run), "--set", "units=3"]) == 2
+    assert "fixed when the run was trained" in capsys.readouterr().err
+    config, model = load_run(registry.get("memory"), adding_run)
+    x = make_arrays(config)["test"][0][:4]
+    np.save(tmp_path / "x.npy", x)
+    script = textwrap.dedent(f"""
+        import sys, numpy as np, tensorflow as tf
+        loaded = tf.saved_model.load({str(adding_run / "export")!r})
+        out = loaded.signatures["serving_default"](sequence=tf.constant(np.load({str(tmp_path / "x.npy")!r})))
+        np.save({str(tmp_path / "y.npy")!r}, out["sum"].numpy())
+        assert not any(m.split(".")[0] == "seqsuite" for m in sys.modules), "imported project"
+    """)
+    subprocess.run([sys.executable, "-c", script], check=True, cwd=tmp_path)
+    np.testing.assert_allclose(np.load(tmp_path / "y.npy"), model.predict(x, verbose=0)[:, 0],
+                               rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_echo_state_network_on_the_copy_task(tmp_path):
+    out = tmp_path / "esn"
+    assert main(["train", "memory", "--preset", "smoke", "--out", str(out),
+                 "--set", "task=copy", "cell=esn", "length=10"]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["test"]["baseline"]["accuracy"] == 1 / 8
+    assert {"loss", "accuracy"} <= set(metrics["test"]["model"])
+
+
+@pytest.mark.slow
+def test_memory_search_space_drives_build_model(tmp_path):
+    out = tmp_path / "tune"
+    assert main(["tune", "memory", "--tuner", "random", "--max-trials", "1", "--preset",
+                 "smoke", "--set", "length=12", "--out", str(out)]) == 0
+    assert (out / "best" / "metrics.json").exists()
