@@ -1,0 +1,1 @@
+"""Speech recognition: raw audio to text with a CTC model, trained on synthesised voices."""

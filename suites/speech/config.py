@@ -1,0 +1,91 @@
+"""Speech configuration: one dataclass, three presets."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from seqsuite.shared.checks import require_range
+from seqsuite.shared.config import (
+    TrainConfig,
+    check_cell_options,
+    data_field,
+    require_positive,
+    require_split_fractions,
+)
+from seqsuite.shared.errors import ConfigError
+
+# What the model writes: lower-case letters, the apostrophe and the space.
+CHARACTERS = "abcdefghijklmnopqrstuvwxyz' "
+TFDS_SETS = ("speech_commands", "librispeech")
+
+
+@dataclasses.dataclass
+class Config(TrainConfig):
+    # "synth" (eSpeak NG voices), a `path<TAB>text` .tsv file, a LibriSpeech-layout
+    # folder, "tfds:speech_commands" or "tfds:librispeech"
+    data: str = data_field("synth")
+    cache_dir: str = data_field("")  # synth: where generated audio is kept ("" = ~/.cache/seqsuite)
+    train_utterances: int = 3000  # synth: utterances per split (voices differ between splits)
+    val_utterances: int = 300
+    test_utterances: int = 400
+    vocabulary_words: int = 1000  # synth: phrases use this many of the commonest English words
+    augment: bool = True  # synth: noise, reverberation, speed and gain on training utterances
+    rate_min: int = 130  # synth: speaking rates in words per minute
+    rate_max: int = 220
+    val_fraction: float = 0.1  # file data: validation and test parts (by speaker where known)
+    test_fraction: float = 0.1
+    max_seconds: float = 16.0  # longer clips are dropped from training and cut when served
+    num_mel_bins: int = 40
+    conv_filters: int = 32  # two 3x3 convolutions, each halving the mel axis
+    time_stride: int = 3  # feature frames (100 per second) per output step: 1, 2, 3 or 4
+    cell: str = "gru"  # see shared.encoders.CELLS
+    units: int = 128  # per direction
+    layers: int = 2
+    dropout: float = 0.1  # between recurrent layers
+    zoneout_h: float = 0.0
+    zoneout_c: float = 0.0
+    freq_masks: int = 2  # SpecAugment in training: masks of up to 8 mel bands ...
+    time_masks: int = 2  # ... and of up to 15 frames (0 and 0 switch it off)
+    beam_width: int = 8  # prefix beam search at evaluation and in the SavedModel
+
+    def __post_init__(self):
+        super().__post_init__()
+        require_positive(self, ("train_utterances", "val_utterances", "test_utterances",
+                                "vocabulary_words", "num_mel_bins", "conv_filters", "units",
+                                "layers", "beam_width", "rate_min"))
+        if self.freq_masks < 0 or self.time_masks < 0:
+            raise ConfigError(f"freq_masks and time_masks must be >= 0, got {self.freq_masks} "
+                              f"and {self.time_masks}")
+        if self.time_stride not in (1, 2, 3, 4):
+            raise ConfigError(f"time_stride must be 1, 2, 3 or 4, got {self.time_stride}")
+        if self.rate_max < self.rate_min:
+            raise ConfigError(f"rate_max ({self.rate_max}) must be >= rate_min ({self.rate_min})")
+        if self.num_mel_bins < 8:
+            raise ConfigError(f"num_mel_bins must be >= 8 (two convolutions halve it), "
+                              f"got {self.num_mel_bins}")
+        require_range("max_seconds", self.max_seconds, 0, None, low_open=True)
+        require_range("dropout", self.dropout, 0, 1, high_open=True)
+        require_split_fractions(self)
+        check_cell_options(self.cell, self.zoneout_h, self.zoneout_c)
+        if self.data.startswith("tfds:") and self.data[5:] not in TFDS_SETS:
+            raise ConfigError(f"data={self.data}: the speech suite reads "
+                              f"{', '.join('tfds:' + n for n in TFDS_SETS)}")
+
+    @property
+    def frames_per_second(self) -> float:
+        return 100.0 / self.time_stride
+
+
+PRESETS = {
+    "smoke": {"train_utterances": 24, "val_utterances": 8, "test_utterances": 8,
+              "vocabulary_words": 1000, "units": 8, "layers": 1, "conv_filters": 4,
+              "num_mel_bins": 16, "epochs": 1, "batch_size": 8, "patience": 0, "verbose": 0,
+              "beam_width": 2},
+    "quick": {"train_utterances": 3000, "val_utterances": 200, "test_utterances": 400,
+              "units": 128, "layers": 2, "epochs": 12, "batch_size": 32, "learning_rate": 3e-3,
+              "clip_norm": 5.0, "patience": 3, "verbose": 2},
+    "full": {"train_utterances": 20000, "val_utterances": 500, "test_utterances": 1000,
+             "units": 256, "layers": 3, "conv_filters": 32, "num_mel_bins": 64,
+             "epochs": 40, "batch_size": 32, "learning_rate": 1e-3, "clip_norm": 5.0,
+             "patience": 5, "dropout": 0.2},
+}

@@ -1,0 +1,184 @@
+"""Speech recogniser: waveform -> log-mel -> convolutions -> bidirectional RNN -> characters (CTC).
+
+    waveform (batch, samples) 16 kHz, samples (batch,)
+      -> LogMelSpectrogram       (batch, frames, mels)    per-utterance normalised, 100 frames/s
+      -> SpecAugment             training only
+      -> 2 x Conv2D 3x3, ReLU    (batch, frames / time_stride, mels / 4 * filters)
+      -> LayerNormalization
+      -> FrameMask               Keras mask of the valid output frames
+      -> bidirectional recurrent stack (any cell of the library, zoneout optional)
+      -> Dense(characters + blank) -> BlankPadding     logits, blank forced at padding
+
+trained with `shared.ctc.CTCLoss` on character ids (-1 padded). The front end
+is inside the model, so the `.keras` file takes raw 16 kHz waveforms; the
+SavedModel also decodes WAV files and searches beams (`serving`).
+
+The convolutions pad one frame on each side of the time axis and none on the
+mel axis, so an output frame always covers the same input frames whatever
+the padded length of the batch (`same` padding would shift with its parity).
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from seqsuite.shared.audio import (
+    SAMPLE_RATE,
+    USABLE,
+    LogMelSpectrogram,
+    SpecAugment,
+    decode_wavs,
+    frame_count,
+    is_silent,
+    status_text,
+)
+from seqsuite.shared.ctc import BlankPadding, CharVocabulary, CTCLoss, ctc_decode
+from seqsuite.shared.encoders import recurrent_stack
+from seqsuite.shared.training import compile_model
+from seqsuite.suites.speech.config import CHARACTERS, Config
+
+VOCABULARY = CharVocabulary(CHARACTERS)
+FRAME_STEP = 160  # 10 ms at 16 kHz
+
+
+def conv_strides(time_stride: int) -> list[int]:
+    """Time strides of the two convolutions for a total `time_stride`."""
+    return {1: [1, 1], 2: [2, 1], 3: [3, 1], 4: [2, 2]}[time_stride]
+
+
+@keras.saving.register_keras_serializable(package="seqsuite")
+class FrameMask(keras.layers.Layer):
+    """Marks the valid frames of subsampled features with a Keras mask.
+
+    An utterance of `n` samples has `ceil(n / frame_step)` feature frames, and each
+    convolution of time stride `s` (one frame of padding each side, kernel 3)
+    keeps `ceil(frames / s)` of them.
+
+    Args:
+        frame_step: samples per feature frame (default 160).
+        strides: the time strides of the convolutions (default `[2, 1]`).
+
+    Call arguments:
+        inputs: `[x, samples]`: features (batch, steps, channels) and int (batch,)
+            valid samples per utterance.
+
+    Returns:
+        x unchanged, with the mask `step < valid steps`.
+    """
+
+    def __init__(self, frame_step: int = FRAME_STEP, strides=(2, 1), **kwargs):
+        super().__init__(**kwargs)
+        self.frame_step = int(frame_step)
+        self.strides = [int(s) for s in strides]
+
+    def steps(self, samples):
+        steps = frame_count(samples, self.frame_step)
+        for stride in self.strides:
+            steps = (steps + stride - 1) // stride
+        return steps
+
+    def call(self, inputs):
+        return inputs[0]
+
+    def compute_mask(self, inputs, mask=None):
+        x, samples = inputs
+        # positions from a cumulative sum, which also works while the model is built
+        positions = ops.cumsum(ops.ones_like(x[:, :, 0], dtype="int32"), axis=1) - 1
+        return positions < ops.expand_dims(self.steps(samples), -1)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self):
+        return {**super().get_config(), "frame_step": self.frame_step, "strides": self.strides}
+
+
+def build_model(config: Config) -> keras.Model:
+    """Compiled CTC recogniser: {"waveform", "samples"} -> logits (batch, steps, classes)."""
+    waveform = keras.Input((None,), name="waveform")  # (batch, samples), 16 kHz
+    samples = keras.Input((), dtype="int32", name="samples")  # (batch,)
+    x = LogMelSpectrogram(config.num_mel_bins, SAMPLE_RATE, frame_step=FRAME_STEP,
+                          name="logmel")([waveform, samples])  # (batch, frames, mels)
+    x = SpecAugment(config.freq_masks, 8, config.time_masks, 15, seed=config.seed,
+                    name="specaugment")(x)
+    x = keras.layers.Reshape((-1, config.num_mel_bins, 1), name="add_channel")(x)
+    strides = conv_strides(config.time_stride)
+    for i, stride in enumerate(strides):
+        x = keras.layers.ZeroPadding2D(((1, 1), (0, 0)), name=f"pad_{i}")(x)
+        x = keras.layers.Conv2D(config.conv_filters, 3, strides=(stride, 2), activation="relu",
+                                name=f"conv_{i}")(x)
+    bands = x.shape[2]
+    x = keras.layers.Reshape((-1, bands * config.conv_filters), name="flatten_bands")(x)
+    x = keras.layers.LayerNormalization(name="conv_norm")(x)  # steadies the RNN's early steps
+    x = FrameMask(FRAME_STEP, strides, name="frame_mask")([x, samples])
+    x = recurrent_stack(x, cell=config.cell, units=config.units, layers=config.layers,
+                        bidirectional=True, dropout=config.dropout, zoneout_h=config.zoneout_h,
+                        zoneout_c=config.zoneout_c, seed=config.seed, return_sequences=True)
+    logits = keras.layers.Dense(VOCABULARY.classes, name="ctc_head")(x)
+    logits = BlankPadding(name="blank_padding")(logits)
+    model = keras.Model({"waveform": waveform, "samples": samples}, logits,
+                        name=f"speech_ctc_{config.cell}")
+    return compile_model(model, config, loss=CTCLoss())
+
+
+def transcribe(model, waveforms, samples, method: str = "greedy", beam_width: int = 8):
+    """Transcripts (tf.string (batch,)) of padded 16 kHz waveforms; a graph-safe function."""
+    logits = model({"waveform": waveforms, "samples": samples}, training=False)
+    ids, _ = ctc_decode(logits, method=method, beam_width=beam_width)
+    return VOCABULARY.to_text(ids)
+
+
+def serving(model: keras.Model, config: Config):
+    """Serving functions: WAV file contents -> transcripts, and float waveforms -> transcripts.
+
+    `serving_default` (`serve`) takes `wav`, a string vector of WAV file contents
+    (any sample rate, any channels, PCM 8/16/24/32-bit or float), and returns
+    `transcript` (prefix beam search) and `status`, one message per file ("ok",
+    or what was wrong: an unusable file gets transcript ""). The `waveform`
+    signature takes `waveform` float32 (batch, samples) at 16 kHz and `samples`
+    int32 (batch,).
+    """
+
+    def served(waveforms, samples):
+        texts = transcribe(model, waveforms, samples, "beam", config.beam_width)
+        silent = tf.map_fn(lambda row: is_silent(row[0][: row[1]]), (waveforms, samples),
+                           fn_output_signature=tf.bool)
+        return tf.where(silent, tf.constant(""), texts)
+
+    def from_wav(wav):
+        waveforms, samples, status = decode_wavs(wav, SAMPLE_RATE, config.max_seconds)
+        # At least one frame for every row, so an empty batch member never empties the batch.
+        waveforms = tf.pad(waveforms, [[0, 0], [0, 1]])
+        texts = served(waveforms, tf.maximum(samples, 1))
+        usable = tf.reduce_any(tf.equal(status[:, None], list(USABLE)), axis=1)
+        return {"transcript": tf.where(usable, texts, tf.constant("")),
+                "status": status_text(status)}
+
+    def from_waveform(waveform, samples):
+        waveform = waveform[:, : int(round(config.max_seconds * SAMPLE_RATE))]
+        samples = tf.clip_by_value(samples, 1, tf.shape(waveform)[1])
+        return {"transcript": served(tf.pad(waveform, [[0, 0], [0, 1]]), samples)}
+
+    wav_spec = [tf.TensorSpec([None], tf.string, name="wav")]
+    waveform_spec = [tf.TensorSpec([None, None], tf.float32, name="waveform"),
+                     tf.TensorSpec([None], tf.int32, name="samples")]
+    return from_wav, wav_spec, [], {"waveform": (from_waveform, waveform_spec)}
+
+
+def logits_numpy(model, waveforms: list[np.ndarray], batch_size: int = 32) -> list[np.ndarray]:
+    """Per-utterance logits (steps, classes) of float 16 kHz waveforms, valid steps only."""
+    mask_layer = model.get_layer("frame_mask")
+    out = []
+    for start in range(0, len(waveforms), batch_size):
+        chunk = waveforms[start: start + batch_size]
+        lengths = np.array([max(len(w), 1) for w in chunk], "int32")
+        batch = np.zeros((len(chunk), lengths.max()), "float32")
+        for i, w in enumerate(chunk):
+            batch[i, : len(w)] = w
+        logits = model({"waveform": batch, "samples": lengths}, training=False).numpy()
+        steps = mask_layer.steps(lengths).numpy()
+        out.extend(logits[i, : steps[i]] for i in range(len(chunk)))
+    return out

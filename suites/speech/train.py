@@ -1,0 +1,173 @@
+"""Train, evaluate and export the speech suite; transcribe WAV files.
+
+    python -m seqsuite.suites.speech.train --preset quick --out runs/speech
+    seqsuite transcribe --run runs/speech a.wav b.wav
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from seqsuite.shared.ctc import ctc_decode, error_rates
+from seqsuite.shared.plots import _save, plt
+from seqsuite.suites.speech.config import Config
+from seqsuite.suites.speech.data import SpeechData, Utterances
+from seqsuite.suites.speech.model import VOCABULARY, logits_numpy, serving
+
+
+def transcribe_utterances(model, utterances: Utterances, config: Config,
+                          methods=("greedy", "beam")) -> dict[str, list[str]]:
+    """{method: transcripts} of utterances, decoded from one pass of the model.
+
+    Utterances are batched by length, so little padding is computed; padded
+    steps are blank (`BlankPadding`), so decoding them adds nothing.
+    """
+    waveforms = utterances.waveforms
+    order = np.argsort([len(w) for w in waveforms], kind="stable")
+    out = {method: [""] * len(waveforms) for method in methods}
+    for start in range(0, len(order), config.batch_size):
+        index = order[start: start + config.batch_size]
+        lengths = np.array([max(len(waveforms[i]), 1) for i in index], "int32")
+        batch = np.zeros((len(index), lengths.max()), "float32")
+        for row, i in enumerate(index):
+            batch[row, : len(waveforms[i])] = waveforms[i]
+        logits = model({"waveform": batch, "samples": lengths}, training=False)
+        for method in methods:
+            ids, _ = ctc_decode(logits, method=method, beam_width=config.beam_width)
+            for i, text in zip(index, VOCABULARY.to_text(ids).numpy()):
+                out[method][i] = text.decode()
+    return out
+
+
+def plot_alignment(model, waveform: np.ndarray, text: str, config: Config, path: Path,
+                   title: str = "") -> Path:
+    """Log-mel features of one utterance above the CTC alignment of its best path.
+
+    The lower panel shows, per output step, the posterior of each character
+    the greedy path emits (the blank's posterior in grey); the emitted
+    characters are written where they peak.
+    """
+    layer = model.get_layer("logmel")
+    features = layer([waveform[None].astype("float32"),
+                      np.array([len(waveform)], "int32")]).numpy()[0]
+    logits = logits_numpy(model, [waveform])[0]  # (steps, classes)
+    probs = tf.nn.softmax(logits).numpy()
+    best = probs.argmax(-1)
+    seconds = np.arange(len(probs)) * config.time_stride / 100
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 5), sharex=True,
+                                      gridspec_kw={"height_ratios": [2, 1]})
+    top.imshow(features.T, origin="lower", aspect="auto", cmap="magma",
+               extent=[0, len(features) / 100, 0, features.shape[1]])
+    top.set_ylabel("mel band")
+    top.set_title(title or f"reference: {text}")
+    bottom.plot(seconds, probs[:, 0], color="0.75", lw=1, label="blank")
+    previous = 0
+    for step, k in enumerate(best):
+        if k != 0 and k != previous:
+            char = VOCABULARY.characters[k - 1]
+            bottom.vlines(seconds[step], 0, probs[step, k], color="tab:blue", lw=1.5)
+            bottom.text(seconds[step], min(probs[step, k] + 0.05, 1.05),
+                        "␣" if char == " " else char, ha="center", fontsize=9)
+            top.axvline(seconds[step], color="white", lw=0.5, alpha=0.5)
+        previous = k
+    bottom.set_ylim(0, 1.2)
+    bottom.set_xlabel("seconds")
+    bottom.set_ylabel("posterior")
+    bottom.legend(loc="upper right", fontsize=8)
+    return _save(fig, path)
+
+
+def evaluate(model, data: SpeechData, config: Config, run_dir: Path) -> dict:
+    """Test CER and WER for greedy and beam-search decoding (per utterance kind on synthetic
+    data), the real-time factor of the model, `test_transcripts.tsv` and `alignment.png`."""
+    run_dir = Path(run_dir)
+    test = data.splits["test"]
+    start = time.perf_counter()
+    hypotheses = transcribe_utterances(model, test, config)
+    seconds = time.perf_counter() - start
+    metrics = {"test": {method: error_rates(test.texts, texts)
+                        for method, texts in hypotheses.items()}}
+    if test.kinds:
+        kinds = np.asarray(test.kinds)
+        metrics["by_kind"] = {}
+        for kind in sorted(set(test.kinds)):
+            pick = np.flatnonzero(kinds == kind)
+            metrics["by_kind"][kind] = {
+                f"{method}_{rate}": error_rates([test.texts[i] for i in pick],
+                                                [texts[i] for i in pick])[rate]
+                for method, texts in hypotheses.items() for rate in ("cer", "wer")}
+    with (run_dir / "test_transcripts.tsv").open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, delimiter="\t", lineterminator="\n")
+        writer.writerow(["reference", "greedy", "beam", "speaker"])
+        for i, reference in enumerate(test.texts):
+            writer.writerow([reference, hypotheses["greedy"][i], hypotheses["beam"][i],
+                             test.speakers[i] if i < len(test.speakers) else ""])
+    longest = int(np.argmax([len(t) for t in test.texts]))
+    plot_alignment(model, test.waveforms[longest], test.texts[longest], config,
+                   run_dir / "alignment.png")
+    metrics["data"] = {"source": data.name,
+                       **{f"{split}_utterances": len(u) for split, u in data.splits.items()},
+                       "test_seconds": round(test.seconds(), 1),
+                       **{f"skipped_{split}": n for split, n in data.skipped.items()},
+                       "real_time_factor": round(seconds / max(test.seconds(), 1e-9), 4)}
+    return metrics
+
+
+def transcribe(model, config: Config, files: list[str]) -> list[str]:
+    """One line per file (`seqsuite transcribe`): `path<TAB>transcript`, and a third field
+    saying what was wrong when the file was not a clean WAV. A missing or unreadable
+    file, or one that is not a WAV, gets its own line; the others are transcribed."""
+    serve = serving(model, config)[0]
+    contents, problems = [], {}
+    for i, name in enumerate(files):
+        path = Path(name)
+        try:
+            contents.append(path.read_bytes())
+        except IsADirectoryError:
+            problems[i] = "a directory, not a WAV file"
+            contents.append(b"")
+        except OSError as err:
+            problems[i] = f"cannot read it ({err.strerror or err})"
+            contents.append(b"")
+    result = serve(tf.constant(contents, tf.string))
+    lines = []
+    for i, name in enumerate(files):
+        text = result["transcript"][i].numpy().decode()
+        status = problems.get(i) or result["status"][i].numpy().decode()
+        lines.append(f"{name}\t{text}" + ("" if status == "ok" else f"\t({status})"))
+    return lines
+
+
+def search_space(hp) -> dict:
+    clip = hp.Choice("clip_norm", [0.0, 1.0, 5.0])
+    return {
+        "cell": hp.Choice("cell", ["gru", "lstm", "layernorm_lstm"]),
+        "units": hp.Choice("units", [64, 128, 192]),
+        "layers": hp.Int("layers", 1, 3),
+        "conv_filters": hp.Choice("conv_filters", [16, 32]),
+        "time_stride": hp.Choice("time_stride", [2, 4]),
+        "dropout": hp.Choice("dropout", [0.0, 0.1, 0.2]),
+        "zoneout_h": hp.Choice("zoneout_h", [0.0, 0.05, 0.1]),
+        "freq_masks": hp.Choice("freq_masks", [0, 2]),
+        "time_masks": hp.Choice("time_masks", [0, 2]),
+        "learning_rate": hp.Choice("learning_rate", [1e-3, 2e-3, 4e-3]),
+        "batch_size": hp.Choice("batch_size", [16, 32]),
+        "clip_norm": clip or None,  # 0 in the space means "no clipping"
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    from seqsuite.cli import main as cli_main
+
+    return cli_main(["train", "speech", *(sys.argv[1:] if argv is None else argv)])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+

@@ -1,0 +1,302 @@
+"""The speech suite: synthetic data and its cache, loaders, a smoke run, serving, bad audio."""
+
+import io
+import json
+import subprocess
+import sys
+import textwrap
+import wave
+from unittest import mock
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from seqsuite import registry
+from seqsuite.cli import main
+from seqsuite.shared.files import is_ours
+from seqsuite.suites.speech import synth
+from seqsuite.suites.speech.data import (
+    ctc_fits,
+    load_data,
+    load_splits,
+    normalise_transcript,
+)
+
+RATE = 16000
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("speech-cache")
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory, cache):
+    out = tmp_path_factory.mktemp("runs") / "speech"
+    assert main(["train", "speech", "--preset", "smoke", "--out", str(out),
+                 "--set", f"cache_dir={cache}"]) == 0
+    return out
+
+
+def _config(cache, *overrides):
+    return registry.resolve_config("speech", "smoke", [f"cache_dir={cache}", *overrides])
+
+
+def wav(samples, rate=RATE, channels=1):
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(channels)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
+    return out.getvalue()
+
+
+def spoken(text="three one four", voice="en-us+m3", rate=RATE):
+    """eSpeak speech as a float waveform at `rate`."""
+    from seqsuite.shared.audio import resample
+
+    speech = synth.Espeak().speak(text, voice).astype("float32") / 32768
+    return resample(speech, synth.ESPEAK_RATE, rate).numpy()
+
+
+def test_transcripts_are_normalised_to_the_vocabulary():
+    assert normalise_transcript("  Don’t STOP—now, well-known_item!  ") == "don't stopnow well known item"
+    assert ctc_fits("ab", 16000, 4) and not ctc_fits("a" * 60, 8000, 4)
+    assert not ctc_fits("aa", 4 * 160 * 2, 4)  # two steps: a repeat needs a blank between
+
+
+def test_common_words_come_from_wordfreq():
+    words = synth.common_words(1000)
+    assert len(words) == len(set(words)) == 1000
+    assert words[:3] == ["the", "to", "and"]
+    assert all(w.replace("'", "").isalpha() and w == w.lower() for w in words)
+
+
+def test_voices_of_the_splits_are_disjoint_and_synthesis_is_deterministic():
+    variants = synth.Espeak.variants()
+    assert len(variants) >= 80 and not synth.NOVELTY & set(variants)
+    parts = synth.split_variants(variants, 0, 0.1, 0.2)
+    assert not set(parts["test"]) & set(parts["train"]) and not set(parts["val"]) & set(parts["train"])
+    spec = synth.CorpusSpec(count=6, variants=tuple(parts["train"]), seed=3, augment=True)
+    a, b = synth.generate(spec), synth.generate(spec)
+    np.testing.assert_array_equal(a.audio, b.audio)
+    assert a.texts == b.texts and len(a) == 6
+    for i in range(6):
+        assert 0.2 < len(a.waveform(i)) / RATE < 6 and a.voices[i].split("+")[1] in parts["train"]
+
+
+def test_corpus_is_cached_versioned_and_rebuilt_only_when_the_generator_changes(tmp_path):
+    spec = synth.CorpusSpec(count=3, variants=("m1", "f2"), seed=0)
+    first = synth.cached_corpus("train", spec, tmp_path, verbose=0)
+    (folder,) = tmp_path.iterdir()
+    assert is_ours(folder) and (folder / "corpus.npz").exists()
+    with mock.patch.object(synth, "generate", side_effect=AssertionError("regenerated")):
+        again = synth.cached_corpus("train", spec, tmp_path, verbose=0)
+    np.testing.assert_array_equal(again.audio, first.audio)
+    with mock.patch.object(synth, "GENERATOR_VERSION", synth.GENERATOR_VERSION + 1):
+        synth.cached_corpus("train", spec, tmp_path, verbose=0)
+    synth.cached_corpus("train", synth.CorpusSpec(count=4, variants=("m1",), seed=0), tmp_path,
+                        verbose=0)
+    assert len(list(tmp_path.iterdir())) == 3
+
+
+def test_synth_splits_use_unseen_voices(cache):
+    name, splits = load_splits(_config(cache))
+    variants = {split: {v.split("+")[1] for v in u.speakers} for split, u in splits.items()}
+    assert not variants["test"] & variants["train"]
+    assert [len(splits[s]) for s in ("train", "val", "test")] == [24, 8, 8]
+
+
+def _tsv_folder(tmp_path, lines=None):
+    texts = ["yes", "no", "go left", "stop", "two three", "up"]
+    for i, text in enumerate(texts):
+        (tmp_path / f"u{i}.wav").write_bytes(wav(spoken(text)))
+    rows = lines or ["path\ttext", *(f"u{i}.wav\t{t.upper()}" for i, t in enumerate(texts))]
+    (tmp_path / "list.tsv").write_text("\n".join(rows) + "\n")
+    return tmp_path / "list.tsv"
+
+
+def test_tsv_loader(tmp_path, cache):
+    path = _tsv_folder(tmp_path)
+    data = load_data(_config(cache, f"data={path}", "val_fraction=0.2", "test_fraction=0.2"))
+    sizes = [len(data.splits[s]) for s in ("train", "val", "test")]
+    assert sizes == [4, 1, 1]
+    assert set(sum((data.splits[s].texts for s in data.splits), [])) == {
+        "yes", "no", "go left", "stop", "two three", "up"}
+    batch, labels = next(iter(data.train))
+    assert batch["waveform"].shape[0] == labels.shape[0] and batch["samples"].dtype == tf.int32
+
+
+@pytest.mark.parametrize("lines, message", [
+    (["u0.wav yes", "u1.wav\tno", "u2.wav\tgo"], "expected 'path<TAB>transcript'"),
+    (["missing.wav\tyes", "u1.wav\tno", "u2.wav\tgo"], "not found"),
+    (["list.tsv\tyes", "u1.wav\tno", "u2.wav\tgo"], "not a WAV file"),
+    (["u0.wav\tyes"], "at least 3"),
+])
+def test_bad_tsv_gets_one_line_error(tmp_path, cache, capsys, lines, message):
+    path = _tsv_folder(tmp_path, lines)
+    out = tmp_path / "run"
+    assert main(["train", "speech", "--preset", "smoke", "--out", str(out), "--set",
+                 f"data={path}", f"cache_dir={cache}"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("seqsuite: error:") and "\n" not in err and message in err, err
+    assert not out.exists()
+
+
+def test_librispeech_layout_with_flac_and_subsets(tmp_path, cache):
+    import soundfile
+
+    for subset, speakers in (("train-clean-5", ("19", "26")), ("dev-clean", ("84",)),
+                             ("test-clean", ("121",))):
+        for speaker in speakers:
+            chapter = tmp_path / "LibriSpeech" / subset / speaker / "100"
+            chapter.mkdir(parents=True)
+            lines = []
+            for k, text in enumerate(("GO LEFT", "YES")):
+                utterance = f"{speaker}-100-{k:04d}"
+                soundfile.write(chapter / f"{utterance}.flac", spoken(text, rate=22050), 22050)
+                lines.append(f"{utterance} {text}")
+            (chapter / f"{speaker}-100.trans.txt").write_text("\n".join(lines) + "\n")
+    name, splits = load_splits(_config(cache, f"data={tmp_path / 'LibriSpeech'}"))
+    assert [len(splits[s]) for s in ("train", "val", "test")] == [4, 2, 2]
+    assert splits["test"].texts == ["go left", "yes"] and splits["test"].speakers == ["121"] * 2
+    assert abs(len(splits["train"].waveforms[1]) / RATE - len(spoken("YES")) / RATE) < 0.01
+
+
+def test_librispeech_layout_without_subsets_splits_by_speaker(tmp_path, cache):
+    for speaker in ("1", "2", "3", "4", "5"):
+        chapter = tmp_path / speaker / "7"
+        chapter.mkdir(parents=True)
+        (chapter / f"{speaker}-7-0000.wav").write_bytes(wav(spoken("no")))
+        (chapter / f"{speaker}-7.trans.txt").write_text(f"{speaker}-7-0000 NO\n")
+    _, splits = load_splits(_config(cache, f"data={tmp_path}", "val_fraction=0.2",
+                                    "test_fraction=0.2"))
+    speakers = {s: set(u.speakers) for s, u in splits.items()}
+    assert len(speakers["test"]) == 1 and not speakers["test"] & speakers["train"]
+
+
+@pytest.mark.parametrize("name", ["speech_commands", "librispeech"])
+def test_tfds_loaders_with_mock_data(name, cache):
+    import tensorflow_datasets as tfds
+
+    with tfds.testing.mock_data(num_examples=6), mock.patch.object(
+            tfds.core.DatasetBuilder, "is_prepared", return_value=True):
+        _, splits = load_splits(_config(cache, f"data=tfds:{name}"))
+    assert set(splits) == {"train", "val", "test"}
+    for utterances in splits.values():
+        assert len(utterances) <= 6
+        for waveform, text in zip(utterances.waveforms, utterances.texts):
+            assert waveform.dtype == np.float32 and np.abs(waveform).max() <= 1.0
+            assert normalise_transcript(text) == text
+
+
+def test_unprepared_tfds_is_refused_at_once(tmp_path, cache, monkeypatch, capsys):
+    monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "tfds"))
+    out = tmp_path / "run"
+    assert main(["train", "speech", "--preset", "smoke", "--out", str(out), "--set",
+                 "data=tfds:speech_commands", f"cache_dir={cache}"]) == 2
+    assert "tfds build speech_commands" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_run_directory_is_complete(smoke_run):
+    for name in ("run.json", "config.json", "metrics.json", "model.keras", "history.png",
+                 "alignment.png", "test_transcripts.tsv", "export/saved_model.pb"):
+        assert (smoke_run / name).exists(), name
+    metrics = json.loads((smoke_run / "metrics.json").read_text())
+    assert set(metrics["test"]) == {"greedy", "beam"}
+    for row in metrics["test"].values():
+        assert set(row) == {"cer", "wer", "utterances"} and row["utterances"] == 8
+    assert metrics["data"]["real_time_factor"] > 0
+
+
+def _bad_batch(tmp_path):
+    speech = spoken("seven two")
+    files = {
+        "good.wav": wav(speech),
+        "text.wav": b"this is not audio",
+        "truncated.wav": wav(speech)[: len(wav(speech)) // 2],
+        "stereo.wav": wav(np.stack([speech, speech], 1).ravel(), channels=2),
+        "rate44k.wav": wav(spoken("seven two", rate=44100), rate=44100),
+        "silence.wav": wav(np.zeros(RATE)),
+        "long.wav": wav(np.tile(speech, 40)),
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    return [str(tmp_path / n) for n in files]
+
+
+@pytest.mark.slow
+def test_transcribe_command_handles_bad_files_one_by_one(smoke_run, tmp_path, capsys):
+    paths = _bad_batch(tmp_path)
+    assert main(["transcribe", "--run", str(smoke_run), *paths, str(tmp_path / "gone.wav")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 8
+    fields = [line.split("\t") for line in lines]
+    assert [f[0] for f in fields] == [*paths, str(tmp_path / "gone.wav")]
+    status = {f[0].rsplit("/", 1)[1]: (f[2] if len(f) > 2 else "ok") for f in fields}
+    assert status["good.wav"] == status["stereo.wav"] == status["rate44k.wav"] == "ok"
+    assert "not a WAV file" in status["text.wav"] and "truncated" in status["truncated.wav"]
+    assert status["silence.wav"] == "(silence)" and "longer than the limit" in status["long.wav"]
+    assert "cannot read it" in status["gone.wav"]
+    assert fields[1][1] == "" and fields[5][1] == ""
+    assert fields[0][1] == fields[3][1]  # stereo of the same speech: the same transcript
+
+
+@pytest.mark.slow
+def test_transcribe_refuses_runs_of_other_suites(tmp_path, capsys):
+    run = tmp_path / "r"
+    run.mkdir()
+    (run / "run.json").write_text(json.dumps({"suite": "forecasting", "preset": "smoke"}))
+    (run / "config.json").write_text("{}")
+    (run / "learned.json").write_text("{}")
+    (run / "model.keras").write_text("")
+    assert main(["transcribe", "--run", str(run), "a.wav"]) == 2
+    assert "has no `transcribe`" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_saved_model_serves_wav_bytes_and_waveforms_in_a_fresh_process(smoke_run, tmp_path):
+    paths = _bad_batch(tmp_path)
+    np.save(tmp_path / "wavs.npy", np.array([open(p, "rb").read() for p in paths], dtype=object),
+            allow_pickle=True)
+    speech = spoken("seven two")
+    np.save(tmp_path / "waveform.npy", speech[None].astype("float32"))
+    script = textwrap.dedent(f"""
+        import json, sys, numpy as np, tensorflow as tf
+        served = tf.saved_model.load({str(smoke_run / "export")!r})
+        wavs = np.load({str(tmp_path / "wavs.npy")!r}, allow_pickle=True)
+        out = served.signatures["serving_default"](wav=tf.constant(list(wavs)))
+        wave = served.signatures["waveform"](waveform=tf.constant(np.load({str(tmp_path / "waveform.npy")!r})),
+                                             samples=tf.constant([{len(speech)}]))
+        assert not any(m.split(".")[0] == "seqsuite" for m in sys.modules), "imported project"
+        print(json.dumps({{"transcript": [t.decode() for t in out["transcript"].numpy()],
+                          "status": [s.decode() for s in out["status"].numpy()],
+                          "waveform": wave["transcript"].numpy()[0].decode()}}))
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["status"][0] == "ok" and result["status"][1].startswith("not a WAV")
+    assert result["transcript"][1] == result["transcript"][5] == ""
+    # the float signature and the WAV signature hear the same speech the same way
+    assert result["waveform"] == result["transcript"][0]
+    # saved_model_cli runs the same signature
+    cli = subprocess.run(["saved_model_cli", "run", "--dir", str(smoke_run / "export"),
+                          "--tag_set", "serve", "--signature_def", "serving_default",
+                          "--inputs", f"wav={tmp_path / 'wavs.npy'}"],
+                         capture_output=True, text=True, cwd=tmp_path,
+                         env={"PATH": f"{sys.prefix}/bin", "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert cli.returncode == 0, cli.stderr[-2000:]
+    assert "not a WAV file" in cli.stdout and "Result for output key transcript" in cli.stdout
+
+
+@pytest.mark.slow
+def test_evaluate_and_export_commands(smoke_run, tmp_path, capsys):
+    assert main(["evaluate", "--run", str(smoke_run)]) == 0
+    assert "beam" in capsys.readouterr().out
+    assert main(["export", "--run", str(smoke_run), "--out", str(tmp_path / "sm")]) == 0
+    assert (tmp_path / "sm" / "saved_model.pb").exists()
