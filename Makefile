@@ -40,6 +40,8 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.sentiment
 	$(BIN)/python -m benchmarks.tagging
 	$(BIN)/python -m benchmarks.memory
+	$(BIN)/python -m benchmarks.classification
+	$(BIN)/python -m benchmarks.speech
 	$(BIN)/pip install --quiet -e '.[reservoir-bench]'
 	$(BIN)/python -m benchmarks.reservoir
 

@@ -47,7 +47,8 @@ _LAYERS = {
     "AttentionDecoder", "AttentionPooling", "AttentionWrapper", "BahdanauAttention", "CRF",
     "CRFLoss", "DecodeResult", "ESN", "ESNCell", "LayerNormLSTMCell", "LayerNormSimpleRNNCell",
     "LuongAttention", "PeepholeLSTMCell", "Reservoir", "ReservoirInitializer", "RidgeReadout",
-    "ZoneoutCell", "ZoneoutLSTM", "decode",
+    "ZoneoutCell", "ZoneoutLSTM", "decode", "BlankPadding", "CTCLoss", "CharVocabulary",
+    "LogMelSpectrogram", "SpecAugment", "ctc_decode", "decode_wavs",
 }
 
 

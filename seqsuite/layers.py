@@ -17,6 +17,10 @@ Sequence labelling: `CRF` (chain potentials, Viterbi) and `CRFLoss`.
 Reservoir computing: `ESNCell`, `Reservoir`, `RidgeReadout`, `ESN`,
 `ReservoirInitializer`.
 
+CTC and audio: `CTCLoss` (padded labels), `BlankPadding`, `ctc_decode` (greedy and
+prefix beam search), `CharVocabulary`; `LogMelSpectrogram` (per-utterance
+normalised), `SpecAugment` (training only), `decode_wavs` (WAV bytes in a graph).
+
 Every class is registered with Keras under the `seqsuite` package, so after
 `import seqsuite` any saved model loads with `keras.saving.load_model`.
 """
@@ -28,6 +32,7 @@ from seqsuite.shared.attention import (
     BahdanauAttention,
     LuongAttention,
 )
+from seqsuite.shared.audio import LogMelSpectrogram, SpecAugment, decode_wavs
 from seqsuite.shared.cells import (
     LayerNormLSTMCell,
     LayerNormSimpleRNNCell,
@@ -36,11 +41,19 @@ from seqsuite.shared.cells import (
     ZoneoutLSTM,
 )
 from seqsuite.shared.crf import CRF, CRFLoss
+from seqsuite.shared.ctc import BlankPadding, CharVocabulary, CTCLoss, ctc_decode
 from seqsuite.shared.decoding import DecodeResult, decode
 from seqsuite.shared.reservoir import ESN, ESNCell, Reservoir, ReservoirInitializer, RidgeReadout
 
 __all__ = [
+    "BlankPadding",
     "CRF",
+    "CTCLoss",
+    "CharVocabulary",
+    "LogMelSpectrogram",
+    "SpecAugment",
+    "ctc_decode",
+    "decode_wavs",
     "CRFLoss",
     "DecodeResult",
     "ESN",

@@ -18,6 +18,7 @@ FORMATS = {
     "tagging": ("t.tsv", "def f\tKW NAME", "x = 1\tNAME OP NUM", []),
     "translation": ("p.tsv", "one\tuno", "two\tdos", []),
     "language_model": ("c.txt", "The quick brown fox.", "Jumps over the dog.", []),
+    "speech": ("t.tsv", "a.wav\thello", "b.wav\tworld", []),
     "classification": ("s.csv", "id,x,y,label", "a,0.5,1.5,walk", []),
 }
 
