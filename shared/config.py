@@ -32,6 +32,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
+from seqsuite.shared.checks import require_range
 from seqsuite.shared.errors import ConfigError
 
 OPTIMIZERS = ("sgd", "momentum", "adagrad", "adadelta", "rmsprop", "adam", "adamw")
@@ -72,8 +73,7 @@ def check_cell_options(cell: str, zoneout_h: float, zoneout_c: float) -> None:
     if cell not in CELLS:
         raise ConfigError(f"unknown cell '{cell}'; use one of {', '.join(CELLS)}")
     for name, rate in (("zoneout_h", zoneout_h), ("zoneout_c", zoneout_c)):
-        if not 0.0 <= rate < 1.0:
-            raise ConfigError(f"{name} must be in [0, 1), got {rate}")
+        require_range(name, rate, 0, 1, high_open=True)
     if cell == "zoneout_lstm" and zoneout_h == 0 and zoneout_c == 0:
         raise ConfigError(
             "cell=zoneout_lstm needs a zoneout rate; add e.g. --set zoneout_h=0.1 zoneout_c=0.05"
@@ -109,14 +109,12 @@ class TrainConfig:
                 f"unknown optimizer '{self.optimizer}'; use one of {', '.join(OPTIMIZERS)}"
             )
         require_positive(self, ("epochs", "batch_size"))
-        if self.learning_rate <= 0:
-            raise ConfigError(f"learning_rate must be > 0, got {self.learning_rate}")
+        require_range("learning_rate", self.learning_rate, low=0, low_open=True)
         if self.clip_norm is not None and self.clip_value is not None:
             raise ConfigError("set clip_norm or clip_value, not both")
         for name in ("clip_norm", "clip_value"):
-            value = getattr(self, name)
-            if value is not None and value <= 0:
-                raise ConfigError(f"{name} must be > 0 (or none), got {value}")
+            if getattr(self, name) is not None:
+                require_range(name, getattr(self, name), low=0, low_open=True)
         if self.recurrent_init not in RECURRENT_INITS:
             raise ConfigError(f"unknown recurrent_init '{self.recurrent_init}'; "
                               f"use one of {', '.join(RECURRENT_INITS)}")
@@ -130,8 +128,7 @@ class TrainConfig:
 def require_positive(config, keys) -> None:
     """Raise ConfigError naming the first of `keys` whose value is below 1."""
     for key in keys:
-        if getattr(config, key) < 1:
-            raise ConfigError(f"{key} must be >= 1, got {getattr(config, key)}")
+        require_range(key, getattr(config, key), low=1)
 
 
 def require_split_fractions(config) -> None:
