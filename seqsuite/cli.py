@@ -5,8 +5,12 @@
     seqsuite evaluate --run runs/f1 [--set test_data=new.tsv]
     seqsuite export --run runs/f1 [--out DIR]
     seqsuite tune forecasting --tuner bayesian --max-trials 10 --out runs/tune1
+    seqsuite tune forecasting --workers 2 --out runs/tune2          (chief + 2 local workers)
+    seqsuite tune ... --role chief --listen 0.0.0.0:8000 | --role worker --oracle H:8000 --worker-id w1
+    TF_CONFIG=... seqsuite train forecasting --strategy multi_worker --out runs/mw
     seqsuite translate --run runs/dates "3rd of March 1998"
     seqsuite transcribe --run runs/speech a.wav b.wav
+    seqsuite read --run runs/vision line.png
 
 Errors in the user's input print one line and exit with status 2.
 """
@@ -54,6 +58,9 @@ def _parser() -> argparse.ArgumentParser:
     run_options(t)
     t.add_argument("--overwrite", action="store_true",
                    help="replace a finished run in --out (only a seqsuite run is ever replaced)")
+    t.add_argument("--strategy", default=None,
+                   help="train data-parallel with tf.distribute: mirrored (local devices) or "
+                   "multi_worker (cluster from TF_CONFIG)")
 
     e = sub.add_parser("evaluate", help="measure a finished run again (trains nothing)")
     e.add_argument("--run", required=True, help="run directory")
@@ -79,6 +86,10 @@ def _parser() -> argparse.ArgumentParser:
     tc.add_argument("--run", required=True, help="run directory of a speech run")
     tc.add_argument("files", nargs="+", help="WAV files (any rate, mono or stereo)")
 
+    rd = sub.add_parser("read", help="read text lines in images with a finished vision run")
+    rd.add_argument("--run", required=True, help="run directory of a vision run")
+    rd.add_argument("files", nargs="+", help="PNG or JPEG images of text lines (any size)")
+
     ge = sub.add_parser("generate", help="sample text from a finished language-model run")
     ge.add_argument("--run", required=True, help="run directory")
     ge.add_argument("--prompt", default="", help="text to continue")
@@ -93,7 +104,45 @@ def _parser() -> argparse.ArgumentParser:
                    help="random, grid, bayesian or hyperband (default random)")
     u.add_argument("--max-trials", type=int, default=10, help="trials to run (default 10)")
     u.add_argument("--overwrite", action="store_true", help="start the search afresh")
+    u.add_argument("--workers", type=int, default=0,
+                   help="run the search with this many local worker processes (default 0: "
+                   "one process)")
+    u.add_argument("--role", default=None, help="chief or worker, for a search across machines")
+    u.add_argument("--listen", default=None, metavar="HOST:PORT",
+                   help="where the chief serves the oracle (--role chief)")
+    u.add_argument("--oracle", default=None, metavar="HOST:PORT",
+                   help="the chief a worker asks for trials (--role worker)")
+    u.add_argument("--worker-id", default=None, help="this worker's id (--role worker)")
     return p
+
+
+def _distributed_options(args) -> dict:
+    """Check the distributed-tuning options (before TensorFlow loads)."""
+    from seqsuite.tuning import distributed
+
+    if args.workers < 0:
+        raise SeqsuiteError(f"--workers must be >= 0, got {args.workers}")
+    if args.role is not None and args.role not in distributed.ROLES:
+        raise SeqsuiteError(f"unknown --role '{args.role}'; use chief or worker")
+    if args.workers and args.role:
+        raise SeqsuiteError("--workers starts its own chief and workers; leave out --role")
+    if args.role == "chief":
+        if not args.listen:
+            raise SeqsuiteError("--role chief needs --listen HOST:PORT, e.g. --listen 0.0.0.0:8000")
+        distributed.check_port_free(*distributed.parse_address(args.listen, "--listen"))
+    if args.role == "worker":
+        if not args.oracle or not args.worker_id:
+            raise SeqsuiteError("--role worker needs --oracle HOST:PORT and --worker-id ID")
+        distributed.parse_address(args.oracle, "--oracle")
+        distributed.check_worker_id(args.worker_id)
+    if not args.role and (args.listen or args.oracle or args.worker_id):
+        raise SeqsuiteError("--listen, --oracle and --worker-id need --role chief or worker")
+    command = [sys.executable, "-m", "seqsuite.cli", "tune", args.suite, "--preset", args.preset,
+               "--tuner", args.tuner, "--max-trials", str(args.max_trials)]
+    if args.overrides:
+        command += ["--set", *args.overrides]
+    return {"workers": args.workers, "role": args.role, "listen": args.listen,
+            "oracle": args.oracle, "worker_id": args.worker_id, "worker_command": command}
 
 
 def _inference_options(args) -> dict:
@@ -103,7 +152,7 @@ def _inference_options(args) -> dict:
         return {"texts": args.texts, "method": args.method}
     if args.command == "predict":
         return {"texts": args.texts}
-    if args.command == "transcribe":
+    if args.command in ("transcribe", "read"):
         return {"files": args.files}
     if args.temperature <= 0:
         raise SeqsuiteError(f"--temperature must be > 0, got {args.temperature}")
@@ -171,17 +220,26 @@ def run(argv: list[str]) -> int:
         config = registry.resolve_config(args.suite, args.preset, args.overrides)
         out = args.out or f"runs/{args.suite}-{args.preset}" + (
             "-tune" if args.command == "tune" else "")
+        if args.command == "tune" and args.role == "worker" and not args.out:
+            out += f"-{args.worker_id}"  # a worker never writes the chief's directory
         from seqsuite.shared import files
 
         files.check_parent(out, "--out")
-    if args.command in ("evaluate", "export", "translate", "predict", "generate", "transcribe"):
+        if args.command == "tune":
+            distributed = _distributed_options(args)
+        else:
+            from seqsuite.shared.strategy import check_strategy
+
+            check_strategy(args.strategy)
+    if args.command in ("evaluate", "export", "translate", "predict", "generate", "transcribe",
+                        "read"):
         name = registry.suite_of_run(args.run)
         if args.command == "evaluate":
             from seqsuite.shared.config import load_config, parse_overrides
 
             overrides = parse_overrides(args.overrides)
             load_config(registry.config_class(name)[0], args.run, overrides)  # checked early
-        if args.command in ("translate", "predict", "generate", "transcribe"):
+        if args.command in ("translate", "predict", "generate", "transcribe", "read"):
             options = _inference_options(args)
     with _start_up(verbose):
         import seqsuite
@@ -191,14 +249,18 @@ def run(argv: list[str]) -> int:
         seqsuite.register()
 
     if args.command == "train":
-        metrics = runner.train(suite, config, out, args.preset, args.overwrite)
+        metrics = runner.train(suite, config, out, args.preset, args.overwrite, args.strategy)
         print(f"\n{suite.name} ({args.preset}) -> {out}")
         print(runner.format_metrics(metrics), end="")
         return 0
     if args.command == "tune":
         from seqsuite.tuning import search
 
-        best = search.tune(suite, config, out, args.tuner, args.max_trials, args.overwrite)
+        best = search.tune(suite, config, out, args.tuner, args.max_trials, args.overwrite,
+                           **distributed)
+        if args.role == "worker":
+            print(f"{args.worker_id}: no trials left")
+            return 0
         print(runner.format_metrics(best), end="")
         return 0
     if args.command == "evaluate":

@@ -108,8 +108,17 @@ def _same_run(directory: Path, suite: Suite, config) -> bool:
     return run.get("suite") == suite.name and saved == current
 
 
-def train(suite: Suite, config, out: Path, preset: str = "custom", overwrite: bool = False):
-    """Train, evaluate and export; return the metrics dict."""
+def train(suite: Suite, config, out: Path, preset: str = "custom", overwrite: bool = False,
+          strategy: str | None = None):
+    """Train, evaluate and export; return the metrics dict.
+
+    `strategy` ("mirrored" or "multi_worker") trains under `tf.distribute`
+    (see `shared.strategy`).
+    """
+    if strategy is not None:
+        from seqsuite.shared.strategy import distributed_train
+
+        return distributed_train(train, suite, config, out, preset, overwrite, strategy)
     out = Path(out)
     # Bad paths and data fail before anything is written.
     check_target(out, overwrite=True, flag="--out")

@@ -28,6 +28,7 @@ from seqsuite.shared.errors import ConfigError, TrainingError
 from seqsuite.shared.files import DirectoryLock, check_target, is_ours, mark
 from seqsuite.shared.runner import prepare, train
 from seqsuite.shared.suite import Suite, fit_suite
+from seqsuite.tuning import distributed
 
 TUNERS = ("random", "grid", "bayesian", "hyperband")
 
@@ -87,8 +88,20 @@ def make_tuner(name: str, hypermodel, config, max_trials: int, directory: Path, 
 
 
 def tune(suite: Suite, config, out, tuner: str = "random", max_trials: int = 10,
-         overwrite: bool = False) -> dict:
-    """Search, write `best_config.json` and `trials.json`, train the best into OUT/best."""
+         overwrite: bool = False, *, workers: int = 0, role: str | None = None,
+         listen: str | None = None, oracle: str | None = None, worker_id: str | None = None,
+         worker_command: list[str] | None = None) -> dict:
+    """Search, write `best_config.json` and `trials.json`, train the best into OUT/best.
+
+    Distributed (see `seqsuite.tuning.distributed`): `workers=N` serves the
+    oracle on 127.0.0.1 and a free port and starts N local workers with
+    `worker_command` (the same `seqsuite tune` command line); `role="chief"`
+    with `listen="HOST:PORT"` serves workers started elsewhere;
+    `role="worker"` with `oracle` and `worker_id` runs trials for a chief and
+    writes only its own `out`.
+    """
+    if role == "worker":
+        return run_worker(suite, config, out, tuner, max_trials, oracle, worker_id)
     if tuner not in TUNERS:
         raise ConfigError(f"unknown tuner '{tuner}'; use one of {', '.join(TUNERS)}")
     if max_trials < 1:
@@ -107,13 +120,23 @@ def tune(suite: Suite, config, out, tuner: str = "random", max_trials: int = 10,
         shutil.rmtree(scratch, ignore_errors=True)
         scratch.mkdir()
         hypermodel = SuiteHyperModel(suite, config, scratch)
-        search = make_tuner(tuner, hypermodel, config, max_trials, out, overwrite=False)
-        search.search(verbose=1 if config.verbose else 0)
+        if workers or role == "chief":
+            host, port = (distributed.parse_address(listen, "--listen") if listen
+                          else ("127.0.0.1", distributed.free_port()))
+            with distributed.keras_tuner_env("chief", host, port):
+                search = make_tuner(tuner, hypermodel, config, max_trials, out, overwrite=False)
+                procs = (distributed.start_workers(worker_command, out, workers, host, port)
+                         if workers else None)
+                distributed.serve(search, host, port, procs)
+        else:
+            search = make_tuner(tuner, hypermodel, config, max_trials, out, overwrite=False)
+            search.search(verbose=1 if config.verbose else 0)
         trials = [
-            {"trial": t.trial_id, "val_loss": t.score, "hyperparameters": t.hyperparameters.values}
+            {"trial": t.trial_id, "val_loss": t.score, "status": t.status,
+             "hyperparameters": t.hyperparameters.values}
             for t in search.oracle.get_best_trials(num_trials=max_trials * 10)
         ]
-        if not trials:
+        if not trials or trials[0]["val_loss"] is None:  # failed trials sort last
             raise TrainingError("every trial failed (the loss became NaN); lower the learning "
                                 "rates in the search or clip gradients (--set clip_norm=1.0)")
         (out / "trials.json").write_text(json.dumps(trials, indent=2) + "\n")
@@ -131,3 +154,34 @@ def tune(suite: Suite, config, out, tuner: str = "random", max_trials: int = 10,
                        "best_val_loss": float(trials[0]["val_loss"])},
             "best_config": {k: v for k, v in config_to_dict(best).items() if k in space},
             **metrics}
+
+
+def run_worker(suite: Suite, config, out, tuner: str, max_trials: int, oracle: str | None,
+               worker_id: str | None) -> dict:
+    """Run trials for the chief at `oracle` until it has none left.
+
+    The worker writes only `out`, its own marked and locked directory
+    (keras-tuner's per-tuner project folder and scratch run directories);
+    rerunning it with the same id reuses that directory and takes back the
+    trial it was running.
+    """
+    if not oracle or not worker_id:
+        raise ConfigError("--role worker needs --oracle HOST:PORT and --worker-id ID")
+    host, port = distributed.parse_address(oracle, "--oracle")
+    distributed.check_worker_id(worker_id)
+    if tuner not in TUNERS:
+        raise ConfigError(f"unknown tuner '{tuner}'; use one of {', '.join(TUNERS)}")
+    out = Path(out)
+    check_target(out, overwrite=True, flag="--out")
+    out.mkdir(parents=True, exist_ok=True)
+    with DirectoryLock(out):
+        mark(out, f"tuning worker directory ({worker_id})")
+        scratch = out / "scratch"
+        shutil.rmtree(scratch, ignore_errors=True)
+        scratch.mkdir()
+        hypermodel = SuiteHyperModel(suite, config, scratch)
+        with distributed.keras_tuner_env(worker_id, host, port):
+            search = make_tuner(tuner, hypermodel, config, max_trials, out, overwrite=False)
+            search.search(verbose=0)
+        shutil.rmtree(scratch, ignore_errors=True)
+    return {"worker": worker_id}

@@ -1,0 +1,78 @@
+"""Per-step overhead of `--strategy multi_worker` with 2 local workers against one process.
+
+    python -m benchmarks.multi_worker [--epochs 3]
+
+Trains forecasting (sunspots, smoke preset) once in one process and once as
+two MultiWorkerMirroredStrategy workers on loopback (TF_CONFIG), and compares
+the fit time each run records in run.json (`fit_seconds`: model.fit only, not
+start-up, evaluation or export), per batch of the suite's training data
+(both runs go through every batch each epoch; with two workers each step
+takes one batch per worker and all-reduces the gradients).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run(out: Path, epochs: int, workers: int) -> float:
+    argv = [sys.executable, "-m", "seqsuite.cli", "train", "forecasting", "--preset", "smoke",
+            "--set", "data=sunspots", f"epochs={epochs}", "--out", str(out)]
+    if workers == 1:
+        subprocess.run(argv, check=True, capture_output=True)
+    else:
+        cluster = {"worker": [f"127.0.0.1:{_port()}" for _ in range(workers)]}
+        procs = [subprocess.Popen(
+            [*argv, "--strategy", "multi_worker"], stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, env=dict(os.environ, TF_CONFIG=json.dumps(
+                {"cluster": cluster, "task": {"type": "worker", "index": i}})))
+            for i in range(workers)]
+        if any(p.wait() != 0 for p in procs):
+            raise SystemExit("multi_worker run failed")
+    return json.loads((out / "run.json").read_text())["fit_seconds"]
+
+
+def train_batches() -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from seqsuite import registry
+
+    suite = registry.get("forecasting")
+    config = registry.resolve_config("forecasting", "smoke", ["data=sunspots"])
+    return sum(1 for _ in suite.load_data(config).train)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=3)
+    args = parser.parse_args(argv)
+    batches = train_batches() * args.epochs
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for workers in (1, 2):
+            load = os.getloadavg()[0]
+            seconds = run(Path(tmp) / f"w{workers}", args.epochs, workers)
+            rows.append((workers, load, seconds, 1000 * seconds / batches))
+    print(f"\nmulti_worker overhead, forecasting smoke, {args.epochs} epochs, {batches} batches\n")
+    print("| processes | load before | fit s | ms per batch |")
+    print("|---|---|---|---|")
+    for workers, load, seconds, ms in rows:
+        print(f"| {workers} | {load:.1f} | {seconds:.2f} | {ms:.1f} |")
+    print(f"\noverhead per batch, 2 workers / 1 process: {rows[1][3] / rows[0][3]:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
