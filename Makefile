@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.memory
 	$(BIN)/python -m benchmarks.classification
 	$(BIN)/python -m benchmarks.speech
+	$(BIN)/python -m benchmarks.vision
 	$(BIN)/pip install --quiet -e '.[reservoir-bench]'
 	$(BIN)/python -m benchmarks.reservoir
 

@@ -20,6 +20,7 @@ FORMATS = {
     "language_model": ("c.txt", "The quick brown fox.", "Jumps over the dog.", []),
     "speech": ("t.tsv", "a.wav\thello", "b.wav\tworld", []),
     "classification": ("s.csv", "id,x,y,label", "a,0.5,1.5,walk", []),
+    "vision": ("t.tsv", "a.png\t12", "b.png\t34", []),
 }
 
 

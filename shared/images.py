@@ -1,0 +1,134 @@
+"""Images for the vision suites: encoded bytes -> fixed-height grey lines, in a graph.
+
+One function does the job for training files, `seqsuite read` and the SavedModel,
+so what the model sees when served is what it saw in training:
+
+    bytes (PNG or JPEG, any size, grey/RGB/RGBA)
+      -> decode, RGB(A) -> grey (alpha dropped), scaled to [0, 1]
+      -> polarity: dark ink on a light page is inverted, so ink is always bright
+         (the mean brightness decides: a page is mostly background)
+      -> resized to `height` rows keeping the aspect ratio (bilinear), the width
+         clipped to [1, max_width] and the line padded with 0 (background) to
+         `max_width` columns
+
+`decode_line(contents, height, max_width) -> (image, width, status)` handles one
+file; `decode_lines` a batch. `status` is `OK`, or `NOT_IMAGE` for bytes that
+are not PNG or JPEG (their image is blank, width 1). Bytes with a PNG or JPEG
+signature but a corrupt body raise TensorFlow's `InvalidArgumentError`: check
+files with `check_image` (PIL) first where a one-line error is wanted.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from seqsuite.shared.errors import DataError
+
+OK, NOT_IMAGE = 0, 1
+STATUS = ("ok", "not a PNG or JPEG image")
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+JPEG_MAGIC = b"\xff\xd8\xff"
+MAX_PIXELS = 50_000_000  # larger files are refused by `check_image` (a decompression bomb)
+
+
+def is_png_or_jpeg(contents) -> tf.Tensor:
+    """bool (): whether string `contents` starts with a PNG or JPEG signature."""
+    png = tf.equal(tf.strings.substr(contents, 0, len(PNG_MAGIC)), PNG_MAGIC)
+    jpeg = tf.equal(tf.strings.substr(contents, 0, len(JPEG_MAGIC)), JPEG_MAGIC)
+    return tf.logical_or(png, jpeg)
+
+
+def grey_line(image, height: int, max_width: int):
+    """(line float32 (height, max_width, 1), width int32) of a decoded image (h, w, c)."""
+    image = tf.convert_to_tensor(image)
+    channels = tf.shape(image)[-1]
+    image = tf.cast(image, tf.float32) / 255.0
+    # grey and grey+alpha keep channel 0; RGB and RGBA are weighted (ITU-R 601-2 luma).
+    rgb = image[..., : tf.minimum(channels, 3)]
+    grey = tf.cond(channels >= 3,
+                   lambda: tf.image.rgb_to_grayscale(image[..., :3]),
+                   lambda: rgb[..., :1])
+    grey = tf.cond(tf.reduce_mean(grey) > 0.5, lambda: 1.0 - grey, lambda: grey)
+    h = tf.maximum(tf.shape(grey)[0], 1)
+    w = tf.shape(grey)[1]
+    width = tf.cast(tf.round(tf.cast(w, tf.float32) * height / tf.cast(h, tf.float32)), tf.int32)
+    width = tf.clip_by_value(width, 1, max_width)
+    line = tf.image.resize(grey, [height, width], method="bilinear", antialias=True)
+    line = tf.pad(line, [[0, 0], [0, max_width - width], [0, 0]])
+    return tf.ensure_shape(line, [height, max_width, 1]), width
+
+
+def decode_line(contents, height: int, max_width: int):
+    """(line (height, max_width, 1), width, status) of one encoded image; see the module."""
+    contents = tf.convert_to_tensor(contents, tf.string)
+
+    def decoded():
+        image = tf.io.decode_image(contents, channels=0, expand_animations=False)
+        line, width = grey_line(image, height, max_width)
+        return line, width, tf.constant(OK)
+
+    def blank():
+        return tf.zeros([height, max_width, 1]), tf.constant(1), tf.constant(NOT_IMAGE)
+
+    return tf.cond(is_png_or_jpeg(contents), decoded, blank)
+
+
+def decode_lines(contents, height: int, max_width: int):
+    """A batch: (lines (batch, height, widest, 1), widths (batch,), status (batch,)).
+
+    The batch is cut to its widest line, so a batch of short lines computes little.
+    """
+    lines, widths, status = tf.map_fn(
+        lambda c: decode_line(c, height, max_width), contents,
+        fn_output_signature=(tf.TensorSpec([height, max_width, 1], tf.float32),
+                             tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.int32)))
+    widest = tf.maximum(tf.reduce_max(tf.concat([widths, [1]], 0)), 1)
+    return lines[:, :, :widest], widths, status
+
+
+def status_text(status) -> tf.Tensor:
+    """tf.string messages of status codes."""
+    return tf.gather(tf.constant(STATUS), status)
+
+
+def check_image(path: Path, what: str = "image") -> bytes:
+    """The bytes of a readable PNG or JPEG file, else a one-line DataError `"{what} {path}: why"`."""
+    from PIL import Image, UnidentifiedImageError
+
+    path = Path(path)
+    if path.is_dir():
+        raise DataError(f"{what} {path}: a directory, not an image")
+    try:
+        contents = path.read_bytes()
+    except OSError as err:
+        raise DataError(f"{what} {path}: cannot read it ({err.strerror or err})") from err
+    if not contents:
+        raise DataError(f"{what} {path}: empty; replace it with a PNG or JPEG image")
+    if not (contents.startswith(PNG_MAGIC) or contents.startswith(JPEG_MAGIC)):
+        raise DataError(f"{what} {path}: not a PNG or JPEG image; convert it to PNG")
+    try:
+        import io
+
+        with Image.open(io.BytesIO(contents)) as image:
+            if image.width * image.height > MAX_PIXELS:
+                raise DataError(f"{what} {path}: {image.width}x{image.height} pixels, more "
+                                f"than {MAX_PIXELS:,}; scale it down")
+            if image.width < 1 or image.height < 1:
+                raise DataError(f"{what} {path}: no pixels; replace it")
+            image.load()  # a truncated body fails here, not in the graph
+    except Image.DecompressionBombError as err:
+        raise DataError(f"{what} {path}: too large; scale it down") from err
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
+        raise DataError(f"{what} {path}: damaged ({err}); re-save it as PNG") from err
+    return contents
+
+
+def to_png(image: np.ndarray) -> bytes:
+    """PNG bytes of a uint8 (h, w) or (h, w, channels) array (for tests and examples)."""
+    image = np.asarray(image, "uint8")
+    if image.ndim == 2:
+        image = image[..., None]
+    return tf.io.encode_png(image).numpy()

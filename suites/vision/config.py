@@ -1,0 +1,78 @@
+"""Vision configuration (text-line recognition): one dataclass, three presets."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from seqsuite.shared.checks import require_range
+from seqsuite.shared.config import (
+    TrainConfig,
+    check_cell_options,
+    data_field,
+    learned_field,
+    require_positive,
+    require_split_fractions,
+)
+from seqsuite.shared.errors import ConfigError
+
+DIGITS = "0123456789"
+
+
+@dataclasses.dataclass
+class Config(TrainConfig):
+    # "digits" (lines composed from scikit-learn's handwritten digits) or a labels .tsv
+    # file: `path<TAB>text` per line, image paths relative to the file
+    data: str = data_field("digits")
+    train_lines: int = 3000  # digits: lines per split (digit images differ between splits)
+    val_lines: int = 300
+    test_lines: int = 500
+    min_digits: int = 3  # digits: characters per line
+    max_digits: int = 8
+    max_gap: int = 6  # digits: widest gap between digits, pixels of the 32-row line
+    val_fraction: float = 0.1  # digit images held out for validation (digits) / lines (file)
+    test_fraction: float = 0.2
+    height: int = 32  # every line is resized to this many rows
+    max_width: int = 512  # wider lines are squeezed to this many columns
+    conv_filters: int = 32  # first convolution; the second has twice as many
+    cell: str = "gru"  # see shared.encoders.CELLS
+    units: int = 96  # per direction
+    layers: int = 2
+    dropout: float = 0.1  # between recurrent layers
+    zoneout_h: float = 0.0
+    zoneout_c: float = 0.0
+    beam_width: int = 4  # prefix beam search at evaluation and in the SavedModel
+    characters: str = learned_field("")  # what the model writes (digits: 0-9)
+
+    def __post_init__(self):
+        super().__post_init__()
+        require_positive(self, ("train_lines", "val_lines", "test_lines", "min_digits",
+                                "conv_filters", "units", "layers", "beam_width"))
+        if self.max_digits < self.min_digits:
+            raise ConfigError(f"max_digits ({self.max_digits}) must be >= min_digits "
+                              f"({self.min_digits})")
+        if self.max_gap < 0:
+            raise ConfigError(f"max_gap must be >= 0, got {self.max_gap}")
+        if self.height < 16 or self.height % 4:
+            raise ConfigError(f"height must be a multiple of 4 and >= 16, got {self.height}")
+        if self.max_width < self.height:
+            raise ConfigError(f"max_width ({self.max_width}) must be >= height ({self.height}): "
+                              "a line holds at least one square character")
+        require_range("dropout", self.dropout, 0, 1, high_open=True)
+        require_split_fractions(self)
+        check_cell_options(self.cell, self.zoneout_h, self.zoneout_c)
+        if self.data.startswith("tfds:"):
+            raise ConfigError(f"data={self.data}: text lines come from 'digits' or a labels "
+                              ".tsv file (path<TAB>text)")
+
+
+PRESETS = {
+    "smoke": {"train_lines": 32, "val_lines": 8, "test_lines": 8, "max_digits": 4,
+              "conv_filters": 4, "units": 8, "layers": 1, "epochs": 1, "batch_size": 16,
+              "patience": 0, "verbose": 0, "beam_width": 2},
+    "quick": {"train_lines": 3000, "val_lines": 300, "test_lines": 500, "units": 64,
+              "layers": 2, "epochs": 10, "batch_size": 32, "learning_rate": 3e-3,
+              "clip_norm": 5.0, "patience": 3, "verbose": 2},
+    "full": {"train_lines": 20000, "val_lines": 500, "test_lines": 1000, "units": 128,
+             "layers": 2, "conv_filters": 48, "epochs": 40, "batch_size": 32,
+             "learning_rate": 1e-3, "clip_norm": 5.0, "patience": 5},
+}
