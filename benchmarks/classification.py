@@ -1,64 +1,192 @@
-"""Sequence-classification benchmark: the embedded recordings on their official splits.
+"""Sequence-classification benchmark: settings chosen by cross-validation on the official
+training splits, then scored on the official test splits, once per seed.
 
+    python -m benchmarks.classification --select [--folds 5] [--rnn-folds 5]
+        [--data japanese_vowels basic_motions] [--models esn rnn]
     python -m benchmarks.classification [--preset quick] [--seeds 0 1 2]
         [--data japanese_vowels basic_motions] [--models rnn esn]
 
-For each embedded set, model and seed: test accuracy and macro F1 of the
-recurrent classifier (rnn) or the echo state network (esn), beside the 1-NN
-Euclidean and 1-NN DTW baselines fitted in the same run (those do not depend
-on the seed or the model, so they are printed once per set). Anchor: Jaeger,
-Lukoševičius, Popovici & Siewert (2007), "Optimization and applications of
-echo state networks with leaky-integrator neurons", Neural Networks 20(3),
-report zero test errors on Japanese Vowels (370 test utterances).
-Target: >= 98% test accuracy on Japanese Vowels for both models.
-Prints markdown tables for BENCHMARKS.md.
+Selection (`--select`) never opens a test file. `cross_validate` scores one setting by
+stratified k-fold cross-validation on an embedded set's official training split: each
+fold's model is trained on the other folds exactly as `seqsuite train` trains (its own
+stratified validation part for early stopping, channel statistics of its own training
+frames, the ESN's ridge and temperature chosen by leave-one-out on them) and predicts the
+held-out fold, so every training sequence is predicted once, by a model that did not see
+it. `select` runs a grid of settings over both embedded sets and picks the one with the
+best mean cross-validated accuracy over the sets (ties: the lower mean log loss), one
+setting for both, so that it is not fitted to either. The grids: for the ESN,
+`time_constant` x `input_scaling` (ESN_GRID; reservoir size, spectral radius, pooling and
+the rest at their defaults, the ridge chosen inside each fit); for the recurrent classifier, the quick preset's depth
+and dropout (RNN_CANDIDATES); 5 folds each, model and fold seed 0. The suite's defaults
+and its quick preset are the winners of the run recorded in BENCHMARKS.md.
+
+Evaluation (the default) trains the suite's defaults for each embedded set, model and
+seed on the official training split and scores them once on the official test split:
+test accuracy and macro F1 of the recurrent classifier (rnn) or the echo state network
+(esn), beside the 1-NN Euclidean and 1-NN DTW baselines fitted in the same run (those do
+not depend on the seed or the model, so they are printed once per set). Anchor: Jaeger,
+Lukoševičius, Popovici & Siewert (2007), "Optimization and applications of echo state
+networks with leaky-integrator neurons", Neural Networks 20(3), report zero test errors
+on Japanese Vowels (370 test utterances). Target: >= 98% test accuracy on Japanese Vowels
+for both models. Prints markdown tables for BENCHMARKS.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import sys
+import tempfile
+import time
+from pathlib import Path
 
 from benchmarks import scratch_run
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# One BLAS thread: on a shared, oversubscribed 2-core machine two threads made a 500x500
+# eigenvalue problem 50 times slower (8 s against 0.15 s).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 TARGET = {"japanese_vowels": 0.98}  # both models
 BASELINES = ("1nn_euclidean", "1nn_dtw")
+DATA = ("japanese_vowels", "basic_motions")
+# Selection grids (see the module docstring). Time constants are fractions of the median
+# training length (Japanese Vowels 15 frames, BasicMotions 100 steps); input scalings
+# the spread of each reservoir unit's input drive.
+ESN_GRID = {"time_constant": (0.1, 0.2, 0.5, 1.0, 2.0, 4.0),
+            "input_scaling": (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)}
+RNN_CANDIDATES = ({"layers": 1, "dropout": 0.0}, {"layers": 1, "dropout": 0.3},
+                  {"layers": 2, "dropout": 0.3})
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--preset", default="quick")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
-    parser.add_argument("--data", nargs="+", default=["japanese_vowels", "basic_motions"])
-    parser.add_argument("--models", nargs="+", default=["rnn", "esn"])
-    args = parser.parse_args(argv)
+def cross_validate(data: str, settings: dict, folds: int, seed: int = 0,
+                   preset: str = "quick") -> dict:
+    """Stratified `folds`-fold cross-validation of `settings` (config overrides) on the
+    official training split of the embedded set `data`; its test split is never read.
 
+    Returns `{"accuracy", "errors", "log_loss", "sequences", "seconds"}` over every
+    training sequence, each predicted by the fold model that did not see it. A model
+    fitted in closed form (the ESN) is built once: its reservoir depends only on the
+    config, so each fold re-adapts its channel statistics and refits its readout, which
+    is all its training does."""
+    import keras
+    import numpy as np
+
+    from seqsuite import registry
+    from seqsuite.shared import runner
+    from seqsuite.shared.config import with_learned
+    from seqsuite.shared.encoders import recurrent_initialisation
+    from seqsuite.shared.suite import fit_suite
+    from seqsuite.suites.classification import data as suite_data
+    from seqsuite.suites.classification.train import probabilities_of
+
+    suite = registry.get("classification")
+    overrides = {"data": data, "seed": seed, "verbose": 0, **settings}
+    config = runner.resolve_config(suite, preset, [f"{k}={v}" for k, v in overrides.items()])
+    train = suite_data.read_sequences(suite_data.embedded_file(data, "train"))
+    classes = suite_data.class_order(train)
+    labels = suite_data.encode(train, classes, "training data")
+    probabilities = np.zeros((len(labels), len(classes)))
+    closed_form = suite.closed_form.applies(config)
+    built = {}  # repr(config with learned fields) -> a closed-form model
+    start = time.perf_counter()
+    for held in suite_data.stratified_folds(labels, folds, seed):
+        kept = np.setdiff1d(np.arange(len(labels)), held)
+        fold = suite_data.assemble(config, data, suite_data.subset(train, kept),
+                                   suite_data.subset(train, held))
+        fold_config = with_learned(config, fold.learned)
+        model = built.get(repr(fold_config)) if closed_form else None
+        if model is None:
+            keras.utils.set_random_seed(fold_config.seed)
+            with recurrent_initialisation(fold_config):
+                model = suite.build_model(fold_config)
+            if closed_form:
+                built[repr(fold_config)] = model
+        runner.adapt(model, fold)
+        with tempfile.TemporaryDirectory() as run_dir:
+            model = fit_suite(suite, model, fold, fold_config, Path(run_dir)).model
+        probabilities[held] = probabilities_of(model, fold, "test")
+    picked = probabilities[np.arange(len(labels)), labels]
+    return {"accuracy": float(np.mean(probabilities.argmax(-1) == labels)),
+            "errors": int(np.sum(probabilities.argmax(-1) != labels)),
+            "log_loss": float(-np.mean(np.log(np.clip(picked, 1e-12, None)))),
+            "sequences": len(labels), "seconds": time.perf_counter() - start}
+
+
+def select(model: str, candidates: list[dict], datasets, folds: int, seed: int = 0) -> dict:
+    """Cross-validates every candidate on every set and prints a markdown table; returns
+    the candidate with the best mean accuracy over the sets (ties: lower mean log loss)."""
+    rows = []
+    for settings in candidates:
+        scores = {}
+        for data in datasets:
+            scores[data] = cross_validate(data, {"model": model, **settings}, folds, seed)
+            print(f"  {model} {settings} {data}: CV accuracy {scores[data]['accuracy']:.4f} "
+                  f"({scores[data]['seconds']:.0f} s)", flush=True)
+        mean_accuracy = sum(s["accuracy"] for s in scores.values()) / len(scores)
+        mean_loss = sum(s["log_loss"] for s in scores.values()) / len(scores)
+        rows.append((settings, scores, mean_accuracy, mean_loss))
+    best = max(rows, key=lambda row: (row[2], -row[3]))
+    print(f"\n{model}: stratified {folds}-fold cross-validation on the official training "
+          f"splits (seed {seed}); test splits not read\n")
+    print("| setting | " + " | ".join(f"{d} CV accuracy (errors)" for d in datasets)
+          + " | mean accuracy | mean log loss | s |")
+    print("|---|" + "---|" * len(datasets) + "---|---|---|")
+    for settings, scores, mean_accuracy, mean_loss in rows:
+        mark = "**" if settings is best[0] else ""
+        cells = " | ".join(f"{s['accuracy']:.4f} ({s['errors']}/{s['sequences']})"
+                           for s in scores.values())
+        seconds = sum(s["seconds"] for s in scores.values())
+        label = ", ".join(f"{k}={v}" for k, v in settings.items())
+        print(f"| {mark}{label}{mark} | {cells} | {mark}{mean_accuracy:.4f}{mark} | "
+              f"{mean_loss:.4f} | {seconds:.0f} |")
+    print(f"\n{model} selected: {best[0]}\n", flush=True)
+    return best[0]
+
+
+def run_selection(args) -> int:
+    start = time.perf_counter()
+    if "esn" in args.models:
+        grid = [dict(zip(ESN_GRID, values)) for values in itertools.product(*ESN_GRID.values())]
+        select("esn", grid, args.data, args.folds)
+    if "rnn" in args.models:
+        select("rnn", list(RNN_CANDIDATES), args.data, args.rnn_folds)
+    print(f"selection took {time.perf_counter() - start:.0f} s")
+    return 0
+
+
+def run_evaluation(args) -> int:
     rows, baselines = [], {}
+    start = time.perf_counter()
     for data in args.data:
         for model in args.models:
             for seed in args.seeds:
                 overrides = [f"data={data}", f"model={model}", f"seed={seed}"]
                 with scratch_run("classification", args.preset, overrides) as (metrics, seconds, _):
-                    rows.append((data, model, seed, metrics["test"][model], seconds))
+                    fitted = metrics.get("fitted", {})
+                    rows.append((data, model, seed, metrics["test"][model], fitted, seconds))
                     baselines[data] = {name: metrics["test"][name] for name in BASELINES}
                 print(f"{data} {model} seed {seed}: accuracy "
                       f"{metrics['test'][model]['accuracy']:.4f} ({seconds:.0f} s)", flush=True)
 
     command = " ".join(["python -m benchmarks.classification",
-                        *(sys.argv[1:] if argv is None else argv)])
-    print(f"\nclassification benchmark, preset={args.preset}\n")
+                        *(sys.argv[1:] if args.argv is None else args.argv)])
+    print(f"\nclassification benchmark, preset={args.preset}, "
+          f"{time.perf_counter() - start:.0f} s in all\n")
     print(f"Command: `{command}`\n")
-    print("| data | model | seed | test accuracy | macro F1 | errors | target | train+eval s |")
-    print("|---|---|---|---|---|---|---|---|")
-    for data, model, seed, scores, seconds in rows:
+    print("| data | model | seed | test accuracy | macro F1 | errors | target | "
+          "fitted (ESN) | train+eval s |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for data, model, seed, scores, fitted, seconds in rows:
         target = TARGET.get(data)
         verdict = "-" if target is None else (
             f"{'PASS' if scores['accuracy'] >= target else 'MISS'} (>= {target:.0%})")
+        chosen = (f"leak {fitted['leak_rate']:.3g}, ridge {fitted['ridge']:.3g}, "
+                  f"T {fitted['temperature']:.3g}") if fitted else "-"
         print(f"| {data} | {model} | {seed} | {scores['accuracy']:.4f} | "
-              f"{scores['macro_f1']:.4f} | {scores['errors']} | {verdict} | {seconds:.0f} |")
+              f"{scores['macro_f1']:.4f} | {scores['errors']} | {verdict} | {chosen} | "
+              f"{seconds:.0f} |")
     print("\n| data | baseline | test accuracy | macro F1 | errors |")
     print("|---|---|---|---|---|")
     for data, scores in baselines.items():
@@ -66,6 +194,21 @@ def main(argv=None) -> int:
             print(f"| {data} | {name} | {row['accuracy']:.4f} | {row['macro_f1']:.4f} | "
                   f"{row['errors']} |")
     return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--select", action="store_true",
+                        help="cross-validate the selection grids on the training splits only")
+    parser.add_argument("--folds", type=int, default=5, help="ESN selection folds")
+    parser.add_argument("--rnn-folds", type=int, default=5, help="rnn selection folds")
+    parser.add_argument("--preset", default="quick")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--data", nargs="+", default=list(DATA))
+    parser.add_argument("--models", nargs="+", default=["rnn", "esn"])
+    args = parser.parse_args(argv)
+    args.argv = argv
+    return run_selection(args) if args.select else run_evaluation(args)
 
 
 if __name__ == "__main__":

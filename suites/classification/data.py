@@ -13,7 +13,10 @@ never imported), each with its official train/test split:
 A file (`.ts` or `.csv`, see `formats`) is the training data; `test_data`
 names a test file, otherwise a stratified `test_fraction` of the file's
 sequences is kept for testing. Validation is a stratified `val_fraction` of
-the training sequences. Splits are seeded.
+the training sequences. Splits are seeded. `stratified_folds` deals training
+sequences into folds and `assemble` builds the suite's data from any pair of
+sequence sets, which is how the benchmark cross-validates settings on a
+training split alone.
 
 Sequences keep their own lengths. Pipelines yield `((sequence, length),
 class_id)` with each batch zero-padded to its longest sequence; the model
@@ -99,6 +102,19 @@ def stratified_split(labels: np.ndarray, fraction: float, seed) -> tuple[np.ndar
     return np.sort(np.asarray(kept, int)), np.sort(np.asarray(held, int))
 
 
+def stratified_folds(labels: np.ndarray, folds: int, seed) -> list[np.ndarray]:
+    """`folds` disjoint index arrays covering every row; each class's members, in a seeded
+    random order, are dealt round-robin, so each fold holds about 1/`folds` of every class."""
+    rng = np.random.default_rng(seed)
+    parts = [[] for _ in range(folds)]
+    start = 0  # where the next class starts dealing, so that fold sizes stay even
+    for label in np.unique(labels):
+        for i, index in enumerate(rng.permutation(np.flatnonzero(labels == label))):
+            parts[(start + i) % folds].append(index)
+        start = (start + np.sum(labels == label)) % folds
+    return [np.sort(np.asarray(part, int)) for part in parts]
+
+
 def _sort_key(label: str):
     # Numeric class names ("1" ... "10") in numeric order, others alphabetically.
     try:
@@ -134,7 +150,8 @@ def read_file(path, config: Config, require_labels: bool = True) -> Sequences:
                           time_column=config.time_column)
 
 
-def _subset(sequences: Sequences, indices) -> Sequences:
+def subset(sequences: Sequences, indices) -> Sequences:
+    """The sequences at `indices`, with their labels and ids."""
     return Sequences(sequences.name, [sequences.values[i] for i in indices],
                      [sequences.labels[i] for i in indices],
                      [sequences.ids[i] for i in indices], sequences.classes)
@@ -161,7 +178,7 @@ def read_splits(config: Config) -> tuple[str, Sequences, Sequences]:
         if len(held) == 0:
             raise DataError(f"{name} holds {len(train)} sequence(s), too few to keep some "
                             "for testing; give more sequences or a --set test_data= file")
-        train, test = _subset(train, kept), _subset(train, held)
+        train, test = subset(train, kept), subset(train, held)
     return name, train, test
 
 
@@ -181,7 +198,13 @@ def dataset(sequences: list[np.ndarray], labels: np.ndarray, batch_size: int,
 
 
 def load_data(config: Config) -> ClassificationData:
-    name, train, test = read_splits(config)
+    return assemble(config, *read_splits(config))
+
+
+def assemble(config: Config, name: str, train: Sequences, test: Sequences) -> ClassificationData:
+    """The suite's data from training and test sequences: classes, the stratified
+    validation part of `train`, pipelines and what the model adapts and learns.
+    (`load_data` reads the config's sources; cross-validation passes folds.)"""
     classes = list(config.classes) if config.classes else class_order(train)
     if len(classes) < 2:
         raise DataError(f"{name}: the training sequences have {len(classes)} class "
@@ -207,8 +230,11 @@ def load_data(config: Config) -> ClassificationData:
         raise DataError(f"test data {test.name} holds no sequences; give at least one")
     datasets = {split: dataset(sequences[split], split_labels[split], config.batch_size,
                                config.seed if split == "train" else None) for split in SPLITS}
+    # The ESN's time scale (Config.reservoir_leak_rate); a trained run keeps it.
+    median_length = config.median_length or float(np.median([len(s) for s in train.values]))
     return ClassificationData(
         name=name, classes=classes, sequences=sequences, labels=split_labels, ids=ids,
         adapt={"normalize": np.concatenate(sequences["train"], axis=0)[None]},  # (1, frames, channels)
-        learned={"classes": classes, "n_channels": int(expected)}, **datasets,
+        learned={"classes": classes, "n_channels": int(expected),
+                 "median_length": median_length}, **datasets,
     )

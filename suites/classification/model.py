@@ -19,6 +19,8 @@ A sequence of length 0 gets the uniform distribution: there is no evidence.
 
 from __future__ import annotations
 
+import math
+
 import keras
 import tensorflow as tf
 from keras import ops
@@ -157,10 +159,18 @@ class UniformWhenEmpty(keras.layers.Layer):
         return input_shapes[0]
 
 
+def input_weight_scale(config: Config) -> float:
+    """The scale of the reservoir's ±1 input weights that gives each unit an input drive
+    of standard deviation `input_scaling` from standardised, uncorrelated channels: a unit
+    sums about `input_connectivity * n_channels` of them."""
+    return config.input_scaling / math.sqrt(config.input_connectivity * config.n_channels)
+
+
 def _check_learned(config: Config) -> None:
-    if config.classes is None or config.n_channels is None:
-        raise ConfigError("classes and n_channels are filled from the data; train through "
-                          "`seqsuite train classification`")
+    if (config.classes is None or config.n_channels is None
+            or (config.model == "esn" and config.leak_rate is None and not config.median_length)):
+        raise ConfigError("classes, n_channels and median_length are filled from the data; "
+                          "train through `seqsuite train classification`")
 
 
 def build_model(config: Config) -> keras.Model:
@@ -175,12 +185,14 @@ def build_model(config: Config) -> keras.Model:
     if config.model == "esn":
         states = Reservoir(
             config.reservoir_units, spectral_radius=config.spectral_radius,
-            leak_rate=config.leak_rate, input_scaling=config.input_scaling,
+            leak_rate=config.reservoir_leak_rate(),
+            input_scaling=input_weight_scale(config),
             connectivity=config.connectivity, input_connectivity=config.input_connectivity,
             bias_scaling=config.bias_scaling, seed=config.seed, name="reservoir",
         )(x)  # (batch, time, reservoir_units)
         features = TimePooling(config.pooling, name="pooling")([states, length])
-        scores = RidgeReadout(n_classes, ridge=config.ridge, name="readout")(features)
+        # A ridge of None is chosen when the readout is fitted (train.fit_esn).
+        scores = RidgeReadout(n_classes, ridge=config.ridge or 0.0, name="readout")(features)
         probabilities = TemperatureSoftmax(name="calibration")(scores)
         probabilities = UniformWhenEmpty(name="probabilities")([probabilities, length])
         return keras.Model([sequence, length], probabilities, name="esn_classifier")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import sys
+import weakref
 from pathlib import Path
 
 import keras
@@ -20,8 +21,10 @@ from seqsuite.shared.plots import plot_confusion
 from seqsuite.suites.classification.config import Config
 from seqsuite.suites.classification.data import ClassificationData, pad, read_file
 
-# Temperatures tried when calibrating the ESN's probabilities on the validation split.
+# Temperatures tried when calibrating the ESN's probabilities.
 TEMPERATURES = np.geomspace(0.01, 10.0, 61)
+# Readout regularisations tried when `ridge` is None (half-decades).
+RIDGES = np.geomspace(1e-3, 1e3, 13)
 NEAREST = "nearest_neighbour.npz"  # in RUN/baselines/: the reference set of both 1-NN baselines
 
 
@@ -31,9 +34,16 @@ def is_esn(config: Config) -> bool:
     return config.model == "esn"
 
 
+# model -> {layer name: a model reading that layer's output}, so that fitting one model
+# again (cross-validation folds) reuses the probe and its traced predict function.
+_PROBES = weakref.WeakKeyDictionary()
+
+
 def _outputs(model, layer: str, padded, lengths) -> np.ndarray:
-    probe = keras.Model(model.inputs, model.get_layer(layer).output)
-    return probe.predict([padded, lengths], batch_size=256, verbose=0)
+    probes = _PROBES.setdefault(model, {})
+    if layer not in probes:
+        probes[layer] = keras.Model(model.inputs, model.get_layer(layer).output)
+    return probes[layer].predict([padded, lengths], batch_size=256, verbose=0)
 
 
 def _log_loss(probabilities: np.ndarray, labels: np.ndarray) -> float:
@@ -46,35 +56,50 @@ def _softmax(scores: np.ndarray) -> np.ndarray:
     return np.exp(scores) / np.exp(scores).sum(axis=-1, keepdims=True)
 
 
-def leave_one_out_scores(features: np.ndarray, targets: np.ndarray, ridge: float) -> np.ndarray:
+def leave_one_out_scores(features: np.ndarray, targets: np.ndarray, ridge) -> np.ndarray:
     """What a ridge regression with an unregularised bias (`RidgeReadout`) predicts for
     each row when fitted without that row, from one fit:
 
         ŷ₋ᵢ = yᵢ - (yᵢ - ŷᵢ) / (1 - hᵢᵢ),   hᵢᵢ = 1/n + x̃ᵢ (X̃ᵀX̃ + λI)⁻¹ x̃ᵢᵀ,
 
     with `X̃` the features centred on their mean (the identity is exact for any
-    least-squares fit with a fixed quadratic penalty)."""
+    least-squares fit with a fixed quadratic penalty). One SVD `X̃ = U S Vᵀ` serves
+    every `λ`: `ŷ = ȳ + U diag(s²/(s²+λ)) Uᵀ (Y - ȳ)`, `hᵢᵢ = 1/n + Σₖ Uᵢₖ² sₖ²/(sₖ²+λ)`.
+
+    `ridge` is one `λ` (scores `(rows, outputs)`) or a sequence of them (scores
+    `(ridges, rows, outputs)`)."""
     x = np.asarray(features, dtype="float64")
     y = np.asarray(targets, dtype="float64")
-    centred = x - x.mean(axis=0)
-    inverse_xt = np.linalg.solve(centred.T @ centred + ridge * np.eye(x.shape[1]), centred.T)
-    leverage = 1.0 / len(x) + np.einsum("ij,ji->i", centred, inverse_xt)  # hᵢᵢ
-    fitted = centred @ (inverse_xt @ (y - y.mean(axis=0))) + y.mean(axis=0)
-    return y - (y - fitted) / np.maximum(1.0 - leverage, 1e-9)[:, None]
+    u, s, _ = np.linalg.svd(x - x.mean(axis=0), full_matrices=False)
+    projected = u.T @ (y - y.mean(axis=0))  # (rank, outputs)
+    scores = []
+    for value in np.atleast_1d(ridge):
+        shrink = np.divide(s**2, s**2 + value, out=np.zeros_like(s), where=s > 0)
+        fitted = y.mean(axis=0) + u @ (shrink[:, None] * projected)
+        leverage = 1.0 / len(x) + (u**2) @ shrink  # hᵢᵢ
+        scores.append(y - (y - fitted) / np.maximum(1.0 - leverage, 1e-9)[:, None])
+    return scores[0] if np.ndim(ridge) == 0 else np.stack(scores)
 
 
 def fit_esn(model, data: ClassificationData, config: Config):
-    """Ridge readout of the pooled reservoir states onto one-hot classes, then the
-    softmax temperature with the lowest log loss on the readout's leave-one-out
-    scores of the training sequences: scores of sequences the readout did not fit,
-    so the probabilities are not as sure as a fit to its own training data, and the
-    validation split stays untouched for model selection."""
+    """Ridge readout of the pooled reservoir states onto one-hot classes, with the
+    softmax temperature (and, when `config.ridge` is None, the ridge from `RIDGES`)
+    of lowest log loss on the readout's leave-one-out scores of the training
+    sequences: scores of sequences the readout did not fit, so the probabilities are
+    not as sure as a fit to its own training data, and the validation split stays
+    untouched for model selection."""
     features = _outputs(model, "pooling", *data.arrays("train"))  # (batch, features)
-    targets = np.eye(len(data.classes), dtype="float32")[data.labels["train"]]
-    model.get_layer("readout").fit_closed_form(features, targets)
-    held_out = leave_one_out_scores(features, targets, config.ridge)  # (batch, classes)
-    losses = [_log_loss(_softmax(held_out / t), data.labels["train"]) for t in TEMPERATURES]
-    model.get_layer("calibration").temperature.assign(float(TEMPERATURES[int(np.argmin(losses))]))
+    labels = data.labels["train"]
+    targets = np.eye(len(data.classes), dtype="float32")[labels]
+    ridges = RIDGES if config.ridge is None else np.asarray([config.ridge])
+    held_out = leave_one_out_scores(features, targets, ridges)  # (ridges, batch, classes)
+    losses = np.array([[_log_loss(_softmax(scores / t), labels) for t in TEMPERATURES]
+                       for scores in held_out])
+    best_ridge, best_temperature = np.unravel_index(np.argmin(losses), losses.shape)
+    readout = model.get_layer("readout")
+    readout.ridge = float(ridges[best_ridge])  # kept in the saved model's config
+    readout.fit_closed_form(features, targets)
+    model.get_layer("calibration").temperature.assign(float(TEMPERATURES[best_temperature]))
     return model
 
 
@@ -205,7 +230,12 @@ def evaluate(model, data: ClassificationData, config: Config, run_dir: Path) -> 
         for name, true, guess, p in zip(data.ids["test"], truth, model_guess, probabilities):
             writer.writerow([name, data.classes[true], data.classes[guess], f"{p[guess]:.4f}"])
     lengths = [len(s) for split in data.sequences.values() for s in split]
-    return {"test": test, "per_class": per_class,
+    settings = {}
+    if is_esn(config):  # what training chose or derived, beside what the config asked
+        settings = {"fitted": {"leak_rate": config.reservoir_leak_rate(),
+                            "ridge": float(model.get_layer("readout").ridge),
+                            "temperature": float(model.get_layer("calibration").temperature.numpy())}}
+    return {"test": test, "per_class": per_class, **settings,
             "data": {"dataset": data.name, "classes": len(data.classes),
                      "channels": config.n_channels,
                      **{split: len(data.sequences[split]) for split in data.sequences},
@@ -237,7 +267,8 @@ def predict(model, config: Config, texts: list[str]) -> list[str]:
 
 
 def search_space(hp) -> dict:
-    """Both models' settings; those of the model not chosen (`--set model=`) have no effect."""
+    """Both models' settings; those of the model not chosen (`--set model=`) have no effect.
+    The ESN's ridge is not searched: each fit chooses it by leave-one-out."""
     return {
         "cell": hp.Choice("cell", ["lstm", "gru", "layernorm_lstm"]),
         "units": hp.Choice("units", [32, 64, 128]),
@@ -247,9 +278,8 @@ def search_space(hp) -> dict:
         "batch_size": hp.Choice("batch_size", [16, 32, 64]),
         "reservoir_units": hp.Choice("reservoir_units", [200, 500, 1000]),
         "spectral_radius": hp.Choice("spectral_radius", [0.5, 0.9, 1.2]),
-        "leak_rate": hp.Choice("leak_rate", [0.05, 0.1, 0.2, 0.5, 1.0]),
-        "input_scaling": hp.Choice("input_scaling", [0.1, 0.3, 0.5, 1.0]),
-        "ridge": hp.Choice("ridge", [1e-4, 1e-3, 1e-2, 1e-1, 1.0]),
+        "time_constant": hp.Choice("time_constant", [0.2, 0.5, 1.0, 2.0, 4.0]),
+        "input_scaling": hp.Choice("input_scaling", [1.0, 2.0, 4.0, 8.0, 16.0]),
         "pooling": hp.Choice("pooling", ["mean", "mean_last"]),
     }
 

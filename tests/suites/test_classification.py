@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import subprocess
 import sys
@@ -11,12 +12,23 @@ from keras.src.testing import TestCase
 from seqsuite import registry
 from seqsuite.cli import main
 from seqsuite.shared import runner
-from seqsuite.shared.errors import DataError
+from seqsuite.shared.errors import ConfigError, DataError
 from seqsuite.shared.reservoir import RidgeReadout
-from seqsuite.suites.classification.data import load_data, pad, stratified_split
+from seqsuite.suites.classification.data import (
+    load_data,
+    pad,
+    stratified_folds,
+    stratified_split,
+)
 from seqsuite.suites.classification.formats import read_csv, read_ts
-from seqsuite.suites.classification.model import LengthMask, TemperatureSoftmax, TimePooling
+from seqsuite.suites.classification.model import (
+    LengthMask,
+    TemperatureSoftmax,
+    TimePooling,
+    input_weight_scale,
+)
 from seqsuite.suites.classification.train import (
+    RIDGES,
     classification_scores,
     leave_one_out_scores,
     nearest_dtw,
@@ -63,6 +75,8 @@ def test_embedded_sets_keep_their_official_splits():
     assert min(lengths) == 7 and max(lengths) == 29
     assert all(s.shape[1] == 12 for s in data.sequences["test"])
     assert np.bincount(data.labels["val"]).tolist() == [3] * 9  # stratified
+    official_train = data.sequences["train"] + data.sequences["val"]
+    assert data.learned["median_length"] == np.median([len(s) for s in official_train]) == 15
     motions = load_data(registry.resolve_config(SUITE, "smoke", ["data=basic_motions"]))
     assert motions.classes == ["Standing", "Running", "Walking", "Badminton"]
     assert len(motions.sequences["test"]) == 40 and motions.sequences["test"][0].shape == (100, 6)
@@ -157,6 +171,39 @@ def test_stratified_split_holds_out_from_every_class_and_keeps_one():
     assert set(labels[kept]) == {0, 1, 2}
 
 
+def test_stratified_folds_partition_the_rows_and_share_out_every_class():
+    labels = np.array([0] * 10 + [1] * 7 + [2] * 3)
+    folds = stratified_folds(labels, 5, seed=0)
+    assert sorted(np.concatenate(folds).tolist()) == list(range(20))
+    for label, size in ((0, 10), (1, 7), (2, 3)):
+        counts = [int(np.sum(labels[fold] == label)) for fold in folds]
+        assert max(counts) - min(counts) <= 1 and sum(counts) == size
+    assert max(map(len, folds)) - min(map(len, folds)) <= 1
+    assert [f.tolist() for f in stratified_folds(labels, 5, seed=0)] == [f.tolist() for f in folds]
+
+
+def test_reservoir_time_scale_and_input_drive_follow_the_training_data():
+    config = registry.resolve_config(SUITE, "smoke", ["model=esn", "time_constant=0.2"])
+    assert config.ridge is None  # chosen by leave-one-out when fitted
+    vowels = dataclasses.replace(config, classes=["a", "b"], n_channels=12, median_length=15.0)
+    motions = dataclasses.replace(vowels, n_channels=6, median_length=100.0)
+    assert vowels.reservoir_leak_rate() == pytest.approx(1 / 3)
+    assert motions.reservoir_leak_rate() == pytest.approx(0.05)
+    assert dataclasses.replace(vowels, time_constant=0.01).reservoir_leak_rate() == 1.0
+    assert dataclasses.replace(vowels, leak_rate=0.7).reservoir_leak_rate() == 0.7
+    # Each unit sums about input_connectivity * n_channels ±1-weighted standardised
+    # channels: the drive's spread is input_scaling whatever the channel count.
+    for c in (vowels, motions):
+        weights = np.random.default_rng(0).choice([-1.0, 1.0], size=(c.n_channels, 20000))
+        weights *= np.random.default_rng(1).random(weights.shape) < c.input_connectivity
+        drive = np.random.default_rng(2).normal(size=(2000, c.n_channels)) @ weights
+        assert np.std(drive * input_weight_scale(c)) == pytest.approx(c.input_scaling, rel=0.02)
+    with pytest.raises(ConfigError, match="time_constant must be > 0"):
+        registry.resolve_config(SUITE, "smoke", ["time_constant=0"])
+    with pytest.raises(ConfigError, match="ridge must be > 0"):
+        registry.resolve_config(SUITE, "smoke", ["ridge=0"])
+
+
 # Layers, each against a NumPy reference.
 
 class LayerTest(TestCase):
@@ -210,6 +257,12 @@ def test_leave_one_out_scores_equal_refitting_without_each_row():
     brute = [RidgeReadout(3, ridge=0.3).fit_closed_form(np.delete(x, i, 0), np.delete(y, i, 0))(
         x[i : i + 1])[0] for i in range(20)]
     np.testing.assert_allclose(leave_one_out_scores(x, y, 0.3), np.stack(brute), atol=1e-5)
+    ridges = [1e-2, 0.3, 10.0]  # one SVD for every ridge, as one fit for each
+    np.testing.assert_allclose(leave_one_out_scores(x, y, ridges),
+                               np.stack([leave_one_out_scores(x, y, r) for r in ridges]))
+    brute = [RidgeReadout(3, ridge=10.0).fit_closed_form(np.delete(x, i, 0), np.delete(y, i, 0))(
+        x[i : i + 1])[0] for i in range(20)]
+    np.testing.assert_allclose(leave_one_out_scores(x, y, ridges)[2], np.stack(brute), atol=1e-5)
 
 
 def _dtw(a, b):
@@ -284,6 +337,9 @@ def test_esn_run_is_fitted_in_closed_form_and_calibrated(esn_run):
     assert metrics["test"]["esn"]["accuracy"] > 0.8  # 40 units, smoke preset
     _, model = runner.load_run(registry.get(SUITE), esn_run)
     assert float(model.get_layer("calibration").temperature.numpy()) != 1.0
+    # The ridge was chosen by leave-one-out and the saved model keeps it.
+    assert metrics["fitted"]["ridge"] in RIDGES.tolist()
+    assert model.get_layer("readout").ridge == metrics["fitted"]["ridge"]
 
 
 @pytest.mark.slow
