@@ -1,1 +1,1 @@
-"""Sentiment classification with attention pooling: compositional reviews, CSV, aclImdb folders, IMDB."""
+"""Sentiment classification with attention pooling: Rotten Tomatoes critic snippets, generated reviews, CSV, folders, IMDB."""

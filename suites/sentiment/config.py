@@ -47,6 +47,7 @@ class Config(TrainConfig):
     embedding_dim: int = 64
     attention_units: int = 64  # width of the attention-pooling score layer
     dropout: float = 0.0  # between recurrent layers and on the pooled vector
+    word_dropout: float = 0.0  # training: share of words whose whole embedding is zeroed
     zoneout_h: float = 0.0
     zoneout_c: float = 0.0
     vocab_size: int | None = learned_field()  # filled from the training data
@@ -65,14 +66,19 @@ class Config(TrainConfig):
         if self.max_examples is not None:
             require_positive(self, ("max_examples",))
         require_range("dropout", self.dropout, 0, 1, high_open=True)
+        require_range("word_dropout", self.word_dropout, 0, 1, high_open=True)
         check_cell_options(self.cell, self.zoneout_h, self.zoneout_c)
 
 
 PRESETS = {
     "smoke": {"n_train": 400, "n_eval": 100, "max_examples": 300, "units": 8, "embedding_dim": 8,
               "attention_units": 8, "epochs": 1, "batch_size": 64, "verbose": 0, "patience": 0},
-    "quick": {"n_train": 10000, "n_eval": 2000, "epochs": 6, "batch_size": 64, "verbose": 2,
-              "learning_rate": 3e-3, "clip_norm": 1.0, "patience": 3},
+    # The best of 10 random trials of `search_space` on rotten_tomatoes (seed 0), by validation
+    # loss: 0.508, against 0.512 for a 64-unit LSTM with dropout 0.5 and 0.516 with 0.3.
+    # (Word dropout 0.3 reached 0.504 but stays out: it deletes the generated reviews' "not".)
+    "quick": {"n_train": 10000, "n_eval": 2000, "epochs": 6, "batch_size": 32, "verbose": 2,
+              "cell": "gru", "units": 128, "embedding_dim": 32, "attention_units": 32,
+              "dropout": 0.4, "learning_rate": 1e-3, "clip_norm": 5.0, "patience": 3},
     "full": {"n_train": 50000, "n_eval": 5000, "units": 128, "epochs": 40, "batch_size": 64,
              "dropout": 0.2, "patience": 6, "clip_norm": 1.0},
 }

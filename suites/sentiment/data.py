@@ -33,6 +33,7 @@ import tensorflow as tf
 
 from seqsuite.shared import sources, tabular
 from seqsuite.shared.errors import DataError
+from seqsuite.shared.splits import shuffled
 from seqsuite.shared.text import Vocabulary, build_vocabulary, count_tokens, prepare
 from seqsuite.suites.sentiment import reviews
 from seqsuite.suites.sentiment.config import Config
@@ -177,15 +178,14 @@ def load_critic_snippets(config: Config) -> dict[str, tuple[list[str], list[int]
                         keep_default_na=False)
     frame = frame[frame["category"].isin(["rotten", "fresh"])]
     frame = frame[frame["text"].str.strip() != ""].drop_duplicates("text")
-    movies = sorted(frame["movie_name"].unique())
-    parts = _cut(movies, [0] * len(movies), {"train": 1.0, "val": config.val_fraction,
-                                              "test": config.test_fraction}, config.seed)
-    splits = {}
-    for split, (names, _) in parts.items():
+    movies = shuffled(sorted(frame["movie_name"].unique()), config.val_fraction,
+                      config.test_fraction, config.seed)
+    out = {}
+    for split, names in movies.items():
         rows = frame[frame["movie_name"].isin(set(names))]
-        splits[split] = ([" ".join(t.split()) for t in rows["text"]],
-                         [int(c == "fresh") for c in rows["category"]])
-    return splits
+        out[split] = ([" ".join(t.split()) for t in rows["text"]],
+                      [int(c == "fresh") for c in rows["category"]])
+    return out
 
 
 def subsample(splits, limit: int | None, seed: int):

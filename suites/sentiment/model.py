@@ -1,6 +1,6 @@
 """Sentiment classifier: a recurrent encoder read out by attention pooling.
 
-    prepared text -> vectorise -> embed -> bidirectional recurrent encoder
+    prepared text -> vectorise -> embed -> [word dropout] -> bidirectional recurrent encoder
                   -> AttentionPooling -> softmax over the classes
 
 The vectoriser lives inside the model, so `.keras` files and SavedModels take
@@ -36,7 +36,12 @@ def build_model(config: Config) -> keras.Model:
     text = keras.Input((), dtype="string", name="text")
     ids = vectorizer("word", config.max_length, name="vectorizer")(text)  # (batch, time)
     x = keras.layers.Embedding(config.vocab_size, config.embedding_dim, mask_zero=True,
-                               name="embedding")(ids)
+                               name="embedding")(ids)  # (batch, time, embedding_dim)
+    if config.word_dropout:
+        # Whole words dropped (one draw per position, shared by the embedding's
+        # dimensions), so on a small corpus no single telling word carries a review.
+        x = keras.layers.Dropout(config.word_dropout, noise_shape=(None, config.max_length, 1),
+                                 seed=config.seed, name="word_dropout")(x)
     x = recurrent_stack(x, cell=config.cell, units=config.units, layers=config.layers,
                         bidirectional=config.bidirectional, dropout=config.dropout,
                         zoneout_h=config.zoneout_h, zoneout_c=config.zoneout_c,

@@ -50,14 +50,16 @@ def baseline_tokens(texts: list[str], config: Config) -> list[str]:
     return [t.decode("utf-8") for t in prepare_reviews(texts, config.lowercase).numpy()]
 
 
-def _ngram_counts(vocabulary: dict | None = None):
-    """Word unigram and bigram counts of prepared tokens (bigrams seen once in
-    training are dropped: they cannot generalise, and they would quadruple the
-    saved vocabulary)."""
+def _ngram_counts(vocabulary: dict | None = None, min_df: int = 2):
+    """Word unigram and bigram counts of prepared tokens. Fitting keeps the n-grams
+    found in at least `min_df` training texts: one seen once cannot generalise, and
+    keeping them all would quadruple the saved vocabulary (31,549 n-grams against
+    128,292 on rotten_tomatoes) for a validation accuracy within a point of the
+    same model on every n-gram (seeds 0 and 1)."""
     from sklearn.feature_extraction.text import CountVectorizer
 
     return CountVectorizer(tokenizer=str.split, lowercase=False, token_pattern=None,
-                           ngram_range=(1, 2), min_df=1 if vocabulary else 2,
+                           ngram_range=(1, 2), min_df=1 if vocabulary else min_df,
                            vocabulary=vocabulary)
 
 
@@ -80,8 +82,13 @@ def fit_baselines(data: SentimentData, config: Config, directory: Path) -> None:
     from sklearn.feature_extraction.text import TfidfTransformer
     from sklearn.linear_model import LogisticRegression
 
+    train_tokens = baseline_tokens(data.texts["train"], config)
     counts = _ngram_counts()
-    train_counts = counts.fit_transform(baseline_tokens(data.texts["train"], config))
+    try:
+        train_counts = counts.fit_transform(train_tokens)
+    except ValueError:  # a tiny corpus with no n-gram in two texts keeps every n-gram
+        counts = _ngram_counts(min_df=1)
+        train_counts = counts.fit_transform(train_tokens)
     idf = TfidfTransformer().fit(train_counts).idf_
     x_train = tfidf_features(train_counts, idf)
     x_val = tfidf_features(counts.transform(baseline_tokens(data.texts["val"], config)), idf)
@@ -150,15 +157,17 @@ def evaluate(model, data: SentimentData, config: Config, run_dir: Path) -> dict:
     baseline saved by `fit_baselines`; accuracy per construction on the generated
     reviews; attention plots. Trains nothing."""
     truth = data.labels["test"]
+    baseline = load_baseline(run_dir)
     predicted = {"model": np.argmax(probabilities_of(model, data.texts["test"], config), -1),
-                 "tfidf_logreg": baseline_predict(load_baseline(run_dir), data.texts["test"],
-                                                  config)}
+                 "tfidf_logreg": baseline_predict(baseline, data.texts["test"], config)}
     test, per_class = {}, {}
     for name, guess in predicted.items():
         test[name], classes = classification_scores(truth, guess, config.labels)
         for label, scores in classes.items():
             per_class[f"{name} {label}"] = scores
-    metrics = {"test": test, "per_class": per_class}
+    metrics = {"test": test, "per_class": per_class,
+               "baseline": {"C": baseline["C"], "val_accuracy": baseline["val_accuracy"],
+                            "features": len(baseline["vocabulary"])}}
     if data.constructions:
         kinds = np.asarray(data.constructions["test"])
         metrics["by_construction"] = {
@@ -197,6 +206,7 @@ def search_space(hp) -> dict:
         "embedding_dim": hp.Choice("embedding_dim", [32, 64, 128]),
         "attention_units": hp.Choice("attention_units", [32, 64]),
         "dropout": hp.Choice("dropout", [0.0, 0.2, 0.4]),
+        "word_dropout": hp.Choice("word_dropout", [0.0, 0.1, 0.3]),
         "zoneout_h": hp.Choice("zoneout_h", [0.0, 0.05, 0.1]),
         "optimizer": hp.Choice("optimizer", ["adam", "adamw", "rmsprop"]),
         "learning_rate": hp.Choice("learning_rate", [1e-3, 3e-3]),

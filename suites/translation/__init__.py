@@ -1,1 +1,1 @@
-"""Sequence-to-sequence translation with attention: date normalisation, TSV corpora, TED talks."""
+"""Sequence-to-sequence with attention: CMUdict grapheme to phoneme, date normalisation, TSV corpora, TED talks."""

