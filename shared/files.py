@@ -151,6 +151,19 @@ class DirectoryLock:
         self.release()
 
 
+def read_json(path: Path, missing: str):
+    """A JSON file seqsuite wrote into a run; `missing` is the fix named when it is absent."""
+    import json
+
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as err:
+        raise ConfigError(f"{path} not found: {missing}") from err
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path} is not valid JSON; the run directory is damaged") from err
+
+
 def write_text_atomic(path: Path, text: str) -> None:
     """Write `text` to a sibling and rename it over `path`."""
     path = Path(path)

@@ -13,8 +13,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from seqsuite.shared.errors import ConfigError
-from seqsuite.shared.files import write_text_atomic
+from seqsuite.shared.files import read_json, write_text_atomic
 from seqsuite.shared.metrics import precision_recall_f1
 from seqsuite.shared.plots import plot_word_attention
 from seqsuite.suites.sentiment.config import Config
@@ -107,14 +106,9 @@ def fit_baselines(data: SentimentData, config: Config, directory: Path) -> None:
 
 def load_baseline(run_dir: Path) -> dict:
     """The baseline `fit_baselines` saved in `run_dir/baselines/`."""
-    path = Path(run_dir) / "baselines" / TFIDF
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as err:
-        raise ConfigError(f"{path} not found: the run has no fitted TF-IDF baseline; "
-                          "retrain it with `seqsuite train sentiment`") from err
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ConfigError(f"{path} is not valid JSON; the run directory is damaged") from err
+    return read_json(Path(run_dir) / "baselines" / TFIDF,
+                     "the run has no fitted TF-IDF baseline; retrain it with "
+                     "`seqsuite train sentiment`")
 
 
 def baseline_predict(baseline: dict, texts: list[str], config: Config) -> np.ndarray:

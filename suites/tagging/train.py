@@ -22,8 +22,8 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from seqsuite.shared.errors import ConfigError, DataError
-from seqsuite.shared.files import write_text_atomic
+from seqsuite.shared.errors import DataError
+from seqsuite.shared.files import read_json, write_text_atomic
 from seqsuite.shared.metrics import precision_recall_f1
 from seqsuite.suites.tagging.config import Config
 from seqsuite.suites.tagging.data import TaggingData
@@ -124,14 +124,9 @@ def fit_baselines(data: TaggingData, config: Config, directory: Path) -> None:
 
 def load_most_frequent_tag(run_dir: Path) -> dict:
     """The baseline `fit_baselines` saved in `run_dir/baselines/`."""
-    path = Path(run_dir) / "baselines" / MOST_FREQUENT_TAG
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as err:
-        raise ConfigError(f"{path} not found: the run has no counted most-frequent-tag "
-                          "baseline; retrain it with `seqsuite train tagging`") from err
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ConfigError(f"{path} is not valid JSON; the run directory is damaged") from err
+    return read_json(Path(run_dir) / "baselines" / MOST_FREQUENT_TAG,
+                     "the run has no counted most-frequent-tag baseline; retrain it with "
+                     "`seqsuite train tagging`")
 
 
 def write_conll(path: Path, sentences, gold, predicted) -> None:
