@@ -18,19 +18,67 @@ def _save(fig, path: Path) -> Path:
     return Path(path)
 
 
-def plot_forecast(history, truth, forecast, path: Path, title: str = "") -> Path:
-    """History, then truth and forecast over the horizon, on one time axis."""
-    history, truth, forecast = (np.asarray(a, dtype=float) for a in (history, truth, forecast))
-    fig, ax = plt.subplots(figsize=(9, 3.5))
-    t_hist = np.arange(len(history))
-    t_future = np.arange(len(history), len(history) + len(truth))
-    ax.plot(t_hist, history, color="0.4", label="history")
-    ax.plot(t_future, truth, color="tab:blue", marker=".", label="truth")
-    ax.plot(t_future, forecast, color="tab:orange", marker=".", label="forecast")
-    ax.axvline(len(history) - 0.5, color="0.8", lw=1)
-    ax.set_xlabel("step")
-    ax.set_title(title)
-    ax.legend(loc="best")
+def plot_forecast_panels(panels: list[dict], path: Path, title: str = "", ncols: int = 3) -> Path:
+    """Series with forecasts and their intervals, one panel per series, on their own time axes.
+
+    Each panel is a dict: `title`, `time` and `values` (the history shown),
+    and `forecasts`, a list of dicts with `time`, `truth` (may be None),
+    `point` and `bands` ({percent: (lower, upper)}, widest drawn lightest).
+    `time` holds dates or step numbers.
+    """
+    ncols = max(1, min(ncols, len(panels)))
+    nrows = int(np.ceil(len(panels) / ncols))
+    wide = ncols == 1
+    fig, axes = plt.subplots(nrows, ncols, figsize=(9 if wide else 4 * ncols, 3.2 * nrows),
+                             squeeze=False)
+    for ax in axes.ravel()[len(panels):]:
+        ax.set_visible(False)
+    for ax, panel in zip(axes.ravel(), panels):
+        ax.plot(panel["time"], panel["values"], color="0.35", lw=1, label="history")
+        for i, f in enumerate(panel["forecasts"]):
+            first = i == 0
+            for percent, (low, high) in sorted(f.get("bands", {}).items(), reverse=True):
+                ax.fill_between(f["time"], low, high, color="tab:orange",
+                                alpha=0.15 if percent >= 90 else 0.3, lw=0,
+                                label=f"{percent}% interval" if first else None)
+            if f.get("truth") is not None:
+                ax.plot(f["time"], f["truth"], color="tab:blue", marker=".", ms=3, lw=1,
+                        label="truth" if first else None)
+            ax.plot(f["time"], f["point"], color="tab:orange", marker=".", ms=3, lw=1,
+                    label="forecast" if first else None)
+            ax.axvline(f["time"][0], color="0.85", lw=0.8)
+        ax.set_title(panel.get("title", ""), fontsize=9)
+        ax.tick_params(labelsize=7)
+    axes.ravel()[0].legend(loc="best", fontsize=7)
+    if title:
+        fig.suptitle(title)
+    fig.autofmt_xdate()
+    return _save(fig, path)
+
+
+def plot_backtest(times, rows: dict, coverage: dict, path: Path, title: str = "") -> Path:
+    """Errors per forecast origin: `rows` {name: MASE per origin}; `coverage`
+    {percent: observed coverage per origin}, drawn beside its nominal level."""
+    fig, axes = plt.subplots(1, 2 if coverage else 1, figsize=(11 if coverage else 7, 3.4),
+                             squeeze=False)
+    ax = axes[0, 0]
+    for name, values in rows.items():
+        ax.plot(times, values, marker=".", label=name)
+    ax.set_ylabel("MASE")
+    ax.set_xlabel("forecast origin")
+    ax.legend(fontsize=8)
+    if coverage:
+        ax = axes[0, 1]
+        for percent, values in sorted(coverage.items()):
+            line, = ax.plot(times, np.asarray(values) * 100, marker=".", label=f"{percent}%")
+            ax.axhline(percent, color=line.get_color(), ls="--", lw=0.8)
+        ax.set_ylabel("interval coverage (%)")
+        ax.set_xlabel("forecast origin")
+        ax.set_ylim(0, 105)
+        ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.autofmt_xdate()
     return _save(fig, path)
 
 
@@ -157,4 +205,36 @@ def plot_confusion(counts, labels, path: Path, title: str = "") -> Path:
     ax.set_ylabel("true")
     ax.set_title(title)
     fig.colorbar(image, ax=ax, fraction=0.046, label="share of the true class")
+    return _save(fig, path)
+
+
+def plot_image_attention(examples, path: Path) -> Path:
+    """Where a captioner looked: one row per image, the image and then one panel per
+    generated word with that word's attention weights laid over the image.
+
+    `examples` lists `(image (h, w), words, weights (len(words), rows, cols), title)`;
+    each word's weights (a grid over the image) are stretched to the image's size
+    and shown in red, from transparent (0) to opaque (the row's largest weight).
+    """
+    examples = list(examples)
+    columns = 1 + max([len(words) for _, words, _, _ in examples] or [0])
+    fig, axes = plt.subplots(max(len(examples), 1), columns, squeeze=False,
+                             figsize=(1.5 * columns, 1.7 * max(len(examples), 1)))
+    for ax in axes.flat:
+        ax.axis("off")
+    for row, (image, words, weights, title) in enumerate(examples):
+        image = np.asarray(image, dtype=float)
+        weights = np.asarray(weights, dtype=float)
+        top = max(float(weights.max()) if weights.size else 0.0, 1e-9)
+        axes[row, 0].imshow(image, cmap="gray", vmin=0, vmax=1)
+        axes[row, 0].set_title(title, fontsize=7, loc="left")
+        extent = (-0.5, image.shape[1] - 0.5, image.shape[0] - 0.5, -0.5)
+        for col, word in enumerate(words, 1):
+            ax = axes[row, col]
+            ax.imshow(image, cmap="gray", vmin=0, vmax=1)
+            overlay = np.zeros(weights[col - 1].shape + (4,))
+            overlay[..., 0] = 1.0
+            overlay[..., 3] = 0.75 * weights[col - 1] / top
+            ax.imshow(overlay, extent=extent, interpolation="bilinear")
+            ax.set_title(word, fontsize=9)
     return _save(fig, path)

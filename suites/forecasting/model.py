@@ -1,11 +1,21 @@
-"""Forecasting model: raw window -> normalise -> recurrent encoder -> horizon.
+"""Forecasting model: raw windows -> scaled features -> recurrent encoder -> distribution.
 
-The encoder sees the window relative to its last step and predicts the change
-from the last observed (scaled) target value,
-    y_hat[t + k] = x[t - 1, target] + dense(encoder(x - x[t - 1]))[k],   k = 1..horizon,
-so a level the training data never reached (CO2 keeps rising) is neither fed
-into nor extrapolated by the recurrent layers. Inputs are normalised inside the model
-with statistics adapted on the training split, so the model takes raw windows.
+One network serves one series or a whole collection (a global model). Each
+window is scaled by its own last value and mean absolute step
+(`shared.probabilistic.location_scale`), so series of any level share one
+set of weights; NaN steps (a history shorter than the window) are zeros with
+an `observed` flag beside them. Past covariates and the known covariates of
+the window's steps join the sequence; the encoder's last state, the known
+covariates of the horizon, the series' frequency (`kind`) and an optional
+learned series embedding feed a dense layer and the distribution head:
+
+    features_t = [z_t, observed_t, past_t, known_t],   z_t = (y_t - loc) / scale
+    h          = RNN(features_1..L)
+    p          = head(relu(W [h, known_{L+1..L+H}, kind, embedding(series)]))
+
+`members` such networks are trained side by side on the same batches (each
+on its own loss) and their quantiles averaged: an ensemble in one model.
+Forecasts are loc + scale * quantile, in the series' own units.
 """
 
 from __future__ import annotations
@@ -16,85 +26,187 @@ import tensorflow as tf
 from keras import ops
 
 from seqsuite.shared.encoders import recurrent_stack
+from seqsuite.shared.probabilistic import (
+    DistributionHead,
+    ForecastLoss,
+    head_point,
+    head_quantiles,
+    location_scale,
+)
 from seqsuite.shared.training import compile_model
 from seqsuite.suites.forecasting.config import Config
 
 
 @keras.saving.register_keras_serializable(package="seqsuite")
-class LastValueResidual(keras.layers.Layer):
-    """Adds the last time step of feature `index` to a predicted change.
+class ScaledWindow(keras.layers.Layer):
+    """Raw window (batch, time), NaN where unobserved -> (batch, time, 2): [z, observed].
 
-    Call arguments:
-        inputs: `[x, delta]`, x of shape (batch, time, features) and delta of
-            shape (batch, horizon).
-
-    Returns:
-        (batch, horizon): `x[:, -1, index:index+1] + delta`.
+    z = (y - loc) / scale with `location_scale`'s loc and scale; 0 where unobserved.
     """
 
-    def __init__(self, index: int = 0, **kwargs):
-        super().__init__(**kwargs)
-        self.index = index
+    def call(self, window):
+        loc, scale = location_scale(window)
+        observed = ops.logical_not(ops.isnan(window))
+        z = ops.where(observed, (window - loc[:, None]) / scale[:, None], 0.0)
+        return ops.stack([z, ops.cast(observed, z.dtype)], axis=-1)
 
-    def call(self, inputs):
-        x, delta = inputs
-        return x[:, -1, self.index : self.index + 1] + delta
-
-    def compute_output_shape(self, input_shapes):
-        return input_shapes[1]
-
-    def get_config(self):
-        return {**super().get_config(), "index": self.index}
+    def compute_output_shape(self, input_shape):
+        return (*input_shape, 2)
 
 
 @keras.saving.register_keras_serializable(package="seqsuite")
-class SubtractLast(keras.layers.Layer):
-    """Expresses a window relative to its last step: `x - x[:, -1:, :]`.
-
-    Call arguments:
-        inputs: (batch, time, features).
-    """
+class FillMissing(keras.layers.Layer):
+    """Replaces NaN by 0 (a normalised covariate's mean)."""
 
     def call(self, inputs):
-        return inputs - inputs[:, -1:, :]
+        return ops.where(ops.isnan(inputs), 0.0, inputs)
+
+
+@keras.saving.register_keras_serializable(package="seqsuite")
+class TimeSlice(keras.layers.Layer):
+    """`inputs[:, start:stop]` along time.
+
+    Args:
+        start, stop: bounds of the slice (default: the whole axis).
+    """
+
+    def __init__(self, start: int = 0, stop: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.start, self.stop = start, stop
+
+    def call(self, inputs):
+        return inputs[:, self.start : self.stop]
 
     def compute_output_shape(self, input_shape):
-        return input_shape
+        length = len(range(input_shape[1])[self.start : self.stop]) if input_shape[1] else None
+        return (input_shape[0], length, *input_shape[2:])
+
+    def get_config(self):
+        return {**super().get_config(), "start": self.start, "stop": self.stop}
+
+
+def model_inputs(config: Config) -> dict:
+    """The model's (and the SavedModel's) inputs, by name, for `config`."""
+    w, h = config.window, config.horizon
+    inputs = {"window": keras.Input((w,), name="window")}
+    if config.features:
+        inputs["past"] = keras.Input((w, len(config.features)), name="past")
+    if config.n_known:
+        inputs["known"] = keras.Input((w + h, config.n_known), name="known")
+    if config.embedding:
+        inputs["series"] = keras.Input((), dtype="string", name="series")
+    if len(config.kinds or []) > 1:
+        inputs["kind"] = keras.Input((), dtype="string", name="kind")
+    return inputs
 
 
 def build_model(config: Config) -> keras.Model:
-    """Compiled forecaster for `config` (the normalisation is adapted by the runner)."""
-    window = keras.Input((None, config.n_features), name="window")  # (batch, time, features)
-    x = keras.layers.Normalization(axis=-1, name="normalize")(window)
-    h = recurrent_stack(
-        SubtractLast(name="relative")(x), cell=config.cell, units=config.units, layers=config.layers,
-        bidirectional=config.bidirectional, dropout=config.dropout,
-        zoneout_h=config.zoneout_h, zoneout_c=config.zoneout_c, seed=config.seed,
-    )
-    delta = keras.layers.Dense(config.horizon, name="head")(h)
-    out = LastValueResidual(0, name="forecast")([x, delta])
-    model = keras.Model(window, out, name=f"forecaster_{config.cell}")
-    return compile_model(model, config, loss="mse", metrics=["mae"])
+    """Compiled forecaster for `config` (covariate normalisations adapted by the runner)."""
+    inputs = model_inputs(config)
+    w, h = config.window, config.horizon
+    steps = [ScaledWindow(name="scaled_window")(inputs["window"])]
+    static = []
+    if config.features:
+        past = keras.layers.Normalization(axis=-1, name="past_normalize")(inputs["past"])
+        steps.append(FillMissing(name="past_fill")(past))
+    if config.n_known:
+        known = keras.layers.Normalization(axis=-1, name="known_normalize")(inputs["known"])
+        known = FillMissing(name="known_fill")(known)
+        steps.append(TimeSlice(0, w, name="known_past")(known))
+        static.append(keras.layers.Flatten(name="known_future")(
+            TimeSlice(w, w + h, name="known_horizon")(known)))
+    if "kind" in inputs:
+        lookup = keras.layers.StringLookup(vocabulary=config.kinds, output_mode="one_hot",
+                                           name="kind_lookup")
+        static.append(lookup(inputs["kind"]))
+    if config.embedding:
+        ids = keras.layers.StringLookup(vocabulary=config.series_ids, name="series_lookup")
+        # Zero-initialised: an id never seen in training (row 0) adds nothing.
+        table = keras.layers.Embedding(len(config.series_ids) + 1, config.embedding,
+                                       embeddings_initializer="zeros", name="series_embedding")
+        static.append(table(ids(inputs["series"])))
+    sequence = steps[0] if len(steps) == 1 else keras.layers.Concatenate(name="steps")(steps)
+    members = []
+    for m in range(config.members):
+        seed = config.seed + 101 * m
+        encoded = recurrent_stack(
+            sequence, cell=config.cell, units=config.units, layers=config.layers,
+            bidirectional=config.bidirectional, dropout=config.dropout,
+            zoneout_h=config.zoneout_h, zoneout_c=config.zoneout_c, seed=seed,
+            name=f"encoder_{m}")
+        if static:
+            encoded = keras.layers.Concatenate(name=f"context_{m}")([encoded, *static])
+        hidden = keras.layers.Dense(config.units, activation="relu", name=f"hidden_{m}",
+                                    kernel_initializer=keras.initializers.GlorotUniform(seed))(
+            encoded)
+        params = DistributionHead(config.head, h, config.quantiles, name=f"head_{m}",
+                                  kernel_initializer=keras.initializers.GlorotUniform(seed + 1))(
+            hidden)
+        members.append(keras.layers.Reshape((1, h, params.shape[-1]), name=f"member_{m}")(params))
+    out = members[0] if len(members) == 1 else keras.layers.Concatenate(axis=1, name="members")(
+        members)
+    model = keras.Model(inputs, out, name=f"forecaster_{config.cell}")
+    return compile_model(model, config, loss=ForecastLoss(config.head, config.quantiles))
 
 
-def target_scale(model: keras.Model) -> tuple[float, float]:
-    """(mean, std) of the target as adapted by the model's normalisation layer."""
-    mean, variance = model.get_layer("normalize").get_weights()[:2]
-    return float(np.ravel(mean)[0]), float(np.sqrt(np.ravel(variance)[0]))
+def forecast_outputs(params, window, config: Config, levels=None) -> dict:
+    """Forecasts in original units from parameters (batch, members, H, P) and raw windows.
+
+    Returns `forecast` (batch, H), the point forecast, and `quantiles`
+    (batch, H, Q) at `levels` (default: the config's), averaged over members.
+    """
+    levels = list(config.quantiles if levels is None else levels)
+    loc, scale = location_scale(window)
+    point = ops.mean(head_point(config.head, config.quantiles, params), axis=1)
+    q = ops.mean(head_quantiles(config.head, config.quantiles, params, levels), axis=1)
+    return {"forecast": loc[:, None] + scale[:, None] * point,
+            "quantiles": loc[:, None, None] + scale[:, None, None] * q}
 
 
-def predict(model: keras.Model, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """Forecasts in original units for raw windows x (batch, window, features)."""
-    mean, std = target_scale(model)
-    return model.predict(x, batch_size=batch_size, verbose=0) * std + mean
+def predict(model: keras.Model, inputs: dict, config: Config, batch_size: int = 512) -> dict:
+    """`forecast_outputs` as NumPy arrays for model inputs (see `model_inputs`)."""
+    # Through tf.data: Keras's array adapter refuses NumPy string arrays (series ids).
+    batches = tf.data.Dataset.from_tensor_slices(inputs).batch(batch_size)
+    params = model.predict(batches, verbose=0)
+    out = forecast_outputs(params, inputs["window"], config)
+    return {k: np.asarray(v) for k, v in out.items()}
+
+
+def interval_names(levels) -> list[tuple[str, int, int]]:
+    """(percent, lower index, upper index) of every central interval in `levels`."""
+    levels = [round(float(v), 6) for v in levels]
+    out = []
+    for i, low in enumerate(levels):
+        high = round(1 - low, 6)
+        if low < 0.5 and high in levels:
+            out.append((round((high - low) * 100), i, levels.index(high)))
+    return sorted(out)
 
 
 def serving(model: keras.Model, config: Config):
-    """Serving function: raw window (batch, window, features) -> forecast in original units."""
-    mean, std = target_scale(model)
+    """Serving function: raw inputs (see `model_inputs`) -> forecasts in original units.
 
-    def serve(window):
-        return {"forecast": ops.add(ops.multiply(model(window, training=False), std), mean)}
+    Outputs: `forecast` (batch, horizon), `quantiles` (batch, horizon, Q) at
+    the config's levels, and `lower_P`/`upper_P` (batch, horizon) for every
+    central P% interval among them.
+    """
+    names = list(model_inputs(config))
+    intervals = interval_names(config.quantiles)
+    w, h = config.window, config.horizon
+    specs = {
+        "window": tf.TensorSpec([None, w], tf.float32, name="window"),
+        "past": tf.TensorSpec([None, w, len(config.features)], tf.float32, name="past"),
+        "known": tf.TensorSpec([None, w + h, config.n_known], tf.float32, name="known"),
+        "series": tf.TensorSpec([None], tf.string, name="series"),
+        "kind": tf.TensorSpec([None], tf.string, name="kind"),
+    }
 
-    spec = tf.TensorSpec([None, config.window, config.n_features], tf.float32, name="window")
-    return serve, [spec]
+    def serve(*args):
+        inputs = dict(zip(names, args))
+        out = forecast_outputs(model(inputs, training=False), inputs["window"], config)
+        for percent, low, high in intervals:
+            out[f"lower_{percent}"] = out["quantiles"][..., low]
+            out[f"upper_{percent}"] = out["quantiles"][..., high]
+        return out
+
+    return serve, [specs[n] for n in names]

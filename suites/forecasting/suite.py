@@ -5,7 +5,13 @@ from seqsuite.suites.forecasting import __doc__ as description
 from seqsuite.suites.forecasting.config import PRESETS, Config
 from seqsuite.suites.forecasting.data import load_data
 from seqsuite.suites.forecasting.model import build_model, serving
-from seqsuite.suites.forecasting.train import evaluate, search_space
+from seqsuite.suites.forecasting.train import (
+    backtest,
+    evaluate,
+    fit_baselines,
+    forecast,
+    search_space,
+)
 
 SUITE = Suite(
     name="forecasting",
@@ -17,4 +23,6 @@ SUITE = Suite(
     serving=serving,
     evaluate=evaluate,
     search_space=search_space,
+    fit_baselines=fit_baselines,
+    commands={"backtest": backtest, "forecast": forecast},
 )

@@ -1,74 +1,223 @@
-"""Train, evaluate and export the forecasting suite.
+"""Train, evaluate, backtest and export the forecasting suite.
 
-    python -m seqsuite.suites.forecasting.train --preset quick --out runs/co2
-    seqsuite train forecasting --preset quick --set data=sunspots --out runs/sunspots
+    seqsuite train forecasting --preset quick --out runs/co2
+    seqsuite train forecasting --preset quick --set data=m3 subset=monthly --out runs/m3m
+    seqsuite backtest --run runs/co2 --origins 12
+    seqsuite forecast --run runs/m3m
+
+Beside the model, every run fits the statistical forecasters a user would
+otherwise pick (seasonal naive, Naive2, ETS, Theta: `baselines.py`) on the
+same series and test origins, once, at training; `evaluate` reads them.
 """
 
 from __future__ import annotations
 
 import csv
+import io
+import json
 import sys
 from pathlib import Path
 
 import numpy as np
-import tensorflow as tf
+import pandas as pd
 
 from seqsuite.shared.anomaly import detect, detection_scores, inject_anomalies
+from seqsuite.shared.errors import DataError
+from seqsuite.shared.files import replacing, write_text_atomic
 from seqsuite.shared.metrics import (
-    forecast_errors,
-    mase_scale,
-    naive_forecast,
-    seasonal_naive_forecast,
+    forecast_scores,
+    mase_scales,
+    naive2_forecast,
 )
-from seqsuite.shared.plots import plot_forecast, plot_series_flags
+from seqsuite.shared.plots import plot_backtest, plot_forecast_panels, plot_series_flags
+from seqsuite.suites.forecasting.baselines import fit_statistical, load_baselines, save_baselines
 from seqsuite.suites.forecasting.config import Config
-from seqsuite.suites.forecasting.data import ForecastData
-from seqsuite.suites.forecasting.model import predict, target_scale
+from seqsuite.suites.forecasting.data import (
+    ForecastData,
+    Windows,
+    future_time,
+    load_data,
+    load_series,
+    make_windows,
+)
+from seqsuite.suites.forecasting.model import interval_names, predict
+
+
+def _histories(data: ForecastData, windows: Windows) -> list[np.ndarray]:
+    return [data.series[r].values[:t] for r, t in zip(windows.row, windows.origin)]
+
+
+def _periods(data: ForecastData, windows: Windows) -> list[int]:
+    return [data.series[r].period for r in windows.row]
+
+
+def _horizons(data: ForecastData, windows: Windows) -> list[int]:
+    return [data.series[r].horizon for r in windows.row]
+
+
+def _percents(config: Config) -> list[int]:
+    return [p for p, _, _ in interval_names(config.quantiles)]
+
+
+def fit_baselines(data: ForecastData, config: Config, directory: Path) -> None:
+    """Fit the statistical forecasters at every test origin and save their forecasts."""
+    test = data.windows["test"]
+    if not config.baselines:
+        return
+    print(f"fitting {', '.join(config.baselines)} at {len(test)} test origins", file=sys.stderr)
+    forecasts = fit_statistical(_histories(data, test), _horizons(data, test),
+                                _periods(data, test), models=tuple(config.baselines),
+                                levels=tuple(_percents(config)), progress=_progress(len(test)))
+    save_baselines(directory, forecasts)
+
+
+def _progress(total: int):
+    step = max(1, total // 10)
+    shown = [0]
+
+    def report(done: int, *_):
+        if total >= 50 and (done - shown[0] >= step or done == total):
+            shown[0] = done
+            print(f"  baselines: {done}/{total} series", file=sys.stderr)
+
+    return report
+
+
+def _as_quantiles(forecast: dict, horizon: int) -> tuple[np.ndarray | None, list[float]]:
+    """A baseline's intervals as a (n, H, Q) quantile array with its levels."""
+    levels, columns = [0.5], [forecast["point"][:, :horizon]]
+    for key in sorted(forecast):
+        if key.startswith("lower_"):
+            percent = int(key.split("_")[1])
+            if f"upper_{percent}" in forecast:
+                low = round((1 - percent / 100) / 2, 6)
+                levels = [low, *levels, round(1 - low, 6)]
+                columns = [forecast[key][:, :horizon], *columns,
+                           forecast[f"upper_{percent}"][:, :horizon]]
+    if len(levels) == 1:
+        return None, []
+    order = np.argsort(levels)
+    stacked = np.stack(columns, axis=-1)[..., order]
+    return stacked, [levels[i] for i in order]
+
+
+def score_all(y, predictions: dict, baselines: dict, scale, config: Config) -> dict:
+    """forecast_scores of the model and each baseline on the same targets."""
+    h = y.shape[1]
+    naive2 = baselines.get("naive2", {}).get("point")
+    naive2 = None if naive2 is None else naive2[:, :h]
+    rows = {"model": forecast_scores(y, predictions["forecast"], scale,
+                                     predictions["quantiles"], config.quantiles, naive2)}
+    for name, forecast in baselines.items():
+        quantiles, levels = _as_quantiles(forecast, h)
+        rows[name] = forecast_scores(y, forecast["point"][:, :h], scale, quantiles,
+                                     levels or None, naive2)
+    return rows
 
 
 def evaluate(model, data: ForecastData, config: Config, run_dir: Path) -> dict:
-    """Test-split MAE, RMSE and MASE of the model beside naive and seasonal-naive
-    baselines, a forecast plot, and (task=anomaly) detection precision/recall/F1."""
+    """Test metrics of the model beside the statistical baselines fitted at training
+    (sMAPE, MASE, OWA, interval coverage, MSIS, quantile loss), per frequency for
+    a mixed collection, and forecast plots."""
     run_dir = Path(run_dir)
-    target = data.series[:, 0]
-    x, y, starts = data.windows["test"]
-    scale = mase_scale(target[: data.bounds[0]], config.season)
-    forecast = predict(model, x)
-    metrics = {
-        "test": {
-            "model": forecast_errors(y, forecast, scale),
-            "naive": forecast_errors(y, naive_forecast(target, starts, config.horizon), scale),
-            "seasonal_naive": forecast_errors(
-                y, seasonal_naive_forecast(target, starts, config.horizon, config.season), scale
-            ),
-        },
-        "data": {"series": data.name, "test_windows": len(x), "window": config.window,
-                 "horizon": config.horizon, "season": config.season},
-    }
-    last = starts[-1]
-    plot_forecast(target[max(0, last - 3 * config.window) : last], y[-1], forecast[-1],
-                  run_dir / "forecast.png", title=f"{data.name}: last test window")
+    test = data.windows["test"]
+    predictions = predict(model, test.inputs, config)
+    scale = mase_scales(_histories(data, test), _periods(data, test))
+    directory = run_dir / "baselines"
+    baselines = load_baselines(directory) if directory.exists() else {}
+    metrics = {"test": score_all(test.y, predictions, baselines, scale, config)}
+    kinds = np.array([data.series[r].kind for r in test.row])
+    if len(set(kinds)) > 1:
+        for kind in sorted(set(kinds)):
+            pick = kinds == kind
+            sub = {k: v[pick] for k, v in predictions.items()}
+            base = {name: {k: v[pick] for k, v in f.items()} for name, f in baselines.items()}
+            metrics[f"test_{kind}"] = score_all(test.y[pick], sub, base, scale[pick], config)
+    metrics["data"] = {"source": data.name, "series": len(data.series),
+                       "test_forecasts": len(test), "window": config.window,
+                       "horizon": config.horizon, "head": config.head,
+                       "training_windows": len(data.windows["train"])}
+    plot_forecasts(data, test, predictions, config, run_dir / "forecast.png",
+                   f"{data.name}: test forecasts")
     if config.task == "anomaly":
         metrics["anomaly"] = evaluate_anomalies(model, data, config, run_dir)
     return metrics
 
 
+def _time_axis(series, length: int):
+    time = future_time(series.time, max(0, length - (0 if series.time is None
+                                                     else len(series.time))))
+    return np.arange(length) if time is None else time[:length]
+
+
+def plot_forecasts(data: ForecastData, windows: Windows, predictions: dict, config: Config,
+                   path: Path, title: str, panels: int = 9) -> Path:
+    """One series: forecasts from its last few origins; a collection: a grid of series."""
+    intervals = interval_names(config.quantiles)
+    rows = np.unique(windows.row)
+    if len(rows) == 1:
+        # Non-overlapping origins, the latest four.
+        picks, last = [], None
+        for i in np.argsort(windows.origin)[::-1]:
+            if last is None or last - windows.origin[i] >= config.horizon:
+                picks.append(i)
+                last = windows.origin[i]
+            if len(picks) == 4:
+                break
+        groups = [sorted(picks, key=lambda i: windows.origin[i])]
+    else:
+        rng = np.random.default_rng(config.seed)
+        chosen = rng.choice(rows, size=min(panels, len(rows)), replace=False)
+        groups = [[int(np.flatnonzero(windows.row == r)[-1])] for r in sorted(chosen)]
+    out = []
+    for group in groups:
+        s = data.series[windows.row[group[0]]]
+        start = max(0, int(windows.origin[group[0]]) - 3 * config.window)
+        end = int(windows.origin[group[-1]])
+        time = _time_axis(s, end + config.horizon)
+        forecasts = []
+        for i in group:
+            t, h = int(windows.origin[i]), s.horizon
+            q = predictions["quantiles"][i]
+            truth = windows.y[i, :h]
+            forecasts.append({
+                "time": time[t : t + h], "point": predictions["forecast"][i, :h],
+                "truth": None if np.all(np.isnan(truth)) else truth,
+                "bands": {p: (q[:h, lo], q[:h, hi]) for p, lo, hi in intervals}})
+        out.append({"title": s.id, "time": time[start:end], "values": s.values[start:end],
+                    "forecasts": forecasts})
+    return plot_forecast_panels(out, path, title, ncols=1 if len(out) == 1 else 3)
+
+
+def _series_matrix(data: ForecastData) -> np.ndarray:
+    s = data.series[0]
+    return s.values[:, None] if s.past is None else np.column_stack([s.values, s.past])
+
+
 def evaluate_anomalies(model, data: ForecastData, config: Config, run_dir: Path) -> dict:
     """Detect anomalies injected into a copy of the test split (spikes, level shifts)."""
-    _, val_end = data.bounds
-    xv, yv, _ = data.windows["val"]
-    calibration = yv[:, 0] - predict(model, xv)[:, 0]
-    mean, std = target_scale(model)
-    step = tf.function(lambda window: model(window, training=False)[:, 0])
+    import tensorflow as tf
 
-    def forecast_one(window):
-        return float(step(tf.constant(window))[0]) * std + mean
+    _, val_end = data.bounds[0]
+    val = data.windows["val"]
+    calibration = val.y[:, 0] - predict(model, val.inputs, config)["forecast"][:, 0]
+    step = tf.function(lambda inputs: model(inputs, training=False))
 
-    corrupted = data.series.copy()
-    corrupted[val_end:, 0], labels = inject_anomalies(data.series[val_end:, 0], seed=config.seed)
+    def forecast_one(x):
+        inputs = {"window": tf.constant(x[..., 0], tf.float32)}
+        if config.features:
+            inputs["past"] = tf.constant(x[..., 1:], tf.float32)
+        from seqsuite.suites.forecasting.model import forecast_outputs
+
+        out = forecast_outputs(step(inputs), inputs["window"], config)
+        return float(np.asarray(out["forecast"])[0, 0])
+
+    series = _series_matrix(data)
+    corrupted = series.copy()
+    corrupted[val_end:, 0], labels = inject_anomalies(series[val_end:, 0], seed=config.seed)
     flags, scores, forecasts = detect(forecast_one, corrupted, val_end, config.window,
                                       calibration, config.anomaly_threshold)
-    clean_flags, _, _ = detect(forecast_one, data.series, val_end, config.window,
+    clean_flags, _, _ = detect(forecast_one, series, val_end, config.window,
                                calibration, config.anomaly_threshold)
     with (run_dir / "anomalies.csv").open("w", newline="") as f:
         writer = csv.writer(f)
@@ -89,17 +238,141 @@ def evaluate_anomalies(model, data: ForecastData, config: Config, run_dir: Path)
     }
 
 
+def backtest(model, config: Config, run: str, origins: int = 10, stride: int | None = None
+             ) -> list[str]:
+    """Rolling-origin evaluation without retraining (`seqsuite backtest`).
+
+    For every series, forecasts from its last `origins` origins, `stride`
+    steps apart (default: the horizon), the latest one a full horizon before
+    the series ends. Writes RUN/backtest/: metrics.json (aggregate, model
+    beside seasonal naive and Naive2), origins.csv (per origin), errors.png
+    (MASE and interval coverage over origins) and forecasts.png.
+    """
+    from seqsuite.shared.runner import format_metrics
+
+    stride = stride or config.horizon
+    if origins < 1 or stride < 1:
+        raise DataError(f"--origins and --stride must be >= 1, got {origins} and {stride}")
+    data = load_data(config)
+    rows, starts, ranks = [], [], []
+    for r, s in enumerate(data.series):
+        last = len(s.values) - s.horizon
+        t = last - stride * np.arange(origins)[::-1]
+        t = t[t >= config.min_context]
+        rows += [r] * len(t)
+        starts += list(t)
+        ranks += list(range(origins - len(t), origins))
+    if not starts:
+        raise DataError(f"no series of {data.name} is long enough for a backtest; lower "
+                        "--origins or --stride")
+    windows = make_windows(data.series, rows, starts, config)
+    ranks = np.array(ranks)
+    predictions = predict(model, windows.inputs, config)
+    histories = _histories(data, windows)
+    periods = _periods(data, windows)
+    h = config.horizon
+    baselines = {"seasonal_naive": {"point": np.stack([_seasonal_naive(x, h, m) for x, m in
+                                                       zip(histories, periods)])},
+                 "naive2": {"point": np.stack([naive2_forecast(x, h, m) for x, m in
+                                               zip(histories, periods)])}}
+    scale = mase_scales(histories, periods)
+    metrics = {"backtest": score_all(windows.y, predictions, baselines, scale, config),
+               "setup": {"origins": origins, "stride": stride, "forecasts": len(windows)}}
+    table = []
+    for k in range(origins):
+        pick = ranks == k
+        if not pick.any():
+            continue
+        sub = {key: v[pick] for key, v in predictions.items()}
+        base = {n: {key: v[pick] for key, v in f.items()} for n, f in baselines.items()}
+        scores = score_all(windows.y[pick], sub, base, scale[pick], config)
+        first = data.series[windows.row[pick][0]]
+        origin = int(windows.origin[pick][0])
+        when = _time_axis(first, origin + 1)[origin]
+        table.append({"origin": k - origins + 1, "index": origin, "time": str(when),
+                      **{f"{name}_{m}": v for name, row in scores.items() for m, v in
+                         row.items() if m in ("mase", "smape") or m.startswith("coverage")}})
+    out = Path(run) / "backtest"
+    with replacing(out, overwrite=True, what="backtest", flag="--run") as staged:
+        write_text_atomic(staged / "metrics.json", json.dumps(metrics, indent=2) + "\n")
+        buffer = io.StringIO()
+        pd.DataFrame(table).to_csv(buffer, index=False, float_format="%.6g")
+        write_text_atomic(staged / "origins.csv", buffer.getvalue())
+        times = [pd.Timestamp(r["time"]) if first.time is not None else r["index"]
+                 for r in table]
+        coverage = {p: [r[f"model_coverage_{p}"] for r in table] for p in _percents(config)}
+        plot_backtest(times, {n: [r[f"{n}_mase"] for r in table] for n in
+                              ("model", "seasonal_naive", "naive2")}, coverage,
+                      staged / "errors.png", f"{data.name}: backtest over {origins} origins")
+        plot_forecasts(data, windows, predictions, config, staged / "forecasts.png",
+                       f"{data.name}: backtest forecasts")
+    return [format_metrics(metrics).rstrip(), f"backtest written to {out}"]
+
+
+def _seasonal_naive(history: np.ndarray, horizon: int, season: int) -> np.ndarray:
+    m = season if len(history) >= season else 1
+    return np.resize(history[-m:], horizon)
+
+
+def forecast(model, config: Config, data: str | None = None) -> list[str]:
+    """Forecast the next horizon after the end of every series (`seqsuite forecast`).
+
+    `data` repoints the run at another file of the same layout. Prints CSV:
+    id, time (or step), forecast and every interval's bounds.
+    """
+    import dataclasses
+
+    if data is not None:
+        config = dataclasses.replace(config, data=data)
+    series = load_series(config)
+    h = config.horizon
+    known_ids = set(config.series_ids or [])
+    for s in series:
+        if config.embedding and s.id not in known_ids:
+            raise DataError(f"series '{s.id}' was not in the training data, so the model has "
+                            "no embedding for it; retrain with it or with --set embedding=0")
+        if not np.all(np.isfinite(s.values)):
+            raise DataError(f"series {s.id} holds NaN values; fill them or --set "
+                            "fill=interpolate")
+        if len(s.values) < config.min_context:
+            raise DataError(f"series {s.id} has {len(s.values)} points; the model needs at "
+                            f"least {config.min_context}")
+        if config.known and (s.known is None or s.future < h or not np.all(np.isfinite(
+                s.known[len(s.values):len(s.values) + h]))):
+            raise DataError(f"series {s.id}: the known covariates {', '.join(config.known)} must "
+                            f"be given for the {h} steps after the last target (rows with an "
+                            "empty target)")
+    windows = make_windows(series, np.arange(len(series)), [len(s.values) for s in series],
+                           config)
+    predictions = predict(model, windows.inputs, config)
+    intervals = interval_names(config.quantiles)
+    header = ["id", "time", "forecast"] + [f"{side}_{p}" for p, _, _ in intervals
+                                           for side in ("lower", "upper")]
+    lines = [",".join(header)]
+    for i, s in enumerate(series):
+        time = _time_axis(s, len(s.values) + s.horizon)[len(s.values):]
+        for k in range(s.horizon):
+            q = predictions["quantiles"][i, k]
+            stamp = pd.Timestamp(time[k]).date() if s.time is not None else int(time[k])
+            cells = [s.id, str(stamp), f"{predictions['forecast'][i, k]:.6g}"]
+            cells += [f"{q[j]:.6g}" for _, lo, hi in intervals for j in (lo, hi)]
+            lines.append(",".join(cells))
+    return lines
+
+
 def search_space(hp) -> dict:
     clip = hp.Choice("clip_norm", [0.0, 1.0, 5.0])
     return {
-        "cell": hp.Choice("cell", ["lstm", "gru", "simple", "layernorm_lstm", "peephole_lstm"]),
+        "cell": hp.Choice("cell", ["lstm", "gru", "layernorm_lstm", "peephole_lstm"]),
         "units": hp.Choice("units", [16, 32, 64]),
         "layers": hp.Int("layers", 1, 2),
-        "zoneout_h": hp.Choice("zoneout_h", [0.0, 0.05, 0.1, 0.2]),
-        "zoneout_c": hp.Choice("zoneout_c", [0.0, 0.05, 0.1, 0.2]),
-        "optimizer": hp.Choice("optimizer", ["adam", "adamw", "rmsprop", "momentum"]),
+        "head": hp.Choice("head", ["quantile", "student_t", "gaussian"]),
+        "history": hp.Choice("history", [0, 5, 10]),
+        "min_context": hp.Choice("min_context", [3, 6]),
+        "dropout": hp.Choice("dropout", [0.0, 0.1]),
+        "zoneout_h": hp.Choice("zoneout_h", [0.0, 0.05, 0.1]),
         "learning_rate": hp.Choice("learning_rate", [3e-4, 1e-3, 3e-3]),
-        "batch_size": hp.Choice("batch_size", [16, 32, 64]),
+        "batch_size": hp.Choice("batch_size", [32, 64, 256]),
         "clip_norm": clip or None,  # 0 in the space means "no clipping"
     }
 

@@ -24,43 +24,67 @@ def co2_run(tmp_path_factory):
 @pytest.mark.slow
 def test_run_directory_is_complete(co2_run):
     for name in ("run.json", "config.json", "metrics.json", "model.keras", "history.csv",
-                 "forecast.png", "history.png", "export/saved_model.pb"):
+                 "forecast.png", "history.png", "export/saved_model.pb",
+                 "baselines/statistical.npz"):
         assert (co2_run / name).exists(), name
     assert any((co2_run / "logs").rglob("events.out.tfevents*"))
     assert not (co2_run / "checkpoint").exists()
     metrics = json.loads((co2_run / "metrics.json").read_text())
-    assert set(metrics["test"]) == {"model", "naive", "seasonal_naive"}
-    for row in metrics["test"].values():
-        assert set(row) == {"mae", "rmse", "mase"} and all(np.isfinite(list(row.values())))
+    assert set(metrics["test"]) == {"model", "seasonal_naive", "naive2", "theta"}
+    model = metrics["test"]["model"]
+    for key in ("mae", "rmse", "smape", "mase", "owa", "coverage_80", "coverage_95", "msis_95",
+                "quantile_loss", "wql"):
+        assert np.isfinite(model[key]), key
+    assert metrics["test"]["naive2"]["owa"] == pytest.approx(1.0)
     assert json.loads((co2_run / "config.json").read_text())["window"] == 104
+    learned = json.loads((co2_run / "learned.json").read_text())
+    assert learned["calendar_features"]  # weekly dates give week-of-year covariates
 
 
 @pytest.mark.slow
 def test_saved_model_serves_raw_windows_in_a_fresh_process(co2_run, tmp_path):
     config, model = load_run(registry.get("forecasting"), co2_run)
     data = load_data(config)
-    x = data.windows["test"][0][:5]
-    np.save(tmp_path / "x.npy", x)
+    inputs = {k: v[:5] for k, v in data.windows["test"].inputs.items()}
+    assert set(inputs) == {"window", "known"} and inputs["known"].shape[1] == 104 + 8
+    np.savez(tmp_path / "x.npz", **inputs)
     script = textwrap.dedent(f"""
         import sys, numpy as np, tensorflow as tf
         loaded = tf.saved_model.load({str(co2_run / "export")!r})
-        out = loaded.signatures["serving_default"](window=tf.constant(np.load({str(tmp_path / "x.npy")!r})))
-        np.save({str(tmp_path / "y.npy")!r}, out["forecast"].numpy())
+        x = np.load({str(tmp_path / "x.npz")!r})
+        out = loaded.signatures["serving_default"](
+            window=tf.constant(x["window"]), known=tf.constant(x["known"]))
+        np.savez({str(tmp_path / "y.npz")!r}, **{{k: v.numpy() for k, v in out.items()}})
         assert not any(m.split(".")[0] == "seqsuite" for m in sys.modules), "imported project"
     """)
     subprocess.run([sys.executable, "-c", script], check=True, cwd=tmp_path)
-    served = np.load(tmp_path / "y.npy")
-    np.testing.assert_allclose(served, predict(model, x), rtol=1e-4, atol=1e-3)
+    served = np.load(tmp_path / "y.npz")
+    expected = predict(model, inputs, config)
+    np.testing.assert_allclose(served["forecast"], expected["forecast"], rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(served["quantiles"], expected["quantiles"], rtol=1e-4, atol=1e-3)
+    assert served["quantiles"].shape == (5, 8, 5)
     # original units: CO2 is ~300-380 ppm, never scaled values around 0
-    assert 300 < served.mean() < 400
+    assert 300 < served["forecast"].mean() < 400
+    assert np.all(served["lower_95"] <= served["lower_80"])
+    assert np.all(served["upper_80"] <= served["upper_95"])
 
 
 @pytest.mark.slow
-def test_evaluate_and_export_commands(co2_run, tmp_path, capsys):
+def test_evaluate_export_and_backtest_commands(co2_run, tmp_path, capsys):
     assert main(["evaluate", "--run", str(co2_run)]) == 0
-    assert "seasonal_naive" in capsys.readouterr().out
+    assert "theta" in capsys.readouterr().out
     assert main(["export", "--run", str(co2_run), "--out", str(tmp_path / "sm")]) == 0
     assert (tmp_path / "sm" / "saved_model.pb").exists()
+    assert main(["backtest", "--run", str(co2_run), "--origins", "5", "--stride", "4"]) == 0
+    assert "backtest written to" in capsys.readouterr().out
+    table = pd.read_csv(co2_run / "backtest" / "origins.csv")
+    assert list(table["origin"]) == [-4, -3, -2, -1, 0]
+    assert np.all(np.diff(table["index"]) == 4)
+    assert table["index"].iloc[-1] == 2284 - 8  # the last origin with a full horizon ahead
+    assert {"model_mase", "naive2_mase", "model_coverage_80"} <= set(table.columns)
+    for name in ("errors.png", "forecasts.png", "metrics.json"):
+        assert (co2_run / "backtest" / name).exists()
+    assert main(["backtest", "--run", str(co2_run), "--origins", "0"]) == 2
 
 
 def test_list_names_the_suite(capsys):
@@ -96,14 +120,17 @@ def _csv(path, n=120, **edits):
 def test_csv_with_extra_feature(tmp_path):
     path = _csv(tmp_path / "s.csv")
     config = registry.resolve_config("forecasting", "smoke",
-                            [f"data={path}", "features=temp", "window=10", "horizon=3"])
+                                     [f"data={path}", "features=temp", "window=10", "horizon=3"])
     data = load_data(config)
-    x, y, starts = data.windows["train"]
-    assert x.shape[1:] == (10, 2) and y.shape[1] == 3
+    train = data.windows["train"]
+    assert train.inputs["window"].shape[1:] == (10,) and train.y.shape[1] == 3
+    assert train.inputs["past"].shape[1:] == (10, 1)
+    assert train.inputs["known"].shape[1:] == (13, len(config.calendar_features or
+                                                       data.learned["calendar_features"]))
+    assert data.series[0].period == 7  # daily dates: a weekly season
     ordered = np.sin(np.arange(120) / 5) * 10 + 50  # the sorted series
-    np.testing.assert_allclose(y[0], ordered[starts[0] : starts[0] + 3], rtol=1e-5)
-    train_part = ordered[: data.bounds[0]]
-    assert data.target_mean == pytest.approx(train_part.mean(), rel=1e-5)
+    t = train.origin[0]
+    np.testing.assert_allclose(train.y[0], ordered[t : t + 3], rtol=1e-5)
     out = tmp_path / "run"
     assert main(["train", "forecasting", "--preset", "smoke", "--out", str(out), "--set",
                  f"data={path}", "features=temp", "window=10", "horizon=3"]) == 0
@@ -121,6 +148,7 @@ def _expect_error(capsys, argv, message, out):
     ({}, ["target=price"], "has no column 'price'"),
     ({"value": (3, "abc")}, [], "non-numeric value ('abc')"),
     ({"value": (3, np.nan)}, [], "1 missing values; fill them or pass --set fill=interpolate"),
+    ({"time": (5, "2020-01-01")}, [], "two rows at time"),
     ({}, ["window=200"], "too few for window=200"),
     ({"time": (5, "not a date")}, [], "unreadable value"),
 ])
@@ -135,7 +163,7 @@ def test_nan_csv_can_be_interpolated(tmp_path):
     path = _csv(tmp_path / "gaps.csv", value=(3, np.nan))
     config = registry.resolve_config("forecasting", "smoke",
                             [f"data={path}", "fill=interpolate", "window=10"])
-    assert np.isfinite(load_data(config).series).all()
+    assert np.isfinite(load_data(config).series[0].values).all()
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -194,3 +222,97 @@ def test_interrupted_run_resumes_from_last_finished_epoch(tmp_path, monkeypatch,
     with (out / "history.csv").open() as f:
         assert [int(r["epoch"]) for r in csv.DictReader(f)] == [0, 1, 2]
     assert (out / "metrics.json").exists()
+
+
+def _long_csv(path, ids=("a", "b", "c"), n=60, future=0, drop_future=None):
+    """Daily series in long format with a known-in-advance `promo` column; the last
+    `future` rows of each series leave the target empty."""
+    rows = []
+    for k, name in enumerate(ids):
+        for i in range(n + future):
+            promo = float((i + k) % 7 == 0)
+            value = 20 + 5 * k + 3 * np.sin(i / 3) + 4 * promo if i < n else ""
+            if i >= n and drop_future == (name, i - n):
+                promo = ""
+            rows.append({"item": name, "date": str(pd.Timestamp("2021-01-01")
+                                                   + pd.Timedelta(days=i)).split()[0],
+                         "sales": value, "promo": promo})
+    pd.DataFrame(rows).sample(frac=1.0, random_state=1).to_csv(path, index=False)
+    return path
+
+
+LONG = ["id_column=item", "time_column=date", "target=sales", "known=promo", "window=14",
+        "horizon=7", "embedding=2"]
+
+
+@pytest.mark.slow
+def test_global_model_on_a_long_csv_with_known_covariates(tmp_path, capsys):
+    path = _long_csv(tmp_path / "sales.csv", future=7)
+    out = tmp_path / "g"
+    assert main(["train", "forecasting", "--preset", "smoke", "--out", str(out), "--set",
+                 f"data={path}", *LONG]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["data"]["series"] == 3 and metrics["data"]["test_forecasts"] == 3
+    config, model = load_run(registry.get("forecasting"), out)
+    assert sorted(config.series_ids) == ["a", "b", "c"] and config.n_known == 1 + len(
+        config.calendar_features)
+    capsys.readouterr()
+    assert main(["forecast", "--run", str(out)]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == "id,time,forecast,lower_80,upper_80,lower_95,upper_95"
+    assert len(lines) == 1 + 3 * 7 and any(line.startswith("a,2021-03-02,") for line in lines)
+    # an id the embedding never saw, and a known covariate missing in the future rows
+    unseen = _long_csv(tmp_path / "new.csv", ids=("a", "zz"), future=7)
+    assert main(["forecast", "--run", str(out), "--data", str(unseen)]) == 2
+    assert "series 'zz' was not in the training data" in capsys.readouterr().err
+    holes = _long_csv(tmp_path / "holes.csv", future=7, drop_future=("b", 3))
+    assert main(["forecast", "--run", str(out), "--data", str(holes)]) == 2
+    err = capsys.readouterr().err
+    assert "'b'" in err and "'promo'" in err and "\n" not in err.strip()
+
+
+@pytest.mark.slow
+def test_competition_collection_keeps_short_series(tmp_path):
+    config = registry.resolve_config("forecasting", "smoke",
+                                     ["data=m3", "subset=yearly", "max_series=30"])
+    assert (config.window, config.horizon) == (12, 6)
+    data = load_data(config)
+    assert len(data.series) == 30 and len(data.windows["test"]) == 30
+    assert set(data.windows["train"].row) == set(range(30))  # no series dropped
+    shortest = min(range(30), key=lambda r: len(data.series[r].values))
+    rows = data.windows["train"].row == shortest
+    assert np.isnan(data.windows["train"].inputs["window"][rows]).any()  # padded, not dropped
+    test = data.windows["test"]
+    s = data.series[0]
+    np.testing.assert_allclose(test.y[0], s.values[s.n_train : s.n_train + 6])
+    assert test.origin[0] == s.n_train
+    # validation targets never reach into the official test part
+    val = data.windows["val"]
+    assert val.origin[0] == s.n_train - 6
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("head", ["gaussian", "student_t"])
+def test_distribution_heads_train_and_serve(tmp_path, head):
+    out = tmp_path / head
+    assert main(["train", "forecasting", "--preset", "smoke", "--out", str(out), "--set",
+                 "data=tourism", "subset=yearly", "max_series=20", f"head={head}", "members=2",
+                 "baselines=naive2"]) == 0
+    model = json.loads((out / "metrics.json").read_text())["test"]["model"]
+    assert 0 <= model["coverage_80"] <= model["coverage_95"] <= 1
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (["data=m3", "subset=yearly", "horizon=4"], "official horizon 6"),
+    (["data=m3", "subset=weekly"], "no subset 'weekly'"),
+    (["data=tourism", "subset=other"], "no subset 'other'"),
+    (["data=m3", "task=anomaly"], "task=anomaly scores one series"),
+    (["quantiles=0.1,0.9"], "including 0.5"),
+    (["head=laplace"], "unknown head 'laplace'"),
+    (["baselines=arima"], "unknown baselines"),
+    (["min_context=500"], "must be <= window"),
+])
+def test_bad_forecasting_settings_get_one_line_error(tmp_path, capsys, overrides, message):
+    out = tmp_path / "run"
+    _expect_error(capsys, ["train", "forecasting", "--out", str(out), "--set", *overrides],
+                  message, out)
