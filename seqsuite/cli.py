@@ -11,6 +11,9 @@
     seqsuite translate --run runs/dates "3rd of March 1998"
     seqsuite transcribe --run runs/speech a.wav b.wav
     seqsuite read --run runs/vision line.png
+    seqsuite backtest --run runs/f1 --origins 12 [--stride 4]
+    seqsuite forecast --run runs/f1 [--data new.csv]
+    seqsuite caption --run runs/captioning scene.png
 
 Errors in the user's input print one line and exit with status 2.
 """
@@ -90,6 +93,22 @@ def _parser() -> argparse.ArgumentParser:
     rd.add_argument("--run", required=True, help="run directory of a vision run")
     rd.add_argument("files", nargs="+", help="PNG or JPEG images of text lines (any size)")
 
+    ca = sub.add_parser("caption", help="caption images with a finished captioning run")
+    ca.add_argument("--run", required=True, help="run directory of a captioning run")
+    ca.add_argument("files", nargs="+", help="PNG or JPEG images (any size)")
+
+    bt = sub.add_parser("backtest", help="rolling-origin evaluation of a forecasting run")
+    bt.add_argument("--run", required=True, help="run directory of a forecasting run")
+    bt.add_argument("--origins", type=int, default=10, help="forecast origins per series "
+                    "(default 10)")
+    bt.add_argument("--stride", type=int, default=None,
+                    help="steps between origins (default: the horizon)")
+
+    fc = sub.add_parser("forecast", help="forecast the next horizon with a forecasting run")
+    fc.add_argument("--run", required=True, help="run directory of a forecasting run")
+    fc.add_argument("--data", default=None, help="a CSV of the run's layout (default: the "
+                    "run's data)")
+
     ge = sub.add_parser("generate", help="sample text from a finished language-model run")
     ge.add_argument("--run", required=True, help="run directory")
     ge.add_argument("--prompt", default="", help="text to continue")
@@ -152,8 +171,18 @@ def _inference_options(args) -> dict:
         return {"texts": args.texts, "method": args.method}
     if args.command == "predict":
         return {"texts": args.texts}
-    if args.command in ("transcribe", "read"):
+    if args.command in ("transcribe", "read", "caption"):
         return {"files": args.files}
+    if args.command == "backtest":
+        if args.origins < 1 or (args.stride is not None and args.stride < 1):
+            raise SeqsuiteError("--origins and --stride must be >= 1")
+        return {"run": args.run, "origins": args.origins, "stride": args.stride}
+    if args.command == "forecast":
+        if args.data is not None:
+            from seqsuite.shared.sources import check_file
+
+            check_file(args.data, "data file", "pass an existing CSV path with --data")
+        return {"data": args.data}
     if args.temperature <= 0:
         raise SeqsuiteError(f"--temperature must be > 0, got {args.temperature}")
     if args.top_k < 0 or args.length < 1:
@@ -231,15 +260,16 @@ def run(argv: list[str]) -> int:
             from seqsuite.shared.strategy import check_strategy
 
             check_strategy(args.strategy)
-    if args.command in ("evaluate", "export", "translate", "predict", "generate", "transcribe",
-                        "read"):
+    inference = ("translate", "predict", "generate", "transcribe", "read", "caption",
+                 "backtest", "forecast")
+    if args.command in ("evaluate", "export", *inference):
         name = registry.suite_of_run(args.run)
         if args.command == "evaluate":
             from seqsuite.shared.config import load_config, parse_overrides
 
             overrides = parse_overrides(args.overrides)
             load_config(registry.config_class(name)[0], args.run, overrides)  # checked early
-        if args.command in ("translate", "predict", "generate", "transcribe", "read"):
+        if args.command in inference:
             options = _inference_options(args)
     with _start_up(verbose):
         import seqsuite
