@@ -64,10 +64,12 @@ def fit_baselines(data: ForecastData, config: Config, directory: Path) -> None:
     test = data.windows["test"]
     if not config.baselines:
         return
-    print(f"fitting {', '.join(config.baselines)} at {len(test)} test origins", file=sys.stderr)
+    if config.verbose:
+        print(f"fitting {', '.join(config.baselines)} at {len(test)} test origins")
     forecasts = fit_statistical(_histories(data, test), _horizons(data, test),
                                 _periods(data, test), models=tuple(config.baselines),
-                                levels=tuple(_percents(config)), progress=_progress(len(test)))
+                                levels=tuple(_percents(config)),
+                                progress=_progress(len(test)) if config.verbose else None)
     save_baselines(directory, forecasts)
 
 
@@ -78,7 +80,7 @@ def _progress(total: int):
     def report(done: int, *_):
         if total >= 50 and (done - shown[0] >= step or done == total):
             shown[0] = done
-            print(f"  baselines: {done}/{total} series", file=sys.stderr)
+            print(f"  baselines: {done}/{total} series", flush=True)
 
     return report
 
