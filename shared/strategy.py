@@ -17,6 +17,10 @@ removed at the end. The input pipeline is the suite's own: TensorFlow shards
 its batches across the workers (each sees every N-th batch), so one step
 consumes N of the suite's batches and an epoch takes 1/N of the steps.
 
+On resuming, every worker starts from the chief's checkpoint (`resume`), and
+the closed-form ridge readout sums its statistics over the replicas with
+`sum_over_replicas` (`shared.reservoir.RidgeReadout`).
+
 Only the checks below run before TensorFlow loads; `make_strategy` imports it.
 """
 
@@ -83,12 +87,133 @@ def make_strategy(name: str):
     return tf.distribute.MultiWorkerMirroredStrategy()
 
 
+def local_replicas() -> tuple[list[int], int]:
+    """(ids of the replicas this process holds, replicas in sync) of the current strategy.
+
+    Ids are global (`replica_id_in_sync_group`): under `multi_worker` each
+    worker holds its own; outside any strategy scope this is `([0], 1)`.
+    """
+    import tensorflow as tf
+
+    strategy = tf.distribute.get_strategy()
+    ids = strategy.experimental_local_results(strategy.experimental_distribute_values_from_function(
+        lambda context: tf.constant(context.replica_id_in_sync_group)))
+    return sorted(int(i) for i in ids), strategy.num_replicas_in_sync
+
+
+def sum_over_replicas(local):
+    """A NumPy array summed over every process with the current strategy's all-reduce.
+
+    `local` is this process's sum over the shares of all its replicas, so it
+    goes in as its first replica's value and zeros as its other replicas'
+    (each row is counted once). Under `multi_worker` this is a collective:
+    every worker must call it, with arrays of one shape and dtype. Outside
+    any strategy scope it returns `local` unchanged (a sum over one replica).
+    """
+    import numpy as np
+    import tensorflow as tf
+
+    strategy = tf.distribute.get_strategy()
+    ids, _ = local_replicas()
+    zeros = np.zeros_like(local)
+    value = strategy.experimental_distribute_values_from_function(
+        lambda context: tf.constant(local if context.replica_id_in_sync_group == ids[0] else zeros))
+    return np.asarray(strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None))
+
+
+def _several_processes() -> bool:
+    ids, total = local_replicas()
+    return len(ids) < total
+
+
+def _from_chief(local):
+    """The chief's value of `local` on every process: a collective, chief's value plus zeros."""
+    import numpy as np
+
+    return sum_over_replicas(local if is_chief() else np.zeros_like(local))
+
+
+def _adopt_chief_values(variables) -> None:
+    import numpy as np
+
+    # One collective for all of them; float64 holds float32 values and int64
+    # step counters (below 2**53) exactly.
+    packed = _from_chief(np.concatenate(
+        [np.asarray(v.numpy(), "float64").ravel() for v in variables] or [np.zeros(0)]))
+    start = 0
+    for v in variables:
+        size = int(np.prod(v.shape))
+        v.assign(packed[start : start + size].reshape(v.shape).astype(v.dtype))
+        start += size
+
+
+def resume(model, state: dict | None, checkpoint: Path):
+    """(model to train, checkpoint state) at the start of `shared.training.fit`.
+
+    `model` is the freshly built model; `state` this process's checkpoint
+    state (None without one) and `checkpoint` its `last.keras`. With one
+    process the checkpointed model is loaded and replaces `model`.
+
+    Under `multi_worker` every worker must start at the chief's epoch: a
+    worker that started at another would run a different number of
+    collective steps and hang. Yet a cluster killed while saving can hold
+    checkpoints one epoch apart, and a worker restarted on a fresh host has
+    none. Creating variables is itself collective there, so no worker may
+    load a model on its own: every worker takes the chief's state, builds
+    the optimizer of its fresh model, the chief loads its checkpoint into
+    it, and the chief's weights and optimizer state are broadcast (after a
+    finished epoch all replicas hold the same values, so this is exact).
+    """
+    if not _several_processes():
+        if state is None:
+            return model, None
+        import keras
+
+        return keras.saving.load_model(checkpoint), state
+    import math
+    import tempfile
+
+    import numpy as np
+
+    mine = state or {"epoch": -1, "best": None, "wait": 0}
+    best = math.nan if mine["best"] is None else mine["best"]
+    chief = _from_chief(np.array([mine["epoch"], best, mine["wait"]], "float64"))
+    if chief[0] < 0:  # the chief starts afresh, and so does every worker
+        return model, None
+    if not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
+    with tempfile.TemporaryDirectory() as scratch:
+        # Keras's saving and loading build reference objects (an optimizer:
+        # variables, so collectives here), so every worker saves and loads
+        # the same model once: the chief loads its checkpoint (weights and
+        # optimizer state, into existing variables), the others their own
+        # fresh values, replaced below by the chief's.
+        fresh = Path(scratch) / "fresh.weights.h5"
+        model.save_weights(fresh)
+        model.load_weights(checkpoint if is_chief() else fresh)
+    _adopt_chief_values([*model.weights, *model.optimizer.variables])
+    return model, {"epoch": int(chief[0]), "best": None if math.isnan(chief[1]) else float(chief[1]),
+                   "wait": int(chief[2])}
+
+
+def finish_as_chief(model) -> None:
+    """Under `multi_worker`, give every worker the chief's final weights.
+
+    Each worker restores its own best weights at the end of training; after a
+    resume that followed the chief (`resume`), a worker's file may hold
+    another epoch's, or be missing; and evaluation, which splits the data
+    across the workers, must use one model.
+    """
+    if _several_processes():
+        _adopt_chief_values(model.weights)
+
+
 def worker_directory(out) -> Path:
     """Where a non-chief worker writes: a marked sibling of `out`, one per task.
 
-    Kept until the run finishes so that a restarted worker resumes from its
-    own checkpoint at the same epoch as the chief (all replicas hold the same
-    weights); removed at the end.
+    It holds the worker's own checkpoints (every worker saves, as every step
+    is collective); on resuming, every worker takes the chief's (`resume`).
+    Removed at the end.
     """
     out = Path(out)
     task_type, index = tf_config_task()

@@ -21,6 +21,7 @@ import keras
 
 from seqsuite.shared.config import TrainConfig
 from seqsuite.shared.errors import TrainingError
+from seqsuite.shared.strategy import finish_as_chief, resume
 
 
 def make_optimizer(config: TrainConfig) -> keras.optimizers.Optimizer:
@@ -135,20 +136,24 @@ def fit(model: keras.Model, train, val, config: TrainConfig, run_dir: Path, call
 
     If `run_dir/checkpoint` holds a finished epoch, the checkpointed model
     (weights and optimizer state) replaces `model` and training continues with
-    the next epoch. Raises TrainingError when the loss becomes NaN.
+    the next epoch (under `multi_worker`, the chief's epoch, see
+    `shared.strategy.resume`). Raises TrainingError when the loss
+    becomes NaN.
     """
     run_dir = Path(run_dir)
     ckpt_dir = run_dir / "checkpoint"
     ckpt_dir.mkdir(parents=True, exist_ok=True)
     state_path = ckpt_dir / "state.json"
     state = None
-    initial_epoch = 0
     if state_path.exists() and (ckpt_dir / "last.keras").exists():
         state = json.loads(state_path.read_text())
-        initial_epoch = state["epoch"] + 1
-        model = keras.saving.load_model(ckpt_dir / "last.keras")
+    # Loads the checkpoint; under --strategy multi_worker, the chief's for every worker.
+    model, state = resume(model, state, ckpt_dir / "last.keras")
+    initial_epoch = state["epoch"] + 1 if state else 0
     if state and (state["wait"] >= config.patience > 0 or initial_epoch >= config.epochs):
-        model.load_weights(ckpt_dir / "best.weights.h5")
+        if (ckpt_dir / "best.weights.h5").exists():  # a worker on a fresh host has none
+            model.load_weights(ckpt_dir / "best.weights.h5")
+        finish_as_chief(model)
         return model, state["best"]
     guard = NanGuard()
     checkpoint = RunCheckpoint(ckpt_dir, config.patience,
@@ -183,4 +188,5 @@ def fit(model: keras.Model, train, val, config: TrainConfig, run_dir: Path, call
             f"lower the learning rate (now {config.learning_rate}) or clip gradients "
             "(--set clip_norm=1.0) and start again with --overwrite"
         )
+    finish_as_chief(model)
     return model, checkpoint.state["best"]

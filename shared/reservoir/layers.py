@@ -8,6 +8,7 @@ from keras import activations, initializers, ops
 from seqsuite.shared.checks import check_argument
 from seqsuite.shared.reservoir import initializers as mat_gen
 from seqsuite.shared.reservoir.cell import ESNCell, esn_step
+from seqsuite.shared.strategy import local_replicas, sum_over_replicas
 
 
 # XLA, not the generic `keras.layers.RNN` loop: on a CPU a TensorFlow while
@@ -325,6 +326,20 @@ class RidgeReadout(keras.layers.Layer):
     flattened into rows. `W` and `b` are ordinary trainable weights, so the
     readout can be fine-tuned by gradient descent after the fit.
 
+    Under a `tf.distribute` strategy scope (`seqsuite train --strategy`), as
+    with `keras.Model.fit`, every process passes the same batches: the rows
+    of each batch are cut into `R` equal contiguous shares, one per replica
+    in sync, a process sums only its replicas' shares, and `solve()` adds the
+    sums of all processes with the strategy's all-reduce before solving, so
+    every worker holds the same `W` and `b`:
+
+    ```
+    XᵀX = Σ_r X_rᵀX_r,  XᵀY = Σ_r X_rᵀY_r,  Σx = Σ_r Σx_r,  Σy = Σ_r Σy_r,  n = Σ_r n_r
+    ```
+
+    Outside any scope there is one replica, whose share is every row: the
+    same code, and the sum is the identity.
+
     Args:
         units: Positive integer, the number of outputs.
         ridge: Non-negative float, the regularisation `λ`. Default: `1e-6`.
@@ -390,7 +405,8 @@ class RidgeReadout(keras.layers.Layer):
         self._count = 0
 
     def update_statistics(self, x, y):
-        """Adds a batch: `x (..., features)` and targets `y (..., units)`."""
+        """Adds a batch: `x (..., features)` and targets `y (..., units)` (under a
+        strategy, the rows of this process's replicas' shares)."""
         x, y = ops.convert_to_numpy(x), ops.convert_to_numpy(y)
         check_finite(x, "readout inputs")
         check_finite(y, "targets")
@@ -402,6 +418,8 @@ class RidgeReadout(keras.layers.Layer):
         x = x.reshape(-1, x.shape[-1])
         y = y.reshape(-1, self.units)
         if self._xtx is None:
+            # Zeros even when this process's share turns out empty: every
+            # process must give `solve`'s all-reduce arrays of the same shape.
             features = x.shape[-1]
             self._xtx = np.zeros((features, features))
             self._xty = np.zeros((features, self.units))
@@ -412,6 +430,12 @@ class RidgeReadout(keras.layers.Layer):
                 f"Every batch must have {len(self._xtx)} features, as the first had. "
                 f"Received: x.shape={x.shape}"
             )
+        replicas, total = local_replicas()
+        ends = [len(x) * r // total for r in range(total + 1)]
+        for replica in replicas:
+            self._add_rows(x[ends[replica] : ends[replica + 1]], y[ends[replica] : ends[replica + 1]])
+
+    def _add_rows(self, x, y):
         # Float64 sums (float32 ones would be swamped by rounding at a small
         # ridge), taken over row blocks so that the float64 copy stays small.
         for start in range(0, len(x), _ROWS_PER_BLOCK):
@@ -424,17 +448,34 @@ class RidgeReadout(keras.layers.Layer):
             self._y_sum += y_block.sum(axis=0)
         self._count += len(x)
 
-    def solve(self):
-        """Sets `kernel` and `bias` from the accumulated statistics; returns `self`."""
-        if not self._count:
+    def statistics(self):
+        """`(XᵀX, XᵀY, Σx, Σy, n)` over every replica's share (all-reduced), float64."""
+        if self._xtx is None:
             raise ValueError(
                 "No data to fit: call `update_statistics(x, y)` with at least one row first."
             )
-        xtx, xty = self._xtx, self._xty
+        parts = (self._xtx, self._xty, self._x_sum, self._y_sum, np.array([self._count], "float64"))
+        # One all-reduce for the five sums; the count is exact in float64 below 2**53 rows.
+        summed = sum_over_replicas(np.concatenate([p.ravel() for p in parts]))
+        out, start = [], 0
+        for p in parts:
+            out.append(summed[start : start + p.size].reshape(p.shape))
+            start += p.size
+        *sums, count = out
+        return (*sums, int(count[0]))
+
+    def solve(self):
+        """Sets `kernel` and `bias` from the accumulated statistics, summed over
+        the replicas (a collective under `multi_worker`); returns `self`."""
+        xtx, xty, x_sum, y_sum, count = self.statistics()
+        if not count:
+            raise ValueError(
+                "No data to fit: call `update_statistics(x, y)` with at least one row first."
+            )
         if self.use_bias:
-            x_mean, y_mean = self._x_sum / self._count, self._y_sum / self._count
-            xtx = xtx - self._count * np.outer(x_mean, x_mean)
-            xty = xty - self._count * np.outer(x_mean, y_mean)
+            x_mean, y_mean = x_sum / count, y_sum / count
+            xtx = xtx - count * np.outer(x_mean, x_mean)
+            xty = xty - count * np.outer(x_mean, y_mean)
         try:
             kernel = np.linalg.solve(xtx + self.ridge * np.eye(len(xtx)), xty)
         except np.linalg.LinAlgError as error:

@@ -39,7 +39,9 @@ class ESN(keras.Model):
     Inputs are `(batch, time, features)` and targets `(batch, time, outputs)`,
     NumPy arrays or tensors, or a `tf.data.Dataset` of `(x, y)` batches for
     `fit` (of `x` batches for `predict`), which is streamed: the ridge
-    statistics `XᵀX` and `XᵀY` are summed batch by batch.
+    statistics `XᵀX` and `XᵀY` are summed batch by batch, and under a
+    `tf.distribute` strategy scope over the replicas too (each sums its share
+    of the rows; see `RidgeReadout`).
 
     Args:
         units: Positive integer, the number of reservoir units. Default: `100`.

@@ -91,7 +91,10 @@ def evaluate(model, data: ReservoirData, config: Config, run_dir: Path) -> dict:
     if baseline.exists():
         lstm = keras.saving.load_model(baseline)
         lstm_seconds = json.loads(baseline.with_suffix(".json").read_text())["train_seconds"]
-        lstm_pred = _unscale(lstm.predict(data.scaled_inputs[None], verbose=0)[0], config)
+        # A plain call, not `predict`: under `--strategy multi_worker` predict
+        # would split this batch of one series across the workers.
+        lstm_pred = np.asarray(lstm(data.scaled_inputs[None].astype("float32"), training=False))
+        lstm_pred = _unscale(lstm_pred[0], config)
         lstm_pred = lstm_pred[val_end:]
         rows["lstm_bptt"] = {"rmse": float(np.sqrt(np.mean((lstm_pred - truth) ** 2))),
                              "nrmse": nrmse(truth, lstm_pred), "train_seconds": lstm_seconds}
