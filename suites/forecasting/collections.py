@@ -149,7 +149,7 @@ def _offset(time, freq=None):
         freq = pd.infer_freq(index)
         if freq is None:
             raise DataError(f"the time stamps from {index[0]} to {index[-1]} are not evenly spaced, "
-                            "so their frequency is unknown; regularise them or pass --set period=")
+                            "so their frequency is unknown; regularise them or pass --set season=")
     try:
         return pd.tseries.frequencies.to_offset(freq)
     except ValueError as err:
@@ -316,7 +316,7 @@ def read_long_csv(path, id_column: str, time_column: str, target: str, past=(), 
         if column not in frame.columns:
             raise DataError(f"{path} has no column '{column}' (columns: "
                             f"{', '.join(map(str, frame.columns))}); set --set id_column=/"
-                            "time_column=/target=/past=/known= to existing columns")
+                            "time_column=/target=/features=/known= to existing columns")
     if frame.empty:
         raise DataError(f"{path} has a header but no rows; add one row per (id, time)")
     if id_column and frame[id_column].isna().any():
@@ -385,7 +385,7 @@ def read_long_csv(path, id_column: str, time_column: str, target: str, past=(), 
                 if period is None:
                     raise DataError(f"{path}: the dates of series '{series_id}' are not evenly "
                                     "spaced, so their seasonal period is unknown; regularise "
-                                    "them or pass --set period=") from None
+                                    "them or pass --set season=") from None
         series.append(Series(
             id=str(series_id), values=values, horizon=int(horizon),
             period=int(period) if period is not None else season, kind=kind, time=time,

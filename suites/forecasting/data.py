@@ -239,7 +239,10 @@ def learned_from(series_list: list[Series], config: Config) -> dict:
     names = []
     dated = [s for s in series_list if s.time is not None]
     if config.calendar and config.task != "anomaly" and dated and len(dated) == len(series_list):
-        _, names = calendar_features(dated[0].time)
+        try:
+            _, names = calendar_features(dated[0].time)
+        except DataError:
+            names = []  # irregular dates have no calendar position to encode
     kinds = sorted({s.kind for s in series_list})
     ids = [s.id for s in series_list] if config.embedding else []
     if len(set(ids)) != len(ids):

@@ -110,6 +110,12 @@ def score_all(y, predictions: dict, baselines: dict, scale, config: Config) -> d
     naive2 = None if naive2 is None else naive2[:, :h]
     rows = {"model": forecast_scores(y, predictions["forecast"], scale,
                                      predictions["quantiles"], config.quantiles, naive2)}
+    if "theta" in baselines:
+        # The hybrid: the mean of the network's and Theta's point forecasts, the
+        # network's intervals moved with it (what closes most of the gap on short series).
+        point = (predictions["forecast"] + baselines["theta"]["point"][:, :h]) / 2
+        shifted = predictions["quantiles"] + (point - predictions["forecast"])[..., None]
+        rows["model+theta"] = forecast_scores(y, point, scale, shifted, config.quantiles, naive2)
     for name, forecast in baselines.items():
         quantiles, levels = _as_quantiles(forecast, h)
         rows[name] = forecast_scores(y, forecast["point"][:, :h], scale, quantiles,

@@ -30,7 +30,7 @@ def test_run_directory_is_complete(co2_run):
     assert any((co2_run / "logs").rglob("events.out.tfevents*"))
     assert not (co2_run / "checkpoint").exists()
     metrics = json.loads((co2_run / "metrics.json").read_text())
-    assert set(metrics["test"]) == {"model", "seasonal_naive", "naive2", "theta"}
+    assert set(metrics["test"]) == {"model", "model+theta", "seasonal_naive", "naive2", "theta"}
     model = metrics["test"]["model"]
     for key in ("mae", "rmse", "smape", "mase", "owa", "coverage_80", "coverage_95", "msis_95",
                 "quantile_loss", "wql"):
