@@ -93,6 +93,7 @@ class Config(TrainConfig):
     quantiles: list[float] = dataclasses.field(
         default_factory=lambda: [0.025, 0.1, 0.5, 0.9, 0.975])  # with the median: 80%, 95%
     members: int = 1  # ensemble members trained side by side; quantiles averaged
+    skip: bool = True  # the head also sees the scaled window (a linear path beside the RNN)
     embedding: int = 0  # learned per-series embedding size (0: none)
     cell: str = "lstm"  # see shared.encoders.CELLS
     units: int = 32

@@ -11,7 +11,9 @@ learned series embedding feed a dense layer and the distribution head:
 
     features_t = [z_t, observed_t, past_t, known_t],   z_t = (y_t - loc) / scale
     h          = RNN(features_1..L)
-    p          = head(relu(W [h, known_{L+1..L+H}, kind, embedding(series)]))
+    p          = head(relu(W [h, known_{L+1..L+H}, kind, embedding(series), z, observed]))
+
+(`skip=false` leaves the scaled window z and its flags out of the head's input.)
 
 `members` such networks are trained side by side on the same batches (each
 on its own loss) and their quantiles averaged: an ensemble in one model.
@@ -125,6 +127,10 @@ def build_model(config: Config) -> keras.Model:
         table = keras.layers.Embedding(len(config.series_ids) + 1, config.embedding,
                                        embeddings_initializer="zeros", name="series_embedding")
         static.append(table(ids(inputs["series"])))
+    if config.skip:
+        # The scaled window itself, straight to the head (LSTNet's highway, N-BEATS's input):
+        # copying last season's shape is one linear map, which a recurrent state learns slowly.
+        static.append(keras.layers.Flatten(name="window_skip")(steps[0]))
     sequence = steps[0] if len(steps) == 1 else keras.layers.Concatenate(name="steps")(steps)
     members = []
     for m in range(config.members):

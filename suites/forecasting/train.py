@@ -376,6 +376,8 @@ def search_space(hp) -> dict:
         "layers": hp.Int("layers", 1, 2),
         "head": hp.Choice("head", ["quantile", "student_t", "gaussian"]),
         "history": hp.Choice("history", [0, 5, 10]),
+        "embedding": hp.Choice("embedding", [0, 4]),
+        "members": hp.Choice("members", [1, 3]),
         "min_context": hp.Choice("min_context", [3, 6]),
         "dropout": hp.Choice("dropout", [0.0, 0.1]),
         "zoneout_h": hp.Choice("zoneout_h", [0.0, 0.05, 0.1]),
