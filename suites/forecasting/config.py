@@ -107,9 +107,9 @@ class Config(TrainConfig):
         default_factory=lambda: ["seasonal_naive", "naive2", "ets", "theta"])
     task: str = "forecast"  # "forecast", or "anomaly" to also evaluate anomaly detection
     anomaly_threshold: float = 5.0  # robust z-score of a residual that flags a point
-    calendar_features: list[str] = learned_field(None)  # names derived from the time column
-    kinds: list[str] = learned_field(None)  # frequencies seen in training (a static input)
-    series_ids: list[str] = learned_field(None)  # embedding: the ids it has a vector for
+    calendar_features: list[str] | None = learned_field(None)  # names derived from the time column
+    kinds: list[str] | None = learned_field(None)  # frequencies seen in training (a static input)
+    series_ids: list[str] | None = learned_field(None)  # embedding: the ids it has a vector for
 
     def __post_init__(self):
         super().__post_init__()

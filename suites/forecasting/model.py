@@ -57,6 +57,36 @@ class ScaledWindow(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="seqsuite")
+class ObservedMask(keras.layers.Layer):
+    """Passes steps (batch, time, features) on, masked where column `flag` is 0.
+
+    The recurrent encoder then skips the padding before a short history
+    instead of reading zeros: a layer-normalised cell fed zero vectors has a
+    Jacobian of 1/sqrt(epsilon) per step, and its gradient explodes (1e25
+    after 18 padded steps); a masked step keeps the state and passes no gradient.
+    """
+
+    def __init__(self, flag: int = 1, **kwargs):
+        super().__init__(**kwargs)
+        self.flag = flag
+        self.supports_masking = True
+
+    def call(self, inputs):
+        # A new tensor: Keras attaches the mask to what `call` returns, and the
+        # unmasked input also feeds the head's skip path.
+        return ops.copy(inputs)
+
+    def compute_mask(self, inputs, mask=None):
+        return ops.greater(inputs[..., self.flag], 0.5)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "flag": self.flag}
+
+
+@keras.saving.register_keras_serializable(package="seqsuite")
 class FillMissing(keras.layers.Layer):
     """Replaces NaN by 0 (a normalised covariate's mean)."""
 
@@ -132,6 +162,7 @@ def build_model(config: Config) -> keras.Model:
         # copying last season's shape is one linear map, which a recurrent state learns slowly.
         static.append(keras.layers.Flatten(name="window_skip")(steps[0]))
     sequence = steps[0] if len(steps) == 1 else keras.layers.Concatenate(name="steps")(steps)
+    sequence = ObservedMask(1, name="observed_mask")(sequence)  # column 1: the observed flag
     members = []
     for m in range(config.members):
         seed = config.seed + 101 * m

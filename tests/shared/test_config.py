@@ -14,10 +14,12 @@ from seqsuite.shared.errors import ConfigError
 from seqsuite.suites.forecasting.config import PRESETS, Config
 
 
-def test_presets_and_typed_overrides():
+def test_presets_and_typed_overrides(tmp_path):
+    (tmp_path / "s.csv").write_text("time,value,a,b\n1,2,3,4\n")
     c = build_config(Config, PRESETS, "smoke", {"units": "12", "learning_rate": "3e-3",
                                                  "bidirectional": "true", "clip_norm": "none",
-                                                 "features": "a,b"})
+                                                 "features": "a,b",
+                                                 "data": str(tmp_path / "s.csv")})
     assert (c.units, c.learning_rate, c.bidirectional, c.clip_norm) == (12, 3e-3, True, None)
     assert c.features == ["a", "b"] and c.n_features == 3
     assert c.epochs == PRESETS["smoke"]["epochs"]
@@ -55,7 +57,9 @@ def test_unknown_preset_and_malformed_override():
 
 
 def test_json_round_trip(tmp_path):
-    c = build_config(Config, PRESETS, "quick", {"features": "x", "clip_norm": "2"})
+    (tmp_path / "s.csv").write_text("time,value,x\n1,2,3\n")
+    c = build_config(Config, PRESETS, "quick", {"features": "x", "clip_norm": "2",
+                                                "data": str(tmp_path / "s.csv")})
     save_config(c, tmp_path)
     assert load_config(Config, tmp_path) == c
     assert dataclasses.asdict(c)["features"] == ["x"]
