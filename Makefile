@@ -44,6 +44,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.classification
 	$(BIN)/python -m benchmarks.speech
 	$(BIN)/python -m benchmarks.vision
+	$(BIN)/python -m benchmarks.captioning
 	$(BIN)/pip install --quiet -e '.[reservoir-bench]'
 	$(BIN)/python -m benchmarks.reservoir
 

@@ -6,8 +6,8 @@ Target: test sequence accuracy >= 95% (beam search), beside a per-digit CNN
 classifier that is told where the digits are, trained on the same training
 digit images: its expected sequence accuracy on lines of 3..8 digits is the
 mean of (per-digit accuracy)^length, the upper bound an RNN reader should
-approach. Captioning is not built yet (issue 12, part 2). Prints a markdown
-table for BENCHMARKS.md.
+approach. Captioning (issue 12, part 2) has its own benchmark,
+`python -m benchmarks.captioning`. Prints a markdown table for BENCHMARKS.md.
 """
 
 from __future__ import annotations

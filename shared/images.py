@@ -1,7 +1,8 @@
-"""Images for the vision suites: encoded bytes -> fixed-height grey lines, in a graph.
+"""Images for the vision suites (text lines, captioning): one pipeline, in a graph.
 
-One function does the job for training files, `seqsuite read` and the SavedModel,
-so what the model sees when served is what it saw in training:
+One function per shape does the job for training files, the inference commands
+and the SavedModel, so what the model sees when served is what it saw in
+training. Lines (`seqsuite read`):
 
     bytes (PNG or JPEG, any size, grey/RGB/RGBA)
       -> decode, RGB(A) -> grey (alpha dropped), scaled to [0, 1]
@@ -11,11 +12,20 @@ so what the model sees when served is what it saw in training:
          clipped to [1, max_width] and the line padded with 0 (background) to
          `max_width` columns
 
+Squares (`seqsuite caption`): the same grey, ink-bright image, resized to
+`size` x `size` keeping the aspect ratio and padded with background
+(`decode_square`, `decode_squares`).
+
 `decode_line(contents, height, max_width) -> (image, width, status)` handles one
 file; `decode_lines` a batch. `status` is `OK`, or `NOT_IMAGE` for bytes that
 are not PNG or JPEG (their image is blank, width 1). Bytes with a PNG or JPEG
 signature but a corrupt body raise TensorFlow's `InvalidArgumentError`: check
-files with `check_image` (PIL) first where a one-line error is wanted.
+files with `check_image` (PIL) first where a one-line error is wanted, and
+`find_images` for the image names a listing (labels, captions) gives.
+
+The default data of both suites is `digit_images`: scikit-learn's 1,797 real
+8x8 handwritten digits (UCI optdigits, CC BY 4.0), scaled up and split by
+image, so no test scene or line holds a digit image seen in training.
 """
 
 from __future__ import annotations
@@ -41,8 +51,8 @@ def is_png_or_jpeg(contents) -> tf.Tensor:
     return tf.logical_or(png, jpeg)
 
 
-def grey_line(image, height: int, max_width: int):
-    """(line float32 (height, max_width, 1), width int32) of a decoded image (h, w, c)."""
+def bright_ink(image) -> tf.Tensor:
+    """float32 (h, w, 1) in [0, 1], ink bright, of a decoded uint8 image (h, w, c)."""
     image = tf.convert_to_tensor(image)
     channels = tf.shape(image)[-1]
     image = tf.cast(image, tf.float32) / 255.0
@@ -51,7 +61,12 @@ def grey_line(image, height: int, max_width: int):
     grey = tf.cond(channels >= 3,
                    lambda: tf.image.rgb_to_grayscale(image[..., :3]),
                    lambda: rgb[..., :1])
-    grey = tf.cond(tf.reduce_mean(grey) > 0.5, lambda: 1.0 - grey, lambda: grey)
+    return tf.cond(tf.reduce_mean(grey) > 0.5, lambda: 1.0 - grey, lambda: grey)
+
+
+def grey_line(image, height: int, max_width: int):
+    """(line float32 (height, max_width, 1), width int32) of a decoded image (h, w, c)."""
+    grey = bright_ink(image)
     h = tf.maximum(tf.shape(grey)[0], 1)
     w = tf.shape(grey)[1]
     width = tf.cast(tf.round(tf.cast(w, tf.float32) * height / tf.cast(h, tf.float32)), tf.int32)
@@ -89,6 +104,35 @@ def decode_lines(contents, height: int, max_width: int):
     return lines[:, :, :widest], widths, status
 
 
+def grey_square(image, size: int) -> tf.Tensor:
+    """float32 (size, size, 1), ink bright, of a decoded image (h, w, c): the whole image
+    resized keeping its aspect ratio (bilinear, antialiased), centred, padded with 0."""
+    square = tf.image.resize_with_pad(bright_ink(image), size, size, method="bilinear",
+                                      antialias=True)
+    return tf.ensure_shape(tf.clip_by_value(square, 0.0, 1.0), [size, size, 1])
+
+
+def decode_square(contents, size: int):
+    """(image (size, size, 1), status) of one encoded image; see the module."""
+    contents = tf.convert_to_tensor(contents, tf.string)
+
+    def decoded():
+        image = tf.io.decode_image(contents, channels=0, expand_animations=False)
+        return grey_square(image, size), tf.constant(OK)
+
+    def blank():
+        return tf.zeros([size, size, 1]), tf.constant(NOT_IMAGE)
+
+    return tf.cond(is_png_or_jpeg(contents), decoded, blank)
+
+
+def decode_squares(contents, size: int):
+    """A batch: (images (batch, size, size, 1), status (batch,))."""
+    return tf.map_fn(lambda c: decode_square(c, size), contents,
+                     fn_output_signature=(tf.TensorSpec([size, size, 1], tf.float32),
+                                          tf.TensorSpec([], tf.int32)))
+
+
 def status_text(status) -> tf.Tensor:
     """tf.string messages of status codes."""
     return tf.gather(tf.constant(STATUS), status)
@@ -124,6 +168,45 @@ def check_image(path: Path, what: str = "image") -> bytes:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
         raise DataError(f"{what} {path}: damaged ({err}); re-save it as PNG") from err
     return contents
+
+
+def find_images(listing: Path, names: list[str], folder: Path | None = None) -> list[Path]:
+    """Paths of the images a listing file names (relative to `folder`, default the
+    listing's folder); a one-line DataError for the first that does not exist."""
+    folder = Path(listing).parent if folder is None else Path(folder)
+    paths = [folder / name for name in names]
+    for path in paths:
+        if not path.is_file():
+            raise DataError(f"{listing}: image {path} not found; fix the path (relative to "
+                            f"{folder})")
+    return paths
+
+
+DIGIT_SIZE = 28  # rows and columns of a scaled digit
+
+
+def digit_images(seed: int, val_fraction: float, test_fraction: float,
+                 size: int = DIGIT_SIZE) -> dict[str, dict[int, np.ndarray]]:
+    """{split: {digit: float32 (k, size, size)}}: scikit-learn's handwritten digits
+    (ink bright, in [0, 1]) scaled up and split by image, per digit, seeded.
+
+    Splits are "train", "val" and "test"; each image lies in exactly one.
+    """
+    from sklearn.datasets import load_digits
+
+    from seqsuite.shared.splits import shuffled
+
+    digits = load_digits()
+    images = tf.image.resize(digits.images[..., None] / 16.0, [size, size],
+                             method="bilinear").numpy()[..., 0].clip(0, 1).astype("float32")
+    rng = np.random.default_rng(seed)
+    out = {split: {} for split in ("train", "val", "test")}
+    for digit in range(10):
+        index = np.flatnonzero(digits.target == digit)
+        parts = shuffled(list(index), val_fraction, test_fraction, int(rng.integers(2**31)))
+        for split in out:
+            out[split][digit] = images[np.asarray(parts[split], dtype=int)]
+    return out
 
 
 def to_png(image: np.ndarray) -> bytes:

@@ -21,6 +21,7 @@ FORMATS = {
     "speech": ("t.tsv", "a.wav\thello", "b.wav\tworld", []),
     "classification": ("s.csv", "id,x,y,label", "a,0.5,1.5,walk", []),
     "vision": ("t.tsv", "a.png\t12", "b.png\t34", []),
+    "captioning": ("c.tsv", "image\tcaption", "a.png#0\ta small 3", []),
 }
 
 

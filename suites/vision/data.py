@@ -29,12 +29,11 @@ import tensorflow as tf
 from seqsuite.shared import sources
 from seqsuite.shared.ctc import CharVocabulary
 from seqsuite.shared.errors import DataError
-from seqsuite.shared.images import check_image, decode_line
-from seqsuite.shared.splits import shuffled, split_sizes
+from seqsuite.shared.images import DIGIT_SIZE, check_image, decode_line, digit_images, find_images
+from seqsuite.shared.splits import split_sizes
 from seqsuite.suites.vision.config import DIGITS, Config
 
 SPLITS = ("train", "val", "test")
-DIGIT_SIZE = 28  # rows and columns of a scaled digit (of a 32-row line)
 STRIDE = 4  # columns of the line per output step of the encoder
 
 
@@ -69,23 +68,6 @@ def ctc_fits(text: str, width: int) -> bool:
     """Whether CTC can align `text` to a line `width` wide (a repeat needs a blank between)."""
     repeats = sum(a == b for a, b in zip(text, text[1:]))
     return len(text) + repeats <= int(steps(width))
-
-
-def digit_images(seed: int, val_fraction: float, test_fraction: float):
-    """{split: {digit: float32 (k, 28, 28)}}: scikit-learn's digits, scaled, split per digit."""
-    from sklearn.datasets import load_digits
-
-    digits = load_digits()
-    images = tf.image.resize(digits.images[..., None] / 16.0, [DIGIT_SIZE, DIGIT_SIZE],
-                             method="bilinear").numpy()[..., 0].clip(0, 1).astype("float32")
-    rng = np.random.default_rng(seed)
-    out = {split: {} for split in SPLITS}
-    for digit in range(10):
-        index = np.flatnonzero(digits.target == digit)
-        parts = shuffled(list(index), val_fraction, test_fraction, int(rng.integers(2**31)))
-        for split in SPLITS:
-            out[split][digit] = images[np.asarray(parts[split], dtype=int)]
-    return out
 
 
 def compose_lines(pool: dict, count: int, config: Config, rng: np.random.Generator) -> Lines:
@@ -128,8 +110,8 @@ def digit_splits(config: Config) -> dict[str, Lines]:
             for split, rng in zip(SPLITS, streams)}
 
 
-def read_labels(path: Path) -> list[tuple[Path, str]]:
-    """(image path, text) rows of a `path<TAB>text` file; one-line errors for bad rows."""
+def read_labels(path: Path) -> list[tuple[str, str]]:
+    """(image name, text) rows of a `path<TAB>text` file; one-line errors for bad rows."""
     text = sources.read_text(path, "labels file", "pass a path<TAB>text .tsv file")
     rows = []
     for number, line in enumerate(text.splitlines(), 1):
@@ -145,7 +127,7 @@ def read_labels(path: Path) -> list[tuple[Path, str]]:
             continue
         if not label:
             raise DataError(f"{path} line {number}: the text of {name} is empty")
-        rows.append((path.parent / name, label))
+        rows.append((name, label))
     if len(rows) < 3:
         raise DataError(f"{path} has {len(rows)} labelled lines; give at least 3 (train, "
                         "validation and test)")
@@ -154,10 +136,8 @@ def read_labels(path: Path) -> list[tuple[Path, str]]:
 
 def file_splits(config: Config, path: Path) -> dict[str, Lines]:
     rows = read_labels(path)
-    for image, _ in rows:
-        if not image.exists():
-            raise DataError(f"{path}: image {image} not found; fix the path (relative to "
-                            "the labels file)")
+    images = find_images(path, [name for name, _ in rows])
+    rows = [(image, label) for image, (_, label) in zip(images, rows)]
     # every split gets at least one line, so a small folder still trains and measures
     n_train, n_val, _ = split_sizes(len(rows), config.val_fraction, config.test_fraction,
                                     at_least=1)

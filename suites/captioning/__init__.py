@@ -1,0 +1,1 @@
+"""Image captioning: a CNN grid read by a recurrent decoder with Bahdanau attention."""

@@ -1,0 +1,21 @@
+"""The captioning suite's contract: everything the runner, tuner and CLI use."""
+
+from seqsuite.shared.suite import Suite
+from seqsuite.suites.captioning import __doc__ as description
+from seqsuite.suites.captioning.config import PRESETS, Config
+from seqsuite.suites.captioning.data import load_data
+from seqsuite.suites.captioning.model import build_model, serving
+from seqsuite.suites.captioning.train import caption, evaluate, search_space
+
+SUITE = Suite(
+    name="captioning",
+    description=description.strip(),
+    config=Config,
+    presets=PRESETS,
+    load_data=load_data,
+    build_model=build_model,
+    serving=serving,
+    evaluate=evaluate,
+    search_space=search_space,
+    commands={"caption": caption},
+)

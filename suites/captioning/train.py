@@ -1,0 +1,144 @@
+"""Train, evaluate and export the captioning suite; caption images.
+
+    python -m seqsuite.suites.captioning.train --preset quick --out runs/captioning
+    seqsuite caption --run runs/captioning scene.png photo.jpg
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+import numpy as np
+import sacrebleu
+import tensorflow as tf
+
+from seqsuite.shared.errors import DataError
+from seqsuite.shared.images import check_image
+from seqsuite.shared.plots import plot_image_attention
+from seqsuite.suites.captioning.config import Config
+from seqsuite.suites.captioning.data import RELATIONS, CaptionData, Scenes
+from seqsuite.suites.captioning.model import Captioner, serving
+
+
+def caption_split(captioner: Captioner, scenes: Scenes, config: Config,
+                  methods=("greedy", "beam")):
+    """({method: captions}, beam ids (n, T), beam attention (n, T, side, side)) of a split."""
+    runs = {method: tf.function(lambda x, m=method: captioner.caption(x, m))
+            for method in methods}
+    out = {method: [] for method in methods}
+    ids, attention = [], []
+    for start in range(0, len(scenes), 256):
+        images = tf.constant(scenes.images[start: start + 256])
+        for method, run in runs.items():
+            text, method_ids, weights = run(images)
+            out[method].extend(t.decode("utf-8") for t in text.numpy())
+            if method == methods[-1]:
+                ids.append(method_ids.numpy())
+                attention.append(weights.numpy())
+    return out, np.concatenate(ids or [np.zeros((0, 1), "int32")]), \
+        np.concatenate(attention or [np.zeros((0, 1, 1, 1), "float32")])
+
+
+def score(hypotheses: list[str], references: list[list[str]],
+          relations: list[str] | None = None) -> dict:
+    """BLEU-4 (sacrebleu, corpus level, in [0, 1]), exact match (any reference) and, for
+    digit scenes, exact match per relation type."""
+    if not hypotheses:
+        return {"bleu4": 0.0, "exact_match": 0.0, "captions": 0}
+    most = max(len(refs) for refs in references)
+    # sacrebleu takes one stream per reference; repeating an image's last reference
+    # where it has fewer changes neither the clipped counts nor the closest length
+    streams = [[refs[min(k, len(refs) - 1)] for refs in references] for k in range(most)]
+    bleu = sacrebleu.corpus_bleu(hypotheses, streams, tokenize="none")
+    right = np.array([h in refs for h, refs in zip(hypotheses, references)])
+    out = {"bleu4": float(bleu.score) / 100, "exact_match": float(right.mean()),
+           "captions": len(hypotheses)}
+    for relation in RELATIONS:
+        chosen = np.array([r == relation for r in (relations or [])], bool)
+        if chosen.any():
+            out[f"exact_{relation.replace(' ', '_')}"] = float(right[chosen].mean())
+    return out
+
+
+def plot_attention_maps(scenes: Scenes, captions: list[str], attention: np.ndarray,
+                        path: Path, count: int) -> Path:
+    """`count` test images, each with its caption's words and their attention."""
+    examples = []
+    for i in range(min(count, len(scenes))):
+        words = captions[i].split()
+        title = f"reference: {scenes.captions[i][0]}"
+        examples.append((scenes.images[i, ..., 0], words, attention[i, : len(words)], title))
+    return plot_image_attention(examples, path)
+
+
+def evaluate(model, data: CaptionData, config: Config, run_dir: Path) -> dict:
+    """Test BLEU-4, exact match and exact match per relation for greedy and beam
+    decoding, `test_captions.tsv` (references, greedy, beam) and `attention.png`."""
+    run_dir = Path(run_dir)
+    test = data.splits["test"]
+    captioner = Captioner(model, config)
+    captions, _, attention = caption_split(captioner, test, config)
+    relations = test.relations if any(test.relations) else None
+    metrics = {"test": {method: score(texts, test.captions, relations)
+                        for method, texts in captions.items()}}
+    with (run_dir / "test_captions.tsv").open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, delimiter="\t", lineterminator="\n")
+        writer.writerow(["references", "relation", "greedy", "beam"])
+        for i, refs in enumerate(test.captions):
+            writer.writerow([" | ".join(refs), test.relations[i], captions["greedy"][i],
+                             captions["beam"][i]])
+    if config.attention and config.attention_maps:
+        plot_attention_maps(test, captions["beam"], attention, run_dir / "attention.png",
+                            config.attention_maps)
+    metrics["data"] = {"source": data.name,
+                       **{f"{split}_images": len(s) for split, s in data.splits.items()},
+                       "words": len(config.words)}
+    return metrics
+
+
+def caption(model, config: Config, files: list[str]) -> list[str]:
+    """One line per file (`seqsuite caption`): `path<TAB>caption`, and a third field saying
+    what was wrong when the file could not be read as an image (its caption is empty)."""
+    serve = serving(model, config)[0]
+    contents, problems = [], {}
+    for i, name in enumerate(files):
+        try:
+            contents.append(check_image(Path(name), "file"))
+        except DataError as err:
+            problems[i] = str(err).removeprefix(f"file {Path(name)}: ")
+            contents.append(b"")
+    result = serve(tf.constant(contents, tf.string)) if len(problems) < len(files) else None
+    lines = []
+    for i, name in enumerate(files):
+        if i in problems:
+            lines.append(f"{name}\t\t({problems[i]})")
+            continue
+        lines.append(f"{name}\t{result['caption'][i].numpy().decode('utf-8')}")
+    return lines
+
+
+def search_space(hp) -> dict:
+    clip = hp.Choice("clip_norm", [0.0, 1.0, 5.0])
+    return {
+        "cell": hp.Choice("cell", ["gru", "lstm"]),
+        "units": hp.Choice("units", [64, 128, 256]),
+        "embedding_dim": hp.Choice("embedding_dim", [16, 32, 64]),
+        "conv_filters": hp.Choice("conv_filters", [8, 16, 32]),
+        "attention": hp.Boolean("attention", default=True),
+        "dropout": hp.Choice("dropout", [0.0, 0.3, 0.5]),
+        "learning_rate": hp.Choice("learning_rate", [1e-3, 3e-3, 5e-3]),
+        "batch_size": hp.Choice("batch_size", [32, 64]),
+        "clip_norm": clip or None,  # 0 in the space means "no clipping"
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    from seqsuite.cli import main as cli_main
+
+    return cli_main(["train", "captioning", *(sys.argv[1:] if argv is None else argv)])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
