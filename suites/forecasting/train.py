@@ -132,7 +132,7 @@ def evaluate(model, data: ForecastData, config: Config, run_dir: Path) -> dict:
     predictions = predict(model, test.inputs, config)
     scale = mase_scales(_histories(data, test), _periods(data, test))
     directory = run_dir / "baselines"
-    baselines = load_baselines(directory) if directory.exists() else {}
+    baselines = load_baselines(directory) if config.baselines else {}
     metrics = {"test": score_all(test.y, predictions, baselines, scale, config)}
     kinds = np.array([data.series[r].kind for r in test.row])
     if len(set(kinds)) > 1:

@@ -316,3 +316,12 @@ def test_bad_forecasting_settings_get_one_line_error(tmp_path, capsys, overrides
     out = tmp_path / "run"
     _expect_error(capsys, ["train", "forecasting", "--out", str(out), "--set", *overrides],
                   message, out)
+
+
+@pytest.mark.slow
+def test_a_run_without_baselines(tmp_path):
+    out = tmp_path / "nb"
+    assert main(["train", "forecasting", "--preset", "smoke", "--out", str(out), "--set",
+                 "data=sunspots", "baselines="]) == 0
+    assert set(json.loads((out / "metrics.json").read_text())["test"]) == {"model"}
+    assert main(["evaluate", "--run", str(out)]) == 0
