@@ -15,36 +15,18 @@ both run it over the whole series.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from benchmarks import train_with_workers
 
 
 def run(out: Path, preset: str, units: int, workers: int) -> float:
     argv = [sys.executable, "-m", "seqsuite.cli", "train", "reservoir", "--preset", preset,
             "--set", f"units={units}", "compare_lstm=false", "--out", str(out)]
-    if workers == 1:
-        subprocess.run(argv, check=True, capture_output=True)
-    else:
-        cluster = {"worker": [f"127.0.0.1:{_port()}" for _ in range(workers)]}
-        procs = [subprocess.Popen(
-            [*argv, "--strategy", "multi_worker"], stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, env=dict(os.environ, TF_CONFIG=json.dumps(
-                {"cluster": cluster, "task": {"type": "worker", "index": i}})))
-            for i in range(workers)]
-        if any(p.wait() != 0 for p in procs):
-            raise SystemExit("multi_worker run failed")
-    return json.loads((out / "run.json").read_text())["fit_seconds"]
+    return train_with_workers(argv, out, workers)
 
 
 def readout_difference(a: Path, b: Path) -> tuple[float, float]:

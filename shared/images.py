@@ -215,3 +215,20 @@ def to_png(image: np.ndarray) -> bytes:
     if image.ndim == 2:
         image = image[..., None]
     return tf.io.encode_png(image).numpy()
+
+
+def serve_image_files(serve, files: list[str], output: str) -> list[str]:
+    """One line per file for an image command: `path<TAB>text`, where text is the
+    served `output` of the file's bytes; a file that is not a readable image gets
+    an empty text and a third field saying why, and the others are still served."""
+    contents, problems = [], {}
+    for i, name in enumerate(files):
+        try:
+            contents.append(check_image(Path(name), "file"))
+        except DataError as err:
+            problems[i] = str(err).removeprefix(f"file {Path(name)}: ")
+            contents.append(b"")
+    result = serve(tf.constant(contents, tf.string)) if len(problems) < len(files) else None
+    return [f"{name}\t\t({problems[i]})" if i in problems
+            else f"{name}\t{result[output][i].numpy().decode('utf-8')}"
+            for i, name in enumerate(files)]

@@ -14,8 +14,7 @@ import numpy as np
 import sacrebleu
 import tensorflow as tf
 
-from seqsuite.shared.errors import DataError
-from seqsuite.shared.images import check_image
+from seqsuite.shared.images import serve_image_files
 from seqsuite.shared.plots import plot_image_attention
 from seqsuite.suites.captioning.config import Config
 from seqsuite.suites.captioning.data import RELATIONS, CaptionData, Scenes
@@ -101,22 +100,7 @@ def evaluate(model, data: CaptionData, config: Config, run_dir: Path) -> dict:
 def caption(model, config: Config, files: list[str]) -> list[str]:
     """One line per file (`seqsuite caption`): `path<TAB>caption`, and a third field saying
     what was wrong when the file could not be read as an image (its caption is empty)."""
-    serve = serving(model, config)[0]
-    contents, problems = [], {}
-    for i, name in enumerate(files):
-        try:
-            contents.append(check_image(Path(name), "file"))
-        except DataError as err:
-            problems[i] = str(err).removeprefix(f"file {Path(name)}: ")
-            contents.append(b"")
-    result = serve(tf.constant(contents, tf.string)) if len(problems) < len(files) else None
-    lines = []
-    for i, name in enumerate(files):
-        if i in problems:
-            lines.append(f"{name}\t\t({problems[i]})")
-            continue
-        lines.append(f"{name}\t{result['caption'][i].numpy().decode('utf-8')}")
-    return lines
+    return serve_image_files(serving(model, config)[0], files, "caption")
 
 
 def search_space(hp) -> dict:

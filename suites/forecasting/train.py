@@ -24,11 +24,7 @@ import pandas as pd
 from seqsuite.shared.anomaly import detect, detection_scores, inject_anomalies
 from seqsuite.shared.errors import DataError
 from seqsuite.shared.files import replacing, write_text_atomic
-from seqsuite.shared.metrics import (
-    forecast_scores,
-    mase_scales,
-    naive2_forecast,
-)
+from seqsuite.shared.metrics import forecast_scores, mase_scales
 from seqsuite.shared.plots import plot_backtest, plot_forecast_panels, plot_series_flags
 from seqsuite.suites.forecasting.baselines import fit_statistical, load_baselines, save_baselines
 from seqsuite.suites.forecasting.config import Config
@@ -278,11 +274,10 @@ def backtest(model, config: Config, run: str, origins: int = 10, stride: int | N
     predictions = predict(model, windows.inputs, config)
     histories = _histories(data, windows)
     periods = _periods(data, windows)
-    h = config.horizon
-    baselines = {"seasonal_naive": {"point": np.stack([_seasonal_naive(x, h, m) for x, m in
-                                                       zip(histories, periods)])},
-                 "naive2": {"point": np.stack([naive2_forecast(x, h, m) for x, m in
-                                               zip(histories, periods)])}}
+    # The cheap baselines only: refitting ETS and Theta at every origin would be retraining.
+    baselines = fit_statistical(histories, config.horizon, periods,
+                                models=("seasonal_naive", "naive2"),
+                                levels=tuple(_percents(config)))
     scale = mase_scales(histories, periods)
     metrics = {"backtest": score_all(windows.y, predictions, baselines, scale, config),
                "setup": {"origins": origins, "stride": stride, "forecasts": len(windows)}}
@@ -315,11 +310,6 @@ def backtest(model, config: Config, run: str, origins: int = 10, stride: int | N
         plot_forecasts(data, windows, predictions, config, staged / "forecasts.png",
                        f"{data.name}: backtest forecasts")
     return [format_metrics(metrics).rstrip(), f"backtest written to {out}"]
-
-
-def _seasonal_naive(history: np.ndarray, horizon: int, season: int) -> np.ndarray:
-    m = season if len(history) >= season else 1
-    return np.resize(history[-m:], horizon)
 
 
 def forecast(model, config: Config, data: str | None = None) -> list[str]:

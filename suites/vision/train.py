@@ -11,11 +11,9 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import tensorflow as tf
 
 from seqsuite.shared.ctc import ctc_decode, error_rates
-from seqsuite.shared.errors import DataError
-from seqsuite.shared.images import check_image
+from seqsuite.shared.images import serve_image_files
 from seqsuite.shared.plots import _save, plt
 from seqsuite.suites.vision.config import Config
 from seqsuite.suites.vision.data import LineData, Lines
@@ -84,22 +82,7 @@ def evaluate(model, data: LineData, config: Config, run_dir: Path) -> dict:
 def read(model, config: Config, files: list[str]) -> list[str]:
     """One line per file (`seqsuite read`): `path<TAB>text`, and a third field saying what
     was wrong when the file could not be read as an image (its text is empty)."""
-    serve = serving(model, config)[0]
-    contents, problems = [], {}
-    for i, name in enumerate(files):
-        try:
-            contents.append(check_image(Path(name), "file"))
-        except DataError as err:
-            problems[i] = str(err).removeprefix(f"file {Path(name)}: ")
-            contents.append(b"")
-    result = serve(tf.constant(contents, tf.string)) if len(problems) < len(files) else None
-    lines = []
-    for i, name in enumerate(files):
-        if i in problems:
-            lines.append(f"{name}\t\t({problems[i]})")
-            continue
-        lines.append(f"{name}\t{result['text'][i].numpy().decode()}")
-    return lines
+    return serve_image_files(serving(model, config)[0], files, "text")
 
 
 def search_space(hp) -> dict:
