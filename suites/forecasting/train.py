@@ -36,7 +36,7 @@ from seqsuite.suites.forecasting.data import (
     load_series,
     make_windows,
 )
-from seqsuite.suites.forecasting.model import interval_names, predict
+from seqsuite.suites.forecasting.model import forecast_outputs, interval_names, predict
 
 
 def _histories(data: ForecastData, windows: Windows) -> list[np.ndarray]:
@@ -211,8 +211,6 @@ def evaluate_anomalies(model, data: ForecastData, config: Config, run_dir: Path)
         inputs = {"window": tf.constant(x[..., 0], tf.float32)}
         if config.features:
             inputs["past"] = tf.constant(x[..., 1:], tf.float32)
-        from seqsuite.suites.forecasting.model import forecast_outputs
-
         out = forecast_outputs(step(inputs), inputs["window"], config)
         return float(np.asarray(out["forecast"])[0, 0])
 
