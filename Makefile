@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 export KERAS_BACKEND := tensorflow
 
-.PHONY: demo test test-fast notebooks lint bench clean
+.PHONY: demo test test-fast docs notebooks lint bench clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q -n 2 --dist loadfile -m "not slow"
+
+# The documentation site, built into site/ (`$(BIN)/mkdocs serve` to browse it live).
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict
 
 # Regenerate notebooks/*.ipynb from their notebooks/*.py sources.
 notebooks: $(STAMP)

@@ -19,7 +19,7 @@ def scratch_run(suite_name: str, preset: str, overrides: list[str]):
     Yields `(metrics, seconds, run_dir)`; the directory exists until the block ends.
     """
     from seqsuite import registry
-    from seqsuite.shared import runner
+    from seqsuite.shared.run import runner
 
     suite = registry.get(suite_name)
     config = runner.resolve_config(suite, preset, [*overrides, "verbose=0"])

@@ -28,13 +28,13 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from seqsuite.shared.attention import (  # noqa: E402
+from seqsuite.shared.layers.attention import (  # noqa: E402
     AttentionDecoder,
     AttentionWrapper,
     BahdanauAttention,
     LuongAttention,
 )
-from seqsuite.shared.decoding import decode, tile_for_beam  # noqa: E402
+from seqsuite.shared.layers.decoding import decode, tile_for_beam  # noqa: E402
 
 BASELINE = "RNN(LSTMCell), no attention"
 PAD, START, END = 0, 1, 2

@@ -28,7 +28,7 @@ def step_seconds(config, steps: int = 30) -> float:
     import keras
     import numpy as np
 
-    from seqsuite.shared import runner
+    from seqsuite.shared.run import runner
     from seqsuite.suites.captioning.suite import SUITE
 
     data, config, model = runner.prepare(SUITE, config)

@@ -23,7 +23,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from seqsuite.shared.cells import (  # noqa: E402
+from seqsuite.shared.layers.cells import (  # noqa: E402
     LayerNormLSTMCell,
     LayerNormSimpleRNNCell,
     PeepholeLSTMCell,

@@ -74,10 +74,10 @@ def cross_validate(data: str, settings: dict, folds: int, seed: int = 0,
     import numpy as np
 
     from seqsuite import registry
-    from seqsuite.shared import runner
-    from seqsuite.shared.config import with_learned
-    from seqsuite.shared.encoders import recurrent_initialisation
-    from seqsuite.shared.suite import fit_suite
+    from seqsuite.shared.layers.encoders import recurrent_initialisation
+    from seqsuite.shared.run import runner
+    from seqsuite.shared.run.config import with_learned
+    from seqsuite.shared.run.suite import fit_suite
     from seqsuite.suites.classification import data as suite_data
     from seqsuite.suites.classification.train import probabilities_of
 

@@ -73,7 +73,7 @@ def competition(name: str, preset: str, overrides: list[str]) -> int:
 
 def backtest(preset: str, overrides: list[str]) -> int:
     from seqsuite import registry
-    from seqsuite.shared.runner import load_run
+    from seqsuite.shared.run.runner import load_run
     from seqsuite.suites.forecasting.train import backtest as run_backtest
 
     print(f"\nforecasting backtest, preset={preset}\n")
@@ -103,8 +103,8 @@ def single(preset: str, overrides: list[str], global_run: str, count: int, seed:
     import pandas as pd
 
     from seqsuite import registry
-    from seqsuite.shared.metrics import mase_scales, smape
-    from seqsuite.shared.runner import load_run
+    from seqsuite.shared.evaluation.metrics import mase_scales, smape
+    from seqsuite.shared.run.runner import load_run
     from seqsuite.suites.forecasting.baselines import load_baselines
     from seqsuite.suites.forecasting.collections import load_competition
     from seqsuite.suites.forecasting.data import make_windows

@@ -66,7 +66,7 @@ def _per_series_smape(truth, point):
 
 
 def m3_table(jobs: int, limit: int | None) -> list[str]:
-    from seqsuite.shared.metrics import coverage, forecast_scores, mase_scales, smape
+    from seqsuite.shared.evaluation.metrics import coverage, forecast_scores, mase_scales, smape
     from seqsuite.suites.forecasting.collections import load_competition
 
     series = load_competition("m3")
@@ -110,7 +110,7 @@ def m3_table(jobs: int, limit: int | None) -> list[str]:
 
 
 def tourism_table(jobs: int, limit: int | None) -> list[str]:
-    from seqsuite.shared.metrics import mase, mase_scales
+    from seqsuite.shared.evaluation.metrics import mase, mase_scales
     from seqsuite.suites.forecasting.collections import load_competition
 
     series = load_competition("tourism")

@@ -19,7 +19,7 @@ Sections (each prints a markdown table for BENCHMARKS.md):
   model, which is `keras.layers.LSTM`; steps interleaved in shuffled order.
 - `flow`: for every untrained model at T=200 (adding, one batch of 32), the
   step t at which ||dL/dh_t|| has fallen by 10^3 from its value at the last
-  step (`shared.diagnostics.vanishing_step`), and the mean step-Jacobian norm.
+  step (`shared.evaluation.diagnostics.vanishing_step`), and the mean step-Jacobian norm.
 - `exploding`: the exploding-gradient demonstration
   (`suites/memory/exploding.py`): no clipping, clip_norm, clip_value.
 
@@ -69,7 +69,7 @@ def _suite():
 
 
 def _prepared(overrides):
-    from seqsuite.shared import runner
+    from seqsuite.shared.run import runner
 
     suite = _suite()
     config = runner.resolve_config(suite, "quick", [*COMMON, *overrides])
@@ -186,7 +186,11 @@ def timing_table(length: int, steps: int) -> list[str]:
 
 
 def flow_table(length: int, plot: Path | None) -> list[str]:
-    from seqsuite.shared.diagnostics import gradient_flow, plot_gradient_flow, vanishing_step
+    from seqsuite.shared.evaluation.diagnostics import (
+        gradient_flow,
+        plot_gradient_flow,
+        vanishing_step,
+    )
 
     curves, rows = {}, []
     rows += ["| untrained model | step t where ‖dL/dh_t‖ ≤ ‖dL/dh_T‖ / 10³ | steps back (T − t) "

@@ -1,4 +1,4 @@
-"""Echo state networks: `shared.reservoir` beside ReservoirPy, same data, same settings.
+"""Echo state networks: `shared.layers.reservoir` beside ReservoirPy, same data, same settings.
 
 Targets (issue 3 §4), all measured in one run:
 - ReservoirPy's README task (Mackey-Glass, 2000 steps, 100 units, spectral
@@ -18,7 +18,7 @@ Targets (issue 3 §4), all measured in one run:
 
 The NARMA10 and 84-step settings were chosen by a small random search on
 validation windows that precede the test windows used here. Data come from
-`shared.datasets.chaotic`, except the README task, which uses ReservoirPy's
+`shared.data.datasets.chaotic`, except the README task, which uses ReservoirPy's
 own `mackey_glass(2000)` and `to_forecasting` split, as its README does.
 
     python -m benchmarks.reservoir             # about 2 minutes on 2 cores
@@ -41,8 +41,8 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from seqsuite.shared.datasets.chaotic import mackey_glass, narma  # noqa: E402
-from seqsuite.shared.reservoir import ESN  # noqa: E402
+from seqsuite.shared.data.datasets.chaotic import mackey_glass, narma  # noqa: E402
+from seqsuite.shared.layers.reservoir import ESN  # noqa: E402
 
 try:
     import reservoirpy

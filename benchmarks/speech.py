@@ -56,8 +56,8 @@ def main(argv=None) -> int:
 
     from benchmarks import scratch_run
     from seqsuite import registry
-    from seqsuite.shared import runner
-    from seqsuite.shared.ctc import error_rates
+    from seqsuite.shared.layers.ctc import error_rates
+    from seqsuite.shared.run import runner
     from seqsuite.suites.speech import synth
     from seqsuite.suites.speech.train import transcribe_utterances
 

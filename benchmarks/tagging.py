@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from benchmarks import scratch_run
-from seqsuite.shared.sources import read_text
+from seqsuite.shared.data.sources import read_text
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 

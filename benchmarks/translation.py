@@ -34,7 +34,7 @@ def step_times(suite, preset: str, attentions, steps: int = 30) -> dict[str, flo
 
     import numpy as np
 
-    from seqsuite.shared import runner
+    from seqsuite.shared.run import runner
 
     models, batch = {}, None
     for attention in attentions:

@@ -17,8 +17,8 @@ import numpy as np
 import tensorflow as tf
 
 from seqsuite import registry
-from seqsuite.shared import runner
-from seqsuite.shared.images import to_png
+from seqsuite.shared.data.images import to_png
+from seqsuite.shared.run import runner
 
 PRESET = os.environ.get('SEQSUITE_NOTEBOOK_PRESET', 'quick')
 OUT = Path(tempfile.mkdtemp()) / 'run'
@@ -51,7 +51,7 @@ print('held out, counts:', [(d, n) for d in range(10) for n in (2, 3) if held_ou
 # The grid is `image_size / 8` cells a side; the decoder starts from the mean of the grid and attends over all of it at every word.
 
 # %%
-from seqsuite.shared.config import with_learned
+from seqsuite.shared.run.config import with_learned
 
 suite.build_model(with_learned(config, data.learned)).summary()
 

@@ -17,8 +17,8 @@ import numpy as np
 import tensorflow as tf
 
 from seqsuite import registry
-from seqsuite.shared import runner
-from seqsuite.shared.config import with_learned
+from seqsuite.shared.run import runner
+from seqsuite.shared.run.config import with_learned
 from seqsuite.suites.classification.data import pad
 
 PRESET = os.environ.get('SEQSUITE_NOTEBOOK_PRESET', 'quick')

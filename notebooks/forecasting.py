@@ -19,7 +19,7 @@ import tensorflow as tf
 from IPython.display import Image
 
 from seqsuite import registry
-from seqsuite.shared import runner
+from seqsuite.shared.run import runner
 
 PRESET = os.environ.get('SEQSUITE_NOTEBOOK_PRESET', 'quick')
 WORK = Path(tempfile.mkdtemp())

@@ -24,8 +24,8 @@ import tensorflow as tf
 from IPython.display import Image, display
 
 from seqsuite import registry
-from seqsuite.shared import runner
-from seqsuite.shared.diagnostics import gradient_flow, plot_gradient_flow, vanishing_step
+from seqsuite.shared.evaluation.diagnostics import gradient_flow, plot_gradient_flow, vanishing_step
+from seqsuite.shared.run import runner
 from seqsuite.suites.memory import exploding
 from seqsuite.suites.memory.data import make_arrays
 

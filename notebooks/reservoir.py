@@ -15,8 +15,8 @@ from pathlib import Path
 import tensorflow as tf
 
 from seqsuite import registry
-from seqsuite.shared import runner
-from seqsuite.shared.config import with_learned
+from seqsuite.shared.run import runner
+from seqsuite.shared.run.config import with_learned
 
 PRESET = os.environ.get('SEQSUITE_NOTEBOOK_PRESET', 'quick')
 OUT = Path(tempfile.mkdtemp()) / 'run'
@@ -41,7 +41,7 @@ print(data.series.shape, data.bounds)
 
 # %% [markdown]
 # ## Model
-# `build_model(config)` returns a `shared.reservoir.ESN`: a Keras model whose `fit` solves the ridge regression in one pass.
+# `build_model(config)` returns a `shared.layers.reservoir.ESN`: a Keras model whose `fit` solves the ridge regression in one pass.
 
 # %%
 esn = suite.build_model(config)

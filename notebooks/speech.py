@@ -17,8 +17,8 @@ import numpy as np
 import tensorflow as tf
 
 from seqsuite import registry
-from seqsuite.shared import runner
-from seqsuite.shared.audio import encode_wav
+from seqsuite.shared.layers.audio import encode_wav
+from seqsuite.shared.run import runner
 
 PRESET = os.environ.get('SEQSUITE_NOTEBOOK_PRESET', 'quick')
 OUT = Path(tempfile.mkdtemp()) / 'run'

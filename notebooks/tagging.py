@@ -17,8 +17,8 @@ import numpy as np
 import tensorflow as tf
 
 from seqsuite import registry
-from seqsuite.shared import runner
-from seqsuite.shared.config import with_learned
+from seqsuite.shared.run import runner
+from seqsuite.shared.run.config import with_learned
 
 PRESET = os.environ.get('SEQSUITE_NOTEBOOK_PRESET', 'quick')
 OUT = Path(tempfile.mkdtemp()) / 'run'
@@ -26,7 +26,7 @@ suite = registry.get('tagging')
 
 # %% [markdown]
 # ## Configuration
-# `head=crf` (the default) or `head=softmax`; any cell of `shared.encoders`.
+# `head=crf` (the default) or `head=softmax`; any cell of `shared.layers.encoders`.
 
 # %%
 config = runner.resolve_config(suite, PRESET, ['head=crf'])
@@ -47,7 +47,7 @@ for tokens, tags in short[:8]:
 
 # %% [markdown]
 # ## Model
-# `build_model(config)`: token and token-shape embeddings, a bidirectional LSTM, per-token tag scores and the `shared.crf.CRF` layer, trained with `CRFLoss` (the negative log-likelihood of the whole tag sequence).
+# `build_model(config)`: token and token-shape embeddings, a bidirectional LSTM, per-token tag scores and the `shared.layers.crf.CRF` layer, trained with `CRFLoss` (the negative log-likelihood of the whole tag sequence).
 
 # %%
 suite.build_model(config).summary()

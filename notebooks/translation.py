@@ -16,8 +16,8 @@ from pathlib import Path
 import tensorflow as tf
 
 from seqsuite import registry
-from seqsuite.shared import runner
-from seqsuite.shared.config import with_learned
+from seqsuite.shared.run import runner
+from seqsuite.shared.run.config import with_learned
 
 PRESET = os.environ.get('SEQSUITE_NOTEBOOK_PRESET', 'quick')
 OUT = Path(tempfile.mkdtemp()) / 'run'

@@ -17,8 +17,8 @@ import numpy as np
 import tensorflow as tf
 
 from seqsuite import registry
-from seqsuite.shared import runner
-from seqsuite.shared.images import to_png
+from seqsuite.shared.data.images import to_png
+from seqsuite.shared.run import runner
 
 PRESET = os.environ.get('SEQSUITE_NOTEBOOK_PRESET', 'quick')
 OUT = Path(tempfile.mkdtemp()) / 'run'
@@ -47,7 +47,7 @@ print('test texts:', test.texts[:6])
 # Conv 3x3 -> pool -> conv 3x3 -> pool gives one feature vector per 4 columns; a Keras mask marks the columns the line covers, and the blank is forced past it, so CTC sees each line's own length.
 
 # %%
-from seqsuite.shared.config import with_learned
+from seqsuite.shared.run.config import with_learned
 
 suite.build_model(with_learned(config, data.learned)).summary()
 

@@ -179,7 +179,7 @@ def _inference_options(args) -> dict:
         return {"run": args.run, "origins": args.origins, "stride": args.stride}
     if args.command == "forecast":
         if args.data is not None:
-            from seqsuite.shared.sources import check_file
+            from seqsuite.shared.data.sources import check_file
 
             check_file(args.data, "data file", "pass an existing CSV path with --data")
         return {"data": args.data}
@@ -251,13 +251,13 @@ def run(argv: list[str]) -> int:
             "-tune" if args.command == "tune" else "")
         if args.command == "tune" and args.role == "worker" and not args.out:
             out += f"-{args.worker_id}"  # a worker never writes the chief's directory
-        from seqsuite.shared import files
+        from seqsuite.shared.run import files
 
         files.check_parent(out, "--out")
         if args.command == "tune":
             distributed = _distributed_options(args)
         else:
-            from seqsuite.shared.strategy import check_strategy
+            from seqsuite.shared.run.strategy import check_strategy
 
             check_strategy(args.strategy)
     inference = ("translate", "predict", "generate", "transcribe", "read", "caption",
@@ -265,7 +265,7 @@ def run(argv: list[str]) -> int:
     if args.command in ("evaluate", "export", *inference):
         name = registry.suite_of_run(args.run)
         if args.command == "evaluate":
-            from seqsuite.shared.config import load_config, parse_overrides
+            from seqsuite.shared.run.config import load_config, parse_overrides
 
             overrides = parse_overrides(args.overrides)
             load_config(registry.config_class(name)[0], args.run, overrides)  # checked early
@@ -273,7 +273,7 @@ def run(argv: list[str]) -> int:
             options = _inference_options(args)
     with _start_up(verbose):
         import seqsuite
-        from seqsuite.shared import runner
+        from seqsuite.shared.run import runner
 
         suite = registry.get(args.suite if args.command in ("train", "tune") else name)
         seqsuite.register()

@@ -25,25 +25,31 @@ Every class is registered with Keras under the `seqsuite` package, so after
 `import seqsuite` any saved model loads with `keras.saving.load_model`.
 """
 
-from seqsuite.shared.attention import (
+from seqsuite.shared.layers.attention import (
     AttentionDecoder,
     AttentionPooling,
     AttentionWrapper,
     BahdanauAttention,
     LuongAttention,
 )
-from seqsuite.shared.audio import LogMelSpectrogram, SpecAugment, decode_wavs
-from seqsuite.shared.cells import (
+from seqsuite.shared.layers.audio import LogMelSpectrogram, SpecAugment, decode_wavs
+from seqsuite.shared.layers.cells import (
     LayerNormLSTMCell,
     LayerNormSimpleRNNCell,
     PeepholeLSTMCell,
     ZoneoutCell,
     ZoneoutLSTM,
 )
-from seqsuite.shared.crf import CRF, CRFLoss
-from seqsuite.shared.ctc import BlankPadding, CharVocabulary, CTCLoss, ctc_decode
-from seqsuite.shared.decoding import DecodeResult, decode
-from seqsuite.shared.reservoir import ESN, ESNCell, Reservoir, ReservoirInitializer, RidgeReadout
+from seqsuite.shared.layers.crf import CRF, CRFLoss
+from seqsuite.shared.layers.ctc import BlankPadding, CharVocabulary, CTCLoss, ctc_decode
+from seqsuite.shared.layers.decoding import DecodeResult, decode
+from seqsuite.shared.layers.reservoir import (
+    ESN,
+    ESNCell,
+    Reservoir,
+    ReservoirInitializer,
+    RidgeReadout,
+)
 
 __all__ = [
     "BlankPadding",

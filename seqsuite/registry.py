@@ -12,8 +12,8 @@ import json
 import pkgutil
 from pathlib import Path
 
-from seqsuite.shared.config import build_config, parse_overrides
 from seqsuite.shared.errors import ConfigError
+from seqsuite.shared.run.config import build_config, parse_overrides
 
 
 def names() -> list[str]:

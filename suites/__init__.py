@@ -4,7 +4,7 @@ Writing a suite (read `forecasting/` first: every suite has the same files):
 
 - `__init__.py`: a docstring whose first line `seqsuite list` shows. Nothing else:
   listing suites must not import TensorFlow.
-- `config.py`: `Config`, a dataclass subclassing `seqsuite.shared.config.TrainConfig`,
+- `config.py`: `Config`, a dataclass subclassing `seqsuite.shared.run.config.TrainConfig`,
   and `PRESETS` with `smoke` (seconds, for tests), `quick` (minutes, for demos)
   and `full`. Mark where data comes from with `data_field(...)` (the fields
   `seqsuite evaluate --set` may repoint) and what the training data decides
@@ -15,7 +15,7 @@ Writing a suite (read `forecasting/` first: every suite has the same files):
 - `data.py`: `load_data(config)` returning an object with `train`, `val`, `test`
   (tf.data), `adapt` (layer name -> training sample) and `learned` (learned
   field -> value), an embedded default that needs no network, and one-line
-  `DataError`s (read files with `seqsuite.shared.sources`).
+  `DataError`s (read files with `seqsuite.shared.data.sources`).
 - `model.py`: the single `build_model(config)` (compiled), the Keras layers the
   suite defines (registered under the `seqsuite` package), and
   `serving(model, config) -> (fn, input_signature[, track])`, the raw-input
@@ -26,7 +26,7 @@ Writing a suite (read `forecasting/` first: every suite has the same files):
   saved under `RUN/baselines/`), inference commands
   `(model, config, **options) -> lines`, and `main()` for
   `python -m seqsuite.suites.<name>.train`.
-- `suite.py`: `SUITE = seqsuite.shared.suite.Suite(...)`, the contract object. The
+- `suite.py`: `SUITE = seqsuite.shared.run.suite.Suite(...)`, the contract object. The
   runner, the tuner, the command line, the notebooks and the tests use only it.
 
 A suite imports `seqsuite.shared`, never another suite.

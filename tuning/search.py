@@ -2,7 +2,7 @@
 
 Each trial turns the sampled hyperparameters into a config (the suite's own
 dataclass, so its validation applies), builds the model on the suite's data
-and trains it with `shared.suite.fit_suite`, the same code as `seqsuite train`
+and trains it with `shared.run.suite.fit_suite`, the same code as `seqsuite train`
 (checkpoints, NaN guard, early stopping, closed-form fits), reporting the best
 `val_loss`. A trial whose loss becomes NaN is recorded as failed and the search
 goes on. After the search the best config is trained once more by the shared
@@ -23,11 +23,11 @@ from pathlib import Path
 import keras
 import keras_tuner as kt
 
-from seqsuite.shared.config import config_to_dict
 from seqsuite.shared.errors import ConfigError, TrainingError
-from seqsuite.shared.files import DirectoryLock, check_target, is_ours, mark
-from seqsuite.shared.runner import prepare, train
-from seqsuite.shared.suite import Suite, fit_suite
+from seqsuite.shared.run.config import config_to_dict
+from seqsuite.shared.run.files import DirectoryLock, check_target, is_ours, mark
+from seqsuite.shared.run.runner import prepare, train
+from seqsuite.shared.run.suite import Suite, fit_suite
 from seqsuite.tuning import distributed
 
 TUNERS = ("random", "grid", "bayesian", "hyperband")

@@ -5,15 +5,15 @@ from __future__ import annotations
 import dataclasses
 
 from seqsuite.shared.checks import require_range
-from seqsuite.shared.config import (
+from seqsuite.shared.errors import ConfigError
+from seqsuite.shared.layers.options import check_cell_options
+from seqsuite.shared.run.config import (
     TrainConfig,
-    check_cell_options,
     data_field,
     learned_field,
     require_positive,
     require_split_fractions,
 )
-from seqsuite.shared.errors import ConfigError
 
 
 @dataclasses.dataclass
@@ -32,7 +32,7 @@ class Config(TrainConfig):
     image_size: int = 64  # every image is resized (aspect kept, padded) to this square
     conv_filters: int = 16  # first convolution; then twice and four times as many
     attention: bool = True  # false: no attention, the decoder starts from the pooled grid
-    cell: str = "gru"  # see shared.encoders.CELLS
+    cell: str = "gru"  # see shared.layers.encoders.CELLS
     units: int = 128  # decoder state, attention and grid projection width
     embedding_dim: int = 32
     dropout: float = 0.3  # on the word embeddings and the decoder outputs, in training

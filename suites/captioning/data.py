@@ -1,7 +1,7 @@
 """Captioning data: digit scenes (default), a captions TSV (Flickr8k layout), or COCO via TFDS.
 
 Every source becomes, per split, grey square images of `config.image_size`
-pixels, ink bright on a dark background (`shared.images`, the pipeline the
+pixels, ink bright on a dark background (`shared.data.images`, the pipeline the
 SavedModel runs too), each with one or more reference captions. Pipelines
 yield `({"image": (batch, size, size, 1), "caption": (batch, T)}, targets)`,
 one example per (image, caption) pair: `caption` is `[start] w1 .. wn`, the
@@ -9,7 +9,7 @@ decoder's input (teacher forcing), and `targets` `w1 .. wn [end]`, both padded
 with 0 to `T = max_caption_words + 1`.
 
 - `digits`: scenes composed from the 1,797 real 8x8 handwritten digits of
-  scikit-learn (UCI optdigits, CC BY 4.0), scaled up (`shared.images.digit_images`,
+  scikit-learn (UCI optdigits, CC BY 4.0), scaled up (`shared.data.images.digit_images`,
   split by image: no test scene holds a digit image seen in training). A
   scene is one of
     - two different digits side by side: "a large 3 to the left of a small 7"
@@ -34,7 +34,7 @@ with 0 to `T = max_caption_words + 1`.
   any size and colour. Images (with all their captions) are split by the
   fractions, seeded.
 - `tfds:coco_captions`: COCO 2014 with Karpathy's splits through
-  `shared.sources.load_tfds` (offline unless `download=true`), the first
+  `shared.data.sources.load_tfds` (offline unless `download=true`), the first
   `tfds_examples` images of train, val and test.
 
 File and TFDS captions are lower-cased and split into words (punctuation
@@ -52,17 +52,17 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from seqsuite.shared import sources
-from seqsuite.shared.errors import DataError
-from seqsuite.shared.images import (
+from seqsuite.shared.data import sources
+from seqsuite.shared.data.images import (
     check_image,
     decode_square,
     digit_images,
     find_images,
     grey_square,
 )
-from seqsuite.shared.splits import split_sizes
-from seqsuite.shared.text import SPECIALS, build_vocabulary
+from seqsuite.shared.data.splits import split_sizes
+from seqsuite.shared.data.text import SPECIALS, build_vocabulary
+from seqsuite.shared.errors import DataError
 from seqsuite.suites.captioning.config import Config
 
 SPLITS = ("train", "val", "test")

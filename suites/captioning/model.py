@@ -14,12 +14,12 @@
 `GridPositions` adds a learned vector per grid cell, so the memory says where
 a feature is as well as what it is ("to the left of" needs both). Decoding
 (greedy and beam search) runs the trained layers step by step through
-`shared.decoding.decode`; the attention weights of the words decoded are then
+`shared.layers.decoding.decode`; the attention weights of the words decoded are then
 recomputed in one teacher-forced pass (the decoder is deterministic, so they
 are the weights the words were decoded with).
 
 The SavedModel (`serving`) takes PNG or JPEG bytes of any size and colour
-(`shared.images.decode_squares`) and returns the caption (beam search), the
+(`shared.data.images.decode_squares`) and returns the caption (beam search), the
 attention weights of each word over the grid and a status per image.
 """
 
@@ -29,13 +29,13 @@ import keras
 import tensorflow as tf
 from keras import ops, tree
 
-from seqsuite.shared.attention import AttentionDecoder, AttentionWrapper, BahdanauAttention
-from seqsuite.shared.decoding import decode, tile_for_beam
-from seqsuite.shared.encoders import make_cell
+from seqsuite.shared.data.images import OK, decode_squares, status_text
+from seqsuite.shared.data.text import detokenize
 from seqsuite.shared.errors import ConfigError
-from seqsuite.shared.images import OK, decode_squares, status_text
-from seqsuite.shared.text import detokenize
-from seqsuite.shared.training import compile_model
+from seqsuite.shared.layers.attention import AttentionDecoder, AttentionWrapper, BahdanauAttention
+from seqsuite.shared.layers.decoding import decode, tile_for_beam
+from seqsuite.shared.layers.encoders import make_cell
+from seqsuite.shared.run.training import compile_model
 from seqsuite.suites.captioning.config import Config
 
 POOLINGS = 3  # the grid is image_size / 2**3 cells a side
@@ -177,7 +177,7 @@ class Captioner:
         return x, [layer(pooled) for layer in self.initial]
 
     def ids(self, images, method: str = "greedy", beam_width: int | None = None):
-        """`shared.decoding.DecodeResult` of a batch of images (batch, size, size, 1)."""
+        """`shared.layers.decoding.DecodeResult` of a batch of images (batch, size, size, 1)."""
         memory, states = self.encode(images)
         width = (beam_width or self.config.beam_width) if method == "beam" else 1
         if self.config.attention:

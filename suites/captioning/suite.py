@@ -1,6 +1,6 @@
 """The captioning suite's contract: everything the runner, tuner and CLI use."""
 
-from seqsuite.shared.suite import Suite
+from seqsuite.shared.run.suite import Suite
 from seqsuite.suites.captioning import __doc__ as description
 from seqsuite.suites.captioning.config import PRESETS, Config
 from seqsuite.suites.captioning.data import load_data

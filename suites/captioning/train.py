@@ -1,21 +1,20 @@
 """Train, evaluate and export the captioning suite; caption images.
 
-    python -m seqsuite.suites.captioning.train --preset quick --out runs/captioning
+    seqsuite train captioning --preset quick --out runs/captioning
     seqsuite caption --run runs/captioning scene.png photo.jpg
 """
 
 from __future__ import annotations
 
 import csv
-import sys
 from pathlib import Path
 
 import numpy as np
 import sacrebleu
 import tensorflow as tf
 
-from seqsuite.shared.images import serve_image_files
-from seqsuite.shared.plots import plot_image_attention
+from seqsuite.shared.data.images import serve_image_files
+from seqsuite.shared.evaluation.plots import plot_image_attention
 from seqsuite.suites.captioning.config import Config
 from seqsuite.suites.captioning.data import RELATIONS, CaptionData, Scenes
 from seqsuite.suites.captioning.model import Captioner, serving
@@ -116,13 +115,3 @@ def search_space(hp) -> dict:
         "batch_size": hp.Choice("batch_size", [32, 64]),
         "clip_norm": clip or None,  # 0 in the space means "no clipping"
     }
-
-
-def main(argv: list[str] | None = None) -> int:
-    from seqsuite.cli import main as cli_main
-
-    return cli_main(["train", "captioning", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    sys.exit(main())

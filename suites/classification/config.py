@@ -20,15 +20,15 @@ from __future__ import annotations
 
 import dataclasses
 
-from seqsuite.shared.config import (
+from seqsuite.shared.errors import ConfigError
+from seqsuite.shared.layers.options import check_cell_options
+from seqsuite.shared.run.config import (
     TrainConfig,
-    check_cell_options,
     data_field,
     learned_field,
     require_positive,
     require_split_fractions,
 )
-from seqsuite.shared.errors import ConfigError
 
 # Embedded recordings (the UEA/UCR archive's .ts files that sktime ships):
 # name -> the archive's problem name.
@@ -52,7 +52,7 @@ class Config(TrainConfig):
     test_fraction: float = 0.2  # without test_data: stratified part of a file kept for testing
     model: str = "rnn"  # "rnn" (recurrent encoder + attention pooling) or "esn" (reservoir + ridge)
     # rnn
-    cell: str = "lstm"  # see shared.config.CELLS
+    cell: str = "lstm"  # see shared.run.config.CELLS
     units: int = 64  # per direction
     layers: int = 1
     bidirectional: bool = True

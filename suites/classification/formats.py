@@ -36,8 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
+from seqsuite.shared.data.sources import read_text
 from seqsuite.shared.errors import DataError
-from seqsuite.shared.sources import read_text
 
 FORMATS = ".ts or .csv"
 _MISSING = ("?", "nan", "NaN", "NAN")

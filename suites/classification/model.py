@@ -25,11 +25,11 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from seqsuite.shared.attention import AttentionPooling
-from seqsuite.shared.encoders import recurrent_stack
 from seqsuite.shared.errors import ConfigError
-from seqsuite.shared.reservoir import Reservoir, RidgeReadout
-from seqsuite.shared.training import compile_model
+from seqsuite.shared.layers.attention import AttentionPooling
+from seqsuite.shared.layers.encoders import recurrent_stack
+from seqsuite.shared.layers.reservoir import Reservoir, RidgeReadout
+from seqsuite.shared.run.training import compile_model
 from seqsuite.suites.classification.config import POOLING, Config
 
 

@@ -1,7 +1,7 @@
 """The classification suite's contract: a recurrent classifier trained by epochs, or an
 echo state network fitted in closed form, with 1-NN baselines beside either."""
 
-from seqsuite.shared.suite import ClosedForm, Suite
+from seqsuite.shared.run.suite import ClosedForm, Suite
 from seqsuite.suites.classification import __doc__ as description
 from seqsuite.suites.classification.config import PRESETS, Config
 from seqsuite.suites.classification.data import load_data

@@ -1,6 +1,6 @@
 """Fit, evaluate and export the sequence-classification suite, with 1-NN baselines.
 
-    python -m seqsuite.suites.classification.train --preset quick --out runs/vowels
+    seqsuite train classification --preset quick --out runs/vowels
     seqsuite train classification --preset quick --set model=esn
     seqsuite predict --run runs/vowels new_recordings.ts
 """
@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import csv
-import sys
 import weakref
 from pathlib import Path
 
@@ -16,8 +15,8 @@ import keras
 import numpy as np
 
 from seqsuite.shared.errors import ConfigError, DataError
-from seqsuite.shared.metrics import precision_recall_f1
-from seqsuite.shared.plots import plot_confusion
+from seqsuite.shared.evaluation.metrics import precision_recall_f1
+from seqsuite.shared.evaluation.plots import plot_confusion
 from seqsuite.suites.classification.config import Config
 from seqsuite.suites.classification.data import ClassificationData, pad, read_file
 
@@ -282,13 +281,3 @@ def search_space(hp) -> dict:
         "input_scaling": hp.Choice("input_scaling", [1.0, 2.0, 4.0, 8.0, 16.0]),
         "pooling": hp.Choice("pooling", ["mean", "mean_last"]),
     }
-
-
-def main(argv: list[str] | None = None) -> int:
-    from seqsuite.cli import main as cli_main
-
-    return cli_main(["train", "classification", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -2,7 +2,7 @@
 
 - `seasonal_naive`: the value one season earlier (statsforecast `SeasonalNaive`),
   with its normal prediction intervals.
-- `naive2`: the M4 benchmark (`seqsuite.shared.metrics.naive2_forecast`): naive
+- `naive2`: the M4 benchmark (`seqsuite.shared.evaluation.metrics.naive2_forecast`): naive
   on the seasonally adjusted series; point forecasts only. OWA is relative to it.
 - `ets`: statsforecast `AutoETS` (model "ZZZ": error, trend and season chosen by
   AICc, as R's `forecast::ets`), with its analytic intervals.
@@ -31,8 +31,8 @@ from pathlib import Path
 import numpy as np
 
 from seqsuite.shared.errors import ConfigError
-from seqsuite.shared.files import write_bytes_atomic
-from seqsuite.shared.metrics import naive2_forecast
+from seqsuite.shared.evaluation.metrics import naive2_forecast
+from seqsuite.shared.run.files import write_bytes_atomic
 
 MODELS = ("seasonal_naive", "naive2", "ets", "theta")
 BASELINES_FILE = "statistical.npz"

@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from seqsuite.shared.data.tabular import read_csv
 from seqsuite.shared.errors import ConfigError, DataError
-from seqsuite.shared.tabular import read_csv
 
 
 @dataclass

@@ -23,17 +23,17 @@ from __future__ import annotations
 import dataclasses
 
 from seqsuite.shared.checks import require_range
-from seqsuite.shared.config import (
+from seqsuite.shared.errors import ConfigError
+from seqsuite.shared.layers.options import check_cell_options
+from seqsuite.shared.run.config import (
     TrainConfig,
-    check_cell_options,
     data_field,
     learned_field,
     require_positive,
     require_split_fractions,
 )
-from seqsuite.shared.errors import ConfigError
 
-HEADS = ("quantile", "gaussian", "student_t", "point")  # shared.probabilistic.HEADS
+HEADS = ("quantile", "gaussian", "student_t", "point")  # shared.layers.probabilistic.HEADS
 TASKS = ("forecast", "anomaly")
 BASELINES = ("seasonal_naive", "naive2", "ets", "theta")
 EMBEDDED = ("co2", "sunspots")
@@ -95,7 +95,7 @@ class Config(TrainConfig):
     members: int = 1  # ensemble members trained side by side; quantiles averaged
     skip: bool = True  # the head also sees the scaled window (a linear path beside the RNN)
     embedding: int = 0  # learned per-series embedding size (0: none)
-    cell: str = "lstm"  # see shared.encoders.CELLS
+    cell: str = "lstm"  # see shared.layers.encoders.CELLS
     units: int = 32
     layers: int = 1
     bidirectional: bool = False

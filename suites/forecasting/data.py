@@ -17,7 +17,7 @@ validation origin at the end of each training part less its horizon, one
 test origin at its end.
 
 The model takes raw values (it scales each window itself, see
-`shared.probabilistic.location_scale`); the training targets are scaled the
+`shared.layers.probabilistic.location_scale`); the training targets are scaled the
 same way here, with the same function.
 """
 
@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from seqsuite.shared.data.splits import split_bounds
 from seqsuite.shared.errors import DataError
-from seqsuite.shared.splits import split_bounds
 from seqsuite.suites.forecasting.collections import (
     Series,
     calendar_features,
@@ -217,7 +217,7 @@ def split_windows(series_list, bounds, config: Config, split: str) -> Windows:
 
 def scaled_targets(windows: Windows) -> np.ndarray:
     """Targets in each window's own units: (y - loc) / scale."""
-    from seqsuite.shared.probabilistic import location_scale
+    from seqsuite.shared.layers.probabilistic import location_scale
 
     loc, scale = (np.asarray(a) for a in location_scale(windows.inputs["window"]))
     return ((windows.y - loc[:, None]) / scale[:, None]).astype("float32")
@@ -253,7 +253,7 @@ def learned_from(series_list: list[Series], config: Config) -> dict:
 def load_data(config: Config) -> ForecastData:
     import tensorflow as tf
 
-    from seqsuite.shared.config import with_learned
+    from seqsuite.shared.run.config import with_learned
 
     series_list = load_series(config)
     if not series_list:

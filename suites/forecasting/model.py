@@ -2,7 +2,7 @@
 
 One network serves one series or a whole collection (a global model). Each
 window is scaled by its own last value and mean absolute step
-(`shared.probabilistic.location_scale`), so series of any level share one
+(`shared.layers.probabilistic.location_scale`), so series of any level share one
 set of weights; NaN steps (a history shorter than the window) are zeros with
 an `observed` flag beside them. Past covariates and the known covariates of
 the window's steps join the sequence; the encoder's last state, the known
@@ -27,15 +27,15 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from seqsuite.shared.encoders import recurrent_stack
-from seqsuite.shared.probabilistic import (
+from seqsuite.shared.layers.encoders import recurrent_stack
+from seqsuite.shared.layers.probabilistic import (
     DistributionHead,
     ForecastLoss,
     head_point,
     head_quantiles,
     location_scale,
 )
-from seqsuite.shared.training import compile_model
+from seqsuite.shared.run.training import compile_model
 from seqsuite.suites.forecasting.config import Config
 
 

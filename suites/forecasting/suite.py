@@ -1,6 +1,6 @@
 """The forecasting suite's contract: everything the runner, tuner and CLI use."""
 
-from seqsuite.shared.suite import Suite
+from seqsuite.shared.run.suite import Suite
 from seqsuite.suites.forecasting import __doc__ as description
 from seqsuite.suites.forecasting.config import PRESETS, Config
 from seqsuite.suites.forecasting.data import load_data

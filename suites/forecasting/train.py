@@ -15,17 +15,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from seqsuite.shared.anomaly import detect, detection_scores, inject_anomalies
 from seqsuite.shared.errors import DataError
-from seqsuite.shared.files import replacing, write_text_atomic
-from seqsuite.shared.metrics import forecast_scores, mase_scales
-from seqsuite.shared.plots import plot_backtest, plot_forecast_panels, plot_series_flags
+from seqsuite.shared.evaluation.anomaly import detect, detection_scores, inject_anomalies
+from seqsuite.shared.evaluation.metrics import forecast_scores, mase_scales
+from seqsuite.shared.evaluation.plots import plot_backtest, plot_forecast_panels, plot_series_flags
+from seqsuite.shared.run.files import replacing, write_text_atomic
 from seqsuite.suites.forecasting.baselines import fit_statistical, load_baselines, save_baselines
 from seqsuite.suites.forecasting.config import Config
 from seqsuite.suites.forecasting.data import (
@@ -250,7 +249,7 @@ def backtest(model, config: Config, run: str, origins: int = 10, stride: int | N
     beside seasonal naive and Naive2), origins.csv (per origin), errors.png
     (MASE and interval coverage over origins) and forecasts.png.
     """
-    from seqsuite.shared.runner import format_metrics
+    from seqsuite.shared.run.runner import format_metrics
 
     stride = stride or config.horizon
     if origins < 1 or stride < 1:
@@ -373,13 +372,3 @@ def search_space(hp) -> dict:
         "batch_size": hp.Choice("batch_size", [32, 64, 256]),
         "clip_norm": clip or None,  # 0 in the space means "no clipping"
     }
-
-
-def main(argv: list[str] | None = None) -> int:
-    from seqsuite.cli import main as cli_main
-
-    return cli_main(["train", "forecasting", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -5,15 +5,15 @@ from __future__ import annotations
 import dataclasses
 
 from seqsuite.shared.checks import require_range
-from seqsuite.shared.config import (
+from seqsuite.shared.errors import ConfigError
+from seqsuite.shared.layers.options import check_cell_options
+from seqsuite.shared.run.config import (
     TrainConfig,
-    check_cell_options,
     data_field,
     learned_field,
     require_positive,
     require_split_fractions,
 )
-from seqsuite.shared.errors import ConfigError
 
 
 @dataclasses.dataclass
@@ -26,7 +26,7 @@ class Config(TrainConfig):
     seq_length: int = 100  # tokens per window; state carries across consecutive windows
     val_fraction: float = 0.05  # a file or pydoc: contiguous train | validation | test parts
     test_fraction: float = 0.05
-    cell: str = "lstm"  # lstm, gru, zoneout_lstm, layernorm_lstm, ... (shared.config.CELLS)
+    cell: str = "lstm"  # lstm, gru, zoneout_lstm, layernorm_lstm, ... (shared.run.config.CELLS)
     units: int = 256
     layers: int = 1
     embedding_dim: int = 64

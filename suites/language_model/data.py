@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from seqsuite.shared import sources, splits
+from seqsuite.shared.data import sources, splits
+from seqsuite.shared.data.text import Vocabulary, build_vocabulary, prepare
 from seqsuite.shared.errors import DataError
-from seqsuite.shared.text import Vocabulary, build_vocabulary, prepare
 from seqsuite.suites.language_model.config import PRESETS, Config
 
 # Keras stores a vectoriser's vocabulary one token per line, so a newline cannot
@@ -89,7 +89,7 @@ def _limit(texts: dict[str, str], config: Config) -> dict[str, str]:
 
 
 def tokenize(text: str, config: Config) -> list[str]:
-    """Characters, or words with punctuation as separate tokens (shared.text.prepare)."""
+    """Characters, or words with punctuation as separate tokens (shared.data.text.prepare)."""
     if config.tokens == "char":
         text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", NEWLINE)
         # Other line-breaking characters would split the stored vocabulary too.

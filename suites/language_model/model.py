@@ -2,7 +2,7 @@
 
 Training is stateful over consecutive windows (see data.py); generation reuses
 the trained embedding, cells and output layer step by step through
-`shared.decoding.decode`, after running the prompt through the cells.
+`shared.layers.decoding.decode`, after running the prompt through the cells.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from seqsuite.shared.decoding import decode
-from seqsuite.shared.encoders import recurrent_stack
+from seqsuite.shared.data.text import prepare, vectorizer
 from seqsuite.shared.errors import ConfigError
-from seqsuite.shared.text import prepare, vectorizer
-from seqsuite.shared.training import compile_model
+from seqsuite.shared.layers.decoding import decode
+from seqsuite.shared.layers.encoders import recurrent_stack
+from seqsuite.shared.run.training import compile_model
 from seqsuite.suites.language_model.config import Config
 from seqsuite.suites.language_model.data import NEWLINE
 

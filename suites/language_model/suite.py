@@ -1,6 +1,6 @@
 """The language-model suite's contract: everything the runner, tuner and CLI use."""
 
-from seqsuite.shared.suite import Suite
+from seqsuite.shared.run.suite import Suite
 from seqsuite.suites.language_model import __doc__ as description
 from seqsuite.suites.language_model.config import PRESETS, Config
 from seqsuite.suites.language_model.data import load_data

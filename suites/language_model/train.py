@@ -1,6 +1,6 @@
 """Train, evaluate and export the language-model suite.
 
-    python -m seqsuite.suites.language_model.train --preset quick --out runs/lm
+    seqsuite train language_model --preset quick --out runs/lm
     seqsuite generate --run runs/lm --prompt "The for statement" --temperature 0.8 --top-k 20 --length 400
 """
 
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -212,13 +211,3 @@ def generate(model, config: Config, prompt: str = "", temperature: float = 1.0, 
     out = Generator(model, config).generate(tf.constant([prompt]), length=length,
                                             temperature=temperature, top_k=top_k, seed=seed)
     return [out.numpy()[0].decode("utf-8")]
-
-
-def main(argv: list[str] | None = None) -> int:
-    from seqsuite.cli import main as cli_main
-
-    return cli_main(["train", "language_model", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import dataclasses
 
-from seqsuite.shared.config import (
-    CELLS,
+from seqsuite.shared.errors import ConfigError
+from seqsuite.shared.layers.options import CELLS, check_cell_options
+from seqsuite.shared.run.config import (
     TrainConfig,
-    check_cell_options,
     data_field,
     require_positive,
     require_split_fractions,
 )
-from seqsuite.shared.errors import ConfigError
 
 TASKS = ("adding", "copy", "digits", "permuted_digits")
-MODELS = (*CELLS, "esn")  # the recurrent cells of shared.encoders, and an echo state network
+MODELS = (*CELLS, "esn")  # the recurrent cells of shared.layers.encoders, and an echo state network
 DEFAULT_LENGTH = {"adding": 100, "copy": 100, "digits": 64, "permuted_digits": 64}
 PIXELS = 64  # scikit-learn's digits are 8x8
 

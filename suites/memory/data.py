@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import tensorflow as tf
 
-from seqsuite.shared.splits import split_bounds, split_sizes
+from seqsuite.shared.data.splits import split_bounds, split_sizes
 from seqsuite.suites.memory.config import PIXELS, Config
 
 PERMUTATION_SEED = 20161  # fixes the permuted-digits task itself, whatever the run's seed
@@ -97,7 +97,7 @@ def make_arrays(config: Config) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """The task's (x, y) for each split."""
     if config.task in ("digits", "permuted_digits"):
         x, y = load_digits_sequences(config)
-        # shared.splits' rule for independent items: shuffled once with the seed, then cut.
+        # shared.data.splits' rule for independent items: shuffled once with the seed, then cut.
         order = np.random.default_rng(config.seed).permutation(len(x))
         parts = np.split(order, split_bounds(len(x), config.val_fraction, config.test_fraction))
         return {split: (x[idx], y[idx]) for split, idx in zip(("train", "val", "test"), parts)}

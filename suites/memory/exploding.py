@@ -41,14 +41,13 @@ def run(preset: str = "quick", out: Path = Path("runs/exploding"), overrides=(),
         overwrite: bool = False) -> dict:
     """Train the network of `NETWORK` once per clipping setting into `out`; return, per
     setting, whether and where it diverged, its last finite loss and its gradient norms."""
-    from seqsuite import registry
-    from seqsuite.shared import runner
-    from seqsuite.shared.diagnostics import plot_gradient_log
     from seqsuite.shared.errors import TrainingError
-    from seqsuite.shared.files import replacing
-    from seqsuite.shared.suite import fit_suite
+    from seqsuite.shared.evaluation.diagnostics import plot_gradient_log
+    from seqsuite.shared.run import runner
+    from seqsuite.shared.run.files import replacing
+    from seqsuite.shared.run.suite import fit_suite
+    from seqsuite.suites.memory.suite import SUITE as suite
 
-    suite = registry.get("memory")
     summary = {}
     with replacing(Path(out), overwrite, "exploding-gradient demonstration") as staged:
         for name, clipping in SETTINGS.items():

@@ -4,12 +4,12 @@
     copy:             sequence (T+20, 10) -> recurrent -> h_t -> Dense(10) softmax, every t
     digits:           pixels (64k, 1)   -> recurrent -> h_T -> Dense(10) softmax
 
-The recurrent part is `shared.encoders.recurrent_stack` for the cells (with the
+The recurrent part is `shared.layers.encoders.recurrent_stack` for the cells (with the
 config's `recurrent_init`, `forget_bias` and `recurrent_gain`: `cell=simple
 recurrent_init=identity` is the IRNN), or for `cell=esn` a fixed
-`shared.reservoir.Reservoir` whose readout (the head) alone is trained, by the
+`shared.layers.reservoir.Reservoir` whose readout (the head) alone is trained, by the
 same loop as every other model. The head reads the recurrent layer only, so
-`shared.diagnostics.gradient_flow` can unroll it step by step.
+`shared.evaluation.diagnostics.gradient_flow` can unroll it step by step.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from seqsuite.shared.encoders import recurrent_stack
-from seqsuite.shared.reservoir import Reservoir
-from seqsuite.shared.training import compile_model
+from seqsuite.shared.layers.encoders import recurrent_stack
+from seqsuite.shared.layers.reservoir import Reservoir
+from seqsuite.shared.run.training import compile_model
 from seqsuite.suites.memory.config import Config
 
 

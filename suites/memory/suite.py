@@ -1,6 +1,6 @@
 """The memory suite's contract: everything the runner, tuner and CLI use."""
 
-from seqsuite.shared.suite import Suite
+from seqsuite.shared.run.suite import Suite
 from seqsuite.suites.memory import __doc__ as description
 from seqsuite.suites.memory.config import PRESETS, Config
 from seqsuite.suites.memory.data import load_data

@@ -1,6 +1,6 @@
 """Train, evaluate and export the memory suite.
 
-    python -m seqsuite.suites.memory.train --preset quick --set task=adding length=200 cell=gru
+    seqsuite train memory --preset quick --set task=adding length=200 cell=gru
     seqsuite train memory --set cell=simple recurrent_init=identity clip_norm=1.0   # IRNN
     seqsuite evaluate --run runs/memory-quick --set length=400   # longer than it was trained on
 """
@@ -8,14 +8,13 @@
 from __future__ import annotations
 
 import csv
-import sys
 from pathlib import Path
 
 import keras
 import numpy as np
 
-from seqsuite.shared.diagnostics import gradient_flow, plot_gradient_flow, vanishing_step
-from seqsuite.shared.plots import _save, plt
+from seqsuite.shared.evaluation.diagnostics import gradient_flow, plot_gradient_flow, vanishing_step
+from seqsuite.shared.evaluation.plots import _save, plt
 from seqsuite.suites.memory.config import Config
 from seqsuite.suites.memory.data import MemoryData
 from seqsuite.suites.memory.model import build_model
@@ -137,13 +136,3 @@ def search_space(hp) -> dict:
         "learning_rate": hp.Choice("learning_rate", [3e-4, 1e-3, 3e-3]),
         "clip_norm": clip or None,  # 0 in the space means "no clipping"
     }
-
-
-def main(argv: list[str] | None = None) -> int:
-    from seqsuite.cli import main as cli_main
-
-    return cli_main(["train", "memory", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -9,14 +9,14 @@ from __future__ import annotations
 import dataclasses
 
 from seqsuite.shared.checks import require_range
-from seqsuite.shared.config import (
+from seqsuite.shared.errors import ConfigError
+from seqsuite.shared.run.config import (
     TrainConfig,
     data_field,
     learned_field,
     require_positive,
     require_split_fractions,
 )
-from seqsuite.shared.errors import ConfigError
 
 SERIES = ("mackey_glass", "lorenz", "rossler", "henon", "logistic_map", "narma10", "narma30")
 TASKS = ("predict", "generate", "system_id")

@@ -22,10 +22,10 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from seqsuite.shared.datasets import chaotic
+from seqsuite.shared.data.datasets import chaotic
+from seqsuite.shared.data.splits import split_bounds
+from seqsuite.shared.data.tabular import read_series_csv
 from seqsuite.shared.errors import DataError
-from seqsuite.shared.splits import split_bounds
-from seqsuite.shared.tabular import read_series_csv
 from seqsuite.suites.reservoir.config import Config
 
 

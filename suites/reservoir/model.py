@@ -1,4 +1,4 @@
-"""Reservoir model: an echo state network (`shared.reservoir.ESN`), and the LSTM
+"""Reservoir model: an echo state network (`shared.layers.reservoir.ESN`), and the LSTM
 trained by backpropagation through time that the suite reports beside it.
 
 The ESN works on standardised series (statistics of the training part, kept
@@ -12,10 +12,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from seqsuite.shared.encoders import recurrent_stack
 from seqsuite.shared.errors import ConfigError
-from seqsuite.shared.reservoir import ESN
-from seqsuite.shared.training import compile_model
+from seqsuite.shared.layers.encoders import recurrent_stack
+from seqsuite.shared.layers.reservoir import ESN
+from seqsuite.shared.run.training import compile_model
 from seqsuite.suites.reservoir.config import Config
 
 

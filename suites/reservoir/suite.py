@@ -1,6 +1,6 @@
 """The reservoir suite's contract: an ESN fitted in closed form, an LSTM beside it."""
 
-from seqsuite.shared.suite import ClosedForm, Suite
+from seqsuite.shared.run.suite import ClosedForm, Suite
 from seqsuite.suites.reservoir import __doc__ as description
 from seqsuite.suites.reservoir.config import PRESETS, Config
 from seqsuite.suites.reservoir.data import load_data

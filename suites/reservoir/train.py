@@ -1,6 +1,6 @@
 """Fit, evaluate and export the reservoir suite, with an LSTM trained by BPTT beside it.
 
-    python -m seqsuite.suites.reservoir.train --preset quick --out runs/mg
+    seqsuite train reservoir --preset quick --out runs/mg
     seqsuite train reservoir --set data=narma10 units=100
     seqsuite train reservoir --set task=generate generate_steps=84
 """
@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -16,9 +15,9 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from seqsuite.shared.metrics import nrmse
-from seqsuite.shared.plots import plot_prediction
-from seqsuite.shared.training import fit
+from seqsuite.shared.evaluation.metrics import nrmse
+from seqsuite.shared.evaluation.plots import plot_prediction
+from seqsuite.shared.run.training import fit
 from seqsuite.suites.reservoir.config import Config
 from seqsuite.suites.reservoir.data import ReservoirData
 from seqsuite.suites.reservoir.model import build_lstm
@@ -138,13 +137,3 @@ def search_space(hp) -> dict:
         "ridge": hp.Choice("ridge", [1e-9, 1e-7, 1e-5, 1e-3, 1e-1]),
         "units": hp.Choice("units", [100, 200, 400, 800]),
     }
-
-
-def main(argv: list[str] | None = None) -> int:
-    from seqsuite.cli import main as cli_main
-
-    return cli_main(["train", "reservoir", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    sys.exit(main())

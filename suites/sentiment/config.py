@@ -13,15 +13,15 @@ from __future__ import annotations
 import dataclasses
 
 from seqsuite.shared.checks import require_range
-from seqsuite.shared.config import (
+from seqsuite.shared.errors import ConfigError
+from seqsuite.shared.layers.options import check_cell_options
+from seqsuite.shared.run.config import (
     TrainConfig,
-    check_cell_options,
     data_field,
     learned_field,
     require_positive,
     require_split_fractions,
 )
-from seqsuite.shared.errors import ConfigError
 
 
 @dataclasses.dataclass
@@ -40,7 +40,7 @@ class Config(TrainConfig):
     max_vocab: int = 20000  # most frequent training words kept
     max_length: int | None = None  # tokens read per review; None: 64 for the embedded sets, 256 otherwise
     lowercase: bool = True
-    cell: str = "lstm"  # see shared.encoders.CELLS
+    cell: str = "lstm"  # see shared.layers.encoders.CELLS
     units: int = 64  # per direction
     layers: int = 1
     bidirectional: bool = True

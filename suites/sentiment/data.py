@@ -15,7 +15,7 @@ word order: negation, intensifiers, 'but' and 'although'.
 
 Every source becomes lists of raw texts and class ids (indices into
 `config.labels`) per split. Texts are `prepare_reviews`d (HTML line breaks
-removed, then `shared.text.prepare` in word mode) and the vocabulary is built
+removed, then `shared.data.text.prepare` in word mode) and the vocabulary is built
 on the training split. Pipelines yield `(prepared_text, class_id)`; the model
 vectorises the text itself, so an exported model takes raw strings.
 
@@ -31,10 +31,10 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from seqsuite.shared import sources, tabular
+from seqsuite.shared.data import sources, tabular
+from seqsuite.shared.data.splits import shuffled
+from seqsuite.shared.data.text import Vocabulary, build_vocabulary, count_tokens, prepare
 from seqsuite.shared.errors import DataError
-from seqsuite.shared.splits import shuffled
-from seqsuite.shared.text import Vocabulary, build_vocabulary, count_tokens, prepare
 from seqsuite.suites.sentiment import reviews
 from seqsuite.suites.sentiment.config import Config
 

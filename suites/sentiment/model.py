@@ -19,11 +19,11 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from seqsuite.shared.attention import AttentionPooling
-from seqsuite.shared.encoders import recurrent_stack
+from seqsuite.shared.data.text import vectorizer
 from seqsuite.shared.errors import ConfigError
-from seqsuite.shared.text import vectorizer
-from seqsuite.shared.training import compile_model
+from seqsuite.shared.layers.attention import AttentionPooling
+from seqsuite.shared.layers.encoders import recurrent_stack
+from seqsuite.shared.run.training import compile_model
 from seqsuite.suites.sentiment.config import Config
 from seqsuite.suites.sentiment.data import prepare_reviews
 

@@ -212,7 +212,7 @@ def render(rng, construction: str, clauses: list[dict], aside_p: float = 0.25,
 
 
 def count_tokens(text: str) -> int:
-    """Words plus punctuation marks, as `shared.text.prepare` splits them in word mode."""
+    """Words plus punctuation marks, as `shared.data.text.prepare` splits them in word mode."""
     return len(text.split()) + sum(text.count(p) for p in ",.")
 
 

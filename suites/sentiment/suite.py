@@ -1,6 +1,6 @@
 """The sentiment suite's contract: everything the runner, tuner and CLI use."""
 
-from seqsuite.shared.suite import Suite
+from seqsuite.shared.run.suite import Suite
 from seqsuite.suites.sentiment import __doc__ as description
 from seqsuite.suites.sentiment.config import PRESETS, Config
 from seqsuite.suites.sentiment.data import load_data

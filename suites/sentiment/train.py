@@ -1,21 +1,20 @@
 """Train, evaluate and export the sentiment suite.
 
-    python -m seqsuite.suites.sentiment.train --preset quick --out runs/sentiment
+    seqsuite train sentiment --preset quick --out runs/sentiment
     seqsuite predict --run runs/sentiment "The plot was not bad, although the acting was dull."
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
-from seqsuite.shared.files import read_json, write_text_atomic
-from seqsuite.shared.metrics import precision_recall_f1
-from seqsuite.shared.plots import plot_word_attention
+from seqsuite.shared.evaluation.metrics import precision_recall_f1
+from seqsuite.shared.evaluation.plots import plot_word_attention
+from seqsuite.shared.run.files import read_json, write_text_atomic
 from seqsuite.suites.sentiment.config import Config
 from seqsuite.suites.sentiment.data import SentimentData, prepare_reviews
 from seqsuite.suites.sentiment.model import attention_model
@@ -207,13 +206,3 @@ def search_space(hp) -> dict:
         "batch_size": hp.Choice("batch_size", [32, 64, 128]),
         "clip_norm": clip or None,  # 0 in the space means "no clipping"
     }
-
-
-def main(argv: list[str] | None = None) -> int:
-    from seqsuite.cli import main as cli_main
-
-    return cli_main(["train", "sentiment", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -5,14 +5,14 @@ from __future__ import annotations
 import dataclasses
 
 from seqsuite.shared.checks import require_range
-from seqsuite.shared.config import (
+from seqsuite.shared.errors import ConfigError
+from seqsuite.shared.layers.options import check_cell_options
+from seqsuite.shared.run.config import (
     TrainConfig,
-    check_cell_options,
     data_field,
     require_positive,
     require_split_fractions,
 )
-from seqsuite.shared.errors import ConfigError
 
 # What the model writes: lower-case letters, the apostrophe and the space.
 CHARACTERS = "abcdefghijklmnopqrstuvwxyz' "
@@ -38,7 +38,7 @@ class Config(TrainConfig):
     num_mel_bins: int = 40
     conv_filters: int = 32  # two 3x3 convolutions, each halving the mel axis
     time_stride: int = 3  # feature frames (100 per second) per output step: 1, 2, 3 or 4
-    cell: str = "gru"  # see shared.encoders.CELLS
+    cell: str = "gru"  # see shared.layers.encoders.CELLS
     units: int = 128  # per direction
     layers: int = 2
     dropout: float = 0.1  # between recurrent layers

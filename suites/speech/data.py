@@ -34,10 +34,10 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from seqsuite.shared import sources
-from seqsuite.shared.audio import SAMPLE_RATE, STATUS, USABLE, decode_wavs, resample
-from seqsuite.shared.ctc import PAD
+from seqsuite.shared.data import sources
 from seqsuite.shared.errors import DataError
+from seqsuite.shared.layers.audio import SAMPLE_RATE, STATUS, USABLE, decode_wavs, resample
+from seqsuite.shared.layers.ctc import PAD
 from seqsuite.suites.speech import synth
 from seqsuite.suites.speech.config import CHARACTERS, Config
 

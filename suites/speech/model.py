@@ -9,7 +9,7 @@
       -> bidirectional recurrent stack (any cell of the library, zoneout optional)
       -> Dense(characters + blank) -> BlankPadding     logits, blank forced at padding
 
-trained with `shared.ctc.CTCLoss` on character ids (-1 padded). The front end
+trained with `shared.layers.ctc.CTCLoss` on character ids (-1 padded). The front end
 is inside the model, so the `.keras` file takes raw 16 kHz waveforms; the
 SavedModel also decodes WAV files and searches beams (`serving`).
 
@@ -25,7 +25,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from seqsuite.shared.audio import (
+from seqsuite.shared.layers.audio import (
     SAMPLE_RATE,
     USABLE,
     LogMelSpectrogram,
@@ -35,9 +35,9 @@ from seqsuite.shared.audio import (
     is_silent,
     status_text,
 )
-from seqsuite.shared.ctc import BlankPadding, CharVocabulary, CTCLoss, ctc_decode
-from seqsuite.shared.encoders import recurrent_stack
-from seqsuite.shared.training import compile_model
+from seqsuite.shared.layers.ctc import BlankPadding, CharVocabulary, CTCLoss, ctc_decode
+from seqsuite.shared.layers.encoders import recurrent_stack
+from seqsuite.shared.run.training import compile_model
 from seqsuite.suites.speech.config import CHARACTERS, Config
 
 VOCABULARY = CharVocabulary(CHARACTERS)

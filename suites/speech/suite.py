@@ -1,6 +1,6 @@
 """The speech suite's contract: everything the runner, tuner and CLI use."""
 
-from seqsuite.shared.suite import Suite
+from seqsuite.shared.run.suite import Suite
 from seqsuite.suites.speech import __doc__ as description
 from seqsuite.suites.speech.config import PRESETS, Config
 from seqsuite.suites.speech.data import load_data

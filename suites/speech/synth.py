@@ -22,7 +22,7 @@ voice data; GPL-3.0), driven through ctypes; nothing is downloaded.
   trailing silence; each applied with its own probability.
 - Cache (`cached_corpus`): each corpus is stored once under
   `CACHE/<name>-<key>/` (a seqsuite-marked directory written through
-  `shared.files.replacing`), where the key hashes `GENERATOR_VERSION`, the
+  `shared.run.files.replacing`), where the key hashes `GENERATOR_VERSION`, the
   eSpeak version and every setting; changing any of them makes a new corpus.
   Bump `GENERATOR_VERSION` whenever this module's output changes.
 """
@@ -236,7 +236,7 @@ def reverberate(x: np.ndarray, rt60: float, wet: float, rng: np.random.Generator
 
 def augment(x: np.ndarray, rng: np.random.Generator, rate: int = 16000) -> np.ndarray:
     """One random augmentation of a float waveform (see the module docstring)."""
-    from seqsuite.shared.audio import resample
+    from seqsuite.shared.layers.audio import resample
 
     if rng.random() < 0.5:  # speed: played back `factor` times faster
         factor = rng.uniform(0.9, 1.1)
@@ -295,7 +295,7 @@ def generate(spec: CorpusSpec, progress=None) -> Corpus:
 
     `progress(done)` is called after each utterance.
     """
-    from seqsuite.shared.audio import resample
+    from seqsuite.shared.layers.audio import resample
 
     espeak = Espeak(spec.seed)
     rng = np.random.default_rng(spec.seed)
@@ -333,7 +333,7 @@ def default_cache() -> Path:
 def cached_corpus(name: str, spec: CorpusSpec, cache: Path | None = None,
                   verbose: int = 1) -> Corpus:
     """`spec`'s corpus from the cache, generated (with a progress bar) when missing."""
-    from seqsuite.shared.files import replacing
+    from seqsuite.shared.run.files import replacing
 
     cache = Path(cache) if cache else default_cache()
     folder = cache / f"{name}-{spec.key(espeak_version())}"

@@ -1,21 +1,20 @@
 """Train, evaluate and export the speech suite; transcribe WAV files.
 
-    python -m seqsuite.suites.speech.train --preset quick --out runs/speech
+    seqsuite train speech --preset quick --out runs/speech
     seqsuite transcribe --run runs/speech a.wav b.wav
 """
 
 from __future__ import annotations
 
 import csv
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
-from seqsuite.shared.ctc import ctc_decode, error_rates
-from seqsuite.shared.plots import _save, plt
+from seqsuite.shared.evaluation.plots import _save, plt
+from seqsuite.shared.layers.ctc import ctc_decode, error_rates
 from seqsuite.suites.speech.config import Config
 from seqsuite.suites.speech.data import SpeechData, Utterances
 from seqsuite.suites.speech.model import VOCABULARY, logits_numpy, serving
@@ -160,14 +159,3 @@ def search_space(hp) -> dict:
         "batch_size": hp.Choice("batch_size", [16, 32]),
         "clip_norm": clip or None,  # 0 in the space means "no clipping"
     }
-
-
-def main(argv: list[str] | None = None) -> int:
-    from seqsuite.cli import main as cli_main
-
-    return cli_main(["train", "speech", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    sys.exit(main())
-

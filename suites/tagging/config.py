@@ -5,15 +5,15 @@ from __future__ import annotations
 import dataclasses
 
 from seqsuite.shared.checks import require_range
-from seqsuite.shared.config import (
+from seqsuite.shared.errors import ConfigError
+from seqsuite.shared.layers.options import check_cell_options
+from seqsuite.shared.run.config import (
     TrainConfig,
-    check_cell_options,
     data_field,
     learned_field,
     require_positive,
     require_split_fractions,
 )
-from seqsuite.shared.errors import ConfigError
 
 HEADS = ("crf", "softmax")
 
@@ -31,7 +31,7 @@ class Config(TrainConfig):
     min_count: int = 2  # tokens seen fewer times in training become [UNK]
     max_vocab: int = 20000  # most frequent training tokens kept
     head: str = "crf"  # "crf" (transitions, Viterbi) or "softmax" (independent per token)
-    cell: str = "lstm"  # see shared.encoders.CELLS
+    cell: str = "lstm"  # see shared.layers.encoders.CELLS
     units: int = 64  # per direction
     layers: int = 1
     bidirectional: bool = True

@@ -40,9 +40,9 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from seqsuite.shared import sources, splits
+from seqsuite.shared.data import sources, splits
+from seqsuite.shared.data.text import Vocabulary, build_vocabulary
 from seqsuite.shared.errors import DataError
-from seqsuite.shared.text import Vocabulary, build_vocabulary
 from seqsuite.suites.tagging import pysource
 from seqsuite.suites.tagging.config import Config
 

@@ -3,7 +3,7 @@
     tokens (batch, time) strings -> StringLookup -> Embedding --+
                                  -> TokenShape  -> Embedding --+-> concat -> (Bi)RNN stack
         -> Dense(tags) -> softmax head: logits; cross-entropy per token, argmax
-                       -> CRF head: chain potentials (shared.crf); sequence NLL, Viterbi
+                       -> CRF head: chain potentials (shared.layers.crf); sequence NLL, Viterbi
 
 The shape embedding gives unseen tokens (string literals, numbers, new names)
 something to go on: quote, digits, capitalisation, punctuation. Both lookups
@@ -16,10 +16,10 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from seqsuite.shared.crf import CRF, CRFLoss, crf_decode
-from seqsuite.shared.encoders import recurrent_stack
 from seqsuite.shared.errors import ConfigError
-from seqsuite.shared.training import compile_model
+from seqsuite.shared.layers.crf import CRF, CRFLoss, crf_decode
+from seqsuite.shared.layers.encoders import recurrent_stack
+from seqsuite.shared.run.training import compile_model
 from seqsuite.suites.tagging.config import Config
 
 # Token shapes, checked in this order; RE2 syntax (TensorFlow string ops).

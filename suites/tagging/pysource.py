@@ -57,7 +57,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seqsuite.shared import splits
+from seqsuite.shared.data import splits
 
 TYPES = ("DEF", "CLASS", "PARAM", "CALL", "ATTR", "IMPORT", "KEYWORD", "LITERAL")
 EXCLUDED_DIRS = {"test", "tests", "idle_test", "site-packages", "encodings", "pydoc_data",

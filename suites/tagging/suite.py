@@ -1,6 +1,6 @@
 """The tagging suite's contract: everything the runner, tuner and CLI use."""
 
-from seqsuite.shared.suite import Suite
+from seqsuite.shared.run.suite import Suite
 from seqsuite.suites.tagging import __doc__ as description
 from seqsuite.suites.tagging.config import PRESETS, Config
 from seqsuite.suites.tagging.data import load_data

@@ -1,6 +1,6 @@
 """Train, evaluate and export the tagging suite.
 
-    python -m seqsuite.suites.tagging.train --preset quick --out runs/tagging
+    seqsuite train tagging --preset quick --out runs/tagging
     seqsuite predict --run runs/tagging "def f ( x ) :"
 
 Entity-level scores follow conlleval (and seqeval's default mode): an entity
@@ -17,14 +17,13 @@ from __future__ import annotations
 import collections
 import json
 import re
-import sys
 from pathlib import Path
 
 import tensorflow as tf
 
 from seqsuite.shared.errors import DataError
-from seqsuite.shared.files import read_json, write_text_atomic
-from seqsuite.shared.metrics import precision_recall_f1
+from seqsuite.shared.evaluation.metrics import precision_recall_f1
+from seqsuite.shared.run.files import read_json, write_text_atomic
 from seqsuite.suites.tagging.config import Config
 from seqsuite.suites.tagging.data import TaggingData
 from seqsuite.suites.tagging.model import split_tokens, tag_ids
@@ -187,13 +186,3 @@ def search_space(hp) -> dict:
         "batch_size": hp.Choice("batch_size", [32, 64]),
         "clip_norm": clip or None,  # 0 in the space means "no clipping"
     }
-
-
-def main(argv: list[str] | None = None) -> int:
-    from seqsuite.cli import main as cli_main
-
-    return cli_main(["train", "tagging", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    sys.exit(main())

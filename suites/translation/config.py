@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import dataclasses
 
-from seqsuite.shared.config import (
+from seqsuite.shared.errors import ConfigError
+from seqsuite.shared.layers.options import check_cell_options
+from seqsuite.shared.run.config import (
     TrainConfig,
-    check_cell_options,
     data_field,
     learned_field,
     require_positive,
     require_split_fractions,
 )
-from seqsuite.shared.errors import ConfigError
 
 ATTENTIONS = ("bahdanau", "luong", "none")
 TOKENS = ("char", "word")
@@ -48,7 +48,7 @@ class Config(TrainConfig):
     max_vocab: int = 8000  # word mode: most frequent tokens kept per side
     max_source_length: int = 40  # tokens; longer sources are cut
     max_target_length: int | None = None  # tokens, excluding start and end; None: 20 cmudict, 12 dates, 40 otherwise
-    cell: str = "lstm"  # encoder and decoder cell, see shared.config.CELLS
+    cell: str = "lstm"  # encoder and decoder cell, see shared.run.config.CELLS
     units: int = 64
     embedding_dim: int = 32
     bidirectional: bool = True  # encoder

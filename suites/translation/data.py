@@ -13,7 +13,7 @@ Splits are by source: every pair with the same source (all the
 pronunciations of a word) lands in the same split, seeded; a word is scored
 against all of its pronunciations (see `train.py`).
 
-Sources and targets are `shared.text.prepare`d, targets wrapped in start/end
+Sources and targets are `shared.data.text.prepare`d, targets wrapped in start/end
 tokens, and both vectorised with vocabularies built on the training split.
 Pipelines yield `((source_text, target_text), target_ids)`: the model
 vectorises both texts itself (so an exported model takes raw strings) and
@@ -31,10 +31,9 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from seqsuite.shared import sources
-from seqsuite.shared.errors import DataError
-from seqsuite.shared.splits import shuffled
-from seqsuite.shared.text import (
+from seqsuite.shared.data import sources
+from seqsuite.shared.data.splits import shuffled
+from seqsuite.shared.data.text import (
     SPECIALS,
     Vocabulary,
     build_vocabulary,
@@ -43,6 +42,7 @@ from seqsuite.shared.text import (
     vectorizer,
     wrap,
 )
+from seqsuite.shared.errors import DataError
 from seqsuite.suites.translation import dates
 from seqsuite.suites.translation.config import Config
 

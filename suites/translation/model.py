@@ -8,7 +8,7 @@ decoder, whose cell is twice as wide when the encoder is bidirectional.
 `attention="none"` keeps the same decoder without attention, for ablations.
 Both vectorisers live inside the model, so `.keras` files and SavedModels
 take raw strings. Decoding (greedy, sampling, beam search) reuses the trained
-layers step by step through `shared.decoding.decode`.
+layers step by step through `shared.layers.decoding.decode`.
 """
 
 from __future__ import annotations
@@ -17,17 +17,17 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from seqsuite.shared.attention import (
+from seqsuite.shared.data.text import SPECIALS, detokenize, prepare, vectorizer
+from seqsuite.shared.errors import ConfigError
+from seqsuite.shared.layers.attention import (
     AttentionDecoder,
     AttentionWrapper,
     BahdanauAttention,
     LuongAttention,
 )
-from seqsuite.shared.decoding import decode, tile_for_beam
-from seqsuite.shared.encoders import make_cell
-from seqsuite.shared.errors import ConfigError
-from seqsuite.shared.text import SPECIALS, detokenize, prepare, vectorizer
-from seqsuite.shared.training import compile_model
+from seqsuite.shared.layers.decoding import decode, tile_for_beam
+from seqsuite.shared.layers.encoders import make_cell
+from seqsuite.shared.run.training import compile_model
 from seqsuite.suites.translation.config import Config
 
 
@@ -136,7 +136,7 @@ class Decoder:
         return self.logits(out), list(new_state), alignments
 
     def ids(self, texts, method="greedy", **options):
-        """`shared.decoding.DecodeResult` for a batch of raw source strings."""
+        """`shared.layers.decoding.DecodeResult` for a batch of raw source strings."""
         if method == "beam":
             options.setdefault("beam_width", self.config.beam_width)
             options.setdefault("length_penalty", self.config.length_penalty)

@@ -1,6 +1,6 @@
 """The translation suite's contract: everything the runner, tuner and CLI use."""
 
-from seqsuite.shared.suite import Suite
+from seqsuite.shared.run.suite import Suite
 from seqsuite.suites.translation import __doc__ as description
 from seqsuite.suites.translation.config import PRESETS, Config
 from seqsuite.suites.translation.data import load_data

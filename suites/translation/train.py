@@ -1,21 +1,20 @@
 """Train, evaluate and export the translation suite.
 
-    python -m seqsuite.suites.translation.train --preset quick --out runs/g2p
+    seqsuite train translation --preset quick --out runs/g2p
     seqsuite translate --run runs/g2p "pronunciation" "seqsuite"
-    python -m seqsuite.suites.translation.train --preset quick --set data=dates --out runs/dates
+    seqsuite train translation --preset quick --set data=dates --out runs/dates
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 import sacrebleu
 import tensorflow as tf
 
-from seqsuite.shared.plots import plot_attention
-from seqsuite.shared.text import prepare
+from seqsuite.shared.data.text import prepare
+from seqsuite.shared.evaluation.plots import plot_attention
 from seqsuite.suites.translation.config import Config
 from seqsuite.suites.translation.data import TranslationData
 from seqsuite.suites.translation.model import Decoder
@@ -134,13 +133,3 @@ def search_space(hp) -> dict:
         "batch_size": hp.Choice("batch_size", [32, 64, 128]),
         "clip_norm": clip or None,
     }
-
-
-def main(argv: list[str] | None = None) -> int:
-    from seqsuite.cli import main as cli_main
-
-    return cli_main(["train", "translation", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    sys.exit(main())

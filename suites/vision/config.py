@@ -5,15 +5,15 @@ from __future__ import annotations
 import dataclasses
 
 from seqsuite.shared.checks import require_range
-from seqsuite.shared.config import (
+from seqsuite.shared.errors import ConfigError
+from seqsuite.shared.layers.options import check_cell_options
+from seqsuite.shared.run.config import (
     TrainConfig,
-    check_cell_options,
     data_field,
     learned_field,
     require_positive,
     require_split_fractions,
 )
-from seqsuite.shared.errors import ConfigError
 
 DIGITS = "0123456789"
 
@@ -34,7 +34,7 @@ class Config(TrainConfig):
     height: int = 32  # every line is resized to this many rows
     max_width: int = 512  # wider lines are squeezed to this many columns
     conv_filters: int = 32  # first convolution; the second has twice as many
-    cell: str = "gru"  # see shared.encoders.CELLS
+    cell: str = "gru"  # see shared.layers.encoders.CELLS
     units: int = 96  # per direction
     layers: int = 2
     dropout: float = 0.1  # between recurrent layers

@@ -1,7 +1,7 @@
 """Text-line data: digit strings composed from real handwriting (default), or a labels TSV.
 
 Every source becomes, per split, grey lines of `config.height` rows with ink
-bright on a dark background (`shared.images`), their widths and their texts.
+bright on a dark background (`shared.data.images`), their widths and their texts.
 Pipelines yield `({"image": (batch, height, width, 1), "width": (batch,)}, labels)`,
 labels the text's character ids padded with -1.
 
@@ -26,11 +26,17 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from seqsuite.shared import sources
-from seqsuite.shared.ctc import CharVocabulary
+from seqsuite.shared.data import sources
+from seqsuite.shared.data.images import (
+    DIGIT_SIZE,
+    check_image,
+    decode_line,
+    digit_images,
+    find_images,
+)
+from seqsuite.shared.data.splits import split_sizes
 from seqsuite.shared.errors import DataError
-from seqsuite.shared.images import DIGIT_SIZE, check_image, decode_line, digit_images, find_images
-from seqsuite.shared.splits import split_sizes
+from seqsuite.shared.layers.ctc import CharVocabulary
 from seqsuite.suites.vision.config import DIGITS, Config
 
 SPLITS = ("train", "val", "test")

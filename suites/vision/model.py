@@ -8,7 +8,7 @@
       -> bidirectional recurrent stack (any cell of the library, zoneout optional)
       -> Dense(characters + blank) -> BlankPadding     logits, blank forced at padding
 
-trained with `shared.ctc.CTCLoss` on character ids (-1 padded). Each output
+trained with `shared.layers.ctc.CTCLoss` on character ids (-1 padded). Each output
 step reads a 4-column strip of the line; the recurrent stack gives it the
 context of the whole line, so a digit cut between strips is still read once.
 The pooling pads (`same`), so a line `w` columns wide has `ceil(w / 4)` steps
@@ -16,7 +16,7 @@ whatever the padded width of its batch, and padding is background (0), as the
 border of a line served alone is.
 
 The SavedModel (`serving`) takes PNG or JPEG bytes of any size and colour
-(`shared.images.decode_lines`: grey, ink made bright, resized to `height` rows)
+(`shared.data.images.decode_lines`: grey, ink made bright, resized to `height` rows)
 and returns the text (prefix beam search) and a status per image.
 """
 
@@ -26,10 +26,10 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from seqsuite.shared.ctc import BlankPadding, CharVocabulary, CTCLoss, ctc_decode
-from seqsuite.shared.encoders import recurrent_stack
-from seqsuite.shared.images import OK, decode_lines, status_text
-from seqsuite.shared.training import compile_model
+from seqsuite.shared.data.images import OK, decode_lines, status_text
+from seqsuite.shared.layers.ctc import BlankPadding, CharVocabulary, CTCLoss, ctc_decode
+from seqsuite.shared.layers.encoders import recurrent_stack
+from seqsuite.shared.run.training import compile_model
 from seqsuite.suites.vision.config import Config
 from seqsuite.suites.vision.data import STRIDE
 

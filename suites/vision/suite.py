@@ -1,6 +1,6 @@
 """The vision suite's contract: everything the runner, tuner and CLI use."""
 
-from seqsuite.shared.suite import Suite
+from seqsuite.shared.run.suite import Suite
 from seqsuite.suites.vision import __doc__ as description
 from seqsuite.suites.vision.config import PRESETS, Config
 from seqsuite.suites.vision.data import load_data

@@ -1,20 +1,19 @@
 """Train, evaluate and export the vision suite; read text lines from images.
 
-    python -m seqsuite.suites.vision.train --preset quick --out runs/vision
+    seqsuite train vision --preset quick --out runs/vision
     seqsuite read --run runs/vision line.png scan.jpg
 """
 
 from __future__ import annotations
 
 import csv
-import sys
 from pathlib import Path
 
 import numpy as np
 
-from seqsuite.shared.ctc import ctc_decode, error_rates
-from seqsuite.shared.images import serve_image_files
-from seqsuite.shared.plots import _save, plt
+from seqsuite.shared.data.images import serve_image_files
+from seqsuite.shared.evaluation.plots import _save, plt
+from seqsuite.shared.layers.ctc import ctc_decode, error_rates
 from seqsuite.suites.vision.config import Config
 from seqsuite.suites.vision.data import LineData, Lines
 from seqsuite.suites.vision.model import serving, vocabulary
@@ -98,13 +97,3 @@ def search_space(hp) -> dict:
         "batch_size": hp.Choice("batch_size", [16, 32]),
         "clip_norm": clip or None,  # 0 in the space means "no clipping"
     }
-
-
-def main(argv: list[str] | None = None) -> int:
-    from seqsuite.cli import main as cli_main
-
-    return cli_main(["train", "vision", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    sys.exit(main())

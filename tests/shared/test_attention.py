@@ -1,5 +1,5 @@
 
-"""Tests for shared.attention: Keras's layer harness plus NumPy references."""
+"""Tests for shared.layers.attention: Keras's layer harness plus NumPy references."""
 
 import keras
 import numpy as np
@@ -8,7 +8,7 @@ import tensorflow as tf
 from absl.testing import parameterized
 from keras.src import testing
 
-from seqsuite.shared.attention import (
+from seqsuite.shared.layers.attention import (
     AttentionDecoder,
     AttentionPooling,
     AttentionWrapper,
@@ -16,7 +16,7 @@ from seqsuite.shared.attention import (
     LuongAttention,
     masked_softmax,
 )
-from seqsuite.shared.cells import LayerNormLSTMCell, ZoneoutCell
+from seqsuite.shared.layers.cells import LayerNormLSTMCell, ZoneoutCell
 
 BATCH, QUERY, SOURCE, MEMORY, TARGET, FEATURES, UNITS = 3, 4, 5, 6, 3, 2, 4
 

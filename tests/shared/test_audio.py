@@ -1,4 +1,4 @@
-"""Tests for shared.audio: WAV parsing of good and bad files, resampling, log-mel, SpecAugment."""
+"""Tests for shared.layers.audio: WAV parsing of good and bad files, resampling, log-mel, SpecAugment."""
 
 import io
 import wave
@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 from keras.src import testing
 
-from seqsuite.shared.audio import (
+from seqsuite.shared.layers.audio import (
     NO_AUDIO,
     NOT_WAV,
     OK,

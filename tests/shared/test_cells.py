@@ -1,5 +1,5 @@
 
-"""Tests for shared.cells: Keras's layer harness plus NumPy references."""
+"""Tests for shared.layers.cells: Keras's layer harness plus NumPy references."""
 
 import keras
 import numpy as np
@@ -8,14 +8,14 @@ import tensorflow as tf
 from absl.testing import parameterized
 from keras.src import testing
 
-from seqsuite.shared.cells import (
+from seqsuite.shared.layers.cells import (
     LayerNormLSTMCell,
     LayerNormSimpleRNNCell,
     PeepholeLSTMCell,
     ZoneoutCell,
     ZoneoutLSTM,
 )
-from seqsuite.shared.cells.layer_norm import _LayerNormalization
+from seqsuite.shared.layers.cells.layer_norm import _LayerNormalization
 
 BATCH, TIMESTEPS, FEATURES, UNITS = 3, 4, 5, 3
 

@@ -3,14 +3,14 @@ import json
 
 import pytest
 
-from seqsuite.shared.config import (
+from seqsuite.shared.errors import ConfigError
+from seqsuite.shared.run.config import (
     build_config,
     load_config,
     parse_overrides,
     save_config,
     with_learned,
 )
-from seqsuite.shared.errors import ConfigError
 from seqsuite.suites.forecasting.config import PRESETS, Config
 
 

@@ -1,4 +1,4 @@
-"""Tests for shared.crf: Keras's layer harness, and every tag sequence enumerated in NumPy."""
+"""Tests for shared.layers.crf: Keras's layer harness, and every tag sequence enumerated in NumPy."""
 
 import itertools
 
@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 from keras.src import testing
 
-from seqsuite.shared.crf import (
+from seqsuite.shared.layers.crf import (
     CRF,
     CRFLoss,
     chain_potentials,
@@ -38,7 +38,7 @@ def parameters(seed=0, boundary=True):
 
 
 def enumerate_sequences(emissions, transitions, start, end, mask):
-    """{tag sequence over the valid steps: score}, by the definition in shared/crf.py."""
+    """{tag sequence over the valid steps: score}, by the definition in shared/layers/crf.py."""
     steps = np.flatnonzero(mask)
     scores = {}
     for tags in itertools.product(range(TAGS), repeat=len(steps)):

@@ -1,4 +1,4 @@
-"""Tests for shared.ctc: hand-computed examples, every path enumerated in NumPy, the layer harness."""
+"""Tests for shared.layers.ctc: hand-computed examples, every path enumerated in NumPy, the layer harness."""
 
 import itertools
 
@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 from keras.src import testing
 
-from seqsuite.shared.ctc import (
+from seqsuite.shared.layers.ctc import (
     BlankPadding,
     CharVocabulary,
     CTCLoss,

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
-from seqsuite.shared.datasets import chaotic
-from seqsuite.shared.datasets import tfds_builders as builders
+from seqsuite.shared.data.datasets import chaotic
+from seqsuite.shared.data.datasets import tfds_builders as builders
 
 
 @pytest.mark.parametrize("name", ["mackey_glass", "lorenz", "rossler", "henon", "logistic_map"])

@@ -1,4 +1,4 @@
-"""Tests for shared.decoding: references unrolled in Python, toy models built by hand."""
+"""Tests for shared.layers.decoding: references unrolled in Python, toy models built by hand."""
 
 import itertools
 
@@ -9,8 +9,8 @@ import tensorflow as tf
 from absl.testing import parameterized
 from keras.src import testing
 
-from seqsuite.shared.attention import AttentionWrapper, LuongAttention
-from seqsuite.shared.decoding import decode, length_penalty_factor, tile_for_beam
+from seqsuite.shared.layers.attention import AttentionWrapper, LuongAttention
+from seqsuite.shared.layers.decoding import decode, length_penalty_factor, tile_for_beam
 
 VOCAB, START, END, PAD = 7, 0, 1, 0
 BATCH, MAX_LENGTH, UNITS = 5, 8, 8

@@ -5,15 +5,15 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from seqsuite.shared.config import TrainConfig
-from seqsuite.shared.diagnostics import (
+from seqsuite.shared.evaluation.diagnostics import (
     GradientLogger,
     gradient_flow,
     plot_gradient_flow,
     vanishing_step,
 )
-from seqsuite.shared.reservoir import Reservoir
-from seqsuite.shared.training import compile_model, fit
+from seqsuite.shared.layers.reservoir import Reservoir
+from seqsuite.shared.run.config import TrainConfig
+from seqsuite.shared.run.training import compile_model, fit
 
 T, UNITS, BATCH = 12, 3, 4
 

@@ -3,10 +3,10 @@ import numpy as np
 import pytest
 
 from seqsuite import registry
-from seqsuite.shared.cells import ZoneoutCell
-from seqsuite.shared.config import CELLS
-from seqsuite.shared.encoders import make_cell, recurrent_stack
-from seqsuite.shared.runner import resolve_config
+from seqsuite.shared.layers.cells import ZoneoutCell
+from seqsuite.shared.layers.encoders import make_cell, recurrent_stack
+from seqsuite.shared.layers.options import CELLS
+from seqsuite.shared.run.runner import resolve_config
 
 
 @pytest.mark.slow

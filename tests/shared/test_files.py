@@ -9,8 +9,8 @@ import pytest
 
 from seqsuite import registry
 from seqsuite.cli import main
-from seqsuite.shared import files, runner
 from seqsuite.shared.errors import ConfigError
+from seqsuite.shared.run import files, runner
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ losses, Naive2) against values computed by hand."""
 import numpy as np
 import pytest
 
-from seqsuite.shared.metrics import (
+from seqsuite.shared.evaluation.metrics import (
     central_intervals,
     coverage,
     forecast_scores,

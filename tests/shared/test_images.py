@@ -1,4 +1,4 @@
-"""shared.images: bytes -> grey lines of a fixed height, one code path for files and serving."""
+"""shared.data.images: bytes -> grey lines of a fixed height, one code path for files and serving."""
 
 import io
 
@@ -7,8 +7,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from seqsuite.shared.errors import DataError
-from seqsuite.shared.images import (
+from seqsuite.shared.data.images import (
     NOT_IMAGE,
     OK,
     check_image,
@@ -17,6 +16,7 @@ from seqsuite.shared.images import (
     status_text,
     to_png,
 )
+from seqsuite.shared.errors import DataError
 
 
 def _line(height=20, width=60):
@@ -81,6 +81,6 @@ def test_check_image_gives_one_line_errors(tmp_path, monkeypatch):
         check_image(tmp_path)
     with pytest.raises(DataError, match="cannot read it"):
         check_image(tmp_path / "gone.png")
-    monkeypatch.setattr("seqsuite.shared.images.MAX_PIXELS", 100)
+    monkeypatch.setattr("seqsuite.shared.data.images.MAX_PIXELS", 100)
     with pytest.raises(DataError, match="more than 100; scale it down"):
         check_image(good)

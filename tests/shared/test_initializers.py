@@ -3,11 +3,11 @@ import numpy as np
 import pytest
 
 from seqsuite import registry
-from seqsuite.shared import runner
-from seqsuite.shared.config import TrainConfig
-from seqsuite.shared.encoders import make_cell, recurrent_initialisation, recurrent_stack
 from seqsuite.shared.errors import ConfigError
-from seqsuite.shared.initializers import ChronoForgetBias, RecurrentIdentity
+from seqsuite.shared.layers.encoders import make_cell, recurrent_initialisation, recurrent_stack
+from seqsuite.shared.layers.initializers import ChronoForgetBias, RecurrentIdentity
+from seqsuite.shared.run import runner
+from seqsuite.shared.run.config import TrainConfig
 
 UNITS = 3
 

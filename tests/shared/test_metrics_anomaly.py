@@ -1,8 +1,13 @@
 import numpy as np
 import pytest
 
-from seqsuite.shared.anomaly import detect, detection_scores, inject_anomalies, robust_scale
-from seqsuite.shared.metrics import (
+from seqsuite.shared.evaluation.anomaly import (
+    detect,
+    detection_scores,
+    inject_anomalies,
+    robust_scale,
+)
+from seqsuite.shared.evaluation.metrics import (
     forecast_errors,
     mase_scale,
     naive_forecast,

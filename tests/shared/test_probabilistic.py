@@ -1,4 +1,4 @@
-"""Tests for shared.probabilistic: the layer harness, and losses, quantiles and scaling
+"""Tests for shared.layers.probabilistic: the layer harness, and losses, quantiles and scaling
 against NumPy/SciPy references."""
 
 import math
@@ -9,7 +9,7 @@ import pytest
 from keras.src import testing
 from scipy import stats
 
-from seqsuite.shared.probabilistic import (
+from seqsuite.shared.layers.probabilistic import (
     DistributionHead,
     ForecastLoss,
     head_point,

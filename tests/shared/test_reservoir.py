@@ -1,5 +1,5 @@
 
-"""Tests for shared.reservoir: Keras's layer harness, NumPy references, ESN end to end."""
+"""Tests for shared.layers.reservoir: Keras's layer harness, NumPy references, ESN end to end."""
 
 import gc
 import os
@@ -11,7 +11,7 @@ import tensorflow as tf
 from absl.testing import parameterized
 from keras.src import testing
 
-from seqsuite.shared.reservoir import (
+from seqsuite.shared.layers.reservoir import (
     ESN,
     ESNCell,
     Reservoir,
@@ -348,7 +348,7 @@ class ESNTest(testing.TestCase):
 
     @pytest.mark.slow
     def test_learns_mackey_glass_one_step(self):
-        from seqsuite.shared.datasets.chaotic import mackey_glass
+        from seqsuite.shared.data.datasets.chaotic import mackey_glass
 
         series = mackey_glass(1500, seed=0).astype("float32")[None, :, None]
         esn = ESN(units=100, spectral_radius=1.25, leak_rate=0.3, ridge=1e-6, seed=1)

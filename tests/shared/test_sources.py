@@ -1,4 +1,4 @@
-"""shared.sources: UTF-8 files and offline TFDS, each refused with one line."""
+"""shared.data.sources: UTF-8 files and offline TFDS, each refused with one line."""
 
 import os
 import time
@@ -8,8 +8,8 @@ import pytest
 import tensorflow_datasets as tfds
 
 from seqsuite import registry
+from seqsuite.shared.data.sources import check_file, load_tfds, read_text
 from seqsuite.shared.errors import DataError
-from seqsuite.shared.sources import check_file, load_tfds, read_text
 
 FIX = "pass --set data=FILE"
 
@@ -96,7 +96,7 @@ def test_download_failure_and_unknown_names_are_one_line(data_dir):
 
 
 # One TFDS source per suite family that reads TFDS; each must go through
-# shared.sources.load_tfds, offline unless --set download=true.
+# shared.data.sources.load_tfds, offline unless --set download=true.
 TFDS_SOURCES = [
     ("language_model", "tiny_shakespeare", ["batch_size=1"]),
     ("sentiment", "imdb_reviews", []),

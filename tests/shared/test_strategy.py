@@ -112,7 +112,7 @@ def _train_workers(argv, ports):
 
 def test_ridge_statistics_summed_over_shares_equal_the_whole(monkeypatch):
     """Each replica sums its share of the rows; the shares' sums are the whole data's."""
-    from seqsuite.shared.reservoir import RidgeReadout, layers
+    from seqsuite.shared.layers.reservoir import RidgeReadout, layers
 
     rng = np.random.default_rng(0)
     batches = [(rng.normal(size=(2, 37, 6)), rng.normal(size=(2, 37, 3))),
@@ -141,7 +141,7 @@ def test_readout_under_a_strategy_scope_is_the_plain_fit():
     """The one code path: under MirroredStrategy (one CPU replica) the fit is unchanged."""
     import tensorflow as tf
 
-    from seqsuite.shared.reservoir import ESN
+    from seqsuite.shared.layers.reservoir import ESN
 
     t = np.arange(801)
     series = np.sin(0.1 * t)[None, :, None]

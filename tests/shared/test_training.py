@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from seqsuite.shared.config import TrainConfig
 from seqsuite.shared.errors import TrainingError
-from seqsuite.shared.training import compile_model, fit, make_optimizer
+from seqsuite.shared.run.config import TrainConfig
+from seqsuite.shared.run.training import compile_model, fit, make_optimizer
 
 
 def _data(n=64, seed=0):

@@ -16,8 +16,8 @@ from keras.src import testing
 
 from seqsuite import registry
 from seqsuite.cli import main
-from seqsuite.shared.config import with_learned
-from seqsuite.shared.images import digit_images, to_png
+from seqsuite.shared.data.images import digit_images, to_png
+from seqsuite.shared.run.config import with_learned
 from seqsuite.suites.captioning.data import (
     END_ID,
     START_ID,

@@ -11,9 +11,9 @@ from keras.src.testing import TestCase
 
 from seqsuite import registry
 from seqsuite.cli import main
-from seqsuite.shared import runner
 from seqsuite.shared.errors import ConfigError, DataError
-from seqsuite.shared.reservoir import RidgeReadout
+from seqsuite.shared.layers.reservoir import RidgeReadout
+from seqsuite.shared.run import runner
 from seqsuite.suites.classification.data import (
     load_data,
     pad,

@@ -9,7 +9,7 @@ import pytest
 
 from seqsuite import registry
 from seqsuite.cli import main
-from seqsuite.shared.runner import load_run
+from seqsuite.shared.run.runner import load_run
 from seqsuite.suites.forecasting.data import load_data
 from seqsuite.suites.forecasting.model import predict
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from seqsuite.shared.errors import ConfigError
-from seqsuite.shared.metrics import naive2_forecast
+from seqsuite.shared.evaluation.metrics import naive2_forecast
 from seqsuite.suites.forecasting.baselines import fit_statistical, load_baselines, save_baselines
 
 

@@ -12,7 +12,7 @@ import tensorflow as tf
 
 from seqsuite import registry
 from seqsuite.cli import main
-from seqsuite.shared import runner
+from seqsuite.shared.run import runner
 from seqsuite.suites.language_model import train as lm_train
 from seqsuite.suites.language_model.data import NEWLINE, load_data, streams
 from seqsuite.suites.language_model.model import Generator

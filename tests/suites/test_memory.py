@@ -11,7 +11,7 @@ import pytest
 from seqsuite import registry
 from seqsuite.cli import main
 from seqsuite.shared.errors import ConfigError
-from seqsuite.shared.runner import load_run
+from seqsuite.shared.run.runner import load_run
 from seqsuite.suites.memory.data import (
     adding_problem,
     copy_baseline,

@@ -8,7 +8,7 @@ import pytest
 
 from seqsuite import registry
 from seqsuite.cli import main
-from seqsuite.shared.runner import load_run
+from seqsuite.shared.run.runner import load_run
 from seqsuite.suites.reservoir.data import load_data
 from seqsuite.suites.reservoir.train import _unscale
 

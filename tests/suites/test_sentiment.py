@@ -11,8 +11,9 @@ import pytest
 
 from seqsuite import registry
 from seqsuite.cli import main
-from seqsuite.shared import runner, sources
+from seqsuite.shared.data import sources
 from seqsuite.shared.errors import ConfigError, DataError
+from seqsuite.shared.run import runner
 from seqsuite.suites.sentiment import data as sentiment_data
 from seqsuite.suites.sentiment import reviews
 from seqsuite.suites.sentiment.data import class_id, load_critic_snippets, load_data

@@ -14,7 +14,7 @@ import tensorflow as tf
 
 from seqsuite import registry
 from seqsuite.cli import main
-from seqsuite.shared.files import is_ours
+from seqsuite.shared.run.files import is_ours
 from seqsuite.suites.speech import synth
 from seqsuite.suites.speech.data import (
     ctc_fits,
@@ -55,7 +55,7 @@ def wav(samples, rate=RATE, channels=1):
 
 def spoken(text="three one four", voice="en-us+m3", rate=RATE):
     """eSpeak speech as a float waveform at `rate`."""
-    from seqsuite.shared.audio import resample
+    from seqsuite.shared.layers.audio import resample
 
     speech = synth.Espeak().speak(text, voice).astype("float32") / 32768
     return resample(speech, synth.ESPEAK_RATE, rate).numpy()

@@ -12,9 +12,9 @@ import tensorflow as tf
 
 from seqsuite import registry
 from seqsuite.cli import main
-from seqsuite.shared import runner
+from seqsuite.shared.data.text import build_vocabulary
 from seqsuite.shared.errors import DataError
-from seqsuite.shared.text import build_vocabulary
+from seqsuite.shared.run import runner
 from seqsuite.suites.tagging import pysource
 from seqsuite.suites.tagging.data import load_data, read_tagged_file, tag_set
 from seqsuite.suites.tagging.model import TokenShape

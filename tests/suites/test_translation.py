@@ -10,8 +10,8 @@ import tensorflow as tf
 
 from seqsuite import registry
 from seqsuite.cli import main
-from seqsuite.shared import runner
 from seqsuite.shared.errors import ConfigError, DataError
+from seqsuite.shared.run import runner
 from seqsuite.suites.translation import data as translation_data
 from seqsuite.suites.translation import dates
 from seqsuite.suites.translation.data import load_data, read_cmudict, read_tsv, split_pairs
@@ -273,7 +273,7 @@ def test_greedy_matches_teacher_forced_argmax(run_dir):
     vocab = decoder.vocabulary
     start = vocab[decoder.start_id]
     prefix = [" ".join([start, *(vocab[i] for i in row[:-1])]) for row in ids]  # word tokens
-    from seqsuite.shared.text import prepare
+    from seqsuite.shared.data.text import prepare
 
     logits = model.predict([prepare(texts, True, "char"), tf.constant(prefix)], verbose=0)
     np.testing.assert_array_equal(np.argmax(logits[:, : ids.shape[1]], -1)[:, :3], ids[:, :3])

@@ -13,7 +13,7 @@ import tensorflow as tf
 
 from seqsuite import registry
 from seqsuite.cli import main
-from seqsuite.shared.images import to_png
+from seqsuite.shared.data.images import to_png
 from seqsuite.suites.vision.data import (
     ctc_fits,
     digit_images,
@@ -118,7 +118,7 @@ def test_bad_labels_file_gets_one_line_error(tmp_path, capsys, rows, message):
 
 
 def test_model_builds_and_saves(tmp_path):
-    from seqsuite.shared.config import with_learned
+    from seqsuite.shared.run.config import with_learned
     from seqsuite.suites.vision.model import build_model
 
     config = with_learned(_config(), {"characters": "0123456789"})

@@ -1,0 +1,1 @@
+"""Evaluation: metrics, anomaly scoring, training diagnostics and plots."""

@@ -1,0 +1,183 @@
+"""Recurrent encoders built from a cell name, shared by every suite.
+
+`recurrent_stack` turns config fields (cell, units, layers, bidirectional,
+dropout, zoneout rates) into stacked Keras RNN layers. Input kernels are
+Glorot-uniform; recurrent kernels and LSTM forget-gate biases follow the
+config's `recurrent_init` (orthogonal by default, the initialisation that keeps
+early gradients from exploding or vanishing through time; `glorot`; or
+`identity`, which makes simple cells IRNNs with ReLU) and `forget_bias`
+(`unit`, `chrono`, `zero`); see `shared.layers.initializers`.
+
+Like Keras's dtype policy, the initialisation is a scoped default:
+`runner.prepare` builds every suite's model inside
+`recurrent_initialisation(config)`, so `--set recurrent_init=identity` reaches
+every cell `make_cell` and `recurrent_stack` create, in any suite, without the
+suite passing it on. An argument given explicitly wins over the scope.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import dataclasses
+
+import keras
+
+from seqsuite.shared.checks import require_range
+from seqsuite.shared.errors import ConfigError
+from seqsuite.shared.layers import cells as seq_cells
+from seqsuite.shared.layers.initializers import forget_bias_options, recurrent_initializer
+from seqsuite.shared.layers.options import check_cell_options
+
+_TWO_STATE = ("lstm", "zoneout_lstm", "layernorm_lstm", "peephole_lstm")
+_SIMPLE = ("simple", "layernorm_simple")
+
+
+@dataclasses.dataclass(frozen=True)
+class Initialisation:
+    """The recurrent initialisation in force (`TrainConfig`'s fields of the same names)."""
+
+    recurrent_init: str = "orthogonal"
+    forget_bias: str = "unit"
+    chrono_max: int | None = None
+
+
+_INITIALISATION = contextvars.ContextVar("seqsuite_initialisation", default=None)
+
+
+def _initialisation() -> Initialisation:
+    """The initialisation in force: the innermost `recurrent_initialisation`, or the defaults."""
+    return _INITIALISATION.get() or Initialisation()
+
+
+@contextlib.contextmanager
+def recurrent_initialisation(config):
+    """Within this block, cells follow `config`'s `recurrent_init`, `forget_bias`, `chrono_max`."""
+    token = _INITIALISATION.set(
+        Initialisation(config.recurrent_init, config.forget_bias, config.chrono_max))
+    try:
+        yield
+    finally:
+        _INITIALISATION.reset(token)
+
+
+def _cell_options(cell, kernel_initializer, recurrent_initializer_, recurrent_init,
+                  forget_bias, chrono_max, recurrent_gain) -> dict:
+    """Constructor arguments of the base cell for the initialisation asked for."""
+    scope = _initialisation()
+    recurrent_init = recurrent_init or scope.recurrent_init
+    forget_bias = forget_bias or scope.forget_bias
+    chrono_max = chrono_max or scope.chrono_max
+    # The input kernel's initialiser is resolved first, as the cell itself would,
+    # so seeded runs draw the same weights as before these options existed.
+    options = {"kernel_initializer": keras.initializers.get(kernel_initializer)}
+    options["recurrent_initializer"] = (
+        recurrent_initializer(recurrent_init, recurrent_gain)
+        if recurrent_initializer_ is None else recurrent_initializer_)
+    if recurrent_init == "identity" and cell in _SIMPLE:
+        options["activation"] = "relu"  # IRNN (Le et al. 2015)
+    if cell in _TWO_STATE:
+        if forget_bias == "chrono" and chrono_max is None:
+            raise ConfigError("forget_bias=chrono needs the longest dependency in steps and "
+                              "these sequences have no fixed length; add --set chrono_max=N")
+        options.update(forget_bias_options(forget_bias, chrono_max))
+    return options
+
+
+def make_cell(
+    cell: str,
+    units: int,
+    zoneout_h: float = 0.0,
+    zoneout_c: float = 0.0,
+    seed: int | None = None,
+    kernel_initializer="glorot_uniform",
+    recurrent_initializer=None,
+    *,
+    recurrent_init: str | None = None,
+    forget_bias: str | None = None,
+    chrono_max: int | None = None,
+    recurrent_gain: float = 1.0,
+):
+    """One recurrent cell by name; wrapped in `ZoneoutCell` when a rate is non-zero.
+
+    LSTM-type cells take `[zoneout_h, zoneout_c]` (hidden and cell state);
+    single-state cells take `[zoneout_h]`.
+
+    `recurrent_init` (`glorot`, `orthogonal`, `identity`), scaled by
+    `recurrent_gain`, initialises the recurrent kernel unless
+    `recurrent_initializer` is given; `identity` gives simple cells ReLU
+    (IRNN). `forget_bias` (`unit`, `chrono` with `T_max = chrono_max`, `zero`)
+    sets LSTM-type cells' gate biases; GRU and simple cells have no forget gate
+    and ignore it. `None` takes the value in force (`recurrent_initialisation`;
+    outside one: orthogonal, unit).
+    """
+    check_cell_options(cell, zoneout_h, zoneout_c)
+    init = _cell_options(cell, kernel_initializer, recurrent_initializer, recurrent_init,
+                         forget_bias, chrono_max, recurrent_gain)
+    base = {
+        "lstm": keras.layers.LSTMCell,
+        "zoneout_lstm": keras.layers.LSTMCell,
+        "gru": keras.layers.GRUCell,
+        "simple": keras.layers.SimpleRNNCell,
+        "layernorm_lstm": seq_cells.LayerNormLSTMCell,
+        "peephole_lstm": seq_cells.PeepholeLSTMCell,
+        "layernorm_simple": seq_cells.LayerNormSimpleRNNCell,
+    }[cell](units, **init)
+    if zoneout_h == 0 and zoneout_c == 0:
+        return base
+    rate = [zoneout_h, zoneout_c] if cell in _TWO_STATE else [zoneout_h]
+    return seq_cells.ZoneoutCell(base, rate=rate, seed=seed)
+
+
+def recurrent_stack(
+    x,
+    *,
+    cell: str,
+    units: int,
+    layers: int = 1,
+    bidirectional: bool = False,
+    dropout: float = 0.0,
+    zoneout_h: float = 0.0,
+    zoneout_c: float = 0.0,
+    seed: int | None = None,
+    return_sequences: bool = False,
+    stateful: bool = False,
+    name: str = "encoder",
+    recurrent_init: str | None = None,
+    forget_bias: str | None = None,
+    chrono_max: int | None = None,
+    recurrent_gain: float = 1.0,
+):
+    """Apply `layers` stacked recurrent layers to `x` (batch, time, features).
+
+    Every layer but the last returns sequences; the last returns sequences only
+    if `return_sequences`. Dropout sits between layers, not inside the
+    recurrence, so the cheap fused LSTM path stays available. `stateful=True`
+    carries each layer's state from one batch to the next (the batch size of
+    `x` must then be fixed). The initialisation arguments are `make_cell`'s;
+    chrono's `T_max` defaults to the length of `x` when that is fixed.
+    """
+    require_range("layers", layers, low=1)
+    require_range("units", units, low=1)
+    for i in range(layers):
+        last = i == layers - 1
+        seq = return_sequences or not last
+        layer_seed = None if seed is None else seed + i
+        init = {"recurrent_init": recurrent_init, "forget_bias": forget_bias,
+                "chrono_max": chrono_max or _initialisation().chrono_max or x.shape[1],
+                "recurrent_gain": recurrent_gain}
+        rc = make_cell(cell, units, zoneout_h, zoneout_c, layer_seed, **init)
+        if cell == "lstm" and not isinstance(rc, seq_cells.ZoneoutCell):
+            # keras.layers.LSTM picks cuDNN on a GPU; RNN(LSTMCell) never does.
+            options = _cell_options(cell, "glorot_uniform", None, **init)
+            rnn = keras.layers.LSTM(units, return_sequences=seq, stateful=stateful,
+                                    name=f"{name}_{i}", **options)
+        else:
+            rnn = keras.layers.RNN(rc, return_sequences=seq, stateful=stateful,
+                                   name=f"{name}_{i}")
+        if bidirectional:
+            rnn = keras.layers.Bidirectional(rnn, name=f"{name}_bi_{i}")
+        x = rnn(x)
+        if dropout and not last:
+            x = keras.layers.Dropout(dropout, seed=layer_seed, name=f"{name}_dropout_{i}")(x)
+    return x

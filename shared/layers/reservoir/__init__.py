@@ -1,0 +1,34 @@
+"""Reservoir computing: echo state networks trained in closed form.
+
+- `initializers`: reservoir matrices as pure functions of `(shape, seed, ...)`
+  (`mat_gen`, `random_sparse`, `rescale`, `spectral_radius`) and
+  `ReservoirInitializer`, the same as a Keras initializer.
+- `ESNCell`: the update for `keras.layers.RNN`, with TensorFlow Addons'
+  `ESNCell` arguments and arithmetic.
+- `Reservoir`: a whole batch of sequences in one XLA-compiled loop.
+- `RidgeReadout`: a linear readout fitted by streaming ridge regression.
+- `ESN`: both in one Keras model with `fit`, `predict` and `generate`.
+"""
+
+from seqsuite.shared.layers.reservoir.cell import ESNCell
+from seqsuite.shared.layers.reservoir.initializers import (
+    ReservoirInitializer,
+    mat_gen,
+    random_sparse,
+    rescale,
+    spectral_radius,
+)
+from seqsuite.shared.layers.reservoir.layers import Reservoir, RidgeReadout
+from seqsuite.shared.layers.reservoir.model import ESN
+
+__all__ = [
+    "ESN",
+    "ESNCell",
+    "Reservoir",
+    "ReservoirInitializer",
+    "RidgeReadout",
+    "mat_gen",
+    "random_sparse",
+    "rescale",
+    "spectral_radius",
+]

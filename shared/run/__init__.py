@@ -1,0 +1,1 @@
+"""The run machinery: the suite contract, configs, runs, training, export and distribution."""

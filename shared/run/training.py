@@ -1,0 +1,192 @@
+"""The training loop every suite shares: optimizer by name, clipping, weight
+decay, early stopping, a checkpoint every epoch with resume, a NaN guard, and
+(`log_gradients=true`) gradient norms and clipping per epoch and per step
+(`shared.evaluation.diagnostics.GradientLogger`).
+
+A run directory holds, while training, `checkpoint/last.keras` (model and
+optimizer state after the last finished epoch), `checkpoint/best.weights.h5`
+and `checkpoint/state.json` (epoch, early-stopping state). Re-running the same
+command on the same directory resumes after the last finished epoch, so an
+interrupted run loses at most the epoch that was in progress.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import keras
+
+from seqsuite.shared.errors import TrainingError
+from seqsuite.shared.run.config import TrainConfig
+from seqsuite.shared.run.strategy import finish_as_chief, resume
+
+
+def make_optimizer(config: TrainConfig) -> keras.optimizers.Optimizer:
+    """Build the optimizer named by `config.optimizer`.
+
+    `momentum` is SGD with Nesterov-free momentum 0.9. Weight decay is the
+    decoupled form (applied to the weights, not added to the loss), which Keras
+    supports on every optimizer; clipping acts on the global norm so one
+    exploding recurrent matrix cannot dominate the update direction.
+    """
+    kwargs = {"learning_rate": config.learning_rate}
+    if config.weight_decay:
+        kwargs["weight_decay"] = config.weight_decay
+    if config.clip_norm is not None:
+        kwargs["global_clipnorm"] = config.clip_norm
+    if config.clip_value is not None:
+        kwargs["clipvalue"] = config.clip_value
+    name = config.optimizer
+    if name == "sgd":
+        return keras.optimizers.SGD(**kwargs)
+    if name == "momentum":
+        return keras.optimizers.SGD(momentum=0.9, **kwargs)
+    cls = {
+        "adagrad": keras.optimizers.Adagrad,
+        "adadelta": keras.optimizers.Adadelta,
+        "rmsprop": keras.optimizers.RMSprop,
+        "adam": keras.optimizers.Adam,
+        "adamw": keras.optimizers.AdamW,
+    }[name]
+    return cls(**kwargs)
+
+
+def compile_model(model: keras.Model, config: TrainConfig, loss, metrics=None) -> keras.Model:
+    model.compile(optimizer=make_optimizer(config), loss=loss, metrics=metrics or [])
+    return model
+
+
+def _atomic_json(path: Path, payload: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(payload, indent=2))
+    os.replace(tmp, path)
+
+
+class RunCheckpoint(keras.callbacks.Callback):
+    """Checkpoint after every epoch, early-stop on `monitor`, restore the best weights.
+
+    Files are written to a temporary name and renamed, so a run killed while
+    saving still has the previous epoch's complete checkpoint. An epoch whose
+    loss is not finite is never saved: resuming must not start from NaNs.
+    """
+
+    def __init__(self, directory: Path, patience: int, monitor: str = "val_loss", state=None):
+        super().__init__()
+        self.directory = Path(directory)
+        self.patience = patience
+        self.monitor = monitor
+        self.state = dict(state or {"epoch": -1, "best": None, "wait": 0})
+
+    @property
+    def best_path(self) -> Path:
+        return self.directory / "best.weights.h5"
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        loss = logs.get("loss")
+        if loss is None or not math.isfinite(float(loss)):
+            return
+        value = logs.get(self.monitor, loss)
+        value = float(value)
+        best = self.state["best"]
+        if best is None or value < best:
+            self.state.update(best=value, wait=0)
+            tmp = self.directory / "best-tmp.weights.h5"
+            self.model.save_weights(tmp)
+            os.replace(tmp, self.best_path)
+        else:
+            self.state["wait"] += 1
+        self.state["epoch"] = epoch
+        tmp = self.directory / "last-tmp.keras"
+        self.model.save(tmp)
+        os.replace(tmp, self.directory / "last.keras")
+        _atomic_json(self.directory / "state.json", self.state)
+        if self.patience and self.state["wait"] >= self.patience:
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        if self.best_path.exists():
+            self.model.load_weights(self.best_path)
+
+
+class NanGuard(keras.callbacks.Callback):
+    """Stop at the first non-finite batch loss and remember where it happened."""
+
+    def __init__(self):
+        super().__init__()
+        self.epoch = 0
+        self.where = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            self.where = (self.epoch + 1, batch + 1)
+            self.model.stop_training = True
+
+
+def fit(model: keras.Model, train, val, config: TrainConfig, run_dir: Path, callbacks=()):
+    """Train `model` (compiled); return the trained model (best weights restored)
+    and the best value of the monitored loss (`val_loss`, or `loss` without validation).
+
+    If `run_dir/checkpoint` holds a finished epoch, the checkpointed model
+    (weights and optimizer state) replaces `model` and training continues with
+    the next epoch (under `multi_worker`, the chief's epoch, see
+    `shared.run.strategy.resume`). Raises TrainingError when the loss
+    becomes NaN.
+    """
+    run_dir = Path(run_dir)
+    ckpt_dir = run_dir / "checkpoint"
+    ckpt_dir.mkdir(parents=True, exist_ok=True)
+    state_path = ckpt_dir / "state.json"
+    state = None
+    if state_path.exists() and (ckpt_dir / "last.keras").exists():
+        state = json.loads(state_path.read_text())
+    # Loads the checkpoint; under --strategy multi_worker, the chief's for every worker.
+    model, state = resume(model, state, ckpt_dir / "last.keras")
+    initial_epoch = state["epoch"] + 1 if state else 0
+    if state and (state["wait"] >= config.patience > 0 or initial_epoch >= config.epochs):
+        if (ckpt_dir / "best.weights.h5").exists():  # a worker on a fresh host has none
+            model.load_weights(ckpt_dir / "best.weights.h5")
+        finish_as_chief(model)
+        return model, state["best"]
+    guard = NanGuard()
+    checkpoint = RunCheckpoint(ckpt_dir, config.patience,
+                               "val_loss" if val is not None else "loss", state)
+    gradients = []
+    if config.log_gradients:
+        from seqsuite.shared.evaluation.diagnostics import GradientLogger
+
+        # First, so that the CSV and TensorBoard loggers see its epoch logs.
+        gradients = [GradientLogger(run_dir, append=initial_epoch > 0)]
+    all_callbacks = [
+        *gradients,
+        guard,
+        checkpoint,
+        keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=initial_epoch > 0),
+        keras.callbacks.TensorBoard(log_dir=str(run_dir / "logs"), profile_batch=0),
+        *callbacks,
+    ]
+    model.fit(
+        train,
+        validation_data=val,
+        epochs=config.epochs,
+        initial_epoch=initial_epoch,
+        callbacks=all_callbacks,
+        verbose=config.verbose,
+        shuffle=False,  # the suite's tf.data pipeline shuffles, seeded
+    )
+    if guard.where is not None:
+        epoch, batch = guard.where
+        raise TrainingError(
+            f"training diverged: the loss became NaN at epoch {epoch}, batch {batch}; "
+            f"lower the learning rate (now {config.learning_rate}) or clip gradients "
+            "(--set clip_norm=1.0) and start again with --overwrite"
+        )
+    finish_as_chief(model)
+    return model, checkpoint.state["best"]
