@@ -13,12 +13,13 @@ says otherwise. A second table times `decode`, greedy and beam search in a
     python -m benchmarks.attention                    # 20 timed steps per model
     python -m benchmarks.attention --steps 5          # quicker, noisier
     python -m benchmarks.attention --jit-compile true # XLA, as on an accelerator
+
+Writes benchmarks/results/attention.json: medians with their range over the timed steps
+(calls), and ratios of medians to the decoder without attention.
 """
 
 import argparse
 import os
-import platform
-import statistics
 import sys
 import time
 
@@ -28,6 +29,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from benchmarks import record  # noqa: E402
 from seqsuite.shared.layers.attention import (  # noqa: E402
     AttentionDecoder,
     AttentionWrapper,
@@ -36,6 +38,7 @@ from seqsuite.shared.layers.attention import (  # noqa: E402
 )
 from seqsuite.shared.layers.decoding import decode, tile_for_beam  # noqa: E402
 
+SUITE = "layers"
 BASELINE = "RNN(LSTMCell), no attention"
 PAD, START, END = 0, 1, 2
 
@@ -183,34 +186,39 @@ def time_decoding(models, batch, args):
     return times
 
 
-def training_table(times):
-    medians = {name: statistics.median(t) for name, t in times.items()}
-    rows = [
-        "| Decoder | ms / training step (median) | × no attention |",
-        "|---|---:|---:|",
-    ]
-    for name in DECODERS:
-        ratio = medians[name] / medians[BASELINE]
-        rows.append(f"| {name} | {1e3 * medians[name]:.1f} | {ratio:.2f}× |")
-    return "\n".join(rows)
+def _ms(times):
+    return {key: record.scaled(record.median_spread(t), 1e3) for key, t in times.items()}
 
 
-def decoding_table(times, args):
-    medians = {key: statistics.median(t) for key, t in times.items()}
-    rows = [
-        f"| Decoder | greedy ms (median) | beam {args.beam_width} ms (median) | greedy × | beam × |",
-        "|---|---:|---:|---:|---:|",
-    ]
-    baseline = medians[BASELINE, "greedy"]
+def training_table(times) -> dict:
+    steps = _ms(times)
+    rows = [{"decoder": name, "step_ms": steps[name],
+             "ratio": record.ratio(steps[name], steps[BASELINE])} for name in DECODERS]
+    return record.table(
+        "Training step",
+        [record.column("decoder", "Decoder"), record.column("step_ms", "ms / training step", ".1f"),
+         record.column("ratio", "× no attention (medians)", ".2f", "×")], rows)
+
+
+def decoding_table(times, args) -> dict:
+    calls = _ms(times)
+    baseline = calls[BASELINE, "greedy"]
+    rows = []
     for name in DECODERS:
-        if (name, "greedy") not in medians:
+        if (name, "greedy") not in calls:
             continue
-        greedy, beam = medians[name, "greedy"], medians[name, "beam"]
-        rows.append(
-            f"| {name} | {1e3 * greedy:.1f} | {1e3 * beam:.1f} | "
-            f"{greedy / baseline:.2f}× | {beam / baseline:.2f}× |"
-        )
-    return "\n".join(rows)
+        greedy, beam = calls[name, "greedy"], calls[name, "beam"]
+        rows.append({"decoder": name, "greedy_ms": greedy, "beam_ms": beam,
+                     "greedy_ratio": record.ratio(greedy, baseline),
+                     "beam_ratio": record.ratio(beam, baseline)})
+    return record.table(
+        f"`decode` of up to {args.target} tokens, in a `tf.function`",
+        [record.column("decoder", "Decoder"), record.column("greedy_ms", "greedy ms", ".1f"),
+         record.column("beam_ms", f"beam {args.beam_width} ms", ".1f"),
+         record.column("greedy_ratio", "greedy ×", ".2f", "×"),
+         record.column("beam_ratio", "beam ×", ".2f", "×")], rows,
+        notes=["Random weights rarely end a whole batch early; ratios of medians to greedy "
+               "decoding without attention."])
 
 
 def main(argv=None):
@@ -238,33 +246,28 @@ def main(argv=None):
     tf.get_logger().setLevel("ERROR")
     keras.utils.set_random_seed(0)
 
+    prov = record.provenance(
+        record.command_line("attention", argv), seeds=[0], batch=args.batch,
+        source=args.source, target=args.target, units=args.units, vocab=args.vocab,
+        beam_width=args.beam_width, steps=args.steps, warmup=args.warmup,
+        decode_calls=max(args.steps // 2, 1), jit_compile=args.jit_compile,
+        backend=keras.backend.backend(),
+        devices=", ".join(d.device_type for d in tf.config.list_physical_devices()))
     models = {name: Seq2Seq(make, args) for name, make in DECODERS.items()}
     batch = make_batch(args)
-    training = time_training_steps(models, batch, args)
-    decoding = time_decoding(models, batch, args)
-
-    devices = ", ".join(d.device_type for d in tf.config.list_physical_devices())
-    print(
-        f"Seq2seq training step, batch {args.batch}, source {args.source}, target "
-        f"{args.target} steps, {args.units} units, vocab {args.vocab}; median of {args.steps} "
-        f"after {args.warmup} warm-up steps, jit_compile={args.jit_compile}. "
-        f"Keras {keras.__version__}, backend {keras.backend.backend()}, devices: {devices}, "
-        f"{os.cpu_count()} CPU cores, {platform.machine()}."
-    )
-    print()
-    print(training_table(training))
-    print()
-    print(
-        f"`decode` of up to {args.target} tokens (random weights rarely end a whole batch "
-        f"early), batch {args.batch}, in a `tf.function`; median of {max(args.steps // 2, 1)} "
-        "calls; ratios to greedy decoding without attention."
-    )
-    print()
-    print(decoding_table(decoding, args))
-    print()
-    command = ["python", "-m", "benchmarks.attention", *(sys.argv[1:] if argv is None else argv)]
-    print(f"Command: `{' '.join(command)}`")
+    training = training_table(time_training_steps(models, batch, args))
+    decoding = decoding_table(time_decoding(models, batch, args), args)
+    record.write_result(
+        "attention", suite=SUITE, title=__doc__, provenance=prov,
+        tables=[training, decoding],
+        section_title=(f"Seq2seq, batch {args.batch}, source {args.source}, target "
+                       f"{args.target}, {args.units} units, vocab {args.vocab}, "
+                       f"jit_compile={args.jit_compile}"),
+        headline=[record.headline(f"{row['decoder']} training step", row["ratio"], ".2f", "×")
+                  for row in training["rows"] if row["decoder"].startswith(("Luong", "Bahdanau,"
+                                                                            " attention"))])
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

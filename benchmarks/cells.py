@@ -9,12 +9,14 @@ the targets are meant for the generic loop, as on CPU.
 
     python -m benchmarks.cells            # 20 timed steps per layer
     python -m benchmarks.cells --steps 5  # quicker, noisier
+
+Writes benchmarks/results/cells.json: per layer the median ms per step with its range over
+the timed steps, and the ratio of medians to `keras.layers.LSTM`.
 """
 
 import argparse
 import os
-import platform
-import statistics
+import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -23,6 +25,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from benchmarks import record  # noqa: E402
 from seqsuite.shared.layers.cells import (  # noqa: E402
     LayerNormLSTMCell,
     LayerNormSimpleRNNCell,
@@ -30,6 +33,7 @@ from seqsuite.shared.layers.cells import (  # noqa: E402
     ZoneoutCell,
 )
 
+SUITE = "layers"
 BASELINE = "keras.layers.LSTM"
 
 # name -> (layer factory, target ratio to the baseline or None).
@@ -81,23 +85,19 @@ def time_training_steps(args):
     return times
 
 
-def markdown_table(times):
-    medians = {name: statistics.median(t) for name, t in times.items()}
-    rows = [
-        "| Layer | ms / step (median) | × LSTM | Target | Result |",
-        "|---|---:|---:|---:|---|",
-    ]
+def training_table(times) -> dict:
+    steps = {name: record.scaled(record.median_spread(t), 1e3) for name, t in times.items()}
+    rows = []
     for name, (_, target) in LAYERS.items():
-        ratio = medians[name] / medians[BASELINE]
-        if target is None:
-            target_text, result = "–", "–"
-        else:
-            target_text = f"≤ {target:.2f}×"
-            result = "PASS" if ratio <= target else "MISS"
-        rows.append(
-            f"| `{name}` | {1e3 * medians[name]:.1f} | {ratio:.2f}× | {target_text} | {result} |"
-        )
-    return "\n".join(rows)
+        ratio = record.ratio(steps[name], steps[BASELINE])
+        rows.append({"layer": f"`{name}`", "step_ms": steps[name], "ratio": ratio,
+                     "target": target, "result": None if target is None else ratio <= target})
+    return record.table(
+        "Training step",
+        [record.column("layer", "Layer"), record.column("step_ms", "ms / step", ".1f"),
+         record.column("ratio", "× LSTM (medians)", ".2f", "×"),
+         record.column("target", "Target ≤", ".2f", "×"), record.column("result", "Result")],
+        rows)
 
 
 def main(argv=None):
@@ -115,17 +115,20 @@ def main(argv=None):
     if args.steps < 1 or args.warmup < 1:
         parser.error(f"--steps and --warmup must be >= 1. Received: {args.steps}, {args.warmup}")
 
-    times = time_training_steps(args)
-    devices = ", ".join(d.device_type for d in tf.config.list_physical_devices())
-    print(
-        f"Training step, batch {args.batch}, {args.timesteps} steps, {args.features} inputs, "
-        f"{args.units} units; median of {args.steps} after {args.warmup} warm-up steps. "
-        f"Keras {keras.__version__}, backend {keras.backend.backend()}, devices: {devices}, "
-        f"{os.cpu_count()} CPU cores, {platform.machine()}."
-    )
-    print()
-    print(markdown_table(times))
+    prov = record.provenance(
+        record.command_line("cells", argv), seeds=[0], batch=args.batch, timesteps=args.timesteps,
+        features=args.features, units=args.units, steps=args.steps, warmup=args.warmup,
+        backend=keras.backend.backend(),
+        devices=", ".join(d.device_type for d in tf.config.list_physical_devices()))
+    table = training_table(time_training_steps(args))
+    record.write_result(
+        "cells", suite=SUITE, title=__doc__, provenance=prov, tables=[table],
+        section_title=(f"Training step, batch {args.batch}, {args.timesteps} steps, "
+                       f"{args.features} inputs, {args.units} units"),
+        headline=[record.headline(f"{row['layer']} × LSTM", row["ratio"], ".2f", "×")
+                  for row in table["rows"] if row["target"] is not None])
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

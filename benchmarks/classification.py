@@ -18,7 +18,8 @@ setting for both, so that it is not fitted to either. The grids: for the ESN,
 `time_constant` x `input_scaling` (ESN_GRID; reservoir size, spectral radius, pooling and
 the rest at their defaults, the ridge chosen inside each fit); for the recurrent classifier, the quick preset's depth
 and dropout (RNN_CANDIDATES); 5 folds each, model and fold seed 0. The suite's defaults
-and its quick preset are the winners of the run recorded in BENCHMARKS.md.
+and its quick preset are the winners of the selection run recorded under 0.2 in
+CHANGELOG.md.
 
 Evaluation (the default) trains the suite's defaults for each embedded set, model and
 seed on the official training split and scores them once on the official test split:
@@ -28,7 +29,8 @@ not depend on the seed or the model, so they are printed once per set). Anchor: 
 Lukoševičius, Popovici & Siewert (2007), "Optimization and applications of echo state
 networks with leaky-integrator neurons", Neural Networks 20(3), report zero test errors
 on Japanese Vowels (370 test utterances). Target: >= 98% test accuracy on Japanese Vowels
-for both models. Prints markdown tables for BENCHMARKS.md.
+for both models. Writes benchmarks/results/classification.json (section "select" for the
+selection, "main" for the evaluation).
 """
 
 from __future__ import annotations
@@ -36,18 +38,19 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
-import sys
+import statistics
 import tempfile
 import time
 from pathlib import Path
 
-from benchmarks import scratch_run
+from benchmarks import record, scratch_run
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # One BLAS thread: on a shared, oversubscribed 2-core machine two threads made a 500x500
 # eigenvalue problem 50 times slower (8 s against 0.15 s).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
+SUITE = "classification"
 TARGET = {"japanese_vowels": 0.98}  # both models
 BASELINES = ("1nn_euclidean", "1nn_dtw")
 DATA = ("japanese_vowels", "basic_motions")
@@ -114,9 +117,9 @@ def cross_validate(data: str, settings: dict, folds: int, seed: int = 0,
             "sequences": len(labels), "seconds": time.perf_counter() - start}
 
 
-def select(model: str, candidates: list[dict], datasets, folds: int, seed: int = 0) -> dict:
-    """Cross-validates every candidate on every set and prints a markdown table; returns
-    the candidate with the best mean accuracy over the sets (ties: lower mean log loss)."""
+def select(model: str, candidates: list[dict], datasets, folds: int, seed: int = 0):
+    """Cross-validates every candidate on every set; returns the candidate with the best
+    mean accuracy over the sets (ties: lower mean log loss) and the table of them all."""
     rows = []
     for settings in candidates:
         scores = {}
@@ -124,75 +127,112 @@ def select(model: str, candidates: list[dict], datasets, folds: int, seed: int =
             scores[data] = cross_validate(data, {"model": model, **settings}, folds, seed)
             print(f"  {model} {settings} {data}: CV accuracy {scores[data]['accuracy']:.4f} "
                   f"({scores[data]['seconds']:.0f} s)", flush=True)
-        mean_accuracy = sum(s["accuracy"] for s in scores.values()) / len(scores)
-        mean_loss = sum(s["log_loss"] for s in scores.values()) / len(scores)
-        rows.append((settings, scores, mean_accuracy, mean_loss))
-    best = max(rows, key=lambda row: (row[2], -row[3]))
-    print(f"\n{model}: stratified {folds}-fold cross-validation on the official training "
-          f"splits (seed {seed}); test splits not read\n")
-    print("| setting | " + " | ".join(f"{d} CV accuracy (errors)" for d in datasets)
-          + " | mean accuracy | mean log loss | s |")
-    print("|---|" + "---|" * len(datasets) + "---|---|---|")
-    for settings, scores, mean_accuracy, mean_loss in rows:
-        mark = "**" if settings is best[0] else ""
-        cells = " | ".join(f"{s['accuracy']:.4f} ({s['errors']}/{s['sequences']})"
-                           for s in scores.values())
-        seconds = sum(s["seconds"] for s in scores.values())
-        label = ", ".join(f"{k}={v}" for k, v in settings.items())
-        print(f"| {mark}{label}{mark} | {cells} | {mark}{mean_accuracy:.4f}{mark} | "
-              f"{mean_loss:.4f} | {seconds:.0f} |")
-    print(f"\n{model} selected: {best[0]}\n", flush=True)
-    return best[0]
+        rows.append({
+            "setting": ", ".join(f"{k}={v}" for k, v in settings.items()),
+            **{f"{d}_accuracy": s["accuracy"] for d, s in scores.items()},
+            **{f"{d}_errors": s["errors"] for d, s in scores.items()},
+            "mean_accuracy": sum(s["accuracy"] for s in scores.values()) / len(scores),
+            "mean_log_loss": sum(s["log_loss"] for s in scores.values()) / len(scores),
+            "seconds": sum(s["seconds"] for s in scores.values()), "selected": ""})
+        sequences = {d: s["sequences"] for d, s in scores.items()}
+    best = max(range(len(rows)), key=lambda i: (rows[i]["mean_accuracy"],
+                                                -rows[i]["mean_log_loss"]))
+    rows[best]["selected"] = "**selected**"
+    columns = [record.column("setting", "setting")]
+    for d in datasets:
+        columns += [record.column(f"{d}_accuracy", f"{d} CV accuracy", ".4f"),
+                    record.column(f"{d}_errors", f"{d} errors (of {sequences[d]})")]
+    columns += [record.column("mean_accuracy", "mean accuracy", ".4f"),
+                record.column("mean_log_loss", "mean log loss", ".4f"),
+                record.column("seconds", "s (one CV run)", ".0f"),
+                record.column("selected", "")]
+    print(f"\n{model} selected: {candidates[best]}\n", flush=True)
+    table = record.table(
+        f"{model}: stratified {folds}-fold cross-validation on the official training splits "
+        f"(seed {seed}); test splits not read", columns, rows,
+        notes=["Selected: the best mean accuracy over the sets (ties: the lower mean log "
+               "loss)."])
+    return candidates[best], table
 
 
 def run_selection(args) -> int:
+    prov = record.provenance(record.command_line("classification", args.argv), seeds=[0],
+                             preset="quick", folds=args.folds, rnn_folds=args.rnn_folds,
+                             data=args.data, models=args.models)
     start = time.perf_counter()
+    tables, chosen = [], []
     if "esn" in args.models:
         grid = [dict(zip(ESN_GRID, values)) for values in itertools.product(*ESN_GRID.values())]
-        select("esn", grid, args.data, args.folds)
+        best, table = select("esn", grid, args.data, args.folds)
+        tables.append(table)
+        chosen.append(record.headline("ESN selected", ", ".join(f"{k}={v}"
+                                                                for k, v in best.items())))
     if "rnn" in args.models:
-        select("rnn", list(RNN_CANDIDATES), args.data, args.rnn_folds)
+        best, table = select("rnn", list(RNN_CANDIDATES), args.data, args.rnn_folds)
+        tables.append(table)
+        chosen.append(record.headline("rnn selected", ", ".join(f"{k}={v}"
+                                                                for k, v in best.items())))
     print(f"selection took {time.perf_counter() - start:.0f} s")
+    record.write_result("classification", suite=SUITE, title=__doc__, provenance=prov,
+                        section="select", section_title="Selection on the training splits",
+                        tables=tables, headline=chosen)
     return 0
 
 
 def run_evaluation(args) -> int:
+    prov = record.provenance(record.command_line("classification", args.argv),
+                             seeds=args.seeds, preset=args.preset, data=args.data,
+                             models=args.models)
     rows, baselines = [], {}
-    start = time.perf_counter()
     for data in args.data:
         for model in args.models:
             for seed in args.seeds:
                 overrides = [f"data={data}", f"model={model}", f"seed={seed}"]
                 with scratch_run("classification", args.preset, overrides) as (metrics, seconds, _):
                     fitted = metrics.get("fitted", {})
-                    rows.append((data, model, seed, metrics["test"][model], fitted, seconds))
+                    scores = metrics["test"][model]
                     baselines[data] = {name: metrics["test"][name] for name in BASELINES}
-                print(f"{data} {model} seed {seed}: accuracy "
-                      f"{metrics['test'][model]['accuracy']:.4f} ({seconds:.0f} s)", flush=True)
-
-    command = " ".join(["python -m benchmarks.classification",
-                        *(sys.argv[1:] if args.argv is None else args.argv)])
-    print(f"\nclassification benchmark, preset={args.preset}, "
-          f"{time.perf_counter() - start:.0f} s in all\n")
-    print(f"Command: `{command}`\n")
-    print("| data | model | seed | test accuracy | macro F1 | errors | target | "
-          "fitted (ESN) | train+eval s |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for data, model, seed, scores, fitted, seconds in rows:
-        target = TARGET.get(data)
-        verdict = "-" if target is None else (
-            f"{'PASS' if scores['accuracy'] >= target else 'MISS'} (>= {target:.0%})")
-        chosen = (f"leak {fitted['leak_rate']:.3g}, ridge {fitted['ridge']:.3g}, "
-                  f"T {fitted['temperature']:.3g}") if fitted else "-"
-        print(f"| {data} | {model} | {seed} | {scores['accuracy']:.4f} | "
-              f"{scores['macro_f1']:.4f} | {scores['errors']} | {verdict} | {chosen} | "
-              f"{seconds:.0f} |")
-    print("\n| data | baseline | test accuracy | macro F1 | errors |")
-    print("|---|---|---|---|---|")
-    for data, scores in baselines.items():
-        for name, row in scores.items():
-            print(f"| {data} | {name} | {row['accuracy']:.4f} | {row['macro_f1']:.4f} | "
-                  f"{row['errors']} |")
+                target = TARGET.get(data)
+                rows.append({
+                    "data": data, "model": model, "seed": seed,
+                    "accuracy": scores["accuracy"], "macro_f1": scores["macro_f1"],
+                    "errors": scores["errors"],
+                    "target": None if target is None else scores["accuracy"] >= target,
+                    "leak_rate": fitted.get("leak_rate"), "ridge": fitted.get("ridge"),
+                    "temperature": fitted.get("temperature"), "seconds": seconds})
+                print(f"{data} {model} seed {seed}: accuracy {scores['accuracy']:.4f} "
+                      f"({seconds:.0f} s)", flush=True)
+    targets = ", ".join(f"{d} >= {t:.0%}" for d, t in TARGET.items())
+    evaluation = record.table(
+        "Official test splits, the suite's defaults",
+        [record.column("data", "data"), record.column("model", "model"),
+         record.column("seed", "seed"), record.column("accuracy", "test accuracy", ".4f"),
+         record.column("macro_f1", "macro F1", ".4f"), record.column("errors", "errors"),
+         record.column("target", f"target ({targets})"),
+         record.column("leak_rate", "fitted leak (ESN)", ".3g"),
+         record.column("ridge", "fitted ridge (ESN)", ".3g"),
+         record.column("temperature", "fitted T (ESN)", ".3g"),
+         record.column("seconds", "train+eval s (one run)", ".0f")], rows)
+    baseline_rows = [{"data": data, "baseline": name, "accuracy": row["accuracy"],
+                      "macro_f1": row["macro_f1"], "errors": row["errors"]}
+                     for data, scores in baselines.items() for name, row in scores.items()]
+    baseline = record.table(
+        "Baselines fitted in the same runs (independent of model and seed)",
+        [record.column("data", "data"), record.column("baseline", "baseline"),
+         record.column("accuracy", "test accuracy", ".4f"),
+         record.column("macro_f1", "macro F1", ".4f"), record.column("errors", "errors")],
+        baseline_rows)
+    headline = []
+    for data in TARGET:
+        for model in args.models:
+            scores = [r["accuracy"] for r in rows if r["data"] == data and r["model"] == model]
+            if scores:
+                headline.append(record.headline(f"{data} {model} test accuracy (median of "
+                                                f"{len(scores)} seeds)",
+                                                statistics.median(scores), ".4f"))
+    record.write_result("classification", suite=SUITE, title=__doc__, provenance=prov,
+                        section_title=f"Evaluation, preset {args.preset}",
+                        tables=[evaluation, baseline], headline=headline)
     return 0
 
 
@@ -203,7 +243,7 @@ def main(argv=None) -> int:
     parser.add_argument("--folds", type=int, default=5, help="ESN selection folds")
     parser.add_argument("--rnn-folds", type=int, default=5, help="rnn selection folds")
     parser.add_argument("--preset", default="quick")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--data", nargs="+", default=list(DATA))
     parser.add_argument("--models", nargs="+", default=["rnn", "esn"])
     args = parser.parse_args(argv)

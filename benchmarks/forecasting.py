@@ -1,7 +1,7 @@
 """Forecasting benchmarks: the competitions, backtest coverage, single short series.
 
-    python -m benchmarks.forecasting m3 [--preset quick] [--set key=value ...]
-    python -m benchmarks.forecasting tourism [--preset quick]
+    python -m benchmarks.forecasting [m3] [--preset quick] [--set key=value ...]
+    python -m benchmarks.forecasting tourism [--preset quick] [--set key=value ...]
     python -m benchmarks.forecasting backtest [--preset quick]      (CO2 and sunspots)
     python -m benchmarks.forecasting single --global-run RUN [--series 20]
 
@@ -21,7 +21,10 @@ would have them: the single-series model trained on that series alone, the
 global model of an M3 monthly run (`--global-run`, trained on other series)
 applied without retraining, their average with Theta, and ETS/Theta.
 
-Prints markdown tables for BENCHMARKS.md.
+Without arguments it runs the main measurement, `m3` with the settings of the runs
+recorded under 0.2 in CHANGELOG.md (MEASURED_SETS: batch 256, 30 epochs, patience 5, 64 units, 3 members); `m3` and
+`tourism` without `--set` use those settings too, `--set` replaces them. Each part writes
+its own section of benchmarks/results/forecasting.json (m3, tourism, m1, backtest, single).
 """
 
 from __future__ import annotations
@@ -34,52 +37,75 @@ import time
 
 import numpy as np
 
-from benchmarks import scratch_run
+from benchmarks import record, scratch_run
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+SUITE = "forecasting"
 COLUMNS = ("smape", "mase", "owa", "coverage_80", "coverage_95", "msis_95")
-
-
+LABELS = {"smape": "sMAPE", "mase": "MASE", "owa": "OWA", "coverage_80": "80% coverage",
+          "coverage_95": "95% coverage", "msis_95": "MSIS 95%"}
 ROWS = ("model", "model+theta", "theta", "ets", "naive2", "seasonal_naive")
+# The settings of the runs recorded under 0.2 (CHANGELOG.md); `--set` replaces them.
+MEASURED_SETS = {"m3": ["batch_size=256", "epochs=30", "patience=5", "units=64", "members=3"],
+                 "tourism": ["batch_size=128", "epochs=40", "patience=6", "units=64",
+                             "members=3"]}
 
 
-def _table(metrics: dict, sections: list[str], rows=ROWS) -> list[str]:
-    lines = ["| part | forecaster | " + " | ".join(COLUMNS) + " |",
-             "|---|---|" + "---|" * len(COLUMNS)]
-    for section in sections:
-        for row in rows:
-            scores = metrics.get(section, {}).get(row)
-            if scores is None:
-                continue
-            cells = [f"{scores[c]:.3f}" if c in scores else "" for c in COLUMNS]
-            lines.append(f"| {section} | {row} | " + " | ".join(cells) + " |")
-    return lines
+def _write(section: str, prov: dict, tables: list, title: str, headline=()) -> None:
+    record.write_result("forecasting", suite=SUITE, title=__doc__, provenance=prov,
+                        section=section, section_title=title, tables=tables,
+                        headline=headline)
 
 
-def competition(name: str, preset: str, overrides: list[str]) -> int:
+def competition(name: str, preset: str, overrides: list[str], prov: dict) -> int:
     sets = ["data=" + name, *overrides]
     with scratch_run("forecasting", preset, sets) as (metrics, seconds, run):
-        sections = ["test", *sorted(k for k in metrics if k.startswith("test_"))]
+        parts = ["test", *sorted(k for k in metrics if k.startswith("test_"))]
         model, theta = metrics["test"]["model"], metrics["test"]["theta"]
         fit = json.loads((run / "run.json").read_text())["fit_seconds"]
-    print(f"\nforecasting benchmark: {name}, preset={preset}, overrides={overrides}\n")
-    print("\n".join(_table(metrics, sections)))
-    print(f"\nmodel sMAPE {model['smape']:.2f} vs Theta {theta['smape']:.2f} "
-          f"({'PASS' if model['smape'] < theta['smape'] else 'MISS'}: below Theta); "
-          f"MASE {model['mase']:.3f} vs {theta['mase']:.3f}; "
-          f"training {fit:.0f} s, whole run (data, baselines, evaluation, export) {seconds:.0f} s")
+    rows = []
+    for part in parts:
+        for forecaster in ROWS:
+            scores = metrics.get(part, {}).get(forecaster)
+            if scores is not None:
+                rows.append({"part": "all" if part == "test" else part.removeprefix("test_"),
+                             "forecaster": forecaster,
+                             **{c: scores.get(c) for c in COLUMNS}})
+    scores = record.table(
+        f"{name}: official held-out parts",
+        [record.column("part", "part"), record.column("forecaster", "forecaster"),
+         *(record.column(c, LABELS[c], ".3f") for c in COLUMNS)], rows,
+        notes=["sMAPE pooled over all forecast steps; model+theta is the mean of the "
+               "network's and Theta's point forecasts."])
+    summary = record.table(
+        "Target: the model below Theta in the same run",
+        [record.column("model_smape", "model sMAPE", ".2f"),
+         record.column("theta_smape", "Theta sMAPE", ".2f"),
+         record.column("below_theta", "below Theta"),
+         record.column("model_mase", "model MASE", ".3f"),
+         record.column("theta_mase", "Theta MASE", ".3f"),
+         record.column("fit_s", "training s (one run)", ".0f"),
+         record.column("seconds", "whole run s (one run)", ".0f")],
+        [{"model_smape": model["smape"], "theta_smape": theta["smape"],
+          "below_theta": model["smape"] < theta["smape"], "model_mase": model["mase"],
+          "theta_mase": theta["mase"], "fit_s": fit, "seconds": seconds}],
+        notes=["The whole run: data, baselines, evaluation and export."])
+    hybrid = metrics["test"].get("model+theta", {})
+    title = f"{name}, preset {preset}" + (f", --set {' '.join(overrides)}" if overrides else "")
+    _write(name, prov, [scores, summary], title,
+           [record.headline(f"{name} model sMAPE", model["smape"], ".2f"),
+            record.headline("Theta", theta["smape"], ".2f"),
+            record.headline("model+theta", hybrid.get("smape"), ".2f"),
+            record.headline("model MASE", model["mase"], ".3f")])
     return 0
 
 
-def backtest(preset: str, overrides: list[str]) -> int:
+def backtest(preset: str, overrides: list[str], prov: dict) -> int:
     from seqsuite import registry
     from seqsuite.shared.run.runner import load_run
     from seqsuite.suites.forecasting.train import backtest as run_backtest
 
-    print(f"\nforecasting backtest, preset={preset}\n")
-    print("| series | origins x stride | forecasts | model MASE | Naive2 MASE | coverage 80% | "
-          "coverage 95% | within 5 points | anomaly F1 (target 0.8) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    rows = []
     for series, origins in (("co2", 40), ("sunspots", 20)):
         sets = [f"data={series}", "baselines=naive2", "task=anomaly", *overrides]
         with scratch_run("forecasting", preset, sets) as (metrics, _, run):
@@ -88,14 +114,30 @@ def backtest(preset: str, overrides: list[str]) -> int:
             result = json.loads((run / "backtest" / "metrics.json").read_text())
         row = result["backtest"]["model"]
         ok = abs(row["coverage_80"] - 0.8) <= 0.05 and abs(row["coverage_95"] - 0.95) <= 0.05
-        print(f"| {series} | {origins} x 1 | {result['setup']['forecasts']} | {row['mase']:.3f} | "
-              f"{result['backtest']['naive2']['mase']:.3f} | {row['coverage_80']:.3f} | "
-              f"{row['coverage_95']:.3f} | {'PASS' if ok else 'MISS'} | "
-              f"{metrics['anomaly']['f1']:.3f} |")
+        rows.append({"series": series, "origins": origins, "stride": 1,
+                     "forecasts": result["setup"]["forecasts"], "model_mase": row["mase"],
+                     "naive2_mase": result["backtest"]["naive2"]["mase"],
+                     "coverage_80": row["coverage_80"], "coverage_95": row["coverage_95"],
+                     "within": ok, "f1": metrics["anomaly"]["f1"],
+                     "f1_target": metrics["anomaly"]["f1"] >= 0.8})
+    table = record.table(
+        "Rolling-origin backtest and anomaly detection",
+        [record.column("series", "series"), record.column("origins", "origins"),
+         record.column("stride", "stride"), record.column("forecasts", "forecasts"),
+         record.column("model_mase", "model MASE", ".3f"),
+         record.column("naive2_mase", "Naive2 MASE", ".3f"),
+         record.column("coverage_80", "coverage 80%", ".3f"),
+         record.column("coverage_95", "coverage 95%", ".3f"),
+         record.column("within", "within 5 points"), record.column("f1", "anomaly F1", ".3f"),
+         record.column("f1_target", "F1 >= 0.8")], rows)
+    _write("backtest", prov, [table], f"backtest, preset {preset}",
+           [record.headline(f"{r['series']} 80% coverage", r["coverage_80"], ".3f")
+            for r in rows])
     return 0
 
 
-def single(preset: str, overrides: list[str], global_run: str, count: int, seed: int) -> int:
+def single(preset: str, overrides: list[str], global_run: str, count: int, seed: int,
+           prov: dict) -> int:
     """Short real series one at a time (see the module docstring)."""
     import tempfile
     from pathlib import Path
@@ -104,8 +146,7 @@ def single(preset: str, overrides: list[str], global_run: str, count: int, seed:
 
     from seqsuite import registry
     from seqsuite.shared.evaluation.metrics import mase_scales, smape
-    from seqsuite.shared.run.runner import load_run
-    from seqsuite.suites.forecasting.baselines import load_baselines
+    from seqsuite.shared.run.runner import Run, load_run
     from seqsuite.suites.forecasting.collections import load_competition
     from seqsuite.suites.forecasting.data import make_windows
     from seqsuite.suites.forecasting.model import predict
@@ -131,8 +172,9 @@ def single(preset: str, overrides: list[str], global_run: str, count: int, seed:
                     "season=12", "window=36", "min_context=3", "baselines=ets,theta",
                     *overrides]
             with scratch_run("forecasting", preset, sets) as (_, _, run):
-                config, model = load_run(suite, run)
-                base = load_baselines(run / "baselines")
+                fitted = Run(run, suite)
+                config, model = fitted.config, fitted.model
+                base = fitted.baselines()["statistical"].forecasts
                 windows = make_windows([s], [0], [s.n_train], config)
                 own = predict(model, windows.inputs, config)["forecast"][0]
             one = dataclasses.replace(gconfig, data="m1", subset="monthly")
@@ -148,36 +190,62 @@ def single(preset: str, overrides: list[str], global_run: str, count: int, seed:
             scales.append(mase_scales([history], 12)[0])
             print(f"  {i + 1}/{count} {s.id} ({len(history)} points)", flush=True)
     y = np.array(truth)
-    print(f"\nsingle short series: {count} M1 monthly series (seed {seed}), horizon 18, "
-          f"preset={preset}, {time.perf_counter() - start:.0f} s\n")
-    print("| forecaster | sMAPE | MASE | series where it beats ETS (sMAPE) | beats Theta |")
-    print("|---|---|---|---|---|")
+    seconds = time.perf_counter() - start
     per = {k: np.array([smape(y[j : j + 1], np.array(v)[j : j + 1]) for j in range(len(y))])
            for k, v in rows.items()}
+    table_rows = []
     for key, forecasts in rows.items():
         f = np.array(forecasts)
-        m = float(np.mean(np.mean(np.abs(y - f), axis=1) / np.array(scales)))
-        print(f"| {key} | {smape(y, f):.2f} | {m:.3f} | {int(np.sum(per[key] < per['ets']))}"
-              f"/{count} | {int(np.sum(per[key] < per['theta']))}/{count} |")
+        table_rows.append({
+            "forecaster": key, "smape": smape(y, f),
+            "mase": float(np.mean(np.mean(np.abs(y - f), axis=1) / np.array(scales))),
+            "beats_ets": None if key == "ets" else int(np.sum(per[key] < per["ets"])),
+            "beats_theta": None if key == "theta" else int(np.sum(per[key] < per["theta"]))})
+    table = record.table(
+        f"{count} M1 monthly series (seed {seed}), horizon 18",
+        [record.column("forecaster", "forecaster"), record.column("smape", "sMAPE", ".2f"),
+         record.column("mase", "MASE", ".3f"),
+         record.column("beats_ets", f"series where it beats ETS (sMAPE, of {count})"),
+         record.column("beats_theta", f"beats Theta (of {count})")], table_rows,
+        notes=[f"{seconds:.0f} s in all (one run); global run: {global_run}."])
+    by_key = {r["forecaster"]: r for r in table_rows}
+    _write("single", prov, [table], f"single short series, preset {preset}",
+           [record.headline("one series: global+theta MASE", by_key["global+theta"]["mase"],
+                            ".3f"),
+            record.headline("ETS", by_key["ets"]["mase"], ".3f")])
     return 0
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["m3", "tourism", "m1", "backtest", "single"])
+    parser.add_argument("what", nargs="?", default="m3",
+                        choices=["m3", "tourism", "m1", "backtest", "single"],
+                        help="what to measure (default: m3, the main measurement)")
     parser.add_argument("--preset", default="quick")
-    parser.add_argument("--set", dest="overrides", nargs="+", default=[])
+    parser.add_argument("--set", dest="overrides", nargs="+", default=None,
+                        help="config overrides (m3, tourism: replace MEASURED_SETS)")
     parser.add_argument("--global-run", default=None, help="single: an M3 monthly run")
     parser.add_argument("--series", type=int, default=20, help="single: how many series")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    if args.what in ("m3", "tourism", "m1"):
-        return competition(args.what, args.preset, args.overrides)
-    if args.what == "backtest":
-        return backtest(args.preset, args.overrides)
-    if args.global_run is None:
+    overrides = args.overrides
+    if overrides is None:
+        overrides = MEASURED_SETS.get(args.what, [])
+    if args.what == "single" and args.global_run is None:
         parser.error("single needs --global-run (an M3 monthly run directory)")
-    return single(args.preset, args.overrides, args.global_run, args.series, args.seed)
+    if args.what == "single":
+        seeds = [args.seed]
+    else:  # the runs' own seed: the preset's, unless --set says otherwise
+        from seqsuite import registry
+
+        seeds = [registry.resolve_config("forecasting", args.preset, overrides).seed]
+    prov = record.provenance(record.command_line("forecasting", argv), seeds=seeds,
+                             preset=args.preset, what=args.what, overrides=overrides)
+    if args.what in ("m3", "tourism", "m1"):
+        return competition(args.what, args.preset, overrides, prov)
+    if args.what == "backtest":
+        return backtest(args.preset, overrides, prov)
+    return single(args.preset, overrides, args.global_run, args.series, args.seed, prov)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
     python -m benchmarks.language_model [--preset quick] [--cells lstm gru]
 
 Target: the quick preset's test bits per character beat the count-based
-trigram baseline measured on the same test characters. Prints a markdown table.
+trigram baseline measured on the same test characters. Writes
+benchmarks/results/language_model.json.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from __future__ import annotations
 import argparse
 import os
 
-from benchmarks import scratch_run
+from benchmarks import record, scratch_run
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+SUITE = "language_model"
 
 
 def main(argv=None) -> int:
@@ -22,17 +24,30 @@ def main(argv=None) -> int:
     parser.add_argument("--cells", nargs="+", default=["lstm"])
     args = parser.parse_args(argv)
 
+    from seqsuite import registry
+
+    seed = registry.resolve_config("language_model", args.preset).seed
+    prov = record.provenance(record.command_line("language_model", argv), seeds=[seed],
+                             preset=args.preset, cells=args.cells)
     rows = []
     for cell in args.cells:
         with scratch_run("language_model", args.preset, [f"cell={cell}"]) as (metrics, seconds, _):
             test = {k: v["bits_per_char"] for k, v in metrics["test"].items()}
-        rows.append((cell, test, seconds))
-    print(f"\nlanguage-model benchmark (pydoc topics, characters), preset={args.preset}\n")
-    print("| cell | model bits/char | trigram | unigram | beats trigram | train+eval s |")
-    print("|---|---|---|---|---|---|")
-    for cell, test, seconds in rows:
-        print(f"| {cell} | {test['model']:.3f} | {test['trigram']:.3f} | {test['unigram']:.3f} "
-              f"| {'PASS' if test['model'] < test['trigram'] else 'MISS'} | {seconds:.0f} |")
+        rows.append({"cell": cell, "model": test["model"], "trigram": test["trigram"],
+                     "unigram": test["unigram"], "beats": test["model"] < test["trigram"],
+                     "seconds": seconds})
+    record.write_result(
+        "language_model", suite=SUITE, title=__doc__, provenance=prov,
+        section_title=f"pydoc topics, characters, preset {args.preset}",
+        headline=[record.headline(f"{r['cell']} bits/char", r["model"], ".3f")
+                  for r in rows] + [record.headline("trigram", rows[0]["trigram"], ".3f")],
+        tables=[record.table(
+            "Test bits per character",
+            [record.column("cell", "cell"), record.column("model", "model bits/char", ".3f"),
+             record.column("trigram", "trigram", ".3f"),
+             record.column("unigram", "unigram", ".3f"),
+             record.column("beats", "beats trigram"),
+             record.column("seconds", "train+eval s (one run)", ".0f")], rows)])
     return 0
 
 

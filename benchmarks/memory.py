@@ -4,7 +4,8 @@
     python -m benchmarks.memory --sections timing flow
     python -m benchmarks.memory --adding-lengths 50 100 200 400 --adding-steps 10000   # fuller
 
-Sections (each prints a markdown table for BENCHMARKS.md):
+Sections (each written, when it ends, as its own section of
+benchmarks/results/memory.json):
 
 - `adding`, `copy`: every model against T. Each model trains (Adam, learning
   rate 3e-3, global clipping at 1, batch 64, 64 units) until its validation
@@ -16,7 +17,8 @@ Sections (each prints a markdown table for BENCHMARKS.md):
 - `digits`: test accuracy on sequential and permuted digits for every model
   after a fixed number of epochs.
 - `timing`: time per training step at T=200 (adding), as a ratio to the LSTM
-  model, which is `keras.layers.LSTM`; steps interleaved in shuffled order.
+  model, which is `keras.layers.LSTM`; steps interleaved in shuffled order; the median
+  with its range over the timed steps.
 - `flow`: for every untrained model at T=200 (adding, one batch of 32), the
   step t at which ||dL/dh_t|| has fallen by 10^3 from its value at the last
   step (`shared.evaluation.diagnostics.vanishing_step`), and the mean step-Jacobian norm.
@@ -33,13 +35,14 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import platform
-import statistics
 import tempfile
 import time
 from pathlib import Path
 
+from benchmarks import record
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+SUITE = "memory"
 
 TABLE_MODELS = {  # name -> overrides
     "tanh RNN": ["cell=simple"],
@@ -108,7 +111,7 @@ def train_until_solved(overrides, max_steps: int) -> dict:
             "seconds": seconds, "scores": scores}
 
 
-def memory_table(task: str, lengths, max_steps: int) -> list[str]:
+def memory_table(task: str, lengths, max_steps: int) -> tuple[dict, list]:
     results = {}
     for name, overrides in TABLE_MODELS.items():
         for length in lengths:
@@ -117,30 +120,33 @@ def memory_table(task: str, lengths, max_steps: int) -> list[str]:
             results[name, length] = result
             print(f"  {task} T={length} {name}: loss/baseline {result['ratio']:.3f}, "
                   f"solved at {result['solved_at']}, {result['seconds']:.0f} s", flush=True)
-    header = "| model | " + " | ".join(f"T={t}" for t in lengths) + " |"
-    rows = [header, "|---|" + "---|" * len(lengths)]
+    columns, rows = [record.column("model", "model")], []
+    for length in lengths:
+        columns += [record.column(f"T{length}_ratio", f"T={length} loss / baseline", ".3f"),
+                    record.column(f"T{length}_solved", f"T={length} solved at step")]
     for name in TABLE_MODELS:
-        cells = []
+        row = {"model": name}
         for length in lengths:
             r = results[name, length]
-            if r["diverged_at"]:
-                cells.append(f"diverged (NaN loss at step {r['diverged_at']})")
-                continue
-            when = f"solved at step {r['solved_at']}" if r["solved_at"] else "not solved"
-            cells.append(f"{r['ratio']:.3f} ({when})")
-        rows.append(f"| {name} | " + " | ".join(cells) + " |")
+            row[f"T{length}_ratio"] = None if r["diverged_at"] else r["ratio"]
+            row[f"T{length}_solved"] = (
+                f"diverged (NaN loss at step {r['diverged_at']})" if r["diverged_at"]
+                else r["solved_at"] or "not solved")
+        rows.append(row)
     seconds = sum(r["seconds"] for r in results.values())
-    rows.append("")
-    rows.append(f"Cells: test loss over the no-memory baseline's at the end of training; budget "
-                f"{max_steps} steps; {seconds:.0f} s of training in all.")
-    return rows
+    longest = max(lengths)
+    solved = [n for n in TABLE_MODELS if results[n, longest]["solved_at"]]
+    table = record.table(
+        f"{task}: test loss over the no-memory baseline's at the end of training", columns,
+        rows, notes=[f"Budget {max_steps} steps; {seconds:.0f} s of training in all."])
+    return table, [record.headline(f"{task} solved at T={longest}",
+                                   ", ".join(solved) or "none")]
 
 
-def digits_table(epochs: int) -> list[str]:
-    rows = ["| model | sequential digits | permuted digits |", "|---|---|---|"]
+def digits_table(epochs: int) -> tuple[dict, list]:
     from seqsuite.suites.memory.train import score_test_split
 
-    chance = None
+    chance, rows = None, []
     for name, overrides in ALL_MODELS.items():
         accuracies = []
         for task in ("digits", "permuted_digits"):
@@ -150,14 +156,18 @@ def digits_table(epochs: int) -> list[str]:
             accuracies.append(scores["model"]["accuracy"])
             chance = scores["baseline"]["accuracy"]
         print(f"  digits {name}: {accuracies}", flush=True)
-        rows.append(f"| {name} | {accuracies[0]:.3f} | {accuracies[1]:.3f} |")
-    rows.append("")
-    rows.append(f"Test accuracy after {epochs} epochs (360 test images; the most frequent "
-                f"class scores {chance:.3f}).")
-    return rows
+        rows.append({"model": name, "sequential": accuracies[0], "permuted": accuracies[1]})
+    table = record.table(
+        f"Test accuracy after {epochs} epochs",
+        [record.column("model", "model"), record.column("sequential", "sequential digits", ".3f"),
+         record.column("permuted", "permuted digits", ".3f")], rows,
+        notes=[f"360 test images; the most frequent class scores {chance:.3f}."])
+    best = max(rows, key=lambda r: r["permuted"])
+    return table, [record.headline(f"best permuted digits ({best['model']})",
+                                   best["permuted"], ".3f")]
 
 
-def timing_table(length: int, steps: int) -> list[str]:
+def timing_table(length: int, steps: int) -> tuple[dict, list]:
     import numpy as np
 
     rng = np.random.default_rng(0)
@@ -178,14 +188,18 @@ def timing_table(length: int, steps: int) -> list[str]:
             start = time.perf_counter()
             models[name].train_on_batch(x, y)
             times[name].append(time.perf_counter() - start)
-    medians = {name: statistics.median(t) for name, t in times.items()}
-    rows = [f"| model | ms / step (median of {steps}) | × keras.layers.LSTM |", "|---|---:|---:|"]
-    for name, median in medians.items():
-        rows.append(f"| {name} | {1e3 * median:.1f} | {median / medians[REFERENCE]:.2f}× |")
-    return rows
+    spreads = {name: record.scaled(record.median_spread(t), 1e3) for name, t in times.items()}
+    rows = [{"model": name, "step_ms": spread,
+             "ratio": record.ratio(spread, spreads[REFERENCE])}
+            for name, spread in spreads.items()]
+    table = record.table(
+        f"Time per training step at T={length} (adding, batch 64)",
+        [record.column("model", "model"), record.column("step_ms", "ms / step", ".1f"),
+         record.column("ratio", "× keras.layers.LSTM (medians)", ".2f", "×")], rows)
+    return table, []
 
 
-def flow_table(length: int, plot: Path | None) -> list[str]:
+def flow_table(length: int, plot: Path | None) -> tuple[dict, list]:
     from seqsuite.shared.evaluation.diagnostics import (
         gradient_flow,
         plot_gradient_flow,
@@ -193,8 +207,6 @@ def flow_table(length: int, plot: Path | None) -> list[str]:
     )
 
     curves, rows = {}, []
-    rows += ["| untrained model | step t where ‖dL/dh_t‖ ≤ ‖dL/dh_T‖ / 10³ | steps back (T − t) "
-             "| mean ‖dh_t/dh_{t−1}‖₂ |", "|---|---:|---:|---:|"]
     for name, overrides in FLOW_MODELS.items():
         data, config, model = _prepared(["task=adding", f"length={length}", "samples=200",
                                          *overrides])
@@ -202,27 +214,40 @@ def flow_table(length: int, plot: Path | None) -> list[str]:
         flow = gradient_flow(model, x[:32], y[:32], jacobian_examples=4)
         curves[name] = flow.grad_norms
         step = vanishing_step(flow.grad_norms)
-        rows.append(f"| {name} | {step if step else 'never'} | "
-                    f"{length - step if step else f'> {length - 1}'} | "
-                    f"{float(flow.jacobian_norms.mean()):.3f} |")
+        rows.append({"model": name, "step": step if step else "never",
+                     "back": length - step if step else f"> {length - 1}",
+                     "jacobian": float(flow.jacobian_norms.mean())})
     if plot is not None:
         plot_gradient_flow(curves, plot, title=f"untrained models, adding problem, T={length}")
-    return rows
+    table = record.table(
+        f"Gradient flow of the untrained models (adding, T={length}, one batch of 32)",
+        [record.column("model", "untrained model"),
+         record.column("step", "step t where ‖dL/dh_t‖ ≤ ‖dL/dh_T‖ / 10³"),
+         record.column("back", "steps back (T − t)"),
+         record.column("jacobian", "mean ‖dh_t/dh_{t−1}‖₂", ".3f")], rows)
+    return table, []
 
 
-def exploding_table(epochs: int) -> list[str]:
+def exploding_table(epochs: int) -> tuple[dict, list]:
     from seqsuite.suites.memory import exploding
 
     with tempfile.TemporaryDirectory() as out:
         summary = exploding.run("quick", Path(out) / "demo", [f"epochs={epochs}", "verbose=0"])
-    rows = ["| setting | result | steps | largest ‖g‖ | median ‖g‖ | steps clipped |",
-            "|---|---|---:|---:|---:|---:|"]
-    for name, s in summary.items():
-        rows.append(f"| {name} | {s['result']} | {s['steps']} | {s['max_grad_norm']:.3g} | "
-                    f"{s['median_grad_norm']:.3g} | {s['clipped_fraction']:.2f} |")
-    return rows
+    rows = [{"setting": name, "result": s["result"], "steps": s["steps"],
+             "max_grad_norm": s["max_grad_norm"], "median_grad_norm": s["median_grad_norm"],
+             "clipped": s["clipped_fraction"]} for name, s in summary.items()]
+    table = record.table(
+        f"Exploding gradients ({epochs} epochs)",
+        [record.column("setting", "setting"), record.column("result", "result"),
+         record.column("steps", "steps"), record.column("max_grad_norm", "largest ‖g‖", ".3g"),
+         record.column("median_grad_norm", "median ‖g‖", ".3g"),
+         record.column("clipped", "steps clipped", ".2f")], rows)
+    return table, []
 
 
+TITLES = {"adding": "Adding problem", "copy": "Copy task",
+          "digits": "Sequential and permuted digits", "timing": "Training-step time",
+          "flow": "Gradient flow", "exploding": "Exploding gradients"}
 SECTIONS = ("flow", "timing", "exploding", "digits", "adding", "copy")
 
 
@@ -240,30 +265,43 @@ def main(argv=None) -> int:
     parser.add_argument("--exploding-epochs", type=int, default=4)
     args = parser.parse_args(argv)
 
-    import keras
     import tensorflow as tf
 
+    from seqsuite.shared.run import runner
+
     tf.get_logger().setLevel("ERROR")
-    print(f"memory benchmark: TensorFlow {tf.__version__}, Keras {keras.__version__}, "
-          f"{platform.machine()}, {os.cpu_count()} cores", flush=True)
+    command = record.command_line("memory", argv)
     start = time.perf_counter()
     for section in args.sections:
-        began = time.perf_counter()
         print(f"\n### {section}\n", flush=True)
         if section == "adding":
-            rows = memory_table("adding", args.adding_lengths, args.adding_steps)
+            settings = {"lengths": args.adding_lengths, "max_steps": args.adding_steps}
         elif section == "copy":
-            rows = memory_table("copy", args.copy_lengths, args.copy_steps)
+            settings = {"lengths": args.copy_lengths, "max_steps": args.copy_steps}
         elif section == "digits":
-            rows = digits_table(args.digits_epochs)
+            settings = {"epochs": args.digits_epochs}
         elif section == "timing":
-            rows = timing_table(200, args.timing_steps)
+            settings = {"length": 200, "steps": args.timing_steps, "warmup": 3}
         elif section == "flow":
-            rows = flow_table(args.flow_length, args.flow_plot)
+            settings = {"length": args.flow_length}
         else:
-            rows = exploding_table(args.exploding_epochs)
-        print("\n".join(rows), flush=True)
-        print(f"\n({section}: {time.perf_counter() - began:.0f} s)", flush=True)
+            settings = {"epochs": args.exploding_epochs}
+        seed = runner.resolve_config(_suite(), "quick", COMMON).seed
+        prov = record.provenance(command, seeds=[seed], preset="quick", common=" ".join(COMMON),
+                                 **settings)
+        if section in ("adding", "copy"):
+            table, headline = memory_table(section, settings["lengths"], settings["max_steps"])
+        elif section == "digits":
+            table, headline = digits_table(args.digits_epochs)
+        elif section == "timing":
+            table, headline = timing_table(200, args.timing_steps)
+        elif section == "flow":
+            table, headline = flow_table(args.flow_length, args.flow_plot)
+        else:
+            table, headline = exploding_table(args.exploding_epochs)
+        record.write_result("memory", suite=SUITE, title=__doc__, provenance=prov,
+                            section=section, section_title=TITLES[section], tables=[table],
+                            headline=headline)
     print(f"\nwhole benchmark: {time.perf_counter() - start:.0f} s", flush=True)
     return 0
 

@@ -22,25 +22,25 @@ validation windows that precede the test windows used here. Data come from
 own `mackey_glass(2000)` and `to_forecasting` split, as its README does.
 
     python -m benchmarks.reservoir             # about 2 minutes on 2 cores
-    python -m benchmarks.reservoir --quick     # fewer seeds and repeats, about 30 s
+    python -m benchmarks.reservoir --quick     # fewer seeds and repeats, about 40 s
 
-Needs `pip install reservoirpy` (the `reservoir-bench` extra); without it the
-ReservoirPy columns are left empty.
+Timings: the median with its range of `--repeats` calls after the first (default 5, 3
+with --quick), the libraries taking turns; speed-ups are ratios of medians. Writes
+benchmarks/results/reservoir.json. Needs `pip install reservoirpy` (the `reservoir-bench`
+extra); without it the ReservoirPy columns are left empty.
 """
 
 import argparse
 import os
-import platform
-import statistics
 import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from benchmarks import record  # noqa: E402
 from seqsuite.shared.data.datasets.chaotic import mackey_glass, narma  # noqa: E402
 from seqsuite.shared.layers.reservoir import ESN  # noqa: E402
 
@@ -53,6 +53,7 @@ try:
 except ImportError:  # the comparison columns stay empty
     reservoirpy = None
 
+SUITE = "reservoir"
 README = {"units": 100, "spectral_radius": 1.25, "leak_rate": 0.3, "ridge": 1e-5}
 NARMA10 = {"units": 100, "spectral_radius": 0.9, "input_scaling": 0.5, "ridge": 1e-7}
 MG84 = {
@@ -84,11 +85,6 @@ def nrmse(prediction, target):
     return float(np.sqrt(np.mean((prediction - target) ** 2) / np.var(target)))
 
 
-def mean_and_error(values):
-    values = np.asarray(values)
-    return values.mean(), values.std(ddof=1) / np.sqrt(len(values))
-
-
 def readme_task(seeds):
     """RMSEs per seed: ReservoirPy, ours with our matrices, ours with ReservoirPy's."""
     series = rpy_mackey_glass(n_timesteps=2000)
@@ -118,7 +114,7 @@ def readme_task(seeds):
 
 
 def timed(functions, repeats):
-    """{name: (seconds of the first call, median seconds of `repeats` more calls)}.
+    """{name: (seconds of the first call, `median_spread` of `repeats` more calls)}.
 
     After the first calls the functions take turns, in a fresh order each
     round, so that a slow spell of the shared machine slows them alike.
@@ -134,7 +130,7 @@ def timed(functions, repeats):
             start = time.perf_counter()
             functions[name]()
             times[name].append(time.perf_counter() - start)
-    return {name: (first[name], statistics.median(times[name])) for name in functions}
+    return {name: (first[name], record.median_spread(times[name])) for name in functions}
 
 
 def fit_then_run(repeats, steps=20_000, units=1000):
@@ -179,7 +175,8 @@ def batched_run(repeats, units, batch=32, steps=2000):
 
         functions["reservoirpy"] = one_after_another
     seconds = timed(functions, repeats)
-    return {name: batch * steps / steady for name, (_, steady) in seconds.items()}
+    return {name: record.median_spread([batch * steps / v for v in steady["values"]])
+            for name, (_, steady) in seconds.items()}
 
 
 def narma10(seeds):
@@ -217,25 +214,12 @@ def mackey_glass_84(seeds, trials=40, warmup=300, horizon=84):
     return {"at_84": at_84, "overall": overall}
 
 
-def markdown_table(rows):
-    lines = [
-        "| Target | Measure | seqsuite | ReservoirPy | Goal | Result |",
-        "|---|---|---:|---:|---|---|",
-    ]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def verdict(passed):
-    return "PASS" if passed else "MISS"
-
-
-def speedup(ours, theirs, goal):
-    """'2.1× PASS' for a higher-is-better ratio `ours / theirs`; '–' without ReservoirPy."""
-    if theirs is None:
-        return "–"
-    ratio = ours / theirs
-    return f"{ratio:.2f}×" + ("" if goal is None else " " + verdict(ratio >= goal))
+def row(task, measure, ours, theirs, goal, result, speedup=None, fmt=".3f"):
+    """One row of the table; `ours` and `theirs` shown with `fmt`."""
+    return {"task": task, "measure": measure,
+            "seqsuite": None if ours is None else record.formatted(ours, fmt),
+            "reservoirpy": None if theirs is None else record.formatted(theirs, fmt),
+            "speedup": speedup, "goal": goal, "result": result}
 
 
 def main(argv=None):
@@ -245,118 +229,82 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=None, help="timed calls after the first")
     args = parser.parse_args(argv)
     readme_seeds = range(args.seeds or (20 if args.quick else 300))
-    repeats = args.repeats or (1 if args.quick else 5)
+    repeats = args.repeats or (3 if args.quick else 5)
     task_seeds = range(3 if args.quick else 5)
     # Each new sequence length traces the loop again; TensorFlow calls that
     # excessive retracing, which it is not here.
     tf.get_logger().setLevel("ERROR")
     have_rpy = reservoirpy is not None
+    prov = record.provenance(
+        record.command_line("reservoir", argv), seeds=list(task_seeds),
+        readme_seeds=len(readme_seeds), repeats=repeats,
+        reservoirpy=reservoirpy.__version__ if have_rpy else "not installed",
+        devices=", ".join(d.device_type for d in tf.config.list_physical_devices()))
     rows = []
 
     if have_rpy:
         readme = readme_task(readme_seeds)
-        ours, ours_error = mean_and_error(readme["ours"])
-        theirs, theirs_error = mean_and_error(readme["reservoirpy"])
+        ours, theirs = record.mean_error(readme["ours"]), record.mean_error(readme["reservoirpy"])
         same = float(np.mean(readme["ours_same_matrices"]))
         n = len(readme_seeds)
-        rows.append(
-            [
-                "README Mackey-Glass, each library's own matrices",
-                f"test RMSE, mean ± s.e. of seeds 0-{n - 1}",
-                f"{ours:.5f} ± {ours_error:.5f}",
-                f"{theirs:.5f} ± {theirs_error:.5f}",
-                "≤ ReservoirPy",
-                verdict(ours <= theirs),
-            ]
-        )
-        rows.append(
-            [
-                "README Mackey-Glass, ReservoirPy's matrices in both",
-                f"test RMSE, mean of seeds 0-{n - 1} (largest prediction difference "
-                f"{readme['max_difference']:.1e})",
-                f"{same:.6f}",
-                f"{np.mean(readme['reservoirpy']):.6f}",
-                "≤ ReservoirPy (+1e-6 relative: float32 rounding)",
-                verdict(same <= theirs * (1 + 1e-6)),
-            ]
-        )
+        rows.append(row("README Mackey-Glass, each library's own matrices",
+                        f"test RMSE, mean ± s.e. of seeds 0-{n - 1}", ours, theirs,
+                        "≤ ReservoirPy", ours["mean"] <= theirs["mean"], fmt=".5f"))
+        rows.append(row("README Mackey-Glass, ReservoirPy's matrices in both",
+                        f"test RMSE, mean of seeds 0-{n - 1} (largest prediction difference "
+                        f"{readme['max_difference']:.1e})", same, theirs["mean"],
+                        "≤ ReservoirPy (+1e-6 relative: float32 rounding)",
+                        same <= theirs["mean"] * (1 + 1e-6), fmt=".6f"))
 
     speed = fit_then_run(repeats)
     ours_first, ours_steady = speed["ours"]
     theirs_first, theirs_steady = speed.get("reservoirpy", (None, None))
     task = "1000 units: fit 20,000 steps, then run 20,000"
-    rows.append(
-        [
-            task,
-            f"seconds, steady state (median of {repeats}, turns taken); speed-up",
-            f"{ours_steady:.2f}",
-            f"{theirs_steady:.2f}" if have_rpy else "",
-            "≥ 3× faster",
-            speedup(theirs_steady, ours_steady, 3) if have_rpy else "–",
-        ]
-    )
-    rows.append(
-        [
-            task,
-            "seconds, first call (matrices, compilation); speed-up",
-            f"{ours_first:.2f}",
-            f"{theirs_first:.2f}" if have_rpy else "",
-            "reported",
-            speedup(theirs_first, ours_first, None) if have_rpy else "–",
-        ]
-    )
+    steady_up = record.ratio(theirs_steady, ours_steady) if have_rpy else None
+    rows.append(row(task, f"seconds, steady state ({repeats} calls, turns taken); speed-up",
+                    ours_steady, theirs_steady, "≥ 3× faster",
+                    None if steady_up is None else steady_up >= 3, steady_up, ".2f"))
+    rows.append(row(task, "seconds, first call (matrices, compilation; one call); speed-up",
+                    ours_first, theirs_first, "reported", None,
+                    theirs_first / ours_first if have_rpy else None, ".2f"))
     for units in (100, 1000):
         batched = batched_run(repeats, units)
         theirs = batched.get("reservoirpy")
-        rows.append(
-            [
-                f"32 series × 2000 steps, {units} units, one batch",
-                "aggregate steps/s (ReservoirPy: one series after another); speed-up",
-                f"{batched['ours']:,.0f}",
-                f"{theirs:,.0f}" if have_rpy else "",
-                "≥ 10× faster",
-                speedup(batched["ours"], theirs, 10),
-            ]
-        )
+        up = record.ratio(batched["ours"], theirs) if have_rpy else None
+        rows.append(row(f"32 series × 2000 steps, {units} units, one batch",
+                        "aggregate steps/s (ReservoirPy: one series after another); speed-up",
+                        batched["ours"], theirs, "≥ 10× faster", None if up is None else up >= 10,
+                        up, ",.0f"))
 
     narma_results = narma10(task_seeds)
-    ours, ours_error = mean_and_error(narma_results["ours"])
-    rows.append(
-        [
-            "NARMA10, 100 units",
-            f"test NRMSE, mean ± s.e. of seeds 0-{len(task_seeds) - 1}",
-            f"{ours:.3f} ± {ours_error:.3f}",
-            f"{np.mean(narma_results['reservoirpy']):.3f}" if have_rpy else "",
-            "≤ 0.44",
-            verdict(ours <= 0.44),
-        ]
-    )
+    ours = record.mean_error(narma_results["ours"])
+    rows.append(row("NARMA10, 100 units",
+                    f"test NRMSE, mean ± s.e. of seeds 0-{len(task_seeds) - 1}", ours,
+                    float(np.mean(narma_results["reservoirpy"])) if have_rpy else None,
+                    "≤ 0.44", ours["mean"] <= 0.44))
 
     mg = mackey_glass_84(task_seeds)
-    rows.append(
-        [
-            "Mackey-Glass 84-step closed loop, 400 units, 3000 training steps",
-            f"NRMSE at step 84 (over all 84 steps), mean of seeds 0-{len(task_seeds) - 1} "
-            "× 40 starts",
-            f"{np.mean(mg['at_84']):.1e} ({np.mean(mg['overall']):.1e})",
-            "",
-            "report (Jaeger 2010: 2.8e-4)",
-            "–",
-        ]
-    )
+    task = "Mackey-Glass 84-step closed loop, 400 units, 3000 training steps"
+    seeds = f"mean of seeds 0-{len(task_seeds) - 1} × 40 starts"
+    rows.append(row(task, f"NRMSE at step 84, {seeds}", float(np.mean(mg["at_84"])), None,
+                    "report (Jaeger 2010: 2.8e-4)", None, fmt=".1e"))
+    rows.append(row(task, f"NRMSE over all 84 steps, {seeds}", float(np.mean(mg["overall"])),
+                    None, "report", None, fmt=".1e"))
 
-    devices = ", ".join(d.device_type for d in tf.config.list_physical_devices())
-    options = " ".join(sys.argv[1:] if argv is None else argv)
-    print(
-        f"Command: `python -m benchmarks.reservoir{' ' + options if options else ''}`. "
-        f"TensorFlow {tf.__version__}, Keras {keras.__version__}, "
-        f"ReservoirPy {reservoirpy.__version__ if have_rpy else 'not installed'}, "
-        f"NumPy {np.__version__}; devices: {devices}; {os.cpu_count()} CPU cores, "
-        f"{platform.machine()}."
-    )
-    print()
-    print(markdown_table(rows))
+    table = record.table(
+        "seqsuite's ESN beside ReservoirPy",
+        [record.column("task", "Target"), record.column("measure", "Measure"),
+         record.column("seqsuite", "seqsuite"), record.column("reservoirpy", "ReservoirPy"),
+         record.column("speedup", "speed-up", ".2f", "×"), record.column("goal", "Goal"),
+         record.column("result", "Result")], rows)
+    record.write_result(
+        "reservoir", suite=SUITE, title=__doc__, provenance=prov, tables=[table],
+        section_title="Against ReservoirPy, same data, same settings",
+        headline=[record.headline("fit-then-run speed-up (1000 units)", steady_up,
+                                  ".2f", "×"),
+                  record.headline("NARMA10 NRMSE", ours["mean"], ".3f")])
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

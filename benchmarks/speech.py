@@ -1,6 +1,6 @@
 """Speech benchmark: CER and WER on unseen synthetic voices, robustness, speed.
 
-    python -m benchmarks.speech [--preset quick] [--seeds 0]
+    python -m benchmarks.speech [--preset quick] [--seeds 0] [--repeats 3]
 
 Targets (quick preset, 2 CPU cores, under 10 minutes including data generation):
 CER <= 5% and WER <= 15% on the test split, whose voices are never heard in
@@ -9,7 +9,8 @@ noise at 10 dB SNR, and spoken at rates outside the training range (slow
 80-110 and fast 250-300 words per minute; training uses 130-220). Speed:
 utterances synthesised per second (generation and augmentation, into an
 empty cache) and the real-time factor of beam-search transcription (seconds of
-compute per second of audio). Prints markdown tables for BENCHMARKS.md.
+compute per second of audio), each the median with its range of `--repeats` runs.
+Writes benchmarks/results/speech.json.
 """
 
 from __future__ import annotations
@@ -17,11 +18,14 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import sys
+import statistics
 import tempfile
 import time
 
+from benchmarks import record
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+SUITE = "speech"
 
 TARGET_CER = 0.05
 TARGET_WER = 0.15
@@ -52,73 +56,96 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default="quick")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="timed runs of generation and of transcription")
     args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error(f"--repeats must be >= 1. Received: {args.repeats}")
 
     from benchmarks import scratch_run
     from seqsuite import registry
     from seqsuite.shared.layers.ctc import error_rates
     from seqsuite.shared.run import runner
     from seqsuite.suites.speech import synth
+    from seqsuite.suites.speech.data import load_splits
     from seqsuite.suites.speech.train import transcribe_utterances
 
+    prov = record.provenance(record.command_line("speech", argv), seeds=args.seeds,
+                             preset=args.preset, repeats=args.repeats)
     suite = registry.get("speech")
-    rows, robust, speed = [], [], []
+    rows, kinds, robust, speed = [], [], [], []
     for seed in args.seeds:
         with tempfile.TemporaryDirectory() as cache:
             config = runner.resolve_config(suite, args.preset, [f"seed={seed}"])
-            # Generation throughput: the training split's spec, into an empty cache.
+            # Generation throughput: the training split's spec, in memory.
             voices = synth.split_variants(synth.Espeak.variants(), seed, 0.1, 0.2)
             spec = synth.CorpusSpec(count=min(config.train_utterances, 500),
                                     variants=tuple(voices["train"]), seed=seed, augment=True)
-            start = time.perf_counter()
-            corpus = synth.generate(spec)
-            generation = time.perf_counter() - start
+            generation = []
+            for _ in range(args.repeats):
+                start = time.perf_counter()
+                corpus = synth.generate(spec)
+                generation.append(time.perf_counter() - start)
             with scratch_run("speech", args.preset, [f"seed={seed}", f"cache_dir={cache}"]) as (
                     metrics, seconds, run_dir):
-                rows.append((seed, metrics, seconds))
                 config, model = runner.load_run(suite, run_dir)
                 test = robustness_sets(config, config.test_utterances, cache)
                 for name, utterances in test.items():
                     texts = transcribe_utterances(model, utterances, config)
-                    robust.append((seed, name, {m: error_rates(utterances.texts, t)
-                                                for m, t in texts.items()}))
-                from seqsuite.suites.speech.data import load_splits
-
+                    m = {k: error_rates(utterances.texts, t) for k, t in texts.items()}
+                    robust.append({"seed": seed, "condition": name,
+                                   "greedy_cer": m["greedy"]["cer"],
+                                   "beam_cer": m["beam"]["cer"], "beam_wer": m["beam"]["wer"]})
                 clean = load_splits(dataclasses.replace(config, cache_dir=cache))[1]["test"]
-                start = time.perf_counter()
-                transcribe_utterances(model, clean, config, methods=("beam",))
-                rtf = (time.perf_counter() - start) / clean.seconds()
-            speed.append((seed, len(corpus) / generation, corpus.seconds() / generation, rtf))
+                rtf = []
+                for _ in range(args.repeats):
+                    start = time.perf_counter()
+                    transcribe_utterances(model, clean, config, methods=("beam",))
+                    rtf.append((time.perf_counter() - start) / clean.seconds())
+            for method in ("greedy", "beam"):
+                m = metrics["test"][method]
+                rows.append({"seed": seed, "decoding": method, "cer": m["cer"], "wer": m["wer"],
+                             "cer_target": m["cer"] <= TARGET_CER,
+                             "wer_target": m["wer"] <= TARGET_WER, "seconds": seconds})
+            for kind, m in metrics.get("by_kind", {}).items():
+                kinds.append({"seed": seed, "kind": kind, "cer": m["beam_cer"],
+                              "wer": m["beam_wer"]})
+            speed.append({"seed": seed,
+                          "per_second": record.median_spread(len(corpus) / g for g in generation),
+                          "audio_rate": record.median_spread(corpus.seconds() / g
+                                                             for g in generation),
+                          "rtf": record.median_spread(rtf)})
 
-    command = " ".join(["python -m benchmarks.speech", *(sys.argv[1:] if argv is None else argv)])
-    print(f"\nspeech benchmark (synthetic voices, unseen test voices), preset={args.preset}\n")
-    print(f"Command: `{command}`\n")
-    print("| seed | decoding | CER | WER | CER <= 5% | WER <= 15% | train+eval s (incl. generation) |")
-    print("|---|---|---|---|---|---|---|")
-    for seed, metrics, seconds in rows:
-        for method in ("greedy", "beam"):
-            m = metrics["test"][method]
-            print(f"| {seed} | {method} | {m['cer']:.4f} | {m['wer']:.4f} | "
-                  f"{'PASS' if m['cer'] <= TARGET_CER else 'MISS'} | "
-                  f"{'PASS' if m['wer'] <= TARGET_WER else 'MISS'} | {seconds:.0f} |")
-    print("\nCER by utterance kind (test split, beam)\n")
-    print("| seed | kind | CER | WER |")
-    print("|---|---|---|---|")
-    for seed, metrics, _ in rows:
-        for kind, m in metrics.get("by_kind", {}).items():
-            print(f"| {seed} | {kind} | {m['beam_cer']:.4f} | {m['beam_wer']:.4f} |")
-    print("\nrobustness (test voices and texts)\n")
-    print("| seed | condition | greedy CER | beam CER | beam WER |")
-    print("|---|---|---|---|---|")
-    for seed, name, m in robust:
-        print(f"| {seed} | {name} | {m['greedy']['cer']:.4f} | {m['beam']['cer']:.4f} | "
-              f"{m['beam']['wer']:.4f} |")
-    print("\nspeed\n")
-    print("| seed | generation utterances/s | generated audio s per s | "
-          "real-time factor (beam) |")
-    print("|---|---|---|---|")
-    for seed, per_second, audio_rate, rtf in speed:
-        print(f"| {seed} | {per_second:.1f} | {audio_rate:.1f} | {rtf:.4f} |")
+    quality = record.table(
+        "Test split (voices never heard in training)",
+        [record.column("seed", "seed"), record.column("decoding", "decoding"),
+         record.column("cer", "CER", ".4f"), record.column("wer", "WER", ".4f"),
+         record.column("cer_target", f"CER <= {TARGET_CER:.0%}"),
+         record.column("wer_target", f"WER <= {TARGET_WER:.0%}"),
+         record.column("seconds", "train+eval s (one run, incl. generation)", ".0f")], rows)
+    by_kind = record.table(
+        "CER by utterance kind (test split, beam)",
+        [record.column("seed", "seed"), record.column("kind", "kind"),
+         record.column("cer", "CER", ".4f"), record.column("wer", "WER", ".4f")], kinds)
+    robustness = record.table(
+        "Robustness (test voices and texts)",
+        [record.column("seed", "seed"), record.column("condition", "condition"),
+         record.column("greedy_cer", "greedy CER", ".4f"),
+         record.column("beam_cer", "beam CER", ".4f"),
+         record.column("beam_wer", "beam WER", ".4f")], robust)
+    speeds = record.table(
+        "Speed",
+        [record.column("seed", "seed"),
+         record.column("per_second", "generation utterances/s", ".1f"),
+         record.column("audio_rate", "generated audio s per s", ".1f"),
+         record.column("rtf", "real-time factor (beam)", ".4f")], speed)
+    beam = [r for r in rows if r["decoding"] == "beam"]
+    record.write_result(
+        "speech", suite=SUITE, title=__doc__, provenance=prov,
+        tables=[quality, by_kind, robustness, speeds],
+        section_title=f"Synthetic voices, unseen test voices, preset {args.preset}",
+        headline=[record.headline("beam CER", statistics.median(r["cer"] for r in beam), ".4f"),
+                  record.headline("beam WER", statistics.median(r["wer"] for r in beam), ".4f")])
     return 0
 
 

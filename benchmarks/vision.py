@@ -7,20 +7,22 @@ classifier that is told where the digits are, trained on the same training
 digit images: its expected sequence accuracy on lines of 3..8 digits is the
 mean of (per-digit accuracy)^length, the upper bound an RNN reader should
 approach. Captioning (issue 12, part 2) has its own benchmark,
-`python -m benchmarks.captioning`. Prints a markdown table for BENCHMARKS.md.
+`python -m benchmarks.captioning`. Writes benchmarks/results/vision.json.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import time
 
 import numpy as np
 
-from benchmarks import scratch_run
+from benchmarks import record, scratch_run
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+SUITE = "vision"
 
 
 def oracle_digit_classifier(config) -> tuple[float, float, float]:
@@ -66,24 +68,39 @@ def main(argv=None) -> int:
 
     from seqsuite import registry
 
+    prov = record.provenance(record.command_line("vision", argv), seeds=args.seeds,
+                             preset=args.preset)
     rows = []
     for seed in args.seeds:
         config = registry.resolve_config("vision", args.preset, [f"seed={seed}"])
         digit, expected, oracle_seconds = oracle_digit_classifier(config)
         with scratch_run("vision", args.preset, [f"seed={seed}"]) as (metrics, seconds, _):
-            test = metrics["test"]
-            rows.append((seed, test["greedy"], test["beam"], digit, expected, seconds,
-                         oracle_seconds))
-    print(f"\nvision (text lines) benchmark, preset={args.preset}\n")
-    print("| seed | greedy char acc | greedy seq acc | beam char acc | beam seq acc | "
-          "seq acc >= 95% | oracle digit acc | oracle expected seq acc | train+eval s | "
-          "oracle s |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    for seed, greedy, beam, digit, expected, seconds, oracle_seconds in rows:
-        print(f"| {seed} | {greedy['char_accuracy']:.4f} | {greedy['sequence_accuracy']:.4f} | "
-              f"{beam['char_accuracy']:.4f} | {beam['sequence_accuracy']:.4f} | "
-              f"{'PASS' if beam['sequence_accuracy'] >= 0.95 else 'MISS'} | {digit:.4f} | "
-              f"{expected:.4f} | {seconds:.0f} | {oracle_seconds:.0f} |")
+            greedy, beam = metrics["test"]["greedy"], metrics["test"]["beam"]
+        rows.append({"seed": seed, "greedy_char": greedy["char_accuracy"],
+                     "greedy_seq": greedy["sequence_accuracy"],
+                     "beam_char": beam["char_accuracy"], "beam_seq": beam["sequence_accuracy"],
+                     "target": beam["sequence_accuracy"] >= 0.95, "oracle_digit": digit,
+                     "oracle_seq": expected, "seconds": seconds,
+                     "oracle_seconds": oracle_seconds})
+    record.write_result(
+        "vision", suite=SUITE, title=__doc__, provenance=prov,
+        section_title=f"Text lines of unseen digit images, preset {args.preset}",
+        headline=[record.headline("beam sequence accuracy", statistics.median(
+                      r["beam_seq"] for r in rows), ".4f"),
+                  record.headline("oracle expected", statistics.median(
+                      r["oracle_seq"] for r in rows), ".4f")],
+        tables=[record.table(
+            "Test lines",
+            [record.column("seed", "seed"),
+             record.column("greedy_char", "greedy char acc", ".4f"),
+             record.column("greedy_seq", "greedy seq acc", ".4f"),
+             record.column("beam_char", "beam char acc", ".4f"),
+             record.column("beam_seq", "beam seq acc", ".4f"),
+             record.column("target", "seq acc >= 95%"),
+             record.column("oracle_digit", "oracle digit acc", ".4f"),
+             record.column("oracle_seq", "oracle expected seq acc", ".4f"),
+             record.column("seconds", "train+eval s (one run)", ".0f"),
+             record.column("oracle_seconds", "oracle s (one run)", ".0f")], rows)])
     return 0
 
 

@@ -6,11 +6,16 @@ The repository keeps the package's parts in separate folders (setup.py maps
 `seqsuite` holding them all, so this hook builds `.api/seqsuite/` (git-ignored)
 from links to the real files before the API pages are rendered. Nothing is
 imported. Where symbolic links are not allowed, the files are copied instead.
+
+It also fills the navigation's Benchmarks section with the pages that
+`python -m benchmarks.render` generated in docs/benchmarks/ (one per measured
+suite, in suite order), so a newly measured suite needs no edit of mkdocs.yml.
 """
 
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,7 +53,24 @@ def on_startup(command, dirty, **kwargs):
     build_tree()
 
 
+def benchmark_nav(nav: list) -> list:
+    """`nav` with its `Benchmarks: benchmarks/index.md` entry made a section of the index
+    and the generated suite pages (`benchmarks.render.nav`)."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from benchmarks import render  # the standard library only, no TensorFlow
+
+    out = []
+    for item in nav:
+        if isinstance(item, dict) and item.get("Benchmarks") == "benchmarks/index.md":
+            item = {"Benchmarks": render.nav(ROOT / "docs" / "benchmarks")}
+        out.append(item)
+    return out
+
+
 def on_config(config, **kwargs):
-    """Rebuild the tree on every `mkdocs serve` reload as well, so copies stay fresh."""
+    """Rebuild the tree on every `mkdocs serve` reload as well, so copies stay fresh; fill
+    in the benchmark pages."""
     build_tree()
+    config["nav"] = benchmark_nav(config["nav"])
     return config
