@@ -5,13 +5,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 export KERAS_BACKEND := tensorflow
+export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: demo test test-fast docs notebooks lint bench clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[all,dev]'  # every suite's extra, and the tools
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -20,7 +21,8 @@ demo: $(STAMP)
 # Two pytest workers, each taking whole test files (module fixtures train once).
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q -n 2 --dist loadfile
+	$(BIN)/mkdocs build --strict --quiet
+	$(BIN)/pytest -q -n 2 --dist loadfile --durations=25
 
 # The inner loop: unit tests only (end-to-end tests carry @pytest.mark.slow).
 test-fast: $(STAMP)
@@ -35,22 +37,35 @@ docs: $(STAMP)
 notebooks: $(STAMP)
 	$(BIN)/python notebooks/sync.py
 
+# Every benchmark, each writing benchmarks/results/<name>.json, then the pages rendered from
+# them (docs/benchmarks/). Hours on 2 cores; one script: `$(BIN)/python -m benchmarks.<name>`.
+# `forecasting single` applies the global model of an M3 monthly run trained here first.
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.cli
 	$(BIN)/python -m benchmarks.cells
-	$(BIN)/python -m benchmarks.forecasting
 	$(BIN)/python -m benchmarks.attention
-	$(BIN)/python -m benchmarks.translation
-	$(BIN)/python -m benchmarks.language_model
-	$(BIN)/python -m benchmarks.sentiment
-	$(BIN)/python -m benchmarks.tagging
-	$(BIN)/python -m benchmarks.memory
+	$(BIN)/python -m benchmarks.forecasting m3
+	$(BIN)/python -m benchmarks.forecasting tourism
+	$(BIN)/python -m benchmarks.forecasting backtest
+	$(BIN)/seqsuite train forecasting --preset quick --set data=m3 subset=monthly --out runs/bench-m3-monthly --overwrite
+	$(BIN)/python -m benchmarks.forecasting single --global-run runs/bench-m3-monthly
+	$(BIN)/python -m benchmarks.forecasting_stats --timing
+	$(BIN)/pip install --quiet -e '.[reservoir-bench]'
+	$(BIN)/python -m benchmarks.reservoir
+	$(BIN)/python -m benchmarks.classification --select
 	$(BIN)/python -m benchmarks.classification
+	$(BIN)/python -m benchmarks.memory
+	$(BIN)/python -m benchmarks.language_model
+	$(BIN)/python -m benchmarks.sentiment --reviews
+	$(BIN)/python -m benchmarks.tagging
+	$(BIN)/python -m benchmarks.translation --attention luong bahdanau --dates --step-times
 	$(BIN)/python -m benchmarks.speech
 	$(BIN)/python -m benchmarks.vision
 	$(BIN)/python -m benchmarks.captioning
-	$(BIN)/pip install --quiet -e '.[reservoir-bench]'
-	$(BIN)/python -m benchmarks.reservoir
+	$(BIN)/python -m benchmarks.distributed_tuning
+	$(BIN)/python -m benchmarks.distributed_readout
+	$(BIN)/python -m benchmarks.multi_worker
+	$(BIN)/python -m benchmarks.render
 
 clean:
 	rm -rf runs .pytest_cache

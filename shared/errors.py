@@ -19,3 +19,7 @@ class DataError(SeqsuiteError):
 
 class TrainingError(SeqsuiteError):
     """Training diverged or the run directory is in a state we must not overwrite."""
+
+
+class MissingExtraError(SeqsuiteError):
+    """A suite whose packages, its extra (`pip install 'seqsuite[<suite>]'`), are not installed."""

@@ -68,6 +68,9 @@ def load_tfds(name: str, split, download: bool = False, data_dir: str | None = N
     `data_dir` defaults to the environment's `TFDS_DATA_DIR` as it is now (TFDS
     itself reads it once, at import), else TFDS's default folder.
     """
+    if importlib.util.find_spec("tensorflow_datasets") is None:
+        raise DataError("TFDS datasets need the tensorflow-datasets package, which is not "
+                        "installed; pip install 'seqsuite[tfds]'")
     import tensorflow_datasets as tfds
 
     data_dir = data_dir or os.environ.get("TFDS_DATA_DIR") or None

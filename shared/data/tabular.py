@@ -1,14 +1,22 @@
-"""Reading user series from CSV files, shared by the suites that accept them."""
+"""Reading user series from CSV files, shared by the suites that accept them.
+
+pandas is imported only when a file is read: it comes with the extras of the suites
+that read CSV files, and `import seqsuite` imports every suite's model (and what it
+imports) with the core alone.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from seqsuite.shared.data.sources import check_file, utf8_error
 from seqsuite.shared.errors import DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def read_csv(path: Path, what: str = "CSV file", fix: str = "pass an existing CSV path",
@@ -16,6 +24,8 @@ def read_csv(path: Path, what: str = "CSV file", fix: str = "pass an existing CS
     """`pd.read_csv(path, **read_csv_kwargs)`, every failure a one-line DataError:
     a missing path, a directory or a binary file (`sources.check_file`), a file
     that is not UTF-8, or one pandas cannot parse."""
+    import pandas as pd
+
     path = check_file(path, what, fix, text=True)
     try:
         return pd.read_csv(path, **read_csv_kwargs)
@@ -34,6 +44,8 @@ def read_series_csv(path: Path, columns: list[str], time_column: str = "",
     values are an error unless `fill="interpolate"`. Every problem raises a
     one-line DataError that names the column and the fix.
     """
+    import pandas as pd
+
     frame = read_csv(path, "data file", "pass an existing CSV path with --set data=")
     needed = [*columns, time_column] if time_column else list(columns)
     for column in needed:
