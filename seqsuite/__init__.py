@@ -46,7 +46,7 @@ if not _command_line():
 _LAYERS = {
     "AttentionDecoder", "AttentionPooling", "AttentionWrapper", "BahdanauAttention", "CRF",
     "CRFLoss", "DecodeResult", "ESN", "ESNCell", "LayerNormLSTMCell", "LayerNormSimpleRNNCell",
-    "LuongAttention", "PeepholeLSTMCell", "Reservoir", "ReservoirInitializer", "RidgeReadout",
+    "LengthMask", "LuongAttention", "PeepholeLSTMCell", "Reservoir", "ReservoirInitializer", "RidgeReadout",
     "ZoneoutCell", "ZoneoutLSTM", "decode", "BlankPadding", "CTCLoss", "CharVocabulary",
     "LogMelSpectrogram", "SpecAugment", "ctc_decode", "decode_wavs",
 }

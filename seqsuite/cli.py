@@ -68,6 +68,8 @@ def _parser() -> argparse.ArgumentParser:
     e = sub.add_parser("evaluate", help="measure a finished run again (trains nothing)")
     e.add_argument("--run", required=True, help="run directory")
     overrides(e, "point data fields elsewhere, e.g. --set test_data=new.tsv")
+    e.add_argument("--name", default=None, help="folder under RUN/evaluations/ for this "
+                   "evaluation (default: the repointed data file's name, or rerun; never reused)")
 
     x = sub.add_parser("export", help="export a finished run as a SavedModel")
     x.add_argument("--run", required=True, help="run directory")
@@ -75,48 +77,14 @@ def _parser() -> argparse.ArgumentParser:
     x.add_argument("--overwrite", action="store_true",
                    help="replace an existing seqsuite export at --out")
 
-    tr = sub.add_parser("translate", help="translate text with a finished translation run")
-    tr.add_argument("--run", required=True, help="run directory of a translation run")
-    tr.add_argument("--method", default="beam", help="beam (default), greedy or sample")
-    tr.add_argument("texts", nargs="+", help="source sentences")
-
-    pr = sub.add_parser("predict", help="label inputs with a finished run")
-    pr.add_argument("--run", required=True, help="run directory")
-    pr.add_argument("texts", nargs="+", help="inputs (texts; a tagger takes space-separated "
-                    "tokens; file paths for suites that read files)")
-
-    tc = sub.add_parser("transcribe", help="transcribe WAV files with a finished speech run")
-    tc.add_argument("--run", required=True, help="run directory of a speech run")
-    tc.add_argument("files", nargs="+", help="WAV files (any rate, mono or stereo)")
-
-    rd = sub.add_parser("read", help="read text lines in images with a finished vision run")
-    rd.add_argument("--run", required=True, help="run directory of a vision run")
-    rd.add_argument("files", nargs="+", help="PNG or JPEG images of text lines (any size)")
-
-    ca = sub.add_parser("caption", help="caption images with a finished captioning run")
-    ca.add_argument("--run", required=True, help="run directory of a captioning run")
-    ca.add_argument("files", nargs="+", help="PNG or JPEG images (any size)")
-
-    bt = sub.add_parser("backtest", help="rolling-origin evaluation of a forecasting run")
-    bt.add_argument("--run", required=True, help="run directory of a forecasting run")
-    bt.add_argument("--origins", type=int, default=10, help="forecast origins per series "
-                    "(default 10)")
-    bt.add_argument("--stride", type=int, default=None,
-                    help="steps between origins (default: the horizon)")
-
-    fc = sub.add_parser("forecast", help="forecast the next horizon with a forecasting run")
-    fc.add_argument("--run", required=True, help="run directory of a forecasting run")
-    fc.add_argument("--data", default=None, help="a CSV of the run's layout (default: the "
-                    "run's data)")
-
-    ge = sub.add_parser("generate", help="sample text from a finished language-model run")
-    ge.add_argument("--run", required=True, help="run directory")
-    ge.add_argument("--prompt", default="", help="text to continue")
-    ge.add_argument("--temperature", type=float, default=1.0, help="softmax temperature (> 0)")
-    ge.add_argument("--top-k", type=int, default=0, help="sample among the k most likely; 0: all")
-    ge.add_argument("--length", type=int, default=200, help="tokens to generate")
-    ge.add_argument("--seed", type=int, default=None, help="seed for reproducible samples")
-
+    # Inference commands come from the suites' declarations (`config.COMMANDS`): each
+    # takes `--run RUN`, and the rest of the line is parsed by the declaration of the
+    # run's suite (`_inference`), so suites may give one name different arguments.
+    for name, declared in inference_commands().items():
+        suites = ", ".join(suite for suite, _ in declared)
+        ic = sub.add_parser(name, help=f"{declared[0][1].help} ({suites})", add_help=False)
+        ic.add_argument("-h", "--help", action="store_true", help="show this command's help")
+        ic.add_argument("--run", default=None, help="run directory")
     u = sub.add_parser("tune", help="hyperparameter search with keras-tuner")
     run_options(u)
     u.add_argument("--tuner", default="random",
@@ -164,31 +132,39 @@ def _distributed_options(args) -> dict:
             "oracle": args.oracle, "worker_id": args.worker_id, "worker_command": command}
 
 
-def _inference_options(args) -> dict:
-    if args.command == "translate":
-        if args.method not in ("beam", "greedy", "sample"):
-            raise SeqsuiteError(f"unknown --method '{args.method}'; use beam, greedy or sample")
-        return {"texts": args.texts, "method": args.method}
-    if args.command == "predict":
-        return {"texts": args.texts}
-    if args.command in ("transcribe", "read", "caption"):
-        return {"files": args.files}
-    if args.command == "backtest":
-        if args.origins < 1 or (args.stride is not None and args.stride < 1):
-            raise SeqsuiteError("--origins and --stride must be >= 1")
-        return {"run": args.run, "origins": args.origins, "stride": args.stride}
-    if args.command == "forecast":
-        if args.data is not None:
-            from seqsuite.shared.data.sources import check_file
+def inference_commands() -> dict[str, list]:
+    """{command name: [(suite name, Command), ...]} over every registered suite."""
+    from seqsuite import registry
 
-            check_file(args.data, "data file", "pass an existing CSV path with --data")
-        return {"data": args.data}
-    if args.temperature <= 0:
-        raise SeqsuiteError(f"--temperature must be > 0, got {args.temperature}")
-    if args.top_k < 0 or args.length < 1:
-        raise SeqsuiteError("--top-k must be >= 0 and --length >= 1")
-    return {"prompt": args.prompt, "temperature": args.temperature, "top_k": args.top_k,
-            "length": args.length, "seed": args.seed}
+    found = {}
+    for name in registry.names():
+        for command in registry.commands(name):
+            found.setdefault(command.name, []).append((name, command))
+    return found
+
+
+def _inference(argv: list[str], name: str, run: str | None, wants_help: bool):
+    """(suite name, Command, its checked arguments) for `seqsuite NAME --run RUN ...`."""
+    from seqsuite import registry
+
+    declared = inference_commands()[name]
+    prog = f"seqsuite {name}"
+    if run is None:
+        if wants_help:
+            for suite, command in declared:
+                print(f"{suite} runs:")
+                command.parser(prog).print_help()
+                print()
+            raise SystemExit(0)
+        raise SeqsuiteError(f"{prog} needs --run RUN, the directory of a finished run of "
+                            f"{' or '.join(suite for suite, _ in declared)}")
+    suite = registry.suite_of_run(run)
+    command = next((c for s, c in declared if s == suite), None)
+    if command is None:
+        raise SeqsuiteError(f"{run} is a {suite} run, which has no `{name}`; use a run of "
+                            f"{' or '.join(s for s, _ in declared)}")
+    rest = argv[argv.index(name) + 1:]
+    return suite, command, command.parse(rest, prog)
 
 
 def quiet(verbose: bool) -> None:
@@ -235,7 +211,11 @@ def _start_up(verbose: bool):
 
 
 def run(argv: list[str]) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args, unknown = parser.parse_known_args(argv)
+    inference = inference_commands()
+    if args.command not in inference and unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     verbose = args.verbose or os.environ.get(VERBOSE_ENV, "") not in ("", "0")
     quiet(verbose)
     from seqsuite import registry
@@ -260,17 +240,15 @@ def run(argv: list[str]) -> int:
             from seqsuite.shared.run.strategy import check_strategy
 
             check_strategy(args.strategy)
-    inference = ("translate", "predict", "generate", "transcribe", "read", "caption",
-                 "backtest", "forecast")
-    if args.command in ("evaluate", "export", *inference):
+    if args.command in inference:
+        name, command, options = _inference(argv, args.command, args.run, args.help)
+    if args.command in ("evaluate", "export"):
         name = registry.suite_of_run(args.run)
         if args.command == "evaluate":
             from seqsuite.shared.run.config import load_config, parse_overrides
 
             overrides = parse_overrides(args.overrides)
             load_config(registry.config_class(name)[0], args.run, overrides)  # checked early
-        if args.command in inference:
-            options = _inference_options(args)
     with _start_up(verbose):
         import seqsuite
         from seqsuite.shared.run import runner
@@ -294,19 +272,15 @@ def run(argv: list[str]) -> int:
         print(runner.format_metrics(best), end="")
         return 0
     if args.command == "evaluate":
-        print(runner.format_metrics(runner.evaluate_run(suite, args.run, overrides)), end="")
+        metrics, where = runner.Run(args.run, suite, overrides).evaluate(args.name)
+        print(runner.format_metrics(metrics), end="")
+        print(f"evaluation written to {where} (the training run's own files are unchanged)")
         return 0
     if args.command == "export":
-        path = runner.export_run(suite, args.run, args.out, args.overwrite)
+        path = runner.Run(args.run, suite).export(args.out, args.overwrite)
         print(f"SavedModel written to {path}")
         return 0
-    infer = suite.commands.get(args.command)
-    if infer is None:
-        able = [n for n in registry.names() if args.command in registry.get(n).commands]
-        raise SeqsuiteError(f"{args.run} is a {suite.name} run, which has no `{args.command}`; "
-                            f"use a run of {' or '.join(able)}")
-    config, model = runner.load_run(suite, args.run)
-    for line in infer(model, config, **options):
+    for line in command.function(f"seqsuite.suites.{name}")(runner.Run(args.run, suite), options):
         print(line)
     return 0
 

@@ -43,6 +43,7 @@ from seqsuite.shared.layers.cells import (
 from seqsuite.shared.layers.crf import CRF, CRFLoss
 from seqsuite.shared.layers.ctc import BlankPadding, CharVocabulary, CTCLoss, ctc_decode
 from seqsuite.shared.layers.decoding import DecodeResult, decode
+from seqsuite.shared.layers.masking import LengthMask
 from seqsuite.shared.layers.reservoir import (
     ESN,
     ESNCell,
@@ -70,6 +71,7 @@ __all__ = [
     "BahdanauAttention",
     "LayerNormLSTMCell",
     "LayerNormSimpleRNNCell",
+    "LengthMask",
     "LuongAttention",
     "PeepholeLSTMCell",
     "Reservoir",

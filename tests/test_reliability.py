@@ -1,7 +1,7 @@
 """Malformed input, suite by suite: exit status 2, one stderr line, nothing written.
 
 Every loader that reads a user's file is driven with the same table of
-accidents. BENCHMARKS.md records the table's size and its tracebacks (none).
+accidents. CHANGELOG.md (the 0.2 figures) records the table's size and its tracebacks (none).
 """
 
 import os

@@ -25,7 +25,7 @@ import keras_tuner as kt
 
 from seqsuite.shared.errors import ConfigError, TrainingError
 from seqsuite.shared.run.config import config_to_dict
-from seqsuite.shared.run.files import DirectoryLock, check_target, is_ours, mark
+from seqsuite.shared.run.files import DirectoryLock, check_target, is_ours, mark, write_text_atomic
 from seqsuite.shared.run.runner import prepare, train
 from seqsuite.shared.run.suite import Suite, fit_suite
 from seqsuite.tuning import distributed
@@ -139,11 +139,11 @@ def tune(suite: Suite, config, out, tuner: str = "random", max_trials: int = 10,
         if not trials or trials[0]["val_loss"] is None:  # failed trials sort last
             raise TrainingError("every trial failed (the loss became NaN); lower the learning "
                                 "rates in the search or clip gradients (--set clip_norm=1.0)")
-        (out / "trials.json").write_text(json.dumps(trials, indent=2) + "\n")
+        write_text_atomic(out / "trials.json", json.dumps(trials, indent=2) + "\n")
         best = hypermodel.config_for(search.get_best_hyperparameters(1)[0])
         chosen = {k: v for k, v in config_to_dict(best).items()
                   if k not in config_to_dict(best, "learned")}
-        (out / "best_config.json").write_text(json.dumps(chosen, indent=2) + "\n")
+        write_text_atomic(out / "best_config.json", json.dumps(chosen, indent=2) + "\n")
         shutil.rmtree(scratch, ignore_errors=True)
         del search
         gc.collect()

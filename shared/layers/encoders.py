@@ -1,7 +1,10 @@
 """Recurrent encoders built from a cell name, shared by every suite.
 
-`recurrent_stack` turns config fields (cell, units, layers, bidirectional,
-dropout, zoneout rates) into stacked Keras RNN layers. Input kernels are
+`recurrent_stack` turns the encoder fields (cell, units, layers, bidirectional,
+dropout, zoneout rates) into stacked Keras RNN layers; `recurrent_encoder(x,
+config)` takes them whole from an `options.EncoderConfig` (every suite's config
+with a recurrent encoder is one), and `recurrent_cell(config)` builds one cell
+from an `options.CellConfig`. Input kernels are
 Glorot-uniform; recurrent kernels and LSTM forget-gate biases follow the
 config's `recurrent_init` (orthogonal by default, the initialisation that keeps
 early gradients from exploding or vanishing through time; `glorot`; or
@@ -27,7 +30,7 @@ from seqsuite.shared.checks import require_range
 from seqsuite.shared.errors import ConfigError
 from seqsuite.shared.layers import cells as seq_cells
 from seqsuite.shared.layers.initializers import forget_bias_options, recurrent_initializer
-from seqsuite.shared.layers.options import check_cell_options
+from seqsuite.shared.layers.options import CellConfig, EncoderConfig, check_cell_options
 
 _TWO_STATE = ("lstm", "zoneout_lstm", "layernorm_lstm", "peephole_lstm")
 _SIMPLE = ("simple", "layernorm_simple")
@@ -181,3 +184,35 @@ def recurrent_stack(
         if dropout and not last:
             x = keras.layers.Dropout(dropout, seed=layer_seed, name=f"{name}_dropout_{i}")(x)
     return x
+
+
+def _fields(config, cls) -> dict:
+    """`config`'s values of the fields `cls` declares."""
+    return {field.name: getattr(config, field.name) for field in dataclasses.fields(cls)}
+
+
+def recurrent_cell(config: CellConfig, **options):
+    """`make_cell` with the cell fields of `config` (a `CellConfig`).
+
+    `options` are `make_cell`'s other arguments (`seed`, the initialisation)
+    or cell fields to replace, e.g. a decoder's `units`.
+    """
+    return make_cell(**{**_fields(config, CellConfig), **options})
+
+
+def recurrent_encoder(x, config: EncoderConfig, **options):
+    """`recurrent_stack` over `x` with the encoder fields of `config` (an `EncoderConfig`).
+
+    `options` are `recurrent_stack`'s other arguments (`seed`,
+    `return_sequences`, `stateful`, `name`, the initialisation) or encoder
+    fields to replace.
+
+    Example:
+
+    ```python
+    config = EncoderConfig(cell="gru", units=32, layers=2, bidirectional=True)
+    h = recurrent_encoder(keras.Input((None, 8)), config, return_sequences=True)
+    # h: (batch, time, 64)
+    ```
+    """
+    return recurrent_stack(x, **{**_fields(config, EncoderConfig), **options})

@@ -35,6 +35,7 @@ from typing import Any
 from seqsuite.shared.checks import require_range
 from seqsuite.shared.errors import ConfigError
 from seqsuite.shared.layers.options import FORGET_BIASES, RECURRENT_INITS
+from seqsuite.shared.run.files import write_text_atomic
 
 OPTIMIZERS = ("sgd", "momentum", "adagrad", "adadelta", "rmsprop", "adam", "adamw")
 def data_field(default, **kwargs):
@@ -241,6 +242,13 @@ def build_config(cls, presets: dict[str, dict], preset: str, overrides: dict[str
     return cls(**{**presets[preset], **check_overrides(cls, overrides)})
 
 
+def resolve(cls, presets: dict[str, dict], preset: str, overrides=()):
+    """A validated `cls` from a preset name and `key=value` strings (or a dict)."""
+    if not isinstance(overrides, dict):
+        overrides = parse_overrides(list(overrides))
+    return build_config(cls, presets, preset, overrides)
+
+
 def config_to_dict(config, kind: str | None = None) -> dict[str, Any]:
     """All fields of `config`, or only those of one kind ("user", "data", "learned")."""
     values = dataclasses.asdict(config)
@@ -266,8 +274,8 @@ def save_config(config, directory: Path) -> None:
     directory = Path(directory)
     learned = config_to_dict(config, "learned")
     user = {k: v for k, v in config_to_dict(config).items() if k not in learned}
-    (directory / "config.json").write_text(_json(user))
-    (directory / "learned.json").write_text(_json(learned))
+    write_text_atomic(directory / "config.json", _json(user))
+    write_text_atomic(directory / "learned.json", _json(learned))
 
 
 def load_config(cls, directory: Path, overrides: dict[str, Any] | None = None):

@@ -187,18 +187,20 @@ def worker_directory(out) -> Path:
     return out.with_name(f".{out.name}.{task_type}{index}")
 
 
-def distributed_train(train, suite, config, out, preset: str, overwrite: bool, name: str):
-    """`runner.train` under `strategy.scope()`; non-chief workers write beside `out`."""
+@contextlib.contextmanager
+def distributed(name: str, out: Path):
+    """Within this block a model trains under strategy `name`; yields the directory this
+    process writes: `out` on the chief, a scratch folder beside it on the other workers,
+    removed afterwards (only the chief's run is kept)."""
     import shutil
 
     strategy = make_strategy(name)
     chief = is_chief()
     target = out if chief else worker_directory(out)
     with strategy.scope(), _local_symbolic_build(name == "multi_worker"):
-        metrics = train(suite, config, target, preset, overwrite)
+        yield target
     if not chief:
         shutil.rmtree(target, ignore_errors=True)
-    return metrics
 
 
 @contextlib.contextmanager

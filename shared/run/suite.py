@@ -9,8 +9,8 @@ of a task, and they know the task only through it:
         config=Config, presets=PRESETS,           # config.py: a TrainConfig dataclass
         load_data=load_data,                      # data.py: config -> SuiteData
         build_model=build_model,                  # model.py: config -> compiled model
-        serving=serving,                          # model.py: (model, config) -> (fn, signature[, track])
-        evaluate=evaluate,                        # train.py: (model, data, config, run_dir) -> metrics
+        serving=serving,                          # model.py: (model, config) -> Serving
+        evaluate=evaluate,                        # train.py: (model, data, config, Evaluation) -> metrics
         search_space=search_space,                # train.py: hp -> {config key: value}
     )
 
@@ -20,14 +20,15 @@ when `closed_form` is given (a reservoir's ridge readout) and applies to the
 config (a suite whose configs choose between the two). Either way
 `seqsuite train` and every tuning trial go through `fit_suite` below.
 
-Baselines a suite reports beside its model (a bag-of-words classifier, an
-LSTM trained by BPTT next to an ESN) are fitted once, during training, by
-`fit_baselines(data, config, directory)`, which saves them in
-`RUN/baselines/`; `evaluate` reads them from there and trains nothing, so
+Baselines a suite reports beside its model (TF-IDF + logistic regression, an
+LSTM trained by BPTT next to an ESN) are `shared.run.baselines.Baseline`s listed by
+`baselines(config)`; the runner fits them once, during training, saves them in
+`RUN/baselines/<name>/`, and gives them loaded to `evaluate` in its `Evaluation`, so
 `seqsuite evaluate` only measures.
 
 Inference commands (`seqsuite translate|predict|generate --run RUN ...`) are
-`commands[name](model, config, **options) -> lines to print`.
+declared as data in `config.py` (`shared.run.commands.Command`), and the command
+line builds its subcommands from them.
 
 `config.py` must import nothing heavy: the command line validates the whole
 config with it before TensorFlow is imported.
@@ -37,9 +38,12 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
+
+from seqsuite.shared.run.baselines import Baseline
+from seqsuite.shared.run.commands import Command
 
 
 class SuiteData(Protocol):
@@ -80,6 +84,49 @@ def no_callbacks(config) -> list:
     return []
 
 
+def no_baselines(config) -> list:
+    return []
+
+
+@dataclasses.dataclass(frozen=True)
+class Evaluation:
+    """Where one evaluation reads and writes; the last argument of a suite's `evaluate`.
+
+    Args:
+        out: the folder this evaluation writes its plots and tables into: the run
+            directory at the end of training, `RUN/evaluations/<name>/` afterwards.
+        run: the run directory (what training wrote: `history.csv`, ...).
+        baselines: the run's fitted baselines by name (`shared.run.baselines`).
+        fit_seconds: wall time of the model's fit.
+    """
+
+    out: Path
+    run: Path
+    baselines: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    fit_seconds: float | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Serving:
+    """What a suite's SavedModel serves: `serving(model, config) -> Serving`.
+
+    Args:
+        function: a TensorFlow-traceable function from what a user has (raw numbers,
+            strings, WAV or image bytes) to a dict of what they want; the `serve` and
+            `serving_default` endpoint.
+        signature: its input signature, a list of `tf.TensorSpec`s.
+        endpoints: further signatures by name, each `(function, signature)` (default
+            none; speech adds `waveform` beside the WAV signature).
+        track: objects `function` uses that are not part of the model, such as a lookup
+            table built for serving, so their resources are saved too (default none).
+    """
+
+    function: Callable
+    signature: Sequence
+    endpoints: Mapping[str, tuple[Callable, Sequence]] = dataclasses.field(default_factory=dict)
+    track: Sequence = ()
+
+
 @dataclasses.dataclass(frozen=True)
 class Suite:
     """A task's whole contract (see the module docstring for each field)."""
@@ -90,18 +137,25 @@ class Suite:
     presets: Mapping[str, Mapping[str, Any]]
     load_data: Callable[[Any], SuiteData]
     build_model: Callable[[Any], Any]
-    serving: Callable[[Any, Any], tuple]
-    evaluate: Callable[[Any, Any, Any, Path], dict]
+    serving: Callable[[Any, Any], Serving]
+    evaluate: Callable[[Any, Any, Any, Evaluation], dict]
     search_space: Callable[[Any], dict] | None = None
     closed_form: ClosedForm | None = None
     callbacks: Callable[[Any], list] = no_callbacks
-    fit_baselines: Callable[[Any, Any, Path], None] | None = None
-    commands: Mapping[str, Callable[..., list[str]]] = dataclasses.field(default_factory=dict)
+    baselines: Callable[[Any], Sequence[Baseline]] = no_baselines
+    commands: Sequence[Command] = ()
 
     def __post_init__(self):
         missing = {"smoke", "quick", "full"} - set(self.presets)
         if missing:
             raise TypeError(f"suite {self.name} lacks presets {sorted(missing)}")
+        names = [c.name for c in self.commands]
+        if len(set(names)) != len(names):
+            raise TypeError(f"suite {self.name} declares a command twice: {names}")
+
+    def command(self, name: str) -> Command | None:
+        """The suite's inference command `name`, or None."""
+        return next((c for c in self.commands if c.name == name), None)
 
 
 @dataclasses.dataclass

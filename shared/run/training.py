@@ -21,6 +21,7 @@ import keras
 
 from seqsuite.shared.errors import TrainingError
 from seqsuite.shared.run.config import TrainConfig
+from seqsuite.shared.run.files import write_text_atomic
 from seqsuite.shared.run.strategy import finish_as_chief, resume
 
 
@@ -57,12 +58,6 @@ def make_optimizer(config: TrainConfig) -> keras.optimizers.Optimizer:
 def compile_model(model: keras.Model, config: TrainConfig, loss, metrics=None) -> keras.Model:
     model.compile(optimizer=make_optimizer(config), loss=loss, metrics=metrics or [])
     return model
-
-
-def _atomic_json(path: Path, payload: dict) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(payload, indent=2))
-    os.replace(tmp, path)
 
 
 class RunCheckpoint(keras.callbacks.Callback):
@@ -103,7 +98,7 @@ class RunCheckpoint(keras.callbacks.Callback):
         tmp = self.directory / "last-tmp.keras"
         self.model.save(tmp)
         os.replace(tmp, self.directory / "last.keras")
-        _atomic_json(self.directory / "state.json", self.state)
+        write_text_atomic(self.directory / "state.json", json.dumps(self.state, indent=2))
         if self.patience and self.state["wait"] >= self.patience:
             self.model.stop_training = True
 

@@ -7,6 +7,7 @@ import dataclasses
 from seqsuite.shared.checks import require_range
 from seqsuite.shared.errors import ConfigError
 from seqsuite.shared.layers.options import check_cell_options
+from seqsuite.shared.run.commands import Argument, Command
 from seqsuite.shared.run.config import (
     TrainConfig,
     data_field,
@@ -74,3 +75,9 @@ PRESETS = {
              "conv_filters": 32, "clutter": 2, "epochs": 40, "batch_size": 64,
              "learning_rate": 1e-3, "clip_norm": 5.0, "patience": 5},
 }
+
+# Inference commands (`seqsuite caption --run RUN ...`); see shared.run.commands.
+COMMANDS = (
+    Command("caption", "caption images with a finished captioning run", run="train:caption",
+            arguments=(Argument("files", "PNG or JPEG images (any size)", many=True),)),
+)

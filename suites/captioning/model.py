@@ -35,6 +35,7 @@ from seqsuite.shared.errors import ConfigError
 from seqsuite.shared.layers.attention import AttentionDecoder, AttentionWrapper, BahdanauAttention
 from seqsuite.shared.layers.decoding import decode, tile_for_beam
 from seqsuite.shared.layers.encoders import make_cell
+from seqsuite.shared.run.suite import Serving
 from seqsuite.shared.run.training import compile_model
 from seqsuite.suites.captioning.config import Config
 
@@ -225,7 +226,7 @@ class Captioner:
         return text, ids, self.attention(images, ids)
 
 
-def serving(model: keras.Model, config: Config):
+def serving(model: keras.Model, config: Config) -> Serving:
     """Serving function: encoded images -> captions and attention.
 
     `serving_default` (`serve`) takes `image`, a string vector of PNG or JPEG
@@ -248,4 +249,4 @@ def serving(model: keras.Model, config: Config):
                 "attention": attention * tf.cast(ok, attention.dtype)[:, None, None, None],
                 "status": status_text(status)}
 
-    return from_bytes, [tf.TensorSpec([None], tf.string, name="image")]
+    return Serving(from_bytes, [tf.TensorSpec([None], tf.string, name="image")])

@@ -2,10 +2,10 @@
 
 from seqsuite.shared.run.suite import Suite
 from seqsuite.suites.captioning import __doc__ as description
-from seqsuite.suites.captioning.config import PRESETS, Config
+from seqsuite.suites.captioning.config import COMMANDS, PRESETS, Config
 from seqsuite.suites.captioning.data import load_data
 from seqsuite.suites.captioning.model import build_model, serving
-from seqsuite.suites.captioning.train import caption, evaluate, search_space
+from seqsuite.suites.captioning.train import evaluate, search_space
 
 SUITE = Suite(
     name="captioning",
@@ -17,5 +17,5 @@ SUITE = Suite(
     serving=serving,
     evaluate=evaluate,
     search_space=search_space,
-    commands={"caption": caption},
+    commands=COMMANDS,
 )

@@ -15,6 +15,7 @@ import tensorflow as tf
 
 from seqsuite.shared.data.images import serve_image_files
 from seqsuite.shared.evaluation.plots import plot_image_attention
+from seqsuite.shared.run.suite import Evaluation
 from seqsuite.suites.captioning.config import Config
 from seqsuite.suites.captioning.data import RELATIONS, CaptionData, Scenes
 from seqsuite.suites.captioning.model import Captioner, serving
@@ -71,24 +72,24 @@ def plot_attention_maps(scenes: Scenes, captions: list[str], attention: np.ndarr
     return plot_image_attention(examples, path)
 
 
-def evaluate(model, data: CaptionData, config: Config, run_dir: Path) -> dict:
+def evaluate(model, data: CaptionData, config: Config, where: Evaluation) -> dict:
     """Test BLEU-4, exact match and exact match per relation for greedy and beam
-    decoding, `test_captions.tsv` (references, greedy, beam) and `attention.png`."""
-    run_dir = Path(run_dir)
+    decoding, `test_captions.tsv` (references, greedy, beam) and `attention.png`
+    in `where.out`."""
     test = data.splits["test"]
     captioner = Captioner(model, config)
     captions, _, attention = caption_split(captioner, test, config)
     relations = test.relations if any(test.relations) else None
     metrics = {"test": {method: score(texts, test.captions, relations)
                         for method, texts in captions.items()}}
-    with (run_dir / "test_captions.tsv").open("w", newline="", encoding="utf-8") as f:
+    with (where.out / "test_captions.tsv").open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f, delimiter="\t", lineterminator="\n")
         writer.writerow(["references", "relation", "greedy", "beam"])
         for i, refs in enumerate(test.captions):
             writer.writerow([" | ".join(refs), test.relations[i], captions["greedy"][i],
                              captions["beam"][i]])
     if config.attention and config.attention_maps:
-        plot_attention_maps(test, captions["beam"], attention, run_dir / "attention.png",
+        plot_attention_maps(test, captions["beam"], attention, where.out / "attention.png",
                             config.attention_maps)
     metrics["data"] = {"source": data.name,
                        **{f"{split}_images": len(s) for split, s in data.splits.items()},
@@ -96,10 +97,10 @@ def evaluate(model, data: CaptionData, config: Config, run_dir: Path) -> dict:
     return metrics
 
 
-def caption(model, config: Config, files: list[str]) -> list[str]:
+def caption(run, args) -> list[str]:
     """One line per file (`seqsuite caption`): `path<TAB>caption`, and a third field saying
     what was wrong when the file could not be read as an image (its caption is empty)."""
-    return serve_image_files(serving(model, config)[0], files, "caption")
+    return serve_image_files(serving(run.model, run.config).function, args.files, "caption")
 
 
 def search_space(hp) -> dict:

@@ -21,7 +21,8 @@ from __future__ import annotations
 import dataclasses
 
 from seqsuite.shared.errors import ConfigError
-from seqsuite.shared.layers.options import check_cell_options
+from seqsuite.shared.layers.options import EncoderConfig
+from seqsuite.shared.run.commands import Argument, Command
 from seqsuite.shared.run.config import (
     TrainConfig,
     data_field,
@@ -38,7 +39,7 @@ POOLING = ("mean", "last", "mean_last")
 
 
 @dataclasses.dataclass
-class Config(TrainConfig):
+class Config(EncoderConfig, TrainConfig):
     # "japanese_vowels" or "basic_motions" (embedded, official splits), or a .ts / .csv file
     data: str = data_field("japanese_vowels")
     # a .ts / .csv file of test sequences; "" keeps the official test split of an
@@ -51,16 +52,11 @@ class Config(TrainConfig):
     val_fraction: float = 0.1  # stratified part of the training sequences kept for validation
     test_fraction: float = 0.2  # without test_data: stratified part of a file kept for testing
     model: str = "rnn"  # "rnn" (recurrent encoder + attention pooling) or "esn" (reservoir + ridge)
-    # rnn
-    cell: str = "lstm"  # see shared.run.config.CELLS
-    units: int = 64  # per direction
-    layers: int = 1
+    # rnn: the encoder is EncoderConfig's fields (units per direction; dropout also on the
+    # pooled vector), bidirectional by default
     bidirectional: bool = True
     attention_units: int = 32  # width of the attention-pooling score layer
-    dropout: float = 0.0  # between recurrent layers and on the pooled vector
     input_noise: float = 0.0  # std of Gaussian noise on the standardised channels, in training only
-    zoneout_h: float = 0.0
-    zoneout_c: float = 0.0
     # esn (defaults chosen by cross-validation on both embedded training splits, BENCHMARKS.md)
     reservoir_units: int = 500
     spectral_radius: float = 0.9
@@ -91,13 +87,10 @@ class Config(TrainConfig):
             raise ConfigError(f"model must be one of {', '.join(MODELS)}, got '{self.model}'")
         if self.pooling not in POOLING:
             raise ConfigError(f"pooling must be one of {', '.join(POOLING)}, got '{self.pooling}'")
-        require_positive(self, ("units", "layers", "attention_units", "reservoir_units"))
+        require_positive(self, ("attention_units", "reservoir_units"))
         require_split_fractions(self)
-        if not 0 <= self.dropout < 1:
-            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
         if self.input_noise < 0:
             raise ConfigError(f"input_noise must be >= 0, got {self.input_noise}")
-        check_cell_options(self.cell, self.zoneout_h, self.zoneout_c)
         if self.spectral_radius <= 0:
             raise ConfigError(f"spectral_radius must be > 0, got {self.spectral_radius}")
         if self.time_constant <= 0:
@@ -136,3 +129,9 @@ PRESETS = {
     "full": {"epochs": 200, "layers": 2, "units": 128, "dropout": 0.3, "patience": 25,
              "reservoir_units": 1000, "verbose": 2},
 }
+
+# Inference commands (`seqsuite predict --run RUN ...`); see shared.run.commands.
+COMMANDS = (
+    Command("predict", "label inputs with a finished run", run="train:predict",
+            arguments=(Argument("files", ".ts or .csv files of sequences in the training layout", many=True),)),
+)

@@ -27,8 +27,10 @@ from keras import ops
 
 from seqsuite.shared.errors import ConfigError
 from seqsuite.shared.layers.attention import AttentionPooling
-from seqsuite.shared.layers.encoders import recurrent_stack
+from seqsuite.shared.layers.encoders import recurrent_encoder
+from seqsuite.shared.layers.masking import LengthMask
 from seqsuite.shared.layers.reservoir import Reservoir, RidgeReadout
+from seqsuite.shared.run.suite import Serving
 from seqsuite.shared.run.training import compile_model
 from seqsuite.suites.classification.config import POOLING, Config
 
@@ -39,30 +41,6 @@ def _valid_steps(length, sequence):
     # The step count from a cumulative sum, not ops.shape: a symbolic time axis is None.
     steps = ops.cumsum(ops.ones_like(sequence[:, :, 0], dtype="int32"), axis=1)  # 1, 2, ...
     return steps <= ops.cast(length, "int32")[:, None]
-
-
-@keras.saving.register_keras_serializable(package="seqsuite")
-class LengthMask(keras.layers.Layer):
-    """Attaches the Keras mask `t < length` to a zero-padded batch of sequences.
-
-    Call arguments:
-        inputs: `[sequence, length]`, sequence `(batch, time, channels)` and
-            length `(batch,)` integers.
-
-    Returns:
-        The sequence unchanged, masked at `t >= length`, so recurrent layers
-        and `AttentionPooling` skip the padding.
-    """
-
-    def call(self, inputs):
-        return inputs[0]
-
-    def compute_mask(self, inputs, mask=None):
-        sequence, length = inputs
-        return _valid_steps(length, sequence)
-
-    def compute_output_shape(self, input_shapes):
-        return input_shapes[0]
 
 
 @keras.saving.register_keras_serializable(package="seqsuite")
@@ -200,10 +178,8 @@ def build_model(config: Config) -> keras.Model:
         # Augmentation for small sets of recordings: jitter every frame, in training only.
         x = keras.layers.GaussianNoise(config.input_noise, seed=config.seed, name="noise")(x)
     x = LengthMask(name="mask")([x, length])
-    h = recurrent_stack(x, cell=config.cell, units=config.units, layers=config.layers,
-                        bidirectional=config.bidirectional, dropout=config.dropout,
-                        zoneout_h=config.zoneout_h, zoneout_c=config.zoneout_c,
-                        seed=config.seed, return_sequences=True)  # (batch, time, 2 * units)
+    h = recurrent_encoder(x, config, seed=config.seed,
+                          return_sequences=True)  # (batch, time, 2 * units)
     pooled, _ = AttentionPooling(config.attention_units, name="attention")(h)
     if config.dropout:
         pooled = keras.layers.Dropout(config.dropout, seed=config.seed, name="dropout")(pooled)
@@ -214,7 +190,7 @@ def build_model(config: Config) -> keras.Model:
                          metrics=["accuracy"])
 
 
-def serving(model: keras.Model, config: Config):
+def serving(model: keras.Model, config: Config) -> Serving:
     """Serving function: raw `sequence` (batch, time, channels) float32 and its `length`
     (batch,) int32 -> `probabilities` (batch, classes) in the order of `classes`, and
     `label`, the most likely class name ("" for a zero-length sequence).
@@ -229,5 +205,6 @@ def serving(model: keras.Model, config: Config):
         label = tf.where(length > 0, tf.gather(names, tf.argmax(probabilities, -1)), "")
         return {"probabilities": probabilities, "label": label}
 
-    return serve, [tf.TensorSpec([None, None, config.n_channels], tf.float32, name="sequence"),
-                   tf.TensorSpec([None], tf.int32, name="length")]
+    return Serving(serve, [tf.TensorSpec([None, None, config.n_channels], tf.float32,
+                                         name="sequence"),
+                           tf.TensorSpec([None], tf.int32, name="length")])

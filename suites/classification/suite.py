@@ -3,16 +3,15 @@ echo state network fitted in closed form, with 1-NN baselines beside either."""
 
 from seqsuite.shared.run.suite import ClosedForm, Suite
 from seqsuite.suites.classification import __doc__ as description
-from seqsuite.suites.classification.config import PRESETS, Config
+from seqsuite.suites.classification.config import COMMANDS, PRESETS, Config
 from seqsuite.suites.classification.data import load_data
 from seqsuite.suites.classification.model import build_model, serving
 from seqsuite.suites.classification.train import (
+    baselines,
     esn_validation_loss,
     evaluate,
-    fit_baselines,
     fit_esn,
     is_esn,
-    predict,
     search_space,
 )
 
@@ -27,6 +26,6 @@ SUITE = Suite(
     evaluate=evaluate,
     search_space=search_space,
     closed_form=ClosedForm(fit=fit_esn, validation_loss=esn_validation_loss, applies=is_esn),
-    fit_baselines=fit_baselines,
-    commands={"predict": predict},
+    baselines=baselines,
+    commands=COMMANDS,
 )

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import weakref
 from pathlib import Path
 
@@ -17,6 +18,8 @@ import numpy as np
 from seqsuite.shared.errors import ConfigError, DataError
 from seqsuite.shared.evaluation.metrics import precision_recall_f1
 from seqsuite.shared.evaluation.plots import plot_confusion
+from seqsuite.shared.run.files import write_bytes_atomic
+from seqsuite.shared.run.suite import Evaluation
 from seqsuite.suites.classification.config import Config
 from seqsuite.suites.classification.data import ClassificationData, pad, read_file
 
@@ -24,7 +27,6 @@ from seqsuite.suites.classification.data import ClassificationData, pad, read_fi
 TEMPERATURES = np.geomspace(0.01, 10.0, 61)
 # Readout regularisations tried when `ridge` is None (half-decades).
 RIDGES = np.geomspace(1e-3, 1e3, 13)
-NEAREST = "nearest_neighbour.npz"  # in RUN/baselines/: the reference set of both 1-NN baselines
 
 
 # The echo state network, fitted in closed form.
@@ -121,30 +123,6 @@ def resample(sequence: np.ndarray, steps: int) -> np.ndarray:
     return np.stack([np.interp(new, old, channel) for channel in sequence.T], axis=1)
 
 
-def fit_baselines(data: ClassificationData, config: Config, directory: Path) -> None:
-    """Keep the 1-NN reference set: every official training sequence (training and
-    validation parts: nearest neighbours have nothing to validate) with its class,
-    as plain arrays, so evaluating a run never unpickles code."""
-    sequences = data.sequences["train"] + data.sequences["val"]
-    labels = np.concatenate([data.labels["train"], data.labels["val"]])
-    padded, lengths = pad(sequences)
-    np.savez(Path(directory) / NEAREST, sequences=padded, lengths=lengths, labels=labels)
-
-
-def load_reference(run_dir: Path) -> tuple[list[np.ndarray], np.ndarray]:
-    """The 1-NN reference sequences and classes `fit_baselines` saved in `run_dir`."""
-    path = Path(run_dir) / "baselines" / NEAREST
-    try:
-        with np.load(path, allow_pickle=False) as saved:
-            padded, lengths, labels = saved["sequences"], saved["lengths"], saved["labels"]
-    except FileNotFoundError as err:
-        raise ConfigError(f"{path} not found: the run has no 1-NN reference set; retrain it "
-                          "with `seqsuite train classification`") from err
-    except (ValueError, KeyError, OSError) as err:
-        raise ConfigError(f"{path} is unreadable; the run directory is damaged") from err
-    return [s[:n] for s, n in zip(padded, lengths)], labels
-
-
 def nearest_euclidean(reference: list[np.ndarray], labels: np.ndarray,
                       queries: list[np.ndarray]) -> np.ndarray:
     """1-NN under the Euclidean distance, every sequence resampled to the longest
@@ -170,6 +148,59 @@ def nearest_dtw(reference: list[np.ndarray], labels: np.ndarray, queries: list[n
     distances = dtw_ndim.distance_matrix_fast(series, block=((0, n), (n, len(series))),
                                               compact=False, parallel=True, **options)
     return labels[np.argmin(distances[:n, n:], axis=1)]
+
+
+class NearestNeighbours:
+    """Both 1-NN baselines (`shared.run.baselines.Baseline`), rows `1nn_euclidean` and
+    `1nn_dtw`, over one reference set: every official training sequence (training and
+    validation parts: nearest neighbours have nothing to validate) with its class,
+    saved as plain arrays (`reference.npz`), so evaluating a run never unpickles code."""
+
+    name = "nearest_neighbour"
+    file = "reference.npz"
+
+    def __init__(self, reference: list[np.ndarray] | None = None,
+                 labels: np.ndarray | None = None):
+        self.reference, self.labels = reference, labels
+
+    def fit(self, data: ClassificationData, config: Config) -> None:
+        self.reference = data.sequences["train"] + data.sequences["val"]
+        self.labels = np.concatenate([data.labels["train"], data.labels["val"]])
+
+    def save(self, directory: Path) -> None:
+        padded, lengths = pad(self.reference)
+        buffer = io.BytesIO()
+        np.savez(buffer, sequences=padded, lengths=lengths, labels=self.labels)
+        write_bytes_atomic(Path(directory) / self.file, buffer.getvalue())
+
+    @classmethod
+    def load(cls, directory: Path) -> NearestNeighbours:
+        path = Path(directory) / cls.file
+        try:
+            with np.load(path, allow_pickle=False) as saved:
+                padded, lengths, labels = saved["sequences"], saved["lengths"], saved["labels"]
+        except FileNotFoundError as err:
+            raise ConfigError(f"{path} not found: the run directory is damaged; train it "
+                              "again (seqsuite train classification ... --overwrite)") from err
+        except (ValueError, KeyError, OSError) as err:
+            raise ConfigError(f"{path} is unreadable; the run directory is damaged") from err
+        return cls([s[:n] for s, n in zip(padded, lengths)], labels)
+
+    def predict(self, sequences: list[np.ndarray], config: Config) -> dict[str, np.ndarray]:
+        """{row: class ids} of `sequences` under each distance."""
+        return {"1nn_euclidean": nearest_euclidean(self.reference, self.labels, sequences),
+                "1nn_dtw": nearest_dtw(self.reference, self.labels, sequences,
+                                       config.dtw_window)}
+
+    def score(self, data: ClassificationData, config: Config) -> dict:
+        """{row: accuracy, macro F1 and errors} on the test split."""
+        return {row: classification_scores(data.labels["test"], guess, data.classes)[0]
+                for row, guess in self.predict(data.sequences["test"], config).items()}
+
+
+def baselines(config: Config) -> list:
+    """`Suite.baselines`: both 1-NN baselines, beside either model."""
+    return [NearestNeighbours()]
 
 
 # Scores.
@@ -200,30 +231,22 @@ def confusion(truth, predicted, n_classes: int) -> np.ndarray:
     return counts
 
 
-def evaluate(model, data: ClassificationData, config: Config, run_dir: Path) -> dict:
+def evaluate(model, data: ClassificationData, config: Config, where: Evaluation) -> dict:
     """Test accuracy, macro F1 and errors of the model and of the 1-NN Euclidean and
-    1-NN DTW baselines (their reference set from `fit_baselines`), per-class scores,
-    `confusion.png` and `test_predictions.csv`. Trains nothing."""
-    run_dir = Path(run_dir)
-    truth, queries = data.labels["test"], data.sequences["test"]
+    1-NN DTW baselines (their reference set kept at training), per-class scores,
+    `confusion.png` and `test_predictions.csv` in `where.out`. Trains nothing."""
+    truth = data.labels["test"]
     probabilities = probabilities_of(model, data, "test")
-    reference, reference_labels = load_reference(run_dir)
-    predicted = {
-        config.model: np.argmax(probabilities, axis=-1),
-        "1nn_euclidean": nearest_euclidean(reference, reference_labels, queries),
-        "1nn_dtw": nearest_dtw(reference, reference_labels, queries, config.dtw_window),
-    }
-    test, per_class = {}, {}
-    for name, guess in predicted.items():
-        test[name], classes = classification_scores(truth, guess, data.classes)
-        if name == config.model:
-            per_class = classes
-    model_guess = predicted[config.model]
+    model_guess = np.argmax(probabilities, axis=-1)
+    summary, per_class = classification_scores(truth, model_guess, data.classes)
+    test = {config.model: summary}
+    for baseline in where.baselines.values():
+        test.update(baseline.score(data, config))
     plot_confusion(confusion(truth, model_guess, len(data.classes)), data.classes,
-                   run_dir / "confusion.png",
+                   where.out / "confusion.png",
                    title=f"{data.name}: {config.model}, test accuracy "
                          f"{test[config.model]['accuracy']:.3f}")
-    with (run_dir / "test_predictions.csv").open("w", newline="") as f:
+    with (where.out / "test_predictions.csv").open("w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["id", "true", "predicted", "probability"])
         for name, true, guess, p in zip(data.ids["test"], truth, model_guess, probabilities):
@@ -243,13 +266,13 @@ def evaluate(model, data: ClassificationData, config: Config, run_dir: Path) -> 
 
 # Inference.
 
-def predict(model, config: Config, texts: list[str]) -> list[str]:
+def predict(run, args) -> list[str]:
     """`seqsuite predict --run RUN FILE ...`: one line per sequence of each `.ts` or
     `.csv` file (labels in the files are not needed and are ignored):
     `label<TAB>probability<TAB>file:id` (a .ts sequence's id is its line number)."""
-    lines = []
+    model, config, lines = run.model, run.config, []
     names = list(config.classes)
-    for path in texts:
+    for path in args.files:
         sequences = read_file(path, config, require_labels=False)
         if not len(sequences):
             raise DataError(f"{sequences.name} holds no sequences to label")

@@ -35,7 +35,7 @@ from seqsuite.shared.evaluation.metrics import naive2_forecast
 from seqsuite.shared.run.files import write_bytes_atomic
 
 MODELS = ("seasonal_naive", "naive2", "ets", "theta")
-BASELINES_FILE = "statistical.npz"
+BASELINES_FILE = "forecasts.npz"
 CHUNK = 64  # series per task handed to a worker: few enough tasks, steady progress
 
 
@@ -189,7 +189,7 @@ def fit_statistical(histories: list[np.ndarray], horizon: int | list[int],
 
 
 def save_baselines(directory, forecasts: dict[str, dict[str, np.ndarray]]) -> Path:
-    """Write `fit_statistical`'s forecasts to `directory/statistical.npz` atomically
+    """Write `fit_statistical`'s forecasts to `directory/forecasts.npz` atomically
     (plain arrays, no pickles); returns the path."""
     arrays = {}
     for name, parts in forecasts.items():
@@ -214,8 +214,8 @@ def load_baselines(directory) -> dict[str, dict[str, np.ndarray]]:
                 name, part = key.split("__", 1)
                 forecasts.setdefault(name, {})[part] = stored[key]
     except FileNotFoundError as err:
-        raise ConfigError(f"{path} not found: the run has no statistical baselines; retrain "
-                          "it with `seqsuite train forecasting`") from err
+        raise ConfigError(f"{path} not found: the run directory is damaged; train it again "
+                          "(seqsuite train forecasting ... --overwrite)") from err
     except (ValueError, KeyError, OSError) as err:
         raise ConfigError(f"{path} is unreadable; the run directory is damaged") from err
     return forecasts

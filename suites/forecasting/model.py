@@ -27,7 +27,8 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from seqsuite.shared.layers.encoders import recurrent_stack
+from seqsuite.shared.evaluation.metrics import central_intervals
+from seqsuite.shared.layers.encoders import recurrent_encoder
 from seqsuite.shared.layers.probabilistic import (
     DistributionHead,
     ForecastLoss,
@@ -35,6 +36,7 @@ from seqsuite.shared.layers.probabilistic import (
     head_quantiles,
     location_scale,
 )
+from seqsuite.shared.run.suite import Serving
 from seqsuite.shared.run.training import compile_model
 from seqsuite.suites.forecasting.config import Config
 
@@ -166,11 +168,7 @@ def build_model(config: Config) -> keras.Model:
     members = []
     for m in range(config.members):
         seed = config.seed + 101 * m
-        encoded = recurrent_stack(
-            sequence, cell=config.cell, units=config.units, layers=config.layers,
-            bidirectional=config.bidirectional, dropout=config.dropout,
-            zoneout_h=config.zoneout_h, zoneout_c=config.zoneout_c, seed=seed,
-            name=f"encoder_{m}")
+        encoded = recurrent_encoder(sequence, config, seed=seed, name=f"encoder_{m}")
         if static:
             encoded = keras.layers.Concatenate(name=f"context_{m}")([encoded, *static])
         hidden = keras.layers.Dense(config.units, activation="relu", name=f"hidden_{m}",
@@ -209,18 +207,7 @@ def predict(model: keras.Model, inputs: dict, config: Config, batch_size: int = 
     return {k: np.asarray(v) for k, v in out.items()}
 
 
-def interval_names(levels) -> list[tuple[str, int, int]]:
-    """(percent, lower index, upper index) of every central interval in `levels`."""
-    levels = [round(float(v), 6) for v in levels]
-    out = []
-    for i, low in enumerate(levels):
-        high = round(1 - low, 6)
-        if low < 0.5 and high in levels:
-            out.append((round((high - low) * 100), i, levels.index(high)))
-    return sorted(out)
-
-
-def serving(model: keras.Model, config: Config):
+def serving(model: keras.Model, config: Config) -> Serving:
     """Serving function: raw inputs (see `model_inputs`) -> forecasts in original units.
 
     Outputs: `forecast` (batch, horizon), `quantiles` (batch, horizon, Q) at
@@ -228,7 +215,7 @@ def serving(model: keras.Model, config: Config):
     central P% interval among them.
     """
     names = list(model_inputs(config))
-    intervals = interval_names(config.quantiles)
+    intervals = central_intervals(config.quantiles)
     w, h = config.window, config.horizon
     specs = {
         "window": tf.TensorSpec([None, w], tf.float32, name="window"),
@@ -246,4 +233,4 @@ def serving(model: keras.Model, config: Config):
             out[f"upper_{percent}"] = out["quantiles"][..., high]
         return out
 
-    return serve, [specs[n] for n in names]
+    return Serving(serve, [specs[n] for n in names])

@@ -2,14 +2,12 @@
 
 from seqsuite.shared.run.suite import Suite
 from seqsuite.suites.forecasting import __doc__ as description
-from seqsuite.suites.forecasting.config import PRESETS, Config
+from seqsuite.suites.forecasting.config import COMMANDS, PRESETS, Config
 from seqsuite.suites.forecasting.data import load_data
 from seqsuite.suites.forecasting.model import build_model, serving
 from seqsuite.suites.forecasting.train import (
-    backtest,
+    baselines,
     evaluate,
-    fit_baselines,
-    forecast,
     search_space,
 )
 
@@ -23,6 +21,6 @@ SUITE = Suite(
     serving=serving,
     evaluate=evaluate,
     search_space=search_space,
-    fit_baselines=fit_baselines,
-    commands={"backtest": backtest, "forecast": forecast},
+    baselines=baselines,
+    commands=COMMANDS,
 )

@@ -7,7 +7,8 @@
 
 Beside the model, every run fits the statistical forecasters a user would
 otherwise pick (seasonal naive, Naive2, ETS, Theta: `baselines.py`) on the
-same series and test origins, once, at training; `evaluate` reads them.
+same series and test origins, once, at training (`StatisticalForecasters`);
+`evaluate` scores their saved forecasts.
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from seqsuite.shared.errors import DataError
+from seqsuite.shared.errors import ConfigError, DataError
 from seqsuite.shared.evaluation.anomaly import detect, detection_scores, inject_anomalies
-from seqsuite.shared.evaluation.metrics import forecast_scores, mase_scales
+from seqsuite.shared.evaluation.metrics import central_intervals, forecast_scores, mase_scales
 from seqsuite.shared.evaluation.plots import plot_backtest, plot_forecast_panels, plot_series_flags
 from seqsuite.shared.run.files import replacing, write_text_atomic
+from seqsuite.shared.run.suite import Evaluation
 from seqsuite.suites.forecasting.baselines import fit_statistical, load_baselines, save_baselines
 from seqsuite.suites.forecasting.config import Config
 from seqsuite.suites.forecasting.data import (
@@ -35,7 +37,7 @@ from seqsuite.suites.forecasting.data import (
     load_series,
     make_windows,
 )
-from seqsuite.suites.forecasting.model import forecast_outputs, interval_names, predict
+from seqsuite.suites.forecasting.model import forecast_outputs, predict
 
 
 def _histories(data: ForecastData, windows: Windows) -> list[np.ndarray]:
@@ -51,21 +53,7 @@ def _horizons(data: ForecastData, windows: Windows) -> list[int]:
 
 
 def _percents(config: Config) -> list[int]:
-    return [p for p, _, _ in interval_names(config.quantiles)]
-
-
-def fit_baselines(data: ForecastData, config: Config, directory: Path) -> None:
-    """Fit the statistical forecasters at every test origin and save their forecasts."""
-    test = data.windows["test"]
-    if not config.baselines:
-        return
-    if config.verbose:
-        print(f"fitting {', '.join(config.baselines)} at {len(test)} test origins")
-    forecasts = fit_statistical(_histories(data, test), _horizons(data, test),
-                                _periods(data, test), models=tuple(config.baselines),
-                                levels=tuple(_percents(config)),
-                                progress=_progress(len(test)) if config.verbose else None)
-    save_baselines(directory, forecasts)
+    return [p for p, _, _ in central_intervals(config.quantiles)]
 
 
 def _progress(total: int):
@@ -98,11 +86,25 @@ def _as_quantiles(forecast: dict, horizon: int) -> tuple[np.ndarray | None, list
     return stacked, [levels[i] for i in order]
 
 
+def _naive2(baselines: dict, h: int):
+    naive2 = baselines.get("naive2", {}).get("point")
+    return None if naive2 is None else naive2[:, :h]
+
+
+def baseline_rows(y, baselines: dict, scale) -> dict:
+    """forecast_scores of each baseline's forecasts ({name: {"point": (n, H), ...}})."""
+    h, naive2 = y.shape[1], _naive2(baselines, y.shape[1])
+    rows = {}
+    for name, forecast in baselines.items():
+        quantiles, levels = _as_quantiles(forecast, h)
+        rows[name] = forecast_scores(y, forecast["point"][:, :h], scale, quantiles,
+                                     levels or None, naive2)
+    return rows
+
+
 def score_all(y, predictions: dict, baselines: dict, scale, config: Config) -> dict:
     """forecast_scores of the model and each baseline on the same targets."""
-    h = y.shape[1]
-    naive2 = baselines.get("naive2", {}).get("point")
-    naive2 = None if naive2 is None else naive2[:, :h]
+    h, naive2 = y.shape[1], _naive2(baselines, y.shape[1])
     rows = {"model": forecast_scores(y, predictions["forecast"], scale,
                                      predictions["quantiles"], config.quantiles, naive2)}
     if "theta" in baselines:
@@ -111,23 +113,68 @@ def score_all(y, predictions: dict, baselines: dict, scale, config: Config) -> d
         point = (predictions["forecast"] + baselines["theta"]["point"][:, :h]) / 2
         shifted = predictions["quantiles"] + (point - predictions["forecast"])[..., None]
         rows["model+theta"] = forecast_scores(y, point, scale, shifted, config.quantiles, naive2)
-    for name, forecast in baselines.items():
-        quantiles, levels = _as_quantiles(forecast, h)
-        rows[name] = forecast_scores(y, forecast["point"][:, :h], scale, quantiles,
-                                     levels or None, naive2)
-    return rows
+    return {**rows, **baseline_rows(y, baselines, scale)}
 
 
-def evaluate(model, data: ForecastData, config: Config, run_dir: Path) -> dict:
+class StatisticalForecasters:
+    """The statistical forecasters `config.baselines` names (`shared.run.baselines.Baseline`;
+    `baselines.py`), one row each, fitted on every series' history up to each of its
+    test origins, once, at training; their forecasts are saved (`forecasts.npz`:
+    plain arrays), so an evaluation refits nothing.
+    """
+
+    name = "statistical"
+
+    def __init__(self, forecasts: dict[str, dict[str, np.ndarray]] | None = None):
+        self.forecasts = forecasts
+
+    def fit(self, data: ForecastData, config: Config) -> None:
+        test = data.windows["test"]
+        if config.verbose:
+            print(f"fitting {', '.join(config.baselines)} at {len(test)} test origins")
+        self.forecasts = fit_statistical(
+            _histories(data, test), _horizons(data, test), _periods(data, test),
+            models=tuple(config.baselines), levels=tuple(_percents(config)),
+            progress=_progress(len(test)) if config.verbose else None)
+
+    def save(self, directory: Path) -> None:
+        save_baselines(directory, self.forecasts)
+
+    @classmethod
+    def load(cls, directory: Path) -> StatisticalForecasters:
+        return cls(load_baselines(directory))
+
+    def at(self, windows: Windows) -> dict[str, dict[str, np.ndarray]]:
+        """The forecasts, checked against the test windows they were fitted at."""
+        fitted = {len(parts["point"]) for parts in self.forecasts.values()}
+        if fitted - {len(windows)}:
+            raise ConfigError(f"the statistical baselines were fitted at {fitted.pop()} test "
+                              f"origins, this data has {len(windows)}; they forecast only the "
+                              "series the run trained on (evaluate with its data, or "
+                              "train a run on the new data)")
+        return self.forecasts
+
+    def score(self, data: ForecastData, config: Config) -> dict:
+        """{forecaster: sMAPE, MASE, OWA, coverage, ...} on the test windows."""
+        test = data.windows["test"]
+        scale = mase_scales(_histories(data, test), _periods(data, test))
+        return baseline_rows(test.y, self.at(test), scale)
+
+
+def baselines(config: Config) -> list:
+    """`Suite.baselines`: the statistical forecasters, unless `baselines=` names none."""
+    return [StatisticalForecasters()] if config.baselines else []
+
+
+def evaluate(model, data: ForecastData, config: Config, where: Evaluation) -> dict:
     """Test metrics of the model beside the statistical baselines fitted at training
     (sMAPE, MASE, OWA, interval coverage, MSIS, quantile loss), per frequency for
-    a mixed collection, and forecast plots."""
-    run_dir = Path(run_dir)
+    a mixed collection, and forecast plots in `where.out`."""
     test = data.windows["test"]
     predictions = predict(model, test.inputs, config)
     scale = mase_scales(_histories(data, test), _periods(data, test))
-    directory = run_dir / "baselines"
-    baselines = load_baselines(directory) if config.baselines else {}
+    statistical = where.baselines.get(StatisticalForecasters.name)
+    baselines = statistical.at(test) if statistical is not None else {}
     metrics = {"test": score_all(test.y, predictions, baselines, scale, config)}
     kinds = np.array([data.series[r].kind for r in test.row])
     if len(set(kinds)) > 1:
@@ -140,10 +187,10 @@ def evaluate(model, data: ForecastData, config: Config, run_dir: Path) -> dict:
                        "test_forecasts": len(test), "window": config.window,
                        "horizon": config.horizon, "head": config.head,
                        "training_windows": len(data.windows["train"])}
-    plot_forecasts(data, test, predictions, config, run_dir / "forecast.png",
+    plot_forecasts(data, test, predictions, config, where.out / "forecast.png",
                    f"{data.name}: test forecasts")
     if config.task == "anomaly":
-        metrics["anomaly"] = evaluate_anomalies(model, data, config, run_dir)
+        metrics["anomaly"] = evaluate_anomalies(model, data, config, where.out)
     return metrics
 
 
@@ -156,7 +203,7 @@ def _time_axis(series, length: int):
 def plot_forecasts(data: ForecastData, windows: Windows, predictions: dict, config: Config,
                    path: Path, title: str, panels: int = 9) -> Path:
     """One series: forecasts from its last few origins; a collection: a grid of series."""
-    intervals = interval_names(config.quantiles)
+    intervals = central_intervals(config.quantiles)
     rows = np.unique(windows.row)
     if len(rows) == 1:
         # Non-overlapping origins, the latest four.
@@ -197,8 +244,9 @@ def _series_matrix(data: ForecastData) -> np.ndarray:
     return s.values[:, None] if s.past is None else np.column_stack([s.values, s.past])
 
 
-def evaluate_anomalies(model, data: ForecastData, config: Config, run_dir: Path) -> dict:
-    """Detect anomalies injected into a copy of the test split (spikes, level shifts)."""
+def evaluate_anomalies(model, data: ForecastData, config: Config, out: Path) -> dict:
+    """Detect anomalies injected into a copy of the test split (spikes, level shifts);
+    `anomalies.csv` and `anomalies.png` in `out`."""
     import tensorflow as tf
 
     _, val_end = data.bounds[0]
@@ -220,14 +268,14 @@ def evaluate_anomalies(model, data: ForecastData, config: Config, run_dir: Path)
                                       calibration, config.anomaly_threshold)
     clean_flags, _, _ = detect(forecast_one, series, val_end, config.window,
                                calibration, config.anomaly_threshold)
-    with (run_dir / "anomalies.csv").open("w", newline="") as f:
+    with (Path(out) / "anomalies.csv").open("w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["index", "value", "forecast", "score", "flagged", "injected"])
         for i in range(len(flags)):
             writer.writerow([val_end + i, f"{corrupted[val_end + i, 0]:.6g}",
                              f"{forecasts[i]:.6g}", f"{scores[i]:.3f}", int(flags[i]),
                              int(labels[i])])
-    plot_series_flags(corrupted[val_end:, 0], flags, labels, run_dir / "anomalies.png",
+    plot_series_flags(corrupted[val_end:, 0], flags, labels, Path(out) / "anomalies.png",
                       title=f"{data.name}: injected anomalies and detections")
     return {
         **detection_scores(flags, labels),
@@ -309,16 +357,22 @@ def backtest(model, config: Config, run: str, origins: int = 10, stride: int | N
     return [format_metrics(metrics).rstrip(), f"backtest written to {out}"]
 
 
-def forecast(model, config: Config, data: str | None = None) -> list[str]:
+def backtest_command(run, args) -> list[str]:
+    """`seqsuite backtest --run RUN [--origins N] [--stride S]`: `backtest` of the run."""
+    return backtest(run.model, run.config, run.path, args.origins, args.stride)
+
+
+def forecast(run, args) -> list[str]:
     """Forecast the next horizon after the end of every series (`seqsuite forecast`).
 
-    `data` repoints the run at another file of the same layout. Prints CSV:
+    `--data` repoints the run at another file of the same layout. Prints CSV:
     id, time (or step), forecast and every interval's bounds.
     """
     import dataclasses
 
-    if data is not None:
-        config = dataclasses.replace(config, data=data)
+    model, config = run.model, run.config
+    if args.data is not None:
+        config = dataclasses.replace(config, data=args.data)
     series = load_series(config)
     h = config.horizon
     known_ids = set(config.series_ids or [])
@@ -340,7 +394,7 @@ def forecast(model, config: Config, data: str | None = None) -> list[str]:
     windows = make_windows(series, np.arange(len(series)), [len(s.values) for s in series],
                            config)
     predictions = predict(model, windows.inputs, config)
-    intervals = interval_names(config.quantiles)
+    intervals = central_intervals(config.quantiles)
     header = ["id", "time", "forecast"] + [f"{side}_{p}" for p, _, _ in intervals
                                            for side in ("lower", "upper")]
     lines = [",".join(header)]

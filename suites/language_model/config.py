@@ -6,7 +6,8 @@ import dataclasses
 
 from seqsuite.shared.checks import require_range
 from seqsuite.shared.errors import ConfigError
-from seqsuite.shared.layers.options import check_cell_options
+from seqsuite.shared.layers.options import EncoderConfig
+from seqsuite.shared.run.commands import Argument, Command
 from seqsuite.shared.run.config import (
     TrainConfig,
     data_field,
@@ -17,7 +18,7 @@ from seqsuite.shared.run.config import (
 
 
 @dataclasses.dataclass
-class Config(TrainConfig):
+class Config(EncoderConfig, TrainConfig):
     data: str = data_field("pydoc")  # "pydoc" (CPython's docs topics), a UTF-8 text file, or "tfds:tiny_shakespeare"
     tokens: str = "char"  # "char" or "word"
     lowercase: bool | None = None  # None: False for char, True for word
@@ -26,13 +27,9 @@ class Config(TrainConfig):
     seq_length: int = 100  # tokens per window; state carries across consecutive windows
     val_fraction: float = 0.05  # a file or pydoc: contiguous train | validation | test parts
     test_fraction: float = 0.05
-    cell: str = "lstm"  # lstm, gru, zoneout_lstm, layernorm_lstm, ... (shared.run.config.CELLS)
+    # The encoder is EncoderConfig's fields, one way only (see __post_init__)
     units: int = 256
-    layers: int = 1
     embedding_dim: int = 64
-    dropout: float = 0.0
-    zoneout_h: float = 0.0
-    zoneout_c: float = 0.0
     generate_top_k: int = 0  # top-k of the exported generation signature (0: full softmax)
     vocab_size: int | None = learned_field()  # filled from the training data
 
@@ -42,12 +39,13 @@ class Config(TrainConfig):
             raise ConfigError(f"tokens must be 'char' or 'word', got '{self.tokens}'")
         if self.lowercase is None:
             self.lowercase = self.tokens == "word"
-        require_positive(self, ("seq_length", "units", "layers", "embedding_dim", "max_vocab"))
+        if self.bidirectional:
+            raise ConfigError("bidirectional=true: a language model reads left to right (a "
+                              "backward pass would see the tokens it must predict); drop it")
+        require_positive(self, ("seq_length", "embedding_dim", "max_vocab"))
         for key in ("max_chars", "generate_top_k"):
             require_range(key, getattr(self, key), low=0)
-        require_range("dropout", self.dropout, 0, 1, high_open=True)
         require_split_fractions(self)
-        check_cell_options(self.cell, self.zoneout_h, self.zoneout_c)
 
 
 PRESETS = {
@@ -58,3 +56,15 @@ PRESETS = {
     "full": {"units": 512, "layers": 2, "dropout": 0.2, "epochs": 60, "batch_size": 64,
              "learning_rate": 2e-3, "clip_norm": 1.0, "patience": 6},
 }
+
+# Inference commands (`seqsuite generate --run RUN ...`); see shared.run.commands.
+COMMANDS = (
+    Command("generate", "sample text from a finished language-model run", run="train:generate",
+            arguments=(Argument("--prompt", "text to continue", default=""),
+                   Argument("--temperature", "softmax temperature", type=float, default=1.0,
+                            above=0.0),
+                   Argument("--top-k", "sample among the k most likely; 0: all", type=int,
+                            default=0, minimum=0),
+                   Argument("--length", "tokens to generate", type=int, default=200, minimum=1),
+                   Argument("--seed", "seed for reproducible samples", type=int))),
+)

@@ -14,7 +14,8 @@ from keras import ops
 from seqsuite.shared.data.text import prepare, vectorizer
 from seqsuite.shared.errors import ConfigError
 from seqsuite.shared.layers.decoding import decode
-from seqsuite.shared.layers.encoders import recurrent_stack
+from seqsuite.shared.layers.encoders import recurrent_encoder
+from seqsuite.shared.run.suite import Serving
 from seqsuite.shared.run.training import compile_model
 from seqsuite.suites.language_model.config import Config
 from seqsuite.suites.language_model.data import NEWLINE
@@ -28,10 +29,8 @@ def build_model(config: Config) -> keras.Model:
     text = keras.Input(batch_shape=(config.batch_size,), dtype="string", name="text")
     ids = vectorizer(config.tokens, config.seq_length, name="vectorizer")(text)
     x = keras.layers.Embedding(config.vocab_size, config.embedding_dim, name="embedding")(ids)
-    h = recurrent_stack(x, cell=config.cell, units=config.units, layers=config.layers,
-                        dropout=config.dropout, zoneout_h=config.zoneout_h,
-                        zoneout_c=config.zoneout_c, seed=config.seed, return_sequences=True,
-                        stateful=True, name="rnn")
+    h = recurrent_encoder(x, config, seed=config.seed, return_sequences=True, stateful=True,
+                          name="rnn")
     logits = keras.layers.Dense(config.vocab_size, name="logits")(h)  # (batch, time, vocab)
     model = keras.Model(text, logits, name=f"language_model_{config.cell}")
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
@@ -116,7 +115,7 @@ class Generator:
                                 continuation])
 
 
-def serving(model: keras.Model, config: Config):
+def serving(model: keras.Model, config: Config) -> Serving:
     """Generation signature: prompt strings (batch,), length, temperature and seed
     scalars -> prompt plus sampled continuation (batch,)."""
     generator = Generator(model, config)
@@ -130,4 +129,4 @@ def serving(model: keras.Model, config: Config):
                  tf.TensorSpec([], tf.int32, name="length"),
                  tf.TensorSpec([], tf.float32, name="temperature"),
                  tf.TensorSpec([], tf.int32, name="seed")]
-    return serve, signature, [generator.prompt_vectorizer]
+    return Serving(serve, signature, track=[generator.prompt_vectorizer])

@@ -2,14 +2,13 @@
 
 from seqsuite.shared.run.suite import Suite
 from seqsuite.suites.language_model import __doc__ as description
-from seqsuite.suites.language_model.config import PRESETS, Config
+from seqsuite.suites.language_model.config import COMMANDS, PRESETS, Config
 from seqsuite.suites.language_model.data import load_data
 from seqsuite.suites.language_model.model import build_model, serving
 from seqsuite.suites.language_model.train import (
+    baselines,
     callbacks,
     evaluate,
-    fit_baselines,
-    generate,
     search_space,
 )
 
@@ -24,6 +23,6 @@ SUITE = Suite(
     evaluate=evaluate,
     search_space=search_space,
     callbacks=callbacks,
-    fit_baselines=fit_baselines,
-    commands={"generate": generate},
+    baselines=baselines,
+    commands=COMMANDS,
 )

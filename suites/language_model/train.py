@@ -7,6 +7,8 @@
 from __future__ import annotations
 
 import dataclasses
+import io
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +18,8 @@ import numpy as np
 import tensorflow as tf
 
 from seqsuite.shared.errors import ConfigError, DataError
+from seqsuite.shared.run.files import read_json, write_bytes_atomic, write_text_atomic
+from seqsuite.shared.run.suite import Evaluation
 from seqsuite.suites.language_model.config import Config
 from seqsuite.suites.language_model.data import LMData
 from seqsuite.suites.language_model.model import Generator, reset_states
@@ -37,9 +41,6 @@ class ResetStates(keras.callbacks.Callback):
 def callbacks(config: Config) -> list:
     """`Suite.callbacks`: stateful training restarts its streams each epoch."""
     return [ResetStates()]
-
-
-NGRAM_FILE = "ngram.npz"
 
 
 @dataclass
@@ -84,17 +85,22 @@ class NGram:
                 "trigram": float(-np.mean(np.log2(parts @ self.weights)))}
 
     def save(self, path: Path) -> None:
-        np.savez_compressed(path, **{f.name: np.asarray(getattr(self, f.name))
-                                     for f in dataclasses.fields(self)})
+        """Plain arrays in one compressed `.npz`, written atomically."""
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **{f.name: np.asarray(getattr(self, f.name))
+                                       for f in dataclasses.fields(self)})
+        write_bytes_atomic(path, buffer.getvalue())
 
     @classmethod
     def load(cls, path: Path) -> NGram:
         try:
-            with np.load(path) as saved:
+            with np.load(path, allow_pickle=False) as saved:
                 values = {f.name: saved[f.name] for f in dataclasses.fields(cls)}
         except FileNotFoundError as err:
-            raise ConfigError(f"{path} not found: the n-gram baselines are fitted when the run "
-                              "trains; retrain the run") from err
+            raise ConfigError(f"{path} not found: the run directory is damaged; train it "
+                              "again (seqsuite train language_model ... --overwrite)") from err
+        except (ValueError, KeyError, OSError) as err:
+            raise ConfigError(f"{path} is unreadable; the run directory is damaged") from err
         values["vocab_size"] = int(values["vocab_size"])
         return cls(**values)
 
@@ -142,48 +148,80 @@ def ngram_bits(train: np.ndarray, val: np.ndarray, test: np.ndarray, vocab_size:
     return fit_ngram(train, val, vocab_size).bits(test)
 
 
-def fit_baselines(data: LMData, config: Config, directory: Path) -> None:
-    """Count the training tokens, choose the trigram weights on validation, and save
-    both in `directory/ngram.npz`, which `evaluate` reads."""
-    fit_ngram(data.ids["train"], data.ids["val"], config.vocab_size).save(
-        Path(directory) / NGRAM_FILE)
+def id_map(source: list[str], target: list[str]) -> np.ndarray:
+    """Token ids of vocabulary `source` as ids of vocabulary `target`: the identity for
+    the data a run trained on; for other text (`evaluate --set data=...`), tokens the
+    run never saw become [UNK]."""
+    if list(source) == list(target):
+        return np.arange(len(target), dtype=np.int32)
+    index = {t: i for i, t in enumerate(target)}
+    return np.array([index.get(t, 1) for t in source], dtype=np.int32)
 
 
-def _to_model_ids(data: LMData, model) -> np.ndarray:
-    """Map the data's token ids to the model's: the identity for the data it trained on;
-    for other text (`evaluate --set data=...`), words the model never saw become [UNK]."""
-    vocabulary = model.get_layer("vectorizer").get_vocabulary()
-    if list(data.vocabulary) == list(vocabulary):
-        return np.arange(len(vocabulary), dtype=np.int32)
-    index = {t: i for i, t in enumerate(vocabulary)}
-    return np.array([index.get(t, 1) for t in data.vocabulary], dtype=np.int32)
+def measure(bits: float, config: Config) -> dict[str, float]:
+    """A row of the test table: bits per character (char) or perplexity (word)."""
+    if config.tokens == "char":
+        return {"bits_per_char": bits}
+    return {"perplexity": 2.0**bits}
 
 
-def evaluate(model, data: LMData, config: Config, run_dir: Path) -> dict:
+class NGramBaselines:
+    """The n-gram baselines (`shared.run.baselines.Baseline`), rows `trigram` and `unigram`:
+    the training tokens counted and the trigram's weights chosen on validation
+    (`fit_ngram`), saved as `counts.npz` beside the vocabulary they count
+    (`vocabulary.json`), so text the run never saw is mapped to it as the model maps it."""
+
+    name = "ngram"
+
+    def __init__(self, ngram: NGram | None = None, vocabulary: list[str] | None = None):
+        self.ngram, self.vocabulary = ngram, vocabulary
+
+    def fit(self, data: LMData, config: Config) -> None:
+        self.ngram = fit_ngram(data.ids["train"], data.ids["val"], config.vocab_size)
+        self.vocabulary = list(data.vocabulary)
+
+    def save(self, directory: Path) -> None:
+        self.ngram.save(Path(directory) / "counts.npz")
+        write_text_atomic(Path(directory) / "vocabulary.json",
+                          json.dumps(self.vocabulary, ensure_ascii=False) + "\n")
+
+    @classmethod
+    def load(cls, directory: Path) -> NGramBaselines:
+        vocabulary = read_json(Path(directory) / "vocabulary.json",
+                               "the run directory is damaged; train it again "
+                               "(seqsuite train language_model ... --overwrite)")
+        return cls(NGram.load(Path(directory) / "counts.npz"), vocabulary)
+
+    def score(self, data: LMData, config: Config) -> dict:
+        """{"trigram": row, "unigram": row} on the test targets."""
+        if self.ngram.vocab_size != config.vocab_size:
+            raise ConfigError(f"the n-gram baselines were counted over {self.ngram.vocab_size} "
+                              f"tokens, the run's model reads {config.vocab_size}; the run "
+                              "directory is damaged: train it again")
+        ids = id_map(data.vocabulary, self.vocabulary)
+        bits = self.ngram.bits(ids[data.targets["test"].transpose(1, 0, 2).reshape(-1)])
+        return {"trigram": measure(bits["trigram"], config),
+                "unigram": measure(bits["unigram"], config)}
+
+
+def baselines(config: Config) -> list:
+    """`Suite.baselines`: the n-gram baselines, beside every model."""
+    return [NGramBaselines()]
+
+
+def evaluate(model, data: LMData, config: Config, where: Evaluation) -> dict:
     """Bits per character (char) or perplexity (word) of the model and of the n-gram
-    baselines saved in `run_dir/baselines` by `fit_baselines`; trains nothing."""
-    run_dir = Path(run_dir)
-    ngram = NGram.load(run_dir / "baselines" / NGRAM_FILE)
-    to_model = _to_model_ids(data, model)
-    if ngram.vocab_size != config.vocab_size:
-        raise ConfigError(f"{run_dir}/baselines were counted over another vocabulary; "
-                          "retrain the run")
-    lookup = tf.constant(to_model)
+    baselines counted at training; `sample.txt` in `where.out`. Trains nothing."""
+    lookup = tf.constant(id_map(data.vocabulary, model.get_layer("vectorizer").get_vocabulary()))
     test = data.test.map(lambda text, ids: (text, tf.gather(lookup, ids)))
     reset_states(model)
     nats = float(model.evaluate(test, verbose=0, callbacks=[ResetStates()]))
-    bits = nats / math.log(2)
-    baselines = ngram.bits(to_model[data.targets["test"].transpose(1, 0, 2).reshape(-1)])
-    unit = "bits_per_char" if config.tokens == "char" else "perplexity"
-
-    def value(b):
-        return b if config.tokens == "char" else 2.0**b
-
-    rows = {"model": {unit: value(bits)}, "trigram": {unit: value(baselines["trigram"])},
-            "unigram": {unit: value(baselines["unigram"])}}
+    rows = {"model": measure(nats / math.log(2), config)}
+    for baseline in where.baselines.values():
+        rows.update(baseline.score(data, config))
     sample = Generator(model, config).generate(tf.constant([""]), length=400,
                                                temperature=0.8, top_k=20, seed=config.seed)
-    (run_dir / "sample.txt").write_text(sample.numpy()[0].decode("utf-8") + "\n")
+    write_text_atomic(where.out / "sample.txt", sample.numpy()[0].decode("utf-8") + "\n")
     return {"test": rows, "data": {"corpus": data.name, "tokens": config.tokens,
                                    "vocab_size": config.vocab_size,
                                    "test_tokens": int(data.targets["test"].size)}}
@@ -205,9 +243,9 @@ def search_space(hp) -> dict:
     }
 
 
-def generate(model, config: Config, prompt: str = "", temperature: float = 1.0, top_k: int = 0,
-             length: int = 200, seed: int | None = None) -> list[str]:
-    """Sampled text after `prompt` (used by `seqsuite generate`)."""
-    out = Generator(model, config).generate(tf.constant([prompt]), length=length,
-                                            temperature=temperature, top_k=top_k, seed=seed)
+def generate(run, args) -> list[str]:
+    """Sampled text after `--prompt` (`seqsuite generate`)."""
+    out = Generator(run.model, run.config).generate(
+        tf.constant([args.prompt]), length=args.length, temperature=args.temperature,
+        top_k=args.top_k, seed=args.seed)
     return [out.numpy()[0].decode("utf-8")]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 
 from seqsuite.shared.errors import ConfigError
-from seqsuite.shared.layers.options import CELLS, check_cell_options
+from seqsuite.shared.layers.options import EncoderConfig
 from seqsuite.shared.run.config import (
     TrainConfig,
     data_field,
@@ -21,13 +21,12 @@ from seqsuite.shared.run.config import (
 )
 
 TASKS = ("adding", "copy", "digits", "permuted_digits")
-MODELS = (*CELLS, "esn")  # the recurrent cells of shared.layers.encoders, and an echo state network
 DEFAULT_LENGTH = {"adding": 100, "copy": 100, "digits": 64, "permuted_digits": 64}
 PIXELS = 64  # scikit-learn's digits are 8x8
 
 
 @dataclasses.dataclass
-class Config(TrainConfig):
+class Config(EncoderConfig, TrainConfig):
     task: str = "adding"  # one of TASKS
     length: int | None = data_field(None)  # T (None: 100 for adding and copy, 64 for digits)
     samples: int = 10000  # adding, copy: sequences generated (train + validation + test)
@@ -35,11 +34,9 @@ class Config(TrainConfig):
     copy_length: int = 10  # copy: symbols to remember
     val_fraction: float = 0.1
     test_fraction: float = 0.2
-    cell: str = "lstm"  # one of MODELS
-    units: int = 64
-    layers: int = 1
-    zoneout_h: float = 0.0  # zoneout rate of the hidden state (0 disables)
-    zoneout_c: float = 0.0  # zoneout rate of the LSTM cell state
+    # The encoder is EncoderConfig's fields, one way only (see __post_init__); `cell` may
+    # also name an echo state network (shared.layers.reservoir)
+    other_cells = ("esn",)
     recurrent_gain: float = 1.0  # scales the recurrent initialisation; > 1 makes gradients explode
     reservoir_units: int = 256  # esn: reservoir size
     spectral_radius: float = 0.95  # esn
@@ -54,15 +51,14 @@ class Config(TrainConfig):
             raise ConfigError(f"task must be one of {', '.join(TASKS)}, got '{self.task}'")
         if self.length is None:
             self.length = DEFAULT_LENGTH[self.task]
-        require_positive(self, ("length", "samples", "copy_symbols", "copy_length", "units",
-                                "layers", "reservoir_units", "diagnostic_batch"))
+        require_positive(self, ("length", "samples", "copy_symbols", "copy_length",
+                                "reservoir_units", "diagnostic_batch"))
         if self.task in ("digits", "permuted_digits") and self.length % PIXELS:
             raise ConfigError(f"length for the digits must be a multiple of {PIXELS} (each pixel "
                               f"held length/{PIXELS} steps), got {self.length}")
-        if self.cell not in MODELS:
-            raise ConfigError(f"unknown cell '{self.cell}'; use one of {', '.join(MODELS)}")
-        if self.cell != "esn":
-            check_cell_options(self.cell, self.zoneout_h, self.zoneout_c)
+        if self.bidirectional:
+            raise ConfigError("bidirectional=true: the tasks measure what one pass carries "
+                              "through time (and gradient_flow unrolls one direction); drop it")
         if self.recurrent_gain <= 0:
             raise ConfigError(f"recurrent_gain must be > 0, got {self.recurrent_gain}")
         if self.spectral_radius <= 0:

@@ -18,8 +18,9 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from seqsuite.shared.layers.encoders import recurrent_stack
+from seqsuite.shared.layers.encoders import recurrent_encoder
 from seqsuite.shared.layers.reservoir import Reservoir
+from seqsuite.shared.run.suite import Serving
 from seqsuite.shared.run.training import compile_model
 from seqsuite.suites.memory.config import Config
 
@@ -34,12 +35,11 @@ def build_model(config: Config) -> keras.Model:
                       input_connectivity=1.0, return_sequences=many_to_many,
                       seed=config.seed, name="reservoir")(sequence)
     else:
-        h = recurrent_stack(
-            sequence, cell=config.cell, units=config.units, layers=config.layers,
-            zoneout_h=config.zoneout_h, zoneout_c=config.zoneout_c, seed=config.seed,
-            return_sequences=many_to_many, recurrent_init=config.recurrent_init,
-            forget_bias=config.forget_bias, chrono_max=config.chrono_max or config.steps,
-            recurrent_gain=config.recurrent_gain, name="recurrent",
+        h = recurrent_encoder(
+            sequence, config, seed=config.seed, return_sequences=many_to_many,
+            recurrent_init=config.recurrent_init, forget_bias=config.forget_bias,
+            chrono_max=config.chrono_max or config.steps, recurrent_gain=config.recurrent_gain,
+            name="recurrent",
         )
     if config.task == "adding":
         out = keras.layers.Dense(1, name="head")(h)
@@ -51,7 +51,7 @@ def build_model(config: Config) -> keras.Model:
                          metrics=["accuracy"])
 
 
-def serving(model: keras.Model, config: Config):
+def serving(model: keras.Model, config: Config) -> Serving:
     """Serving function: sequences (batch, steps, features) -> the task's answer.
 
     adding: `sum` (batch,); copy: `symbols` (batch, steps) and `probabilities`;
@@ -66,4 +66,4 @@ def serving(model: keras.Model, config: Config):
         return {name: ops.cast(ops.argmax(out, axis=-1), "int32"), "probabilities": out}
 
     spec = tf.TensorSpec([None, config.steps, config.features], tf.float32, name="sequence")
-    return serve, [spec]
+    return Serving(serve, [spec])

@@ -15,6 +15,7 @@ import numpy as np
 
 from seqsuite.shared.evaluation.diagnostics import gradient_flow, plot_gradient_flow, vanishing_step
 from seqsuite.shared.evaluation.plots import _save, plt
+from seqsuite.shared.run.suite import Evaluation
 from seqsuite.suites.memory.config import Config
 from seqsuite.suites.memory.data import MemoryData
 from seqsuite.suites.memory.model import build_model
@@ -71,10 +72,10 @@ def flow_summary(flow) -> dict:
     return summary
 
 
-def evaluate(model, data: MemoryData, config: Config, run_dir: Path) -> dict:
-    """Test loss (and accuracy) against the trivial baseline, the learning curve, and
-    the gradient flow through time of the trained and the untrained model."""
-    run_dir = Path(run_dir)
+def evaluate(model, data: MemoryData, config: Config, where: Evaluation) -> dict:
+    """Test loss (and accuracy) against the trivial baseline, the learning curve (from
+    the run's `history.csv`), and the gradient flow through time of the trained and the
+    untrained model; plots in `where.out`."""
     scores = score_test_split(model, data, config)
     ratio = scores["model"]["loss"] / scores["baseline"]["loss"]
     x, y = data.arrays["test"]
@@ -83,13 +84,13 @@ def evaluate(model, data: MemoryData, config: Config, run_dir: Path) -> dict:
                                         jacobian_examples=config.jacobian_examples),
              "trained": gradient_flow(model, *batch, jacobian_examples=config.jacobian_examples)}
     plot_gradient_flow(
-        {name: f.grad_norms for name, f in flows.items()}, run_dir / "gradient_flow.png",
+        {name: f.grad_norms for name, f in flows.items()}, where.out / "gradient_flow.png",
         title=f"{config.task}, T={config.length}: {config.cell}",
         jacobians=({name: f.jacobian_norms for name, f in flows.items()}
                    if config.jacobian_examples else None))
-    history = run_dir / "history.csv"
+    history = where.run / "history.csv"
     if history.exists():
-        plot_learning_curve(history, scores["baseline"]["loss"], run_dir / "learning_curve.png",
+        plot_learning_curve(history, scores["baseline"]["loss"], where.out / "learning_curve.png",
                             title=f"{config.task}, T={config.length}: {config.cell}")
     memory = {"loss_over_baseline": ratio}
     if config.task in ("adding", "copy"):

@@ -15,6 +15,7 @@ import tensorflow as tf
 from seqsuite.shared.errors import ConfigError
 from seqsuite.shared.layers.encoders import recurrent_stack
 from seqsuite.shared.layers.reservoir import ESN
+from seqsuite.shared.run.suite import Serving
 from seqsuite.shared.run.training import compile_model
 from seqsuite.suites.reservoir.config import Config
 
@@ -46,7 +47,7 @@ def _scaling(config: Config):
                  (config.input_mean, config.input_std, config.target_mean, config.target_std))
 
 
-def serving(model: ESN, config: Config):
+def serving(model: ESN, config: Config) -> Serving:
     """Serving function: a raw series (batch, time, features) -> predictions in original
     units (batch, time, outputs), running the reservoir from a zero state."""
     mean_in, std_in, mean_out, std_out = _scaling(config)
@@ -55,4 +56,4 @@ def serving(model: ESN, config: Config):
         y = model((series - mean_in) / std_in)
         return {"prediction": tf.cast(y, tf.float32) * std_out + mean_out}
 
-    return serve, [tf.TensorSpec([None, None, len(mean_in)], tf.float32, name="series")]
+    return Serving(serve, [tf.TensorSpec([None, None, len(mean_in)], tf.float32, name="series")])

@@ -6,8 +6,8 @@ from seqsuite.suites.reservoir.config import PRESETS, Config
 from seqsuite.suites.reservoir.data import load_data
 from seqsuite.suites.reservoir.model import build_model, serving
 from seqsuite.suites.reservoir.train import (
+    baselines,
     evaluate,
-    fit_baselines,
     fit_model,
     search_space,
     validation_loss,
@@ -24,5 +24,5 @@ SUITE = Suite(
     evaluate=evaluate,
     search_space=search_space,
     closed_form=ClosedForm(fit=fit_model, validation_loss=validation_loss),
-    fit_baselines=fit_baselines,
+    baselines=baselines,
 )

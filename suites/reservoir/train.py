@@ -17,6 +17,8 @@ import numpy as np
 
 from seqsuite.shared.evaluation.metrics import nrmse
 from seqsuite.shared.evaluation.plots import plot_prediction
+from seqsuite.shared.run.files import read_json, write_text_atomic
+from seqsuite.shared.run.suite import Evaluation
 from seqsuite.shared.run.training import fit
 from seqsuite.suites.reservoir.config import Config
 from seqsuite.suites.reservoir.data import ReservoirData
@@ -41,67 +43,93 @@ def validation_loss(model, data: ReservoirData, config: Config) -> float:
     return float(np.mean((y[train_end:] - data.scaled_targets[train_end:val_end]) ** 2))
 
 
-def _closed_loop_lstm(lstm, data: ReservoirData, config: Config) -> np.ndarray:
-    """Generate with the LSTM: each prediction is appended and fed back."""
-    _, val_end = data.bounds
-    window = list(data.scaled_inputs[val_end - config.lstm_window : val_end])
-    out = []
-    step = lstm  # a plain call: no predict() set-up cost per step
-    for _ in range(config.generate_steps):
-        y = np.asarray(step(np.asarray(window, "float32")[None], training=False))[0, -1]
-        out.append(y)
-        window = window[1:] + [y]
-    return np.asarray(out)
+def _errors(truth: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
+    return {"rmse": float(np.sqrt(np.mean((predicted - truth) ** 2))),
+            "nrmse": nrmse(truth, predicted)}
 
 
-def fit_baselines(data: ReservoirData, config: Config, directory: Path) -> None:
-    """Train the LSTM by BPTT once (when `compare_lstm`), saved with its training time."""
-    if not config.compare_lstm:
-        return
-    keras.utils.set_random_seed(config.seed)
-    lstm = build_lstm(config, data.inputs.shape[1], data.targets.shape[1])
-    start = time.perf_counter()
-    with tempfile.TemporaryDirectory() as scratch:
-        lstm, _ = fit(lstm, data.train, data.val, config, Path(scratch))
-    seconds = time.perf_counter() - start
-    lstm.save(directory / "lstm_bptt.keras")
-    (directory / "lstm_bptt.json").write_text(json.dumps({"train_seconds": seconds}) + "\n")
+class LstmBptt:
+    """The baseline (`shared.run.baselines.Baseline`): an LSTM trained by backpropagation
+    through time on the same series, saved as `model.keras` with its training time
+    (`fit.json`)."""
+
+    name = "lstm_bptt"
+
+    def __init__(self, lstm=None, train_seconds: float | None = None):
+        self.lstm, self.train_seconds = lstm, train_seconds
+
+    def fit(self, data: ReservoirData, config: Config) -> None:
+        keras.utils.set_random_seed(config.seed)
+        lstm = build_lstm(config, data.inputs.shape[1], data.targets.shape[1])
+        start = time.perf_counter()
+        with tempfile.TemporaryDirectory() as scratch:
+            self.lstm, _ = fit(lstm, data.train, data.val, config, Path(scratch))
+        self.train_seconds = time.perf_counter() - start
+
+    def save(self, directory: Path) -> None:
+        self.lstm.save(Path(directory) / "model.keras")
+        write_text_atomic(Path(directory) / "fit.json",
+                          json.dumps({"train_seconds": self.train_seconds}) + "\n")
+
+    @classmethod
+    def load(cls, directory: Path) -> LstmBptt:
+        seconds = read_json(Path(directory) / "fit.json", "the run directory is damaged; "
+                            "train it again (seqsuite train reservoir ... --overwrite)")
+        return cls(keras.saving.load_model(Path(directory) / "model.keras", safe_mode=True),
+                   seconds["train_seconds"])
+
+    def predict(self, data: ReservoirData, config: Config) -> np.ndarray:
+        """(time, outputs) predictions over the whole series, in the data's units."""
+        # A plain call, not `predict`: under `--strategy multi_worker` predict
+        # would split this batch of one series across the workers.
+        y = np.asarray(self.lstm(data.scaled_inputs[None].astype("float32"), training=False))
+        return _unscale(y[0], config)
+
+    def generate(self, data: ReservoirData, config: Config) -> np.ndarray:
+        """(generate_steps, outputs) after the validation part, each prediction appended
+        to the window and fed back."""
+        _, val_end = data.bounds
+        window = list(data.scaled_inputs[val_end - config.lstm_window : val_end])
+        out = []
+        for _ in range(config.generate_steps):
+            # a plain call: no predict() set-up cost per step
+            y = np.asarray(self.lstm(np.asarray(window, "float32")[None], training=False))[0, -1]
+            out.append(y)
+            window = window[1:] + [y]
+        return _unscale(np.asarray(out), config)
+
+    def score(self, data: ReservoirData, config: Config) -> dict:
+        """{name: RMSE, NRMSE and training time} on the test part."""
+        _, val_end = data.bounds
+        predicted = self.predict(data, config)[val_end:]
+        return {self.name: {**_errors(data.targets[val_end:], predicted),
+                            "train_seconds": self.train_seconds}}
 
 
-def evaluate(model, data: ReservoirData, config: Config, run_dir: Path) -> dict:
-    """Test error of the ESN and of the LSTM trained by BPTT, with training times."""
-    run_dir = Path(run_dir)
+def baselines(config: Config) -> list:
+    """`Suite.baselines`: the LSTM trained by BPTT, when `compare_lstm`."""
+    return [LstmBptt()] if config.compare_lstm else []
+
+
+def evaluate(model, data: ReservoirData, config: Config, where: Evaluation) -> dict:
+    """Test error of the ESN (its fit time from `where.fit_seconds`) and of the LSTM
+    trained by BPTT at training, with training times; plots in `where.out`."""
     train_end, val_end = data.bounds
     truth = data.targets[val_end:]
     name = {"predict": f"{config.horizon}-step prediction", "generate": "closed-loop generation",
             "system_id": "system identification"}[config.task]
-    esn_seconds = json.loads((run_dir / "run.json").read_text()).get("fit_seconds")
 
     esn_pred = _unscale(model.predict(data.scaled_inputs[None])[0], config)[val_end:]
-    rows = {"esn": {"rmse": float(np.sqrt(np.mean((esn_pred - truth) ** 2))),
-                    "nrmse": nrmse(truth, esn_pred), "train_seconds": esn_seconds}}
+    rows = {"esn": {**_errors(truth, esn_pred), "train_seconds": where.fit_seconds}}
     if config.task == "predict":
-        persistence = np.tile(data.inputs[val_end:], config.horizon)
-        rows["persistence"] = {"rmse": float(np.sqrt(np.mean((persistence - truth) ** 2))),
-                               "nrmse": nrmse(truth, persistence)}
-
-    lstm = None
-    baseline = run_dir / "baselines" / "lstm_bptt.keras"
-    if baseline.exists():
-        lstm = keras.saving.load_model(baseline)
-        lstm_seconds = json.loads(baseline.with_suffix(".json").read_text())["train_seconds"]
-        # A plain call, not `predict`: under `--strategy multi_worker` predict
-        # would split this batch of one series across the workers.
-        lstm_pred = np.asarray(lstm(data.scaled_inputs[None].astype("float32"), training=False))
-        lstm_pred = _unscale(lstm_pred[0], config)
-        lstm_pred = lstm_pred[val_end:]
-        rows["lstm_bptt"] = {"rmse": float(np.sqrt(np.mean((lstm_pred - truth) ** 2))),
-                             "nrmse": nrmse(truth, lstm_pred), "train_seconds": lstm_seconds}
+        rows["persistence"] = _errors(truth, np.tile(data.inputs[val_end:], config.horizon))
+    lstm = where.baselines.get(LstmBptt.name)
     shown = slice(0, min(500, len(truth)))
     predictions = {"ESN": esn_pred[shown, 0]}
     if lstm is not None:
-        predictions["LSTM (BPTT)"] = lstm_pred[shown, 0]
-    plot_prediction(truth[shown, 0], predictions, run_dir / "prediction.png",
+        rows.update(lstm.score(data, config))
+        predictions["LSTM (BPTT)"] = lstm.predict(data, config)[val_end:][shown, 0]
+    plot_prediction(truth[shown, 0], predictions, where.out / "prediction.png",
                     title=f"{data.name}: {name}, test part", start=val_end)
     metrics = {"test": rows,
                "data": {"series": data.name, "task": config.task, "test_steps": len(truth),
@@ -115,14 +143,14 @@ def evaluate(model, data: ReservoirData, config: Config, run_dir: Path) -> dict:
         gen_rows = {"esn": {"nrmse": nrmse(future, generated), "steps": n}}
         gen_plot = {"ESN": generated[:, 0]}
         if lstm is not None:
-            lstm_gen = _unscale(_closed_loop_lstm(lstm, data, config), config)
+            lstm_gen = lstm.generate(data, config)
             gen_rows["lstm_bptt"] = {"nrmse": nrmse(future, lstm_gen), "steps": n}
             gen_plot["LSTM (BPTT)"] = lstm_gen[:, 0]
         context = data.series[max(0, val_end - 2 * n) : val_end, 0]
         plot_prediction(np.concatenate([context, future[:, 0]]),
                         {k: np.concatenate([np.full(len(context), np.nan), v])
                          for k, v in gen_plot.items()},
-                        run_dir / "generation.png", start=val_end - len(context),
+                        where.out / "generation.png", start=val_end - len(context),
                         marker=val_end, title=f"{data.name}: closed-loop generation")
         metrics["generation"] = gen_rows
     return metrics

@@ -14,7 +14,8 @@ import dataclasses
 
 from seqsuite.shared.checks import require_range
 from seqsuite.shared.errors import ConfigError
-from seqsuite.shared.layers.options import check_cell_options
+from seqsuite.shared.layers.options import EncoderConfig
+from seqsuite.shared.run.commands import Argument, Command
 from seqsuite.shared.run.config import (
     TrainConfig,
     data_field,
@@ -25,7 +26,7 @@ from seqsuite.shared.run.config import (
 
 
 @dataclasses.dataclass
-class Config(TrainConfig):
+class Config(EncoderConfig, TrainConfig):
     # "rotten_tomatoes" (real critic snippets, embedded), "reviews" (generated), a CSV file,
     # a directory of .txt files, or "tfds:imdb_reviews"
     data: str = data_field("rotten_tomatoes")
@@ -40,16 +41,12 @@ class Config(TrainConfig):
     max_vocab: int = 20000  # most frequent training words kept
     max_length: int | None = None  # tokens read per review; None: 64 for the embedded sets, 256 otherwise
     lowercase: bool = True
-    cell: str = "lstm"  # see shared.layers.encoders.CELLS
-    units: int = 64  # per direction
-    layers: int = 1
+    # The encoder is EncoderConfig's fields (units per direction; dropout also on the
+    # pooled vector), bidirectional by default
     bidirectional: bool = True
     embedding_dim: int = 64
     attention_units: int = 64  # width of the attention-pooling score layer
-    dropout: float = 0.0  # between recurrent layers and on the pooled vector
     word_dropout: float = 0.0  # training: share of words whose whole embedding is zeroed
-    zoneout_h: float = 0.0
-    zoneout_c: float = 0.0
     vocab_size: int | None = learned_field()  # filled from the training data
 
     def __post_init__(self):
@@ -60,14 +57,12 @@ class Config(TrainConfig):
         if len(self.labels) < 2 or len(set(self.labels)) != len(self.labels) or not all(self.labels):
             raise ConfigError(f"labels must be two or more distinct names, got {self.labels}; "
                               "pass e.g. --set labels=neg,pos")
-        require_positive(self, ("n_train", "n_eval", "max_vocab", "max_length", "units", "layers",
-            "embedding_dim", "attention_units"))
+        require_positive(self, ("n_train", "n_eval", "max_vocab", "max_length", "embedding_dim",
+                                "attention_units"))
         require_split_fractions(self)
         if self.max_examples is not None:
             require_positive(self, ("max_examples",))
-        require_range("dropout", self.dropout, 0, 1, high_open=True)
         require_range("word_dropout", self.word_dropout, 0, 1, high_open=True)
-        check_cell_options(self.cell, self.zoneout_h, self.zoneout_c)
 
 
 PRESETS = {
@@ -82,3 +77,9 @@ PRESETS = {
     "full": {"n_train": 50000, "n_eval": 5000, "units": 128, "epochs": 40, "batch_size": 64,
              "dropout": 0.2, "patience": 6, "clip_norm": 1.0},
 }
+
+# Inference commands (`seqsuite predict --run RUN ...`); see shared.run.commands.
+COMMANDS = (
+    Command("predict", "label inputs with a finished run", run="train:predict",
+            arguments=(Argument("texts", "texts to label", many=True),)),
+)

@@ -22,7 +22,8 @@ from keras import ops
 from seqsuite.shared.data.text import vectorizer
 from seqsuite.shared.errors import ConfigError
 from seqsuite.shared.layers.attention import AttentionPooling
-from seqsuite.shared.layers.encoders import recurrent_stack
+from seqsuite.shared.layers.encoders import recurrent_encoder
+from seqsuite.shared.run.suite import Serving
 from seqsuite.shared.run.training import compile_model
 from seqsuite.suites.sentiment.config import Config
 from seqsuite.suites.sentiment.data import prepare_reviews
@@ -42,10 +43,8 @@ def build_model(config: Config) -> keras.Model:
         # dimensions), so on a small corpus no single telling word carries a review.
         x = keras.layers.Dropout(config.word_dropout, noise_shape=(None, config.max_length, 1),
                                  seed=config.seed, name="word_dropout")(x)
-    x = recurrent_stack(x, cell=config.cell, units=config.units, layers=config.layers,
-                        bidirectional=config.bidirectional, dropout=config.dropout,
-                        zoneout_h=config.zoneout_h, zoneout_c=config.zoneout_c,
-                        seed=config.seed, return_sequences=True)  # (batch, time, 2 * units)
+    x = recurrent_encoder(x, config, seed=config.seed,
+                          return_sequences=True)  # (batch, time, 2 * units)
     pooled, _ = AttentionPooling(config.attention_units, name="attention")(x)
     if config.dropout:
         pooled = keras.layers.Dropout(config.dropout, seed=config.seed, name="dropout")(pooled)
@@ -64,7 +63,7 @@ def attention_model(model: keras.Model) -> keras.Model:
     return keras.Model(model.inputs, [model.outputs[0], weights])
 
 
-def serving(model: keras.Model, config: Config):
+def serving(model: keras.Model, config: Config) -> Serving:
     """Serving function: raw texts (batch,) -> class probabilities and the most likely label.
 
     `label` is "" for a text with no tokens (its probabilities are uniform).
@@ -78,4 +77,4 @@ def serving(model: keras.Model, config: Config):
         label = tf.where(blank, tf.constant(""), tf.gather(names, tf.argmax(probabilities, -1)))
         return {"probabilities": probabilities, "label": label}
 
-    return serve, [tf.TensorSpec([None], tf.string, name="text")]
+    return Serving(serve, [tf.TensorSpec([None], tf.string, name="text")])

@@ -2,10 +2,10 @@
 
 from seqsuite.shared.run.suite import Suite
 from seqsuite.suites.sentiment import __doc__ as description
-from seqsuite.suites.sentiment.config import PRESETS, Config
+from seqsuite.suites.sentiment.config import COMMANDS, PRESETS, Config
 from seqsuite.suites.sentiment.data import load_data
 from seqsuite.suites.sentiment.model import build_model, serving
-from seqsuite.suites.sentiment.train import evaluate, fit_baselines, predict, search_space
+from seqsuite.suites.sentiment.train import baselines, evaluate, search_space
 
 SUITE = Suite(
     name="sentiment",
@@ -17,6 +17,6 @@ SUITE = Suite(
     serving=serving,
     evaluate=evaluate,
     search_space=search_space,
-    fit_baselines=fit_baselines,
-    commands={"predict": predict},
+    baselines=baselines,
+    commands=COMMANDS,
 )

@@ -15,6 +15,7 @@ import tensorflow as tf
 from seqsuite.shared.evaluation.metrics import precision_recall_f1
 from seqsuite.shared.evaluation.plots import plot_word_attention
 from seqsuite.shared.run.files import read_json, write_text_atomic
+from seqsuite.shared.run.suite import Evaluation
 from seqsuite.suites.sentiment.config import Config
 from seqsuite.suites.sentiment.data import SentimentData, prepare_reviews
 from seqsuite.suites.sentiment.model import attention_model
@@ -39,7 +40,6 @@ def classification_scores(truth, predicted, labels: list[str]) -> tuple[dict, di
     return summary, per_class
 
 
-TFIDF = "tfidf_logreg.json"  # in RUN/baselines/
 TFIDF_C = (1.0, 3.0, 10.0, 30.0, 100.0)  # inverse regularisation strengths tried on validation
 
 
@@ -69,57 +69,85 @@ def tfidf_features(counts, idf: np.ndarray):
     return normalize(counts.multiply(idf[None, :]).tocsr())
 
 
-def fit_baselines(data: SentimentData, config: Config, directory: Path) -> None:
-    """Fit the baseline once: TF-IDF word unigram and bigram features and a logistic
-    regression, its inverse regularisation strength C chosen on the validation split
-    (never the test split), on the same prepared tokens the model reads.
+class TfidfLogisticRegression:
+    """The baseline (`shared.run.baselines.Baseline`): TF-IDF word unigram and bigram
+    features and a logistic regression, on the same prepared tokens the model reads.
 
-    Saved as `tfidf_logreg.json` (n-gram vocabulary, idf, weights, classes): plain
-    numbers, so evaluating a run never unpickles code.
+    Saved as `model.json` (n-gram vocabulary, idf, weights, classes, the chosen C):
+    plain numbers, so evaluating a run never unpickles code.
     """
-    from sklearn.feature_extraction.text import TfidfTransformer
-    from sklearn.linear_model import LogisticRegression
 
-    train_tokens = baseline_tokens(data.texts["train"], config)
-    counts = _ngram_counts()
-    try:
-        train_counts = counts.fit_transform(train_tokens)
-    except ValueError:  # a tiny corpus with no n-gram in two texts keeps every n-gram
-        counts = _ngram_counts(min_df=1)
-        train_counts = counts.fit_transform(train_tokens)
-    idf = TfidfTransformer().fit(train_counts).idf_
-    x_train = tfidf_features(train_counts, idf)
-    x_val = tfidf_features(counts.transform(baseline_tokens(data.texts["val"], config)), idf)
-    best, best_c, best_accuracy = None, None, -1.0
-    for c in TFIDF_C:
-        classifier = LogisticRegression(C=c, max_iter=2000).fit(x_train, data.labels["train"])
-        accuracy = classifier.score(x_val, data.labels["val"])
-        if accuracy > best_accuracy:
-            best, best_c, best_accuracy = classifier, c, accuracy
-    saved = {"vocabulary": {token: int(column) for token, column in counts.vocabulary_.items()},
-             "idf": idf.tolist(), "coef": best.coef_.tolist(),
-             "intercept": best.intercept_.tolist(), "classes": best.classes_.tolist(),
-             "C": best_c, "val_accuracy": float(best_accuracy)}
-    write_text_atomic(Path(directory) / TFIDF, json.dumps(saved) + "\n")
+    name = "tfidf_logreg"
+    file = "model.json"
+
+    def __init__(self, fitted: dict | None = None):
+        self.fitted = fitted
+
+    def fit(self, data: SentimentData, config: Config) -> None:
+        """Fit once, the inverse regularisation strength C chosen from `TFIDF_C` on the
+        validation split (never the test split)."""
+        from sklearn.feature_extraction.text import TfidfTransformer
+        from sklearn.linear_model import LogisticRegression
+
+        train_tokens = baseline_tokens(data.texts["train"], config)
+        counts = _ngram_counts()
+        try:
+            train_counts = counts.fit_transform(train_tokens)
+        except ValueError:  # a tiny corpus with no n-gram in two texts keeps every n-gram
+            counts = _ngram_counts(min_df=1)
+            train_counts = counts.fit_transform(train_tokens)
+        idf = TfidfTransformer().fit(train_counts).idf_
+        x_train = tfidf_features(train_counts, idf)
+        x_val = tfidf_features(counts.transform(baseline_tokens(data.texts["val"], config)), idf)
+        best, best_c, best_accuracy = None, None, -1.0
+        for c in TFIDF_C:
+            classifier = LogisticRegression(C=c, max_iter=2000).fit(x_train, data.labels["train"])
+            accuracy = classifier.score(x_val, data.labels["val"])
+            if accuracy > best_accuracy:
+                best, best_c, best_accuracy = classifier, c, accuracy
+        self.fitted = {
+            "vocabulary": {token: int(column) for token, column in counts.vocabulary_.items()},
+            "idf": idf.tolist(), "coef": best.coef_.tolist(),
+            "intercept": best.intercept_.tolist(), "classes": best.classes_.tolist(),
+            "C": best_c, "val_accuracy": float(best_accuracy)}
+
+    def save(self, directory: Path) -> None:
+        write_text_atomic(Path(directory) / self.file, json.dumps(self.fitted) + "\n")
+
+    @classmethod
+    def load(cls, directory: Path) -> TfidfLogisticRegression:
+        return cls(read_json(Path(directory) / cls.file,
+                             "the run directory is damaged; train it again "
+                             "(seqsuite train sentiment ... --overwrite)"))
+
+    def predict(self, texts: list[str], config: Config) -> np.ndarray:
+        """Class ids the fitted logistic regression gives `texts` (as sklearn's `predict`)."""
+        fitted = self.fitted
+        counts = _ngram_counts(fitted["vocabulary"]).transform(baseline_tokens(texts, config))
+        x = tfidf_features(counts, np.asarray(fitted["idf"], dtype="float64"))
+        coef = np.asarray(fitted["coef"], dtype="float64")  # (1 or classes, features)
+        scores = x @ coef.T + np.asarray(fitted["intercept"], dtype="float64")
+        classes = np.asarray(fitted["classes"])
+        if coef.shape[0] == 1:  # two classes: one score, positive means the second
+            return classes[(scores[:, 0] > 0).astype(int)]
+        return classes[np.argmax(scores, axis=1)]
+
+    def score(self, data: SentimentData, config: Config) -> dict:
+        """{name: accuracy and macro F1} on the test split."""
+        summary, _ = classification_scores(data.labels["test"],
+                                           self.predict(data.texts["test"], config),
+                                           config.labels)
+        return {self.name: summary}
+
+    def settings(self) -> dict:
+        """What fitting chose: C, its validation accuracy, the number of n-grams."""
+        return {"C": self.fitted["C"], "val_accuracy": self.fitted["val_accuracy"],
+                "features": len(self.fitted["vocabulary"])}
 
 
-def load_baseline(run_dir: Path) -> dict:
-    """The baseline `fit_baselines` saved in `run_dir/baselines/`."""
-    return read_json(Path(run_dir) / "baselines" / TFIDF,
-                     "the run has no fitted TF-IDF baseline; retrain it with "
-                     "`seqsuite train sentiment`")
-
-
-def baseline_predict(baseline: dict, texts: list[str], config: Config) -> np.ndarray:
-    """Class ids the saved logistic regression gives `texts` (as sklearn's `predict`)."""
-    counts = _ngram_counts(baseline["vocabulary"]).transform(baseline_tokens(texts, config))
-    x = tfidf_features(counts, np.asarray(baseline["idf"], dtype="float64"))
-    coef = np.asarray(baseline["coef"], dtype="float64")  # (1 or classes, features)
-    scores = x @ coef.T + np.asarray(baseline["intercept"], dtype="float64")
-    classes = np.asarray(baseline["classes"])
-    if coef.shape[0] == 1:  # two classes: one score, positive means the second
-        return classes[(scores[:, 0] > 0).astype(int)]
-    return classes[np.argmax(scores, axis=1)]
+def baselines(config: Config) -> list:
+    """`Suite.baselines`: the TF-IDF + logistic regression baseline, beside every model."""
+    return [TfidfLogisticRegression()]
 
 
 def probabilities_of(model, texts: list[str], config: Config, batch_size: int = 256):
@@ -127,7 +155,7 @@ def probabilities_of(model, texts: list[str], config: Config, batch_size: int = 
     return model.predict(prepared, batch_size=batch_size, verbose=0)
 
 
-def plot_attention_examples(model, data: SentimentData, config: Config, run_dir: Path,
+def plot_attention_examples(model, data: SentimentData, config: Config, out: Path,
                             count: int = N_ATTENTION_PLOTS) -> list[Path]:
     """`attention_0.png` ...: the first `count` test reviews, words shaded by weight."""
     prepared = prepare_reviews(data.texts["test"][:count], config.lowercase)
@@ -140,27 +168,25 @@ def plot_attention_examples(model, data: SentimentData, config: Config, run_dir:
         predicted = int(np.argmax(probabilities[i]))
         title = (f"true {config.labels[data.labels['test'][i]]}, predicted "
                  f"{config.labels[predicted]} ({probabilities[i, predicted]:.2f})")
-        paths.append(plot_word_attention(words, weights[i], Path(run_dir) / f"attention_{i}.png",
+        paths.append(plot_word_attention(words, weights[i], Path(out) / f"attention_{i}.png",
                                          title=title))
     return paths
 
 
-def evaluate(model, data: SentimentData, config: Config, run_dir: Path) -> dict:
+def evaluate(model, data: SentimentData, config: Config, where: Evaluation) -> dict:
     """Test accuracy, macro F1 and per-class scores of the model and of the TF-IDF
-    baseline saved by `fit_baselines`; accuracy per construction on the generated
-    reviews; attention plots. Trains nothing."""
+    baseline fitted at training; accuracy per construction on the generated reviews;
+    attention plots in `where.out`. Trains nothing."""
     truth = data.labels["test"]
-    baseline = load_baseline(run_dir)
+    tfidf = where.baselines[TfidfLogisticRegression.name]
     predicted = {"model": np.argmax(probabilities_of(model, data.texts["test"], config), -1),
-                 "tfidf_logreg": baseline_predict(baseline, data.texts["test"], config)}
+                 tfidf.name: tfidf.predict(data.texts["test"], config)}
     test, per_class = {}, {}
     for name, guess in predicted.items():
         test[name], classes = classification_scores(truth, guess, config.labels)
         for label, scores in classes.items():
             per_class[f"{name} {label}"] = scores
-    metrics = {"test": test, "per_class": per_class,
-               "baseline": {"C": baseline["C"], "val_accuracy": baseline["val_accuracy"],
-                            "features": len(baseline["vocabulary"])}}
+    metrics = {"test": test, "per_class": per_class, "baseline": tfidf.settings()}
     if data.constructions:
         kinds = np.asarray(data.constructions["test"])
         metrics["by_construction"] = {
@@ -168,19 +194,19 @@ def evaluate(model, data: SentimentData, config: Config, run_dir: Path) -> dict:
                       for name, guess in predicted.items()},
                    "reviews": int(np.sum(kinds == kind))}
             for kind in CONSTRUCTIONS if kind in kinds}
-    plot_attention_examples(model, data, config, run_dir)
+    plot_attention_examples(model, data, config, where.out)
     metrics["data"] = {"corpus": data.name, "train": len(data.texts["train"]),
                        "val": len(data.texts["val"]), "test": len(data.texts["test"]),
                        "vocab": config.vocab_size, "skipped_empty": data.skipped_empty}
     return metrics
 
 
-def predict(model, config: Config, texts: list[str]) -> list[str]:
+def predict(run, args) -> list[str]:
     """One line per text: the most likely label, its probability, the text (`seqsuite predict`).
 
     A text with no tokens gets uniform probabilities and the label "(empty)".
     """
-    texts = list(texts)
+    model, config, texts = run.model, run.config, list(args.texts)
     probabilities = probabilities_of(model, texts, config)
     blank = tf.equal(tf.strings.length(prepare_reviews(texts, config.lowercase)), 0).numpy()
     lines = []

@@ -6,7 +6,8 @@ import dataclasses
 
 from seqsuite.shared.checks import require_range
 from seqsuite.shared.errors import ConfigError
-from seqsuite.shared.layers.options import check_cell_options
+from seqsuite.shared.layers.options import EncoderConfig
+from seqsuite.shared.run.commands import Argument, Command
 from seqsuite.shared.run.config import (
     TrainConfig,
     data_field,
@@ -20,7 +21,7 @@ TFDS_SETS = ("speech_commands", "librispeech")
 
 
 @dataclasses.dataclass
-class Config(TrainConfig):
+class Config(EncoderConfig, TrainConfig):
     # "synth" (eSpeak NG voices), a `path<TAB>text` .tsv file, a LibriSpeech-layout
     # folder, "tfds:speech_commands" or "tfds:librispeech"
     data: str = data_field("synth")
@@ -38,12 +39,12 @@ class Config(TrainConfig):
     num_mel_bins: int = 40
     conv_filters: int = 32  # two 3x3 convolutions, each halving the mel axis
     time_stride: int = 3  # feature frames (100 per second) per output step: 1, 2, 3 or 4
-    cell: str = "gru"  # see shared.layers.encoders.CELLS
-    units: int = 128  # per direction
+    # The encoder is EncoderConfig's fields (units per direction), with these defaults
+    cell: str = "gru"
+    units: int = 128
     layers: int = 2
-    dropout: float = 0.1  # between recurrent layers
-    zoneout_h: float = 0.0
-    zoneout_c: float = 0.0
+    bidirectional: bool = True
+    dropout: float = 0.1
     freq_masks: int = 2  # SpecAugment in training: masks of up to 8 mel bands ...
     time_masks: int = 2  # ... and of up to 15 frames (0 and 0 switch it off)
     beam_width: int = 8  # prefix beam search at evaluation and in the SavedModel
@@ -51,8 +52,8 @@ class Config(TrainConfig):
     def __post_init__(self):
         super().__post_init__()
         require_positive(self, ("train_utterances", "val_utterances", "test_utterances",
-                                "vocabulary_words", "num_mel_bins", "conv_filters", "units",
-                                "layers", "beam_width", "rate_min"))
+                                "vocabulary_words", "num_mel_bins", "conv_filters",
+                                "beam_width", "rate_min"))
         if self.freq_masks < 0 or self.time_masks < 0:
             raise ConfigError(f"freq_masks and time_masks must be >= 0, got {self.freq_masks} "
                               f"and {self.time_masks}")
@@ -64,9 +65,7 @@ class Config(TrainConfig):
             raise ConfigError(f"num_mel_bins must be >= 8 (two convolutions halve it), "
                               f"got {self.num_mel_bins}")
         require_range("max_seconds", self.max_seconds, 0, None, low_open=True)
-        require_range("dropout", self.dropout, 0, 1, high_open=True)
         require_split_fractions(self)
-        check_cell_options(self.cell, self.zoneout_h, self.zoneout_c)
         if self.data.startswith("tfds:") and self.data[5:] not in TFDS_SETS:
             raise ConfigError(f"data={self.data}: the speech suite reads "
                               f"{', '.join('tfds:' + n for n in TFDS_SETS)}")
@@ -89,3 +88,9 @@ PRESETS = {
              "epochs": 40, "batch_size": 32, "learning_rate": 1e-3, "clip_norm": 5.0,
              "patience": 5, "dropout": 0.2},
 }
+
+# Inference commands (`seqsuite transcribe --run RUN ...`); see shared.run.commands.
+COMMANDS = (
+    Command("transcribe", "transcribe WAV files with a finished speech run", run="train:transcribe",
+            arguments=(Argument("files", "WAV files (any rate, mono or stereo)", many=True),)),
+)

@@ -80,13 +80,11 @@ def normalise_transcript(text: str) -> str:
 
 
 def ctc_steps(samples: int, time_stride: int) -> int:
-    """Output steps of the model for `samples` (as `model.FrameMask.steps`)."""
+    """Output steps of the model for `samples` (as its `frame_mask` layer counts them)."""
+    from seqsuite.shared.layers.masking import valid_steps
     from seqsuite.suites.speech.model import FRAME_STEP, conv_strides
 
-    frames = -(-samples // FRAME_STEP)
-    for stride in conv_strides(time_stride):
-        frames = -(-frames // stride)
-    return frames
+    return int(valid_steps(samples, (FRAME_STEP, *conv_strides(time_stride))))
 
 
 def ctc_fits(text: str, samples: int, time_stride: int) -> bool:

@@ -5,7 +5,7 @@
       -> SpecAugment             training only
       -> 2 x Conv2D 3x3, ReLU    (batch, frames / time_stride, mels / 4 * filters)
       -> LayerNormalization
-      -> FrameMask               Keras mask of the valid output frames
+      -> LengthMask              Keras mask of the valid output frames
       -> bidirectional recurrent stack (any cell of the library, zoneout optional)
       -> Dense(characters + blank) -> BlankPadding     logits, blank forced at padding
 
@@ -23,7 +23,6 @@ from __future__ import annotations
 import keras
 import numpy as np
 import tensorflow as tf
-from keras import ops
 
 from seqsuite.shared.layers.audio import (
     SAMPLE_RATE,
@@ -31,12 +30,13 @@ from seqsuite.shared.layers.audio import (
     LogMelSpectrogram,
     SpecAugment,
     decode_wavs,
-    frame_count,
     is_silent,
     status_text,
 )
 from seqsuite.shared.layers.ctc import BlankPadding, CharVocabulary, CTCLoss, ctc_decode
-from seqsuite.shared.layers.encoders import recurrent_stack
+from seqsuite.shared.layers.encoders import recurrent_encoder
+from seqsuite.shared.layers.masking import LengthMask
+from seqsuite.shared.run.suite import Serving
 from seqsuite.shared.run.training import compile_model
 from seqsuite.suites.speech.config import CHARACTERS, Config
 
@@ -47,53 +47,6 @@ FRAME_STEP = 160  # 10 ms at 16 kHz
 def conv_strides(time_stride: int) -> list[int]:
     """Time strides of the two convolutions for a total `time_stride`."""
     return {1: [1, 1], 2: [2, 1], 3: [3, 1], 4: [2, 2]}[time_stride]
-
-
-@keras.saving.register_keras_serializable(package="seqsuite")
-class FrameMask(keras.layers.Layer):
-    """Marks the valid frames of subsampled features with a Keras mask.
-
-    An utterance of `n` samples has `ceil(n / frame_step)` feature frames, and each
-    convolution of time stride `s` (one frame of padding each side, kernel 3)
-    keeps `ceil(frames / s)` of them.
-
-    Args:
-        frame_step: samples per feature frame (default 160).
-        strides: the time strides of the convolutions (default `[2, 1]`).
-
-    Call arguments:
-        inputs: `[x, samples]`: features (batch, steps, channels) and int (batch,)
-            valid samples per utterance.
-
-    Returns:
-        x unchanged, with the mask `step < valid steps`.
-    """
-
-    def __init__(self, frame_step: int = FRAME_STEP, strides=(2, 1), **kwargs):
-        super().__init__(**kwargs)
-        self.frame_step = int(frame_step)
-        self.strides = [int(s) for s in strides]
-
-    def steps(self, samples):
-        steps = frame_count(samples, self.frame_step)
-        for stride in self.strides:
-            steps = (steps + stride - 1) // stride
-        return steps
-
-    def call(self, inputs):
-        return inputs[0]
-
-    def compute_mask(self, inputs, mask=None):
-        x, samples = inputs
-        # positions from a cumulative sum, which also works while the model is built
-        positions = ops.cumsum(ops.ones_like(x[:, :, 0], dtype="int32"), axis=1) - 1
-        return positions < ops.expand_dims(self.steps(samples), -1)
-
-    def compute_output_shape(self, input_shape):
-        return input_shape[0]
-
-    def get_config(self):
-        return {**super().get_config(), "frame_step": self.frame_step, "strides": self.strides}
 
 
 def build_model(config: Config) -> keras.Model:
@@ -113,10 +66,8 @@ def build_model(config: Config) -> keras.Model:
     bands = x.shape[2]
     x = keras.layers.Reshape((-1, bands * config.conv_filters), name="flatten_bands")(x)
     x = keras.layers.LayerNormalization(name="conv_norm")(x)  # steadies the RNN's early steps
-    x = FrameMask(FRAME_STEP, strides, name="frame_mask")([x, samples])
-    x = recurrent_stack(x, cell=config.cell, units=config.units, layers=config.layers,
-                        bidirectional=True, dropout=config.dropout, zoneout_h=config.zoneout_h,
-                        zoneout_c=config.zoneout_c, seed=config.seed, return_sequences=True)
+    x = LengthMask((FRAME_STEP, *strides), name="frame_mask")([x, samples])
+    x = recurrent_encoder(x, config, seed=config.seed, return_sequences=True)
     logits = keras.layers.Dense(VOCABULARY.classes, name="ctc_head")(x)
     logits = BlankPadding(name="blank_padding")(logits)
     model = keras.Model({"waveform": waveform, "samples": samples}, logits,
@@ -131,7 +82,7 @@ def transcribe(model, waveforms, samples, method: str = "greedy", beam_width: in
     return VOCABULARY.to_text(ids)
 
 
-def serving(model: keras.Model, config: Config):
+def serving(model: keras.Model, config: Config) -> Serving:
     """Serving functions: WAV file contents -> transcripts, and float waveforms -> transcripts.
 
     `serving_default` (`serve`) takes `wav`, a string vector of WAV file contents
@@ -165,7 +116,7 @@ def serving(model: keras.Model, config: Config):
     wav_spec = [tf.TensorSpec([None], tf.string, name="wav")]
     waveform_spec = [tf.TensorSpec([None, None], tf.float32, name="waveform"),
                      tf.TensorSpec([None], tf.int32, name="samples")]
-    return from_wav, wav_spec, [], {"waveform": (from_waveform, waveform_spec)}
+    return Serving(from_wav, wav_spec, endpoints={"waveform": (from_waveform, waveform_spec)})
 
 
 def logits_numpy(model, waveforms: list[np.ndarray], batch_size: int = 32) -> list[np.ndarray]:
@@ -179,6 +130,6 @@ def logits_numpy(model, waveforms: list[np.ndarray], batch_size: int = 32) -> li
         for i, w in enumerate(chunk):
             batch[i, : len(w)] = w
         logits = model({"waveform": batch, "samples": lengths}, training=False).numpy()
-        steps = mask_layer.steps(lengths).numpy()
+        steps = np.asarray(mask_layer.steps(lengths))
         out.extend(logits[i, : steps[i]] for i in range(len(chunk)))
     return out

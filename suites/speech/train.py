@@ -15,6 +15,7 @@ import tensorflow as tf
 
 from seqsuite.shared.evaluation.plots import _save, plt
 from seqsuite.shared.layers.ctc import ctc_decode, error_rates
+from seqsuite.shared.run.suite import Evaluation
 from seqsuite.suites.speech.config import Config
 from seqsuite.suites.speech.data import SpeechData, Utterances
 from seqsuite.suites.speech.model import VOCABULARY, logits_numpy, serving
@@ -82,10 +83,10 @@ def plot_alignment(model, waveform: np.ndarray, text: str, config: Config, path:
     return _save(fig, path)
 
 
-def evaluate(model, data: SpeechData, config: Config, run_dir: Path) -> dict:
+def evaluate(model, data: SpeechData, config: Config, where: Evaluation) -> dict:
     """Test CER and WER for greedy and beam-search decoding (per utterance kind on synthetic
-    data), the real-time factor of the model, `test_transcripts.tsv` and `alignment.png`."""
-    run_dir = Path(run_dir)
+    data), the real-time factor of the model, `test_transcripts.tsv` and `alignment.png`
+    in `where.out`."""
     test = data.splits["test"]
     start = time.perf_counter()
     hypotheses = transcribe_utterances(model, test, config)
@@ -101,7 +102,7 @@ def evaluate(model, data: SpeechData, config: Config, run_dir: Path) -> dict:
                 f"{method}_{rate}": error_rates([test.texts[i] for i in pick],
                                                 [texts[i] for i in pick])[rate]
                 for method, texts in hypotheses.items() for rate in ("cer", "wer")}
-    with (run_dir / "test_transcripts.tsv").open("w", newline="", encoding="utf-8") as f:
+    with (where.out / "test_transcripts.tsv").open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f, delimiter="\t", lineterminator="\n")
         writer.writerow(["reference", "greedy", "beam", "speaker"])
         for i, reference in enumerate(test.texts):
@@ -109,7 +110,7 @@ def evaluate(model, data: SpeechData, config: Config, run_dir: Path) -> dict:
                              test.speakers[i] if i < len(test.speakers) else ""])
     longest = int(np.argmax([len(t) for t in test.texts]))
     plot_alignment(model, test.waveforms[longest], test.texts[longest], config,
-                   run_dir / "alignment.png")
+                   where.out / "alignment.png")
     metrics["data"] = {"source": data.name,
                        **{f"{split}_utterances": len(u) for split, u in data.splits.items()},
                        "test_seconds": round(test.seconds(), 1),
@@ -118,11 +119,11 @@ def evaluate(model, data: SpeechData, config: Config, run_dir: Path) -> dict:
     return metrics
 
 
-def transcribe(model, config: Config, files: list[str]) -> list[str]:
+def transcribe(run, args) -> list[str]:
     """One line per file (`seqsuite transcribe`): `path<TAB>transcript`, and a third field
     saying what was wrong when the file was not a clean WAV. A missing or unreadable
     file, or one that is not a WAV, gets its own line; the others are transcribed."""
-    serve = serving(model, config)[0]
+    serve, files = serving(run.model, run.config).function, args.files
     contents, problems = [], {}
     for i, name in enumerate(files):
         path = Path(name)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from seqsuite.shared.checks import require_range
 from seqsuite.shared.errors import ConfigError
-from seqsuite.shared.layers.options import check_cell_options
+from seqsuite.shared.layers.options import EncoderConfig
+from seqsuite.shared.run.commands import Argument, Command
 from seqsuite.shared.run.config import (
     TrainConfig,
     data_field,
@@ -19,7 +19,7 @@ HEADS = ("crf", "softmax")
 
 
 @dataclasses.dataclass
-class Config(TrainConfig):
+class Config(EncoderConfig, TrainConfig):
     data: str = data_field("python")  # "python" (stdlib source roles), a CoNLL file, a .tsv file, "tfds:conll2003"
     val_data: str = data_field("")  # file data: a validation file in the same format ("" splits it off `data`)
     test_data: str = data_field("")  # file data: a test file ("" splits it off `data`)
@@ -31,15 +31,11 @@ class Config(TrainConfig):
     min_count: int = 2  # tokens seen fewer times in training become [UNK]
     max_vocab: int = 20000  # most frequent training tokens kept
     head: str = "crf"  # "crf" (transitions, Viterbi) or "softmax" (independent per token)
-    cell: str = "lstm"  # see shared.layers.encoders.CELLS
-    units: int = 64  # per direction
-    layers: int = 1
+    # The encoder is EncoderConfig's fields (units per direction; dropout also on the
+    # embeddings), bidirectional by default
     bidirectional: bool = True
     embedding_dim: int = 64  # token embedding
     shape_dim: int = 8  # embedding of the token's shape (quote, digit, case, punctuation)
-    dropout: float = 0.0  # on the embeddings and between recurrent layers
-    zoneout_h: float = 0.0
-    zoneout_c: float = 0.0
     tags: list[str] | None = learned_field()  # filled from the training data ("O" first)
     vocab_size: int | None = learned_field()  # filled from the training data
 
@@ -47,13 +43,11 @@ class Config(TrainConfig):
         super().__post_init__()
         if self.head not in HEADS:
             raise ConfigError(f"head must be one of {', '.join(HEADS)}, got '{self.head}'")
-        require_positive(self, ("n_files", "max_length", "min_count", "max_vocab", "units", "layers",
-            "embedding_dim", "shape_dim"))
+        require_positive(self, ("n_files", "max_length", "min_count", "max_vocab",
+                                "embedding_dim", "shape_dim"))
         if self.data == "python" and self.n_files < 3:
             raise ConfigError(f"n_files must be >= 3 (one per split), got {self.n_files}")
-        require_range("dropout", self.dropout, 0, 1, high_open=True)
         require_split_fractions(self)
-        check_cell_options(self.cell, self.zoneout_h, self.zoneout_c)
 
 
 PRESETS = {
@@ -64,3 +58,9 @@ PRESETS = {
     "full": {"n_files": 500, "units": 128, "embedding_dim": 100, "layers": 2, "dropout": 0.2,
              "epochs": 40, "batch_size": 32, "patience": 5, "clip_norm": 1.0},
 }
+
+# Inference commands (`seqsuite predict --run RUN ...`); see shared.run.commands.
+COMMANDS = (
+    Command("predict", "label inputs with a finished run", run="train:predict",
+            arguments=(Argument("texts", "texts of space-separated tokens to tag", many=True),)),
+)

@@ -18,7 +18,8 @@ import tensorflow as tf
 
 from seqsuite.shared.errors import ConfigError
 from seqsuite.shared.layers.crf import CRF, CRFLoss, crf_decode
-from seqsuite.shared.layers.encoders import recurrent_stack
+from seqsuite.shared.layers.encoders import recurrent_encoder
+from seqsuite.shared.run.suite import Serving
 from seqsuite.shared.run.training import compile_model
 from seqsuite.suites.tagging.config import Config
 
@@ -71,10 +72,7 @@ def build_model(config: Config) -> keras.Model:
     x = keras.layers.Concatenate(name="features")([words, shapes])
     if config.dropout:
         x = keras.layers.Dropout(config.dropout, seed=config.seed, name="embedding_dropout")(x)
-    h = recurrent_stack(x, cell=config.cell, units=config.units, layers=config.layers,
-                        bidirectional=config.bidirectional, dropout=config.dropout,
-                        zoneout_h=config.zoneout_h, zoneout_c=config.zoneout_c,
-                        seed=config.seed, return_sequences=True)
+    h = recurrent_encoder(x, config, seed=config.seed, return_sequences=True)
     scores = keras.layers.Dense(len(config.tags), name="tag_scores")(h)  # (batch, time, tags)
     if config.head == "crf":
         outputs = CRF(name="crf")(scores)  # (batch, time, tags, tags)
@@ -104,7 +102,7 @@ def split_tokens(texts):
     return tf.pad(tokens, [[0, 0], [0, width - tf.shape(tokens)[1]]], constant_values="")
 
 
-def serving(model: keras.Model, config: Config):
+def serving(model: keras.Model, config: Config) -> Serving:
     """Serving function: space-separated token strings (batch,) -> tokens and tags (batch, time)."""
     names = tf.constant(list(config.tags))
 
@@ -114,4 +112,4 @@ def serving(model: keras.Model, config: Config):
         tags = tf.where(ids >= 0, tf.gather(names, tf.maximum(ids, 0)), "")
         return {"tokens": tokens, "tags": tags}
 
-    return serve, [tf.TensorSpec([None], tf.string, name="text")]
+    return Serving(serve, [tf.TensorSpec([None], tf.string, name="text")])

@@ -2,10 +2,10 @@
 
 from seqsuite.shared.run.suite import Suite
 from seqsuite.suites.tagging import __doc__ as description
-from seqsuite.suites.tagging.config import PRESETS, Config
+from seqsuite.suites.tagging.config import COMMANDS, PRESETS, Config
 from seqsuite.suites.tagging.data import load_data
 from seqsuite.suites.tagging.model import build_model, serving
-from seqsuite.suites.tagging.train import evaluate, fit_baselines, predict, search_space
+from seqsuite.suites.tagging.train import baselines, evaluate, search_space
 
 SUITE = Suite(
     name="tagging",
@@ -17,6 +17,6 @@ SUITE = Suite(
     serving=serving,
     evaluate=evaluate,
     search_space=search_space,
-    fit_baselines=fit_baselines,
-    commands={"predict": predict},
+    baselines=baselines,
+    commands=COMMANDS,
 )

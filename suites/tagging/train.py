@@ -24,6 +24,7 @@ import tensorflow as tf
 from seqsuite.shared.errors import DataError
 from seqsuite.shared.evaluation.metrics import precision_recall_f1
 from seqsuite.shared.run.files import read_json, write_text_atomic
+from seqsuite.shared.run.suite import Evaluation
 from seqsuite.suites.tagging.config import Config
 from seqsuite.suites.tagging.data import TaggingData
 from seqsuite.suites.tagging.model import split_tokens, tag_ids
@@ -91,9 +92,6 @@ def tag_sentences(model, config: Config, sentences: list[list[str]],
     return out
 
 
-MOST_FREQUENT_TAG = "most_frequent_tag.json"  # in RUN/baselines/
-
-
 def fit_most_frequent_tag(train) -> dict:
     """Baseline: each training token's most frequent tag, and the overall most frequent
     tag for unseen tokens (ties go to the tag seen first)."""
@@ -113,19 +111,39 @@ def most_frequent_tag(baseline: dict, sentences: list[list[str]]) -> list[list[s
     return [[best.get(t, default) for t in tokens] for tokens in sentences]
 
 
-def fit_baselines(data: TaggingData, config: Config, directory: Path) -> None:
-    """Count the most-frequent-tag baseline once, on the training split, into
-    `most_frequent_tag.json`."""
-    baseline = fit_most_frequent_tag(data.sentences["train"])
-    write_text_atomic(Path(directory) / MOST_FREQUENT_TAG,
-                      json.dumps(baseline) + "\n")
+class MostFrequentTag:
+    """The most-frequent-tag baseline (`shared.run.baselines.Baseline`), counted on the
+    training split (`fit_most_frequent_tag`) and saved as `tags.json`: token -> tag."""
+
+    name = "most_frequent_tag"
+    file = "tags.json"
+
+    def __init__(self, counted: dict | None = None):
+        self.counted = counted
+
+    def fit(self, data: TaggingData, config: Config) -> None:
+        self.counted = fit_most_frequent_tag(data.sentences["train"])
+
+    def save(self, directory: Path) -> None:
+        write_text_atomic(Path(directory) / self.file, json.dumps(self.counted) + "\n")
+
+    @classmethod
+    def load(cls, directory: Path) -> MostFrequentTag:
+        return cls(read_json(Path(directory) / cls.file,
+                             "the run directory is damaged; train it again "
+                             "(seqsuite train tagging ... --overwrite)"))
+
+    def score(self, data: TaggingData, config: Config) -> dict:
+        """{name: entity P/R/F1 and token accuracy} on the test split."""
+        tokens = [t for t, _ in data.sentences["test"]]
+        gold = [g for _, g in data.sentences["test"]]
+        scores, _ = entity_scores(gold, most_frequent_tag(self.counted, tokens))
+        return {self.name: scores}
 
 
-def load_most_frequent_tag(run_dir: Path) -> dict:
-    """The baseline `fit_baselines` saved in `run_dir/baselines/`."""
-    return read_json(Path(run_dir) / "baselines" / MOST_FREQUENT_TAG,
-                     "the run has no counted most-frequent-tag baseline; retrain it with "
-                     "`seqsuite train tagging`")
+def baselines(config: Config) -> list:
+    """`Suite.baselines`: the most-frequent-tag baseline, beside every model."""
+    return [MostFrequentTag()]
 
 
 def write_conll(path: Path, sentences, gold, predicted) -> None:
@@ -137,28 +155,31 @@ def write_conll(path: Path, sentences, gold, predicted) -> None:
             f.write("\n")
 
 
-def evaluate(model, data: TaggingData, config: Config, run_dir: Path) -> dict:
+def evaluate(model, data: TaggingData, config: Config, where: Evaluation) -> dict:
     """Entity P/R/F1 and token accuracy on the test split, beside the most-frequent-tag
-    baseline saved by `fit_baselines`; per-type scores; `test_predictions.conll`.
-    Trains nothing."""
+    baseline counted at training; per-type scores; `test_predictions.conll` in
+    `where.out`. Trains nothing."""
     tokens = [t for t, _ in data.sentences["test"]]
     gold = [g for _, g in data.sentences["test"]]
     predicted = tag_sentences(model, config, tokens)
     scores, by_type = entity_scores(gold, predicted)
-    baseline, _ = entity_scores(gold, most_frequent_tag(load_most_frequent_tag(run_dir), tokens))
-    write_conll(Path(run_dir) / "test_predictions.conll", tokens, gold, predicted)
+    write_conll(where.out / "test_predictions.conll", tokens, gold, predicted)
     info = {"corpus": data.name, "test_sentences": len(tokens),
             "test_tokens": sum(len(t) for t in tokens),
             "test_entities": sum(len(entities(g)) for g in gold),
             "tags": len(config.tags), "vocab": config.vocab_size}
     if data.files:
         info.update({f"{split}_files": len(names) for split, names in data.files.items()})
-    return {"test": {config.head: scores, "most_frequent_tag": baseline},
-            "types": by_type, "data": info}
+    test = {config.head: scores}
+    for baseline in where.baselines.values():
+        test.update(baseline.score(data, config))
+    return {"test": test, "types": by_type, "data": info}
 
 
-def predict(model, config: Config, texts: list[str]) -> list[str]:
-    """`token/TAG ...` lines for space-separated token strings (used by `seqsuite predict`)."""
+def predict(run, args) -> list[str]:
+    """`seqsuite predict --run RUN TEXT ...`: a `token/TAG ...` line per text of
+    space-separated tokens."""
+    model, config, texts = run.model, run.config, args.texts
     for number, text in enumerate(texts, start=1):
         if not text.split():
             raise DataError(f"text {number} is empty; pass space-separated tokens, "

@@ -14,7 +14,8 @@ from __future__ import annotations
 import dataclasses
 
 from seqsuite.shared.errors import ConfigError
-from seqsuite.shared.layers.options import check_cell_options
+from seqsuite.shared.layers.options import CellConfig
+from seqsuite.shared.run.commands import Argument, Command
 from seqsuite.shared.run.config import (
     TrainConfig,
     data_field,
@@ -31,7 +32,7 @@ OTHER = ("word", "word", 40)  # TSV files and TFDS sets
 
 
 @dataclasses.dataclass
-class Config(TrainConfig):
+class Config(CellConfig, TrainConfig):
     # "cmudict" (grapheme to phoneme, embedded), "dates" (generated), a TSV file
     # (source<TAB>target), or "tfds:ted_hrlr_translate/pt_to_en"
     data: str = data_field("cmudict")
@@ -48,12 +49,12 @@ class Config(TrainConfig):
     max_vocab: int = 8000  # word mode: most frequent tokens kept per side
     max_source_length: int = 40  # tokens; longer sources are cut
     max_target_length: int | None = None  # tokens, excluding start and end; None: 20 cmudict, 12 dates, 40 otherwise
-    cell: str = "lstm"  # encoder and decoder cell, see shared.run.config.CELLS
-    units: int = 64
     embedding_dim: int = 32
-    bidirectional: bool = True  # encoder
-    zoneout_h: float = 0.0
-    zoneout_c: float = 0.0
+    # CellConfig's fields (cell, units, zoneout_h, zoneout_c) make the encoder's and the
+    # decoder's cells (the decoder's units doubled when the encoder is bidirectional). The
+    # encoder is one recurrent layer whose final states start the decoder, so of
+    # EncoderConfig's fields it takes only this one.
+    bidirectional: bool = True
     attention: str = "luong"  # "bahdanau", "luong" or "none"
     beam_width: int = 4
     length_penalty: float = 0.6  # GNMT alpha for beam search
@@ -78,11 +79,10 @@ class Config(TrainConfig):
             raise ConfigError(f"attention must be one of {', '.join(ATTENTIONS)}, "
                               f"got '{self.attention}'")
         require_positive(self, ("n_train", "n_eval", "max_vocab", "max_source_length",
-                                "max_target_length", "units", "embedding_dim", "beam_width"))
+                                "max_target_length", "embedding_dim", "beam_width"))
         if self.max_examples is not None:
             require_positive(self, ("max_examples",))
         require_split_fractions(self)
-        check_cell_options(self.cell, self.zoneout_h, self.zoneout_c)
 
 
 PRESETS = {
@@ -95,3 +95,10 @@ PRESETS = {
     "full": {"n_train": 50000, "n_eval": 2000, "units": 128, "epochs": 60, "batch_size": 64,
              "patience": 8, "clip_norm": 1.0},
 }
+
+# Inference commands (`seqsuite translate --run RUN ...`); see shared.run.commands.
+COMMANDS = (
+    Command("translate", "translate text with a finished translation run", run="train:translate",
+            arguments=(Argument("--method", "decoding", default="beam", choices=("beam", "greedy", "sample")),
+                   Argument("texts", "source sentences", many=True))),
+)

@@ -26,7 +26,8 @@ from seqsuite.shared.layers.attention import (
     LuongAttention,
 )
 from seqsuite.shared.layers.decoding import decode, tile_for_beam
-from seqsuite.shared.layers.encoders import make_cell
+from seqsuite.shared.layers.encoders import recurrent_cell
+from seqsuite.shared.run.suite import Serving
 from seqsuite.shared.run.training import compile_model
 from seqsuite.suites.translation.config import Config
 
@@ -49,17 +50,16 @@ def build_model(config: Config) -> keras.Model:
     decoder_in = tgt_ids[:, :-1]  # (batch, target_time): teacher forcing
     src = keras.layers.Embedding(config.source_vocab_size, config.embedding_dim, mask_zero=True,
                                  name="source_embedding")(src_ids)
-    rnn = keras.layers.RNN(make_cell(config.cell, config.units, config.zoneout_h,
-                                     config.zoneout_c, config.seed),
-                           return_sequences=True, return_state=True, name="encoder_rnn")
+    rnn = keras.layers.RNN(recurrent_cell(config, seed=config.seed), return_sequences=True,
+                           return_state=True, name="encoder_rnn")
     if config.bidirectional:
         rnn = keras.layers.Bidirectional(rnn, name="encoder")
     memory, *states = rnn(src)  # memory: (batch, source_time, decoder_units)
     states = bridge(states, config)
     tgt = keras.layers.Embedding(config.target_vocab_size, config.embedding_dim, mask_zero=True,
                                  name="target_embedding")(decoder_in)
-    cell = make_cell(config.cell, _decoder_units(config), config.zoneout_h, config.zoneout_c,
-                     None if config.seed is None else config.seed + 100)
+    cell = recurrent_cell(config, units=_decoder_units(config),
+                          seed=None if config.seed is None else config.seed + 100)
     if config.attention == "none":
         outputs = keras.layers.RNN(cell, return_sequences=True, name="decoder")(
             tgt, initial_state=states)
@@ -186,11 +186,11 @@ class Decoder:
         return out, source, np.stack(rows)[:, : len(source)]
 
 
-def serving(model: keras.Model, config: Config):
+def serving(model: keras.Model, config: Config) -> Serving:
     """Serving function: raw source strings (batch,) -> beam-search translations (batch,)."""
     decoder = Decoder(model, config)
 
     def serve(text):
         return {"translation": decoder.translate(text, method="beam")}
 
-    return serve, [tf.TensorSpec([None], tf.string, name="text")]
+    return Serving(serve, [tf.TensorSpec([None], tf.string, name="text")])

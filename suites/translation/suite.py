@@ -2,10 +2,10 @@
 
 from seqsuite.shared.run.suite import Suite
 from seqsuite.suites.translation import __doc__ as description
-from seqsuite.suites.translation.config import PRESETS, Config
+from seqsuite.suites.translation.config import COMMANDS, PRESETS, Config
 from seqsuite.suites.translation.data import load_data
 from seqsuite.suites.translation.model import build_model, serving
-from seqsuite.suites.translation.train import evaluate, search_space, translate
+from seqsuite.suites.translation.train import evaluate, search_space
 
 SUITE = Suite(
     name="translation",
@@ -17,5 +17,5 @@ SUITE = Suite(
     serving=serving,
     evaluate=evaluate,
     search_space=search_space,
-    commands={"translate": translate},
+    commands=COMMANDS,
 )

@@ -7,14 +7,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import sacrebleu
 import tensorflow as tf
 
 from seqsuite.shared.data.text import prepare
 from seqsuite.shared.evaluation.plots import plot_attention
+from seqsuite.shared.run.suite import Evaluation
 from seqsuite.suites.translation.config import Config
 from seqsuite.suites.translation.data import TranslationData
 from seqsuite.suites.translation.model import Decoder
@@ -77,8 +76,9 @@ def is_pronunciation_task(config: Config) -> bool:
     return config.source_tokens == "char" and config.target_tokens == "word"
 
 
-def evaluate(model, data: TranslationData, config: Config, run_dir: Path) -> dict:
-    """Greedy and beam-search scores on the test split, and attention heatmaps.
+def evaluate(model, data: TranslationData, config: Config, where: Evaluation) -> dict:
+    """Greedy and beam-search scores on the test split, and attention heatmaps in
+    `where.out`.
 
     Pronunciations (`is_pronunciation_task`): WER and PER, each distinct source
     decoded once and scored against all of its targets. Other tasks: exact
@@ -106,7 +106,7 @@ def evaluate(model, data: TranslationData, config: Config, run_dir: Path) -> dic
     if config.attention != "none":
         for i, text in enumerate(sources[:3]):
             out, source, weights = decoder.alignments(text)
-            plot_attention(weights, source, out, Path(run_dir) / f"attention_{i}.png",
+            plot_attention(weights, source, out, where.out / f"attention_{i}.png",
                            title=text)
     return {"test": results,
             "data": {"corpus": data.name, "test_pairs": len(pairs), "test_sources": len(sources),
@@ -115,9 +115,9 @@ def evaluate(model, data: TranslationData, config: Config, run_dir: Path) -> dic
                      "target_vocab": config.target_vocab_size}}
 
 
-def translate(model, config: Config, texts: list[str], method: str = "beam") -> list[str]:
-    """Translations of raw strings with a trained model (used by `seqsuite translate`)."""
-    return decode_all(Decoder(model, config), list(texts), method)
+def translate(run, args) -> list[str]:
+    """`seqsuite translate --run RUN [--method M] TEXT ...`: one translation per text."""
+    return decode_all(Decoder(run.model, run.config), list(args.texts), args.method)
 
 
 def search_space(hp) -> dict:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from seqsuite.shared.checks import require_range
 from seqsuite.shared.errors import ConfigError
-from seqsuite.shared.layers.options import check_cell_options
+from seqsuite.shared.layers.options import EncoderConfig
+from seqsuite.shared.run.commands import Argument, Command
 from seqsuite.shared.run.config import (
     TrainConfig,
     data_field,
@@ -19,7 +19,7 @@ DIGITS = "0123456789"
 
 
 @dataclasses.dataclass
-class Config(TrainConfig):
+class Config(EncoderConfig, TrainConfig):
     # "digits" (lines composed from scikit-learn's handwritten digits) or a labels .tsv
     # file: `path<TAB>text` per line, image paths relative to the file
     data: str = data_field("digits")
@@ -34,19 +34,20 @@ class Config(TrainConfig):
     height: int = 32  # every line is resized to this many rows
     max_width: int = 512  # wider lines are squeezed to this many columns
     conv_filters: int = 32  # first convolution; the second has twice as many
-    cell: str = "gru"  # see shared.layers.encoders.CELLS
-    units: int = 96  # per direction
+    # The encoder is EncoderConfig's fields (units per direction, and the width of the
+    # column projection), with these defaults
+    cell: str = "gru"
+    units: int = 96
     layers: int = 2
-    dropout: float = 0.1  # between recurrent layers
-    zoneout_h: float = 0.0
-    zoneout_c: float = 0.0
+    bidirectional: bool = True
+    dropout: float = 0.1
     beam_width: int = 4  # prefix beam search at evaluation and in the SavedModel
     characters: str = learned_field("")  # what the model writes (digits: 0-9)
 
     def __post_init__(self):
         super().__post_init__()
         require_positive(self, ("train_lines", "val_lines", "test_lines", "min_digits",
-                                "conv_filters", "units", "layers", "beam_width"))
+                                "conv_filters", "beam_width"))
         if self.max_digits < self.min_digits:
             raise ConfigError(f"max_digits ({self.max_digits}) must be >= min_digits "
                               f"({self.min_digits})")
@@ -57,9 +58,7 @@ class Config(TrainConfig):
         if self.max_width < self.height:
             raise ConfigError(f"max_width ({self.max_width}) must be >= height ({self.height}): "
                               "a line holds at least one square character")
-        require_range("dropout", self.dropout, 0, 1, high_open=True)
         require_split_fractions(self)
-        check_cell_options(self.cell, self.zoneout_h, self.zoneout_c)
         if self.data.startswith("tfds:"):
             raise ConfigError(f"data={self.data}: text lines come from 'digits' or a labels "
                               ".tsv file (path<TAB>text)")
@@ -76,3 +75,9 @@ PRESETS = {
              "layers": 2, "conv_filters": 48, "epochs": 40, "batch_size": 32,
              "learning_rate": 1e-3, "clip_norm": 5.0, "patience": 5},
 }
+
+# Inference commands (`seqsuite read --run RUN ...`); see shared.run.commands.
+COMMANDS = (
+    Command("read", "read text lines in images with a finished vision run", run="train:read",
+            arguments=(Argument("files", "PNG or JPEG images of text lines (any size)", many=True),)),
+)

@@ -4,7 +4,7 @@
       -> Conv2D 3x3 (f) ReLU -> MaxPool 2x2      (batch, height/2, width/2, f)
       -> Conv2D 3x3 (2f) ReLU -> MaxPool 2x2     (batch, height/4, width/4, 2f)
       -> columns: (batch, width/4, height/4 * 2f) -> Dense(units) ReLU
-      -> ColumnMask              Keras mask of the columns the line covers
+      -> LengthMask              Keras mask of the columns the line covers
       -> bidirectional recurrent stack (any cell of the library, zoneout optional)
       -> Dense(characters + blank) -> BlankPadding     logits, blank forced at padding
 
@@ -24,55 +24,15 @@ from __future__ import annotations
 
 import keras
 import tensorflow as tf
-from keras import ops
 
 from seqsuite.shared.data.images import OK, decode_lines, status_text
 from seqsuite.shared.layers.ctc import BlankPadding, CharVocabulary, CTCLoss, ctc_decode
-from seqsuite.shared.layers.encoders import recurrent_stack
+from seqsuite.shared.layers.encoders import recurrent_encoder
+from seqsuite.shared.layers.masking import LengthMask
+from seqsuite.shared.run.suite import Serving
 from seqsuite.shared.run.training import compile_model
 from seqsuite.suites.vision.config import Config
 from seqsuite.suites.vision.data import STRIDE
-
-
-@keras.saving.register_keras_serializable(package="seqsuite")
-class ColumnMask(keras.layers.Layer):
-    """Marks the output steps a line covers with a Keras mask.
-
-    A line of `w` columns has `ceil(w / stride)` steps after the encoder's
-    poolings (each pads, so it rounds up).
-
-    Args:
-        stride: columns of the line per step (default 4).
-
-    Call arguments:
-        inputs: `[x, width]`: features (batch, steps, channels) and int (batch,)
-            valid columns per line.
-
-    Returns:
-        x unchanged, with the mask `step < ceil(width / stride)`.
-    """
-
-    def __init__(self, stride: int = STRIDE, **kwargs):
-        super().__init__(**kwargs)
-        self.stride = int(stride)
-
-    def steps(self, width):
-        return (width + self.stride - 1) // self.stride
-
-    def call(self, inputs):
-        return inputs[0]
-
-    def compute_mask(self, inputs, mask=None):
-        x, width = inputs
-        # positions from a cumulative sum, which also works while the model is built
-        positions = ops.cumsum(ops.ones_like(x[:, :, 0], dtype="int32"), axis=1) - 1
-        return positions < ops.expand_dims(self.steps(ops.cast(width, "int32")), -1)
-
-    def compute_output_shape(self, input_shape):
-        return input_shape[0]
-
-    def get_config(self):
-        return {**super().get_config(), "stride": self.stride}
 
 
 def vocabulary(config: Config) -> CharVocabulary:
@@ -92,10 +52,8 @@ def build_model(config: Config) -> keras.Model:
     x = keras.layers.Reshape((-1, (config.height // STRIDE) * 2 * config.conv_filters),
                              name="flatten_rows")(x)
     x = keras.layers.Dense(config.units, activation="relu", name="column_projection")(x)
-    x = ColumnMask(STRIDE, name="column_mask")([x, width])
-    x = recurrent_stack(x, cell=config.cell, units=config.units, layers=config.layers,
-                        bidirectional=True, dropout=config.dropout, zoneout_h=config.zoneout_h,
-                        zoneout_c=config.zoneout_c, seed=config.seed, return_sequences=True)
+    x = LengthMask((STRIDE,), name="column_mask")([x, width])
+    x = recurrent_encoder(x, config, seed=config.seed, return_sequences=True)
     logits = keras.layers.Dense(vocabulary(config).classes, name="ctc_head")(x)
     logits = BlankPadding(name="blank_padding")(logits)
     model = keras.Model({"image": image, "width": width}, logits,
@@ -110,7 +68,7 @@ def read_lines(model, config: Config, images, widths, method: str = "greedy"):
     return vocabulary(config).to_text(ids)
 
 
-def serving(model: keras.Model, config: Config):
+def serving(model: keras.Model, config: Config) -> Serving:
     """Serving function: encoded images -> texts.
 
     `serving_default` (`serve`) takes `image`, a string vector of PNG or JPEG
@@ -125,4 +83,4 @@ def serving(model: keras.Model, config: Config):
         return {"text": tf.where(tf.equal(status, OK), texts, tf.constant("")),
                 "status": status_text(status)}
 
-    return from_bytes, [tf.TensorSpec([None], tf.string, name="image")]
+    return Serving(from_bytes, [tf.TensorSpec([None], tf.string, name="image")])

@@ -2,10 +2,10 @@
 
 from seqsuite.shared.run.suite import Suite
 from seqsuite.suites.vision import __doc__ as description
-from seqsuite.suites.vision.config import PRESETS, Config
+from seqsuite.suites.vision.config import COMMANDS, PRESETS, Config
 from seqsuite.suites.vision.data import load_data
 from seqsuite.suites.vision.model import build_model, serving
-from seqsuite.suites.vision.train import evaluate, read, search_space
+from seqsuite.suites.vision.train import evaluate, search_space
 
 SUITE = Suite(
     name="vision",
@@ -17,5 +17,5 @@ SUITE = Suite(
     serving=serving,
     evaluate=evaluate,
     search_space=search_space,
-    commands={"read": read},
+    commands=COMMANDS,
 )

@@ -14,6 +14,7 @@ import numpy as np
 from seqsuite.shared.data.images import serve_image_files
 from seqsuite.shared.evaluation.plots import _save, plt
 from seqsuite.shared.layers.ctc import ctc_decode, error_rates
+from seqsuite.shared.run.suite import Evaluation
 from seqsuite.suites.vision.config import Config
 from seqsuite.suites.vision.data import LineData, Lines
 from seqsuite.suites.vision.model import serving, vocabulary
@@ -58,30 +59,29 @@ def plot_examples(lines: Lines, texts: list[str], path: Path, count: int = 6) ->
     return _save(fig, path)
 
 
-def evaluate(model, data: LineData, config: Config, run_dir: Path) -> dict:
+def evaluate(model, data: LineData, config: Config, where: Evaluation) -> dict:
     """Test character and sequence accuracy for greedy and beam-search decoding,
-    `test_lines.tsv` (reference, greedy, beam) and `examples.png`."""
-    run_dir = Path(run_dir)
+    `test_lines.tsv` (reference, greedy, beam) and `examples.png` in `where.out`."""
     test = data.splits["test"]
     readings = read_split(model, test, config)
     metrics = {"test": {method: accuracies(test.texts, texts)
                         for method, texts in readings.items()}}
-    with (run_dir / "test_lines.tsv").open("w", newline="", encoding="utf-8") as f:
+    with (where.out / "test_lines.tsv").open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f, delimiter="\t", lineterminator="\n")
         writer.writerow(["reference", "greedy", "beam"])
         for i, reference in enumerate(test.texts):
             writer.writerow([reference, readings["greedy"][i], readings["beam"][i]])
-    plot_examples(test, readings["beam"], run_dir / "examples.png")
+    plot_examples(test, readings["beam"], where.out / "examples.png")
     metrics["data"] = {"source": data.name,
                        **{f"{split}_lines": len(lines) for split, lines in data.splits.items()},
                        **{f"skipped_{split}": n for split, n in data.skipped.items()}}
     return metrics
 
 
-def read(model, config: Config, files: list[str]) -> list[str]:
+def read(run, args) -> list[str]:
     """One line per file (`seqsuite read`): `path<TAB>text`, and a third field saying what
     was wrong when the file could not be read as an image (its text is empty)."""
-    return serve_image_files(serving(model, config)[0], files, "text")
+    return serve_image_files(serving(run.model, run.config).function, args.files, "text")
 
 
 def search_space(hp) -> dict:

@@ -30,7 +30,10 @@ def _cli(*argv, env=None, cwd=None):
     (["train", "forecasting", "--set", "units=x"], "expects int"),
     (["train", "forecasting", "--set", "data=missing.csv"], "file not found"),
     (["tune", "reservoir", "--set", "input_mean=1"], "learned from the training data"),
-    (["evaluate", "--run", "nowhere"], "is not a finished seqsuite run"),
+    (["evaluate", "--run", "nowhere"], "nowhere is not a directory; pass the --out directory"),
+    (["predict", "--run", "nowhere", "x"], "nowhere is not a directory"),
+    (["generate"], "seqsuite generate needs --run RUN"),
+    (["backtest", "--run", ".", "--origins", "0"], "not a finished seqsuite run"),
 ])
 def test_bad_input_is_answered_before_tensorflow_loads(argv, message, tmp_path):
     proc = subprocess.run([sys.executable, "-c", PROBE.format(argv=argv)], capture_output=True,

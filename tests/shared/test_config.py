@@ -3,7 +3,9 @@ import json
 
 import pytest
 
+from seqsuite import registry
 from seqsuite.shared.errors import ConfigError
+from seqsuite.shared.layers.options import CellConfig, EncoderConfig
 from seqsuite.shared.run.config import (
     build_config,
     load_config,
@@ -91,3 +93,57 @@ def test_data_paths_are_recorded_absolute_and_only_data_fields_reopen(tmp_path, 
     with pytest.raises(ConfigError, match="'units' is a model setting"):
         load_config(Config, tmp_path, {"units": "4"})
     assert load_config(Config, tmp_path, {"data": "sunspots"}).data == "sunspots"
+
+
+# The suites whose model is built around `recurrent_stack` (translation's encoder is one
+# layer whose states start the decoder: it takes CellConfig alone).
+ENCODER_SUITES = ("classification", "forecasting", "language_model", "memory", "sentiment",
+                  "speech", "tagging", "vision")
+
+
+@pytest.mark.parametrize("name", registry.names())
+def test_suites_take_the_encoder_fields_from_the_mixins(name):
+    cls, _ = registry.config_class(name)
+    names = {f.name for f in dataclasses.fields(cls)}
+    assert issubclass(cls, EncoderConfig) == (name in ENCODER_SUITES)
+    # A suite that redeclared the fields by hand would pass without the mixin's checks.
+    if {"cell", "zoneout_h"} <= names:
+        assert issubclass(cls, CellConfig)
+    if {"cell", "layers"} <= names:
+        assert issubclass(cls, EncoderConfig)
+
+
+@pytest.mark.parametrize("name", ENCODER_SUITES)
+@pytest.mark.parametrize("key, value, message", [
+    ("units", "0", "^units must be >= 1, got 0$"),
+    ("layers", "0", "^layers must be >= 1, got 0$"),
+    ("dropout", "1.5", r"^dropout must be in \[0, 1\), got 1.5$"),
+    ("zoneout_c", "-0.1", r"^zoneout_c must be in \[0, 1\), got -0.1$"),
+    ("cell", "tcn", "^unknown cell 'tcn'; use one of lstm, gru, "),
+])
+def test_a_bad_encoder_field_is_named(name, key, value, message):
+    with pytest.raises(ConfigError, match=message):
+        registry.resolve_config(name, "smoke", {key: value})
+
+
+def test_the_mixins_check_on_their_own_and_keep_saved_configs_flat(tmp_path):
+    assert EncoderConfig().layers == 1 and CellConfig(cell="gru").units == 64
+    with pytest.raises(ConfigError, match="^units must be >= 1, got 0$"):
+        EncoderConfig(units=0)
+    with pytest.raises(ConfigError, match="needs a zoneout rate"):
+        CellConfig(cell="zoneout_lstm")
+    config = registry.resolve_config("speech", "smoke", {"bidirectional": "false"})
+    save_config(config, tmp_path)
+    saved = json.loads((tmp_path / "config.json").read_text())
+    assert (saved["units"], saved["bidirectional"], saved["num_mel_bins"]) == (8, False, 16)
+    # A run saved before a suite had a field (speech was always bidirectional) loads
+    # with the field's default.
+    del saved["bidirectional"]
+    (tmp_path / "config.json").write_text(json.dumps(saved))
+    assert load_config(type(config), tmp_path).bidirectional is True
+
+
+@pytest.mark.parametrize("name", ["language_model", "memory"])
+def test_one_way_suites_refuse_bidirectional(name):
+    with pytest.raises(ConfigError, match="^bidirectional=true: "):
+        registry.resolve_config(name, "smoke", {"bidirectional": "true"})

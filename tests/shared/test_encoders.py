@@ -4,8 +4,13 @@ import pytest
 
 from seqsuite import registry
 from seqsuite.shared.layers.cells import ZoneoutCell
-from seqsuite.shared.layers.encoders import make_cell, recurrent_stack
-from seqsuite.shared.layers.options import CELLS
+from seqsuite.shared.layers.encoders import (
+    make_cell,
+    recurrent_cell,
+    recurrent_encoder,
+    recurrent_stack,
+)
+from seqsuite.shared.layers.options import CELLS, CellConfig, EncoderConfig
 from seqsuite.shared.run.runner import resolve_config
 
 
@@ -44,3 +49,14 @@ def test_stack_shapes():
     assert recurrent_stack(x, cell="gru", units=3, layers=2).shape == (None, 3)
     assert recurrent_stack(x, cell="simple", units=3, bidirectional=True,
                            return_sequences=True).shape == (None, 5, 6)
+
+
+def test_a_config_passes_whole_and_options_win():
+    x = keras.Input((5, 2))
+    config = EncoderConfig(cell="gru", units=3, layers=2, bidirectional=True, dropout=0.1)
+    h = recurrent_encoder(x, config, return_sequences=True, name="enc")
+    assert h.shape == (None, 5, 6)  # (batch, time, 2 * units)
+    assert recurrent_encoder(x, config, units=4, bidirectional=False).shape == (None, 4)
+    cell = recurrent_cell(CellConfig(cell="lstm", zoneout_h=0.2), units=5, seed=1)
+    assert isinstance(cell, ZoneoutCell) and cell.rate == [0.2, 0.0]
+    assert cell.cell.units == 5

@@ -12,6 +12,7 @@ from keras.src.testing import TestCase
 from seqsuite import registry
 from seqsuite.cli import main
 from seqsuite.shared.errors import ConfigError, DataError
+from seqsuite.shared.layers.masking import LengthMask
 from seqsuite.shared.layers.reservoir import RidgeReadout
 from seqsuite.shared.run import runner
 from seqsuite.suites.classification.data import (
@@ -22,13 +23,13 @@ from seqsuite.suites.classification.data import (
 )
 from seqsuite.suites.classification.formats import read_csv, read_ts
 from seqsuite.suites.classification.model import (
-    LengthMask,
     TemperatureSoftmax,
     TimePooling,
     input_weight_scale,
 )
 from seqsuite.suites.classification.train import (
     RIDGES,
+    NearestNeighbours,
     classification_scores,
     leave_one_out_scores,
     nearest_dtw,
@@ -276,7 +277,7 @@ def _dtw(a, b):
     return np.sqrt(cost[-1, -1])
 
 
-def test_nearest_neighbour_baselines_match_numpy():
+def test_nearest_neighbour_baselines_match_numpy(tmp_path):
     rng = np.random.default_rng(2)
     reference = [rng.normal(size=(int(rng.integers(3, 9)), 2)) for _ in range(8)]
     labels = np.arange(8) % 3
@@ -289,6 +290,12 @@ def test_nearest_neighbour_baselines_match_numpy():
                 for q in queries]
     np.testing.assert_array_equal(nearest_euclidean(reference, labels, queries), expected)
     np.testing.assert_allclose(resample(np.array([[0.0], [2.0]]), 3)[:, 0], [0, 1, 2])
+    # The reference set comes back from its file unpadded, to the last value.
+    NearestNeighbours(reference, labels).save(tmp_path)
+    loaded = NearestNeighbours.load(tmp_path)
+    np.testing.assert_array_equal(loaded.labels, labels)
+    for saved, original in zip(loaded.reference, reference, strict=True):
+        np.testing.assert_allclose(saved, original, rtol=1e-6)
 
 
 def test_scores_and_macro_f1_over_occurring_classes():
@@ -319,7 +326,7 @@ def esn_run(tmp_path_factory):
 @pytest.mark.slow
 def test_rnn_run_reports_model_beside_both_baselines(rnn_run):
     for name in ("metrics.json", "model.keras", "history.csv", "confusion.png",
-                 "test_predictions.csv", "baselines/nearest_neighbour.npz",
+                 "test_predictions.csv", "baselines/nearest_neighbour/reference.npz",
                  "export/saved_model.pb"):
         assert (rnn_run / name).exists(), name
     metrics = json.loads((rnn_run / "metrics.json").read_text())
@@ -383,9 +390,7 @@ def test_saved_models_serve_raw_sequences_with_lengths_and_ignore_padding(rnn_ru
 @pytest.mark.slow
 def test_evaluate_refits_nothing_and_predict_labels_each_sequence(rnn_run, tmp_path, capsys,
                                                                   monkeypatch):
-    import seqsuite.suites.classification.train as train
-
-    monkeypatch.setattr(train, "fit_baselines", None)  # evaluate must not need it
+    monkeypatch.setattr(NearestNeighbours, "fit", None)  # evaluate must not need it
     assert main(["evaluate", "--run", str(rnn_run)]) == 0
     assert "1nn_dtw" in capsys.readouterr().out
     source = registry.get(SUITE)

@@ -25,7 +25,7 @@ def co2_run(tmp_path_factory):
 def test_run_directory_is_complete(co2_run):
     for name in ("run.json", "config.json", "metrics.json", "model.keras", "history.csv",
                  "forecast.png", "history.png", "export/saved_model.pb",
-                 "baselines/statistical.npz"):
+                 "baselines/statistical/forecasts.npz"):
         assert (co2_run / name).exists(), name
     assert any((co2_run / "logs").rglob("events.out.tfevents*"))
     assert not (co2_run / "checkpoint").exists()
@@ -187,9 +187,10 @@ def test_finished_run_is_not_overwritten_silently(co2_run, capsys):
 
 @pytest.mark.slow
 def test_module_entry_point(tmp_path):
+    # One generic entry point for every suite: `python -m seqsuite` is the `seqsuite` command.
     out = tmp_path / "m"
-    proc = subprocess.run([sys.executable, "-m", "seqsuite.suites.forecasting.train", "--preset", "smoke",
-                           "--set", "data=sunspots", "--out", str(out)],
+    proc = subprocess.run([sys.executable, "-m", "seqsuite", "train", "forecasting", "--preset",
+                           "smoke", "--set", "data=sunspots", "--out", str(out)],
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "seasonal_naive" in proc.stdout and (out / "metrics.json").exists()

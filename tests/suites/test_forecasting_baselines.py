@@ -68,14 +68,14 @@ def test_save_and_load(tmp_path):
     series, horizons, seasons = histories()
     forecasts = fit_statistical(series, horizons, seasons, models=("naive2", "theta"))
     path = save_baselines(tmp_path, forecasts)
-    assert path.name == "statistical.npz" and not list(tmp_path.glob(".*tmp"))
+    assert path.name == "forecasts.npz" and not list(tmp_path.glob(".*tmp"))
     loaded = load_baselines(tmp_path)
     assert set(loaded) == set(forecasts)
     for name in forecasts:
         assert set(loaded[name]) == set(forecasts[name])
         for key in forecasts[name]:
             np.testing.assert_array_equal(loaded[name][key], forecasts[name][key])
-    with pytest.raises(ConfigError, match="no statistical baselines"):
+    with pytest.raises(ConfigError, match="forecasts.npz not found: the run directory is damaged"):
         load_baselines(tmp_path / "missing")
     path.write_bytes(b"not a zip")
     with pytest.raises(ConfigError, match="damaged"):

@@ -16,7 +16,7 @@ from seqsuite.shared.run import runner
 from seqsuite.suites.language_model import train as lm_train
 from seqsuite.suites.language_model.data import NEWLINE, load_data, streams
 from seqsuite.suites.language_model.model import Generator
-from seqsuite.suites.language_model.train import NGram, ngram_bits
+from seqsuite.suites.language_model.train import NGramBaselines, ngram_bits
 
 SUITE = registry.get("language_model")
 
@@ -69,9 +69,10 @@ def test_run_reports_bits_per_char_beside_baselines(lm_run):
 @pytest.mark.slow
 def test_baselines_are_fitted_once_and_evaluate_trains_nothing(lm_run, monkeypatch):
     trained = json.loads((lm_run / "metrics.json").read_text())
-    saved = NGram.load(lm_run / "baselines" / "ngram.npz")
+    baseline = NGramBaselines.load(lm_run / "baselines" / "ngram")
+    saved = baseline.ngram
     learned = json.loads((lm_run / "learned.json").read_text())
-    assert saved.vocab_size == learned["vocab_size"] > 2
+    assert saved.vocab_size == learned["vocab_size"] == len(baseline.vocabulary) > 2
     assert saved.weights.sum() == pytest.approx(1.0)
     assert "vocab_size" not in json.loads((lm_run / "config.json").read_text())
 
@@ -79,7 +80,7 @@ def test_baselines_are_fitted_once_and_evaluate_trains_nothing(lm_run, monkeypat
         raise AssertionError("evaluate must not train")
 
     monkeypatch.setattr(lm_train, "fit_ngram", no_training)
-    monkeypatch.setattr(lm_train, "fit_baselines", no_training)
+    monkeypatch.setattr(NGramBaselines, "fit", no_training)
     monkeypatch.setattr(keras.Model, "fit", no_training)
     monkeypatch.setattr(keras.Model, "train_on_batch", no_training)
     again = runner.evaluate_run(SUITE, lm_run)
@@ -96,7 +97,12 @@ def test_evaluate_without_saved_baselines_says_retrain(lm_run, tmp_path, capsys)
     shutil.rmtree(copy / "baselines")
     assert main(["evaluate", "--run", str(copy)]) == 2
     err = capsys.readouterr().err
-    assert "ngram.npz not found" in err and "retrain" in err
+    assert "baselines/ngram is missing" in err and "train the run again" in err
+    shutil.copytree(lm_run / "baselines", copy / "baselines")
+    (copy / "baselines" / "ngram" / "counts.npz").unlink()
+    assert main(["evaluate", "--run", str(copy)]) == 2
+    err = capsys.readouterr().err
+    assert "counts.npz not found" in err and "train it again" in err
 
 
 @pytest.mark.slow

@@ -135,8 +135,13 @@ def test_run_reports_baseline_curves_and_gradient_flow(adding_run):
 
 @pytest.mark.slow
 def test_evaluate_on_longer_sequences_and_serve_in_a_fresh_process(adding_run, tmp_path, capsys):
-    assert main(["evaluate", "--run", str(adding_run), "--set", "length=48"]) == 0
-    assert json.loads((adding_run / "metrics.json").read_text())["data"]["length"] == 48
+    assert main(["evaluate", "--run", str(adding_run), "--set", "length=48",
+                 "--name", "longer"]) == 0
+    where = adding_run / "evaluations" / "longer"
+    assert json.loads((where / "metrics.json").read_text())["data"]["length"] == 48
+    assert json.loads((adding_run / "metrics.json").read_text())["data"]["length"] == 24
+    # the learning curve comes from the run's history, the plots go to the evaluation
+    assert (where / "learning_curve.png").exists() and (where / "gradient_flow.png").exists()
     assert main(["evaluate", "--run", str(adding_run), "--set", "units=3"]) == 2
     assert "fixed when the run was trained" in capsys.readouterr().err
     config, model = load_run(registry.get("memory"), adding_run)

@@ -30,7 +30,8 @@ def test_run_reports_esn_beside_lstm(mg_run):
     assert metrics["generation"]["esn"]["steps"] == 20
     # even a 50-unit reservoir predicts Mackey-Glass one step ahead well
     assert metrics["test"]["esn"]["nrmse"] < 0.1
-    for name in ("prediction.png", "generation.png", "model.keras", "export/saved_model.pb"):
+    for name in ("prediction.png", "generation.png", "model.keras", "export/saved_model.pb",
+                 "baselines/lstm_bptt/model.keras", "baselines/lstm_bptt/fit.json"):
         assert (mg_run / name).exists(), name
 
 

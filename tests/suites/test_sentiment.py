@@ -1,3 +1,4 @@
+import argparse
 import json
 import shutil
 import subprocess
@@ -14,16 +15,16 @@ from seqsuite.cli import main
 from seqsuite.shared.data import sources
 from seqsuite.shared.errors import ConfigError, DataError
 from seqsuite.shared.run import runner
+from seqsuite.shared.run.directory import Run
+from seqsuite.shared.run.suite import Evaluation
 from seqsuite.suites.sentiment import data as sentiment_data
 from seqsuite.suites.sentiment import reviews
 from seqsuite.suites.sentiment.data import class_id, load_critic_snippets, load_data
 from seqsuite.suites.sentiment.train import (
-    TFIDF,
-    baseline_predict,
+    TfidfLogisticRegression,
     baseline_tokens,
     classification_scores,
     evaluate,
-    fit_baselines,
     predict,
     probabilities_of,
 )
@@ -262,10 +263,13 @@ def test_tfidf_baseline_is_saved_as_numbers_and_predicts_like_sklearn(tmp_path):
 
     config = _config("max_examples=1500")
     data = load_data(config)
-    fit_baselines(data, config, tmp_path)
-    saved = json.loads((tmp_path / TFIDF).read_text())
+    fitted = TfidfLogisticRegression()
+    fitted.fit(data, config)
+    fitted.save(tmp_path)
+    saved = json.loads((tmp_path / TfidfLogisticRegression.file).read_text())
+    baseline = TfidfLogisticRegression.load(tmp_path)
     assert saved["C"] in (1.0, 3.0, 10.0, 30.0, 100.0) and saved["classes"] == [0, 1]
-    val = baseline_predict(saved, data.texts["val"], config)
+    val = baseline.predict(data.texts["val"], config)
     assert np.mean(val == data.labels["val"]) == pytest.approx(saved["val_accuracy"])
 
     def tokens(split):
@@ -280,8 +284,10 @@ def test_tfidf_baseline_is_saved_as_numbers_and_predicts_like_sklearn(tmp_path):
     assert tfidf.vocabulary_ == saved["vocabulary"]
     assert any(" " in term for term in saved["vocabulary"])  # bigrams
     np.testing.assert_allclose(saved["idf"], tfidf.idf_, rtol=1e-12)
-    np.testing.assert_array_equal(baseline_predict(saved, data.texts["test"], config),
-                                  reference.predict(tfidf.transform(tokens("test"))))
+    test = reference.predict(tfidf.transform(tokens("test")))
+    np.testing.assert_array_equal(baseline.predict(data.texts["test"], config), test)
+    assert baseline.score(data, config) == {
+        "tfidf_logreg": classification_scores(data.labels["test"], test, config.labels)[0]}
 
 
 def test_tfidf_baseline_of_a_tiny_corpus_keeps_every_ngram(tmp_path):
@@ -289,17 +295,18 @@ def test_tfidf_baseline_of_a_tiny_corpus_keeps_every_ngram(tmp_path):
     rows = [f"word{i}a word{i}b,{('neg', 'pos')[i % 2]}" for i in range(12)]
     config = _config(f"data={_csv(tmp_path / 'tiny.csv', rows)}")
     data = load_data(config)
-    fit_baselines(data, config, tmp_path)
-    saved = json.loads((tmp_path / TFIDF).read_text())
-    assert len(saved["vocabulary"]) == 3 * len(data.texts["train"])  # 2 words, 1 bigram each
+    baseline = TfidfLogisticRegression()
+    baseline.fit(data, config)
+    assert len(baseline.fitted["vocabulary"]) == 3 * len(data.texts["train"])  # 2 words, 1 bigram each
 
 
 def test_generated_reviews_are_scored_per_construction(tmp_path):
     config = _config("data=reviews")
     data, config, model = runner.prepare(registry.get("sentiment"), config)
-    (tmp_path / "baselines").mkdir()
-    fit_baselines(data, config, tmp_path / "baselines")
-    metrics = evaluate(model, data, config, tmp_path)  # an untrained model: only the shape
+    baseline = TfidfLogisticRegression()
+    baseline.fit(data, config)
+    where = Evaluation(out=tmp_path, run=tmp_path, baselines={baseline.name: baseline})
+    metrics = evaluate(model, data, config, where)  # an untrained model: only the shape
     assert set(metrics["by_construction"]) == set(reviews.CONSTRUCTIONS)
     assert all(set(v) == {"model", "tfidf_logreg", "reviews"}
                for v in metrics["by_construction"].values())
@@ -320,7 +327,7 @@ def test_run_directory_and_metrics(run_dir):
                                          "tfidf_logreg pos"}
     assert "by_construction" not in metrics and metrics["data"]["corpus"] == "rotten_tomatoes"
     for name in ("attention_0.png", "attention_2.png", "export/saved_model.pb",
-                 f"baselines/{TFIDF}"):
+                 f"baselines/tfidf_logreg/{TfidfLogisticRegression.file}"):
         assert (run_dir / name).exists(), name
     learned = json.loads((run_dir / "learned.json").read_text())
     assert learned == {"vocab_size": metrics["data"]["vocab"]} and learned["vocab_size"] > 2
@@ -346,17 +353,18 @@ def test_evaluate_command_trains_nothing(run_dir, tmp_path, monkeypatch, capsys)
     trained = json.loads((run_dir / "metrics.json").read_text())
     assert json.loads((run / "metrics.json").read_text()) == trained
     # The baseline's scores come from the saved file: a baseline that always says "pos"
-    saved = json.loads((run / "baselines" / TFIDF).read_text())
+    file = run / "baselines" / "tfidf_logreg" / TfidfLogisticRegression.file
+    saved = json.loads(file.read_text())
     saved["coef"] = [[0.0] * len(saved["coef"][0])]
     saved["intercept"] = [1.0]
-    (run / "baselines" / TFIDF).write_text(json.dumps(saved))
+    file.write_text(json.dumps(saved))
     metrics = runner.evaluate_run(registry.get("sentiment"), run)
     assert metrics["per_class"]["tfidf_logreg pos"]["recall"] == 1.0
     assert metrics["per_class"]["tfidf_logreg neg"]["recall"] == 0.0
     assert metrics["test"]["model"] == trained["test"]["model"]
-    (run / "baselines" / TFIDF).unlink()
+    file.unlink()
     assert main(["evaluate", "--run", str(run)]) == 2
-    assert "retrain it with `seqsuite train sentiment`" in capsys.readouterr().err
+    assert "model.json not found: the run directory is damaged" in capsys.readouterr().err
 
 
 def test_saved_model_takes_raw_strings_in_a_fresh_process(run_dir, tmp_path):
@@ -387,8 +395,8 @@ def test_predict_command(run_dir, capsys):
     label, probability, text = lines[0].split("\t")
     assert label in ("neg", "pos") and 0.5 <= float(probability) <= 1
     assert text == "The acting was superb." and lines[1] == "(empty)\t0.500\t"
-    config, model = _load_run(run_dir)
-    assert predict(model, config, ["   "]) == ["(empty)\t0.500\t   "]
+    run = Run(run_dir, registry.get("sentiment"))
+    assert predict(run, argparse.Namespace(texts=["   "])) == ["(empty)\t0.500\t   "]
 
 
 def test_sentiment_search_space_drives_build_model(tmp_path):

@@ -1,3 +1,4 @@
+import argparse
 import collections
 import json
 import shutil
@@ -15,11 +16,12 @@ from seqsuite.cli import main
 from seqsuite.shared.data.text import build_vocabulary
 from seqsuite.shared.errors import DataError
 from seqsuite.shared.run import runner
+from seqsuite.shared.run.directory import Run
 from seqsuite.suites.tagging import pysource
 from seqsuite.suites.tagging.data import load_data, read_tagged_file, tag_set
 from seqsuite.suites.tagging.model import TokenShape
 from seqsuite.suites.tagging.train import (
-    MOST_FREQUENT_TAG,
+    MostFrequentTag,
     entities,
     entity_scores,
     fit_most_frequent_tag,
@@ -252,16 +254,19 @@ def test_run_directory_and_metrics(run_dir):
     config = json.loads((run_dir / "config.json").read_text())
     assert "tags" not in config and "vocab_size" not in config
     assert metrics["data"]["train_files"] == 4
-    baseline = json.loads((run_dir / "baselines" / MOST_FREQUENT_TAG).read_text())
+    baseline = json.loads((run_dir / "baselines" / MostFrequentTag.name / MostFrequentTag.file)
+                          .read_text())
     assert baseline["default"] == "O" and set(baseline["tags"].values()) <= set(learned["tags"])
 
 
-def test_most_frequent_tag_baseline():
+def test_most_frequent_tag_baseline(tmp_path):
     train = [(["a", "b", "a"], ["X", "O", "Y"]), (["a", "c", "c"], ["X", "O", "O"])]
     baseline = fit_most_frequent_tag(train)
     assert baseline == {"default": "O", "tags": {"a": "X", "b": "O", "c": "O"}}
     assert most_frequent_tag(json.loads(json.dumps(baseline)), [["c", "a", "zz"]]) == \
         [["O", "X", "O"]]
+    MostFrequentTag(baseline).save(tmp_path)
+    assert MostFrequentTag.load(tmp_path).counted == baseline
 
 
 @pytest.mark.slow
@@ -280,20 +285,21 @@ def test_evaluate_command_trains_nothing(run_dir, tmp_path, monkeypatch, capsys)
     trained = json.loads((run_dir / "metrics.json").read_text())
     assert json.loads((run / "metrics.json").read_text()) == trained
     # The baseline's scores come from the saved file: one that tags everything O finds nothing
-    (run / "baselines" / MOST_FREQUENT_TAG).write_text(json.dumps({"default": "O", "tags": {}}))
+    saved = run / "baselines" / MostFrequentTag.name / MostFrequentTag.file
+    saved.write_text(json.dumps({"default": "O", "tags": {}}))
     metrics = runner.evaluate_run(registry.get("tagging"), run)
     assert metrics["test"]["most_frequent_tag"]["f1"] == 0.0
     assert metrics["test"]["crf"] == trained["test"]["crf"]
-    (run / "baselines" / MOST_FREQUENT_TAG).unlink()
+    saved.unlink()
     assert main(["evaluate", "--run", str(run)]) == 2
-    assert "retrain it with `seqsuite train tagging`" in capsys.readouterr().err
+    assert "tags.json not found: the run directory is damaged" in capsys.readouterr().err
 
 
 @pytest.mark.slow
 def test_saved_model_tags_raw_text_in_a_fresh_process(run_dir, tmp_path):
-    config, model = runner.load_run(registry.get("tagging"), run_dir)
+    run = Run(run_dir, registry.get("tagging"))
     texts = ["def f ( x ) :", "import os . path", "", "return   'a'  "]
-    expected = predict(model, config, [t or "x" for t in texts])
+    expected = predict(run, argparse.Namespace(texts=[t or "x" for t in texts]))
     script = textwrap.dedent(f"""
         import json, sys, tensorflow as tf
         loaded = tf.saved_model.load({str(run_dir / "export")!r})

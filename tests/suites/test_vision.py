@@ -20,7 +20,6 @@ from seqsuite.suites.vision.data import (
     load_data,
     steps,
 )
-from seqsuite.suites.vision.model import ColumnMask
 
 
 @pytest.fixture(scope="module")
@@ -64,16 +63,6 @@ def test_digit_lines_are_seeded_and_their_texts_fit_their_widths():
     features, labels = next(iter(a.train))
     assert features["image"].shape[1:] == (32, test.images.shape[2], 1)
     assert features["width"].dtype == tf.int32 and labels.shape[0] == features["image"].shape[0]
-
-
-def test_column_mask_marks_the_steps_a_line_covers():
-    layer = ColumnMask(4)
-    x = np.ones((2, 5, 3), "float32")
-    mask = layer.compute_mask([x, np.array([20, 5], "int32")])
-    assert np.asarray(mask).tolist() == [[True] * 5, [True, True, False, False, False]]
-    np.testing.assert_array_equal(layer([x, np.array([1, 2])]), x)
-    again = ColumnMask.from_config(layer.get_config())
-    assert again.stride == 4
 
 
 def _folder(tmp_path, rows=None, count=6):
