@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import sys
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 __all__ = ["__version__", "register"]
 
 

@@ -37,6 +37,27 @@ def precision_recall_f1(true_positives, predicted, actual) -> dict[str, float]:
     return {"precision": precision, "recall": recall, "f1": f1}
 
 
+def classification_scores(truth, predicted, labels) -> tuple[dict, dict]:
+    """({accuracy, macro_f1, errors}, {label: {precision, recall, f1, support}}) of class ids.
+
+    Macro F1 averages the classes that occur in the truth or the predictions, as
+    scikit-learn's `f1_score(average="macro")` does: a class absent from both has no F1.
+    """
+    truth, predicted = np.asarray(truth), np.asarray(predicted)
+    per_class, occurring = {}, []
+    for index, label in enumerate(labels):
+        is_true, is_predicted = truth == index, predicted == index
+        per_class[label] = {**precision_recall_f1(np.sum(is_true & is_predicted),
+                                                  np.sum(is_predicted), np.sum(is_true)),
+                            "support": int(np.sum(is_true))}
+        if is_true.any() or is_predicted.any():
+            occurring.append(per_class[label]["f1"])
+    summary = {"accuracy": float(np.mean(truth == predicted)),
+               "macro_f1": float(np.mean(occurring)) if occurring else 0.0,
+               "errors": int(np.sum(truth != predicted))}
+    return summary, per_class
+
+
 def mase_scale(train: np.ndarray, season: int) -> float:
     train = np.asarray(train, dtype=float)
     m = season if len(train) > season else 1

@@ -15,13 +15,14 @@ them beside the model. An evaluation therefore trains nothing.
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from seqsuite.shared.errors import ConfigError
-from seqsuite.shared.run.files import mark
+from seqsuite.shared.run.files import mark, read_json, write_text_atomic
 
 FOLDER = "baselines"
 
@@ -51,6 +52,25 @@ class Baseline(Protocol):
     def load(cls, directory: Path) -> Baseline: ...
 
     def score(self, data, config) -> dict[str, Any]: ...
+
+
+class JsonBaseline:
+    """A baseline whose fitted state is one JSON document, `self.fitted`, saved as
+    `<directory>/<file>`: plain numbers and strings, so loading a run never unpickles code.
+    A subclass sets `name` and `file` and writes `fit` and `score`."""
+
+    file: ClassVar[str] = "baseline.json"
+
+    def __init__(self, fitted=None):
+        self.fitted = fitted
+
+    def save(self, directory: Path) -> None:
+        write_text_atomic(Path(directory) / self.file, json.dumps(self.fitted) + "\n")
+
+    @classmethod
+    def load(cls, directory: Path):
+        return cls(read_json(Path(directory) / cls.file, "the run directory is damaged; train "
+                             "it again (seqsuite train SUITE --out RUN --overwrite)"))
 
 
 def fit_and_save(baselines: Iterable[Baseline], data, config, run_dir: Path) -> None:

@@ -16,7 +16,7 @@ import keras
 import numpy as np
 
 from seqsuite.shared.errors import ConfigError, DataError
-from seqsuite.shared.evaluation.metrics import precision_recall_f1
+from seqsuite.shared.evaluation.metrics import classification_scores
 from seqsuite.shared.evaluation.plots import plot_confusion
 from seqsuite.shared.run.files import write_bytes_atomic
 from seqsuite.shared.run.suite import Evaluation
@@ -204,26 +204,6 @@ def baselines(config: Config) -> list:
 
 
 # Scores.
-
-def classification_scores(truth, predicted, classes: list[str]) -> tuple[dict, dict]:
-    """({accuracy, macro_f1}, {class: {precision, recall, f1, support}}).
-
-    Macro F1 averages the classes that occur in the truth or the predictions.
-    """
-    truth, predicted = np.asarray(truth), np.asarray(predicted)
-    per_class, occurring = {}, []
-    for index, name in enumerate(classes):
-        is_true, is_predicted = truth == index, predicted == index
-        per_class[name] = {**precision_recall_f1(np.sum(is_true & is_predicted),
-                                                 np.sum(is_predicted), np.sum(is_true)),
-                           "support": int(np.sum(is_true))}
-        if is_true.any() or is_predicted.any():
-            occurring.append(per_class[name]["f1"])
-    summary = {"accuracy": float(np.mean(truth == predicted)),
-               "macro_f1": float(np.mean(occurring)),
-               "errors": int(np.sum(truth != predicted))}
-    return summary, per_class
-
 
 def confusion(truth, predicted, n_classes: int) -> np.ndarray:
     counts = np.zeros((n_classes, n_classes), dtype=int)

@@ -6,15 +6,14 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
-from seqsuite.shared.evaluation.metrics import precision_recall_f1
+from seqsuite.shared.evaluation.metrics import classification_scores
 from seqsuite.shared.evaluation.plots import plot_word_attention
-from seqsuite.shared.run.files import read_json, write_text_atomic
+from seqsuite.shared.run.baselines import JsonBaseline
 from seqsuite.shared.run.suite import Evaluation
 from seqsuite.suites.sentiment.config import Config
 from seqsuite.suites.sentiment.data import SentimentData, prepare_reviews
@@ -23,21 +22,6 @@ from seqsuite.suites.sentiment.reviews import CONSTRUCTIONS
 
 EMPTY = "(empty)"  # what `predict` prints for a text with no tokens
 N_ATTENTION_PLOTS = 3
-
-
-def classification_scores(truth, predicted, labels: list[str]) -> tuple[dict, dict]:
-    """({accuracy, macro_f1}, {label: {precision, recall, f1, support}})."""
-    truth, predicted = np.asarray(truth), np.asarray(predicted)
-    per_class = {}
-    for index, label in enumerate(labels):
-        is_true, is_predicted = truth == index, predicted == index
-        per_class[label] = {
-            **precision_recall_f1(np.sum(is_true & is_predicted), np.sum(is_predicted),
-                                  np.sum(is_true)),
-            "support": int(np.sum(is_true))}
-    summary = {"accuracy": float(np.mean(truth == predicted)),
-               "macro_f1": float(np.mean([c["f1"] for c in per_class.values()]))}
-    return summary, per_class
 
 
 TFIDF_C = (1.0, 3.0, 10.0, 30.0, 100.0)  # inverse regularisation strengths tried on validation
@@ -69,7 +53,7 @@ def tfidf_features(counts, idf: np.ndarray):
     return normalize(counts.multiply(idf[None, :]).tocsr())
 
 
-class TfidfLogisticRegression:
+class TfidfLogisticRegression(JsonBaseline):
     """The baseline (`shared.run.baselines.Baseline`): TF-IDF word unigram and bigram
     features and a logistic regression, on the same prepared tokens the model reads.
 
@@ -79,9 +63,6 @@ class TfidfLogisticRegression:
 
     name = "tfidf_logreg"
     file = "model.json"
-
-    def __init__(self, fitted: dict | None = None):
-        self.fitted = fitted
 
     def fit(self, data: SentimentData, config: Config) -> None:
         """Fit once, the inverse regularisation strength C chosen from `TFIDF_C` on the
@@ -110,15 +91,6 @@ class TfidfLogisticRegression:
             "idf": idf.tolist(), "coef": best.coef_.tolist(),
             "intercept": best.intercept_.tolist(), "classes": best.classes_.tolist(),
             "C": best_c, "val_accuracy": float(best_accuracy)}
-
-    def save(self, directory: Path) -> None:
-        write_text_atomic(Path(directory) / self.file, json.dumps(self.fitted) + "\n")
-
-    @classmethod
-    def load(cls, directory: Path) -> TfidfLogisticRegression:
-        return cls(read_json(Path(directory) / cls.file,
-                             "the run directory is damaged; train it again "
-                             "(seqsuite train sentiment ... --overwrite)"))
 
     def predict(self, texts: list[str], config: Config) -> np.ndarray:
         """Class ids the fitted logistic regression gives `texts` (as sklearn's `predict`)."""

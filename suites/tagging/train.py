@@ -15,7 +15,6 @@ entities of the test split; token accuracy counts every token, O included.
 from __future__ import annotations
 
 import collections
-import json
 import re
 from pathlib import Path
 
@@ -23,7 +22,7 @@ import tensorflow as tf
 
 from seqsuite.shared.errors import DataError
 from seqsuite.shared.evaluation.metrics import precision_recall_f1
-from seqsuite.shared.run.files import read_json, write_text_atomic
+from seqsuite.shared.run.baselines import JsonBaseline
 from seqsuite.shared.run.suite import Evaluation
 from seqsuite.suites.tagging.config import Config
 from seqsuite.suites.tagging.data import TaggingData
@@ -111,33 +110,21 @@ def most_frequent_tag(baseline: dict, sentences: list[list[str]]) -> list[list[s
     return [[best.get(t, default) for t in tokens] for tokens in sentences]
 
 
-class MostFrequentTag:
+class MostFrequentTag(JsonBaseline):
     """The most-frequent-tag baseline (`shared.run.baselines.Baseline`), counted on the
     training split (`fit_most_frequent_tag`) and saved as `tags.json`: token -> tag."""
 
     name = "most_frequent_tag"
     file = "tags.json"
 
-    def __init__(self, counted: dict | None = None):
-        self.counted = counted
-
     def fit(self, data: TaggingData, config: Config) -> None:
-        self.counted = fit_most_frequent_tag(data.sentences["train"])
-
-    def save(self, directory: Path) -> None:
-        write_text_atomic(Path(directory) / self.file, json.dumps(self.counted) + "\n")
-
-    @classmethod
-    def load(cls, directory: Path) -> MostFrequentTag:
-        return cls(read_json(Path(directory) / cls.file,
-                             "the run directory is damaged; train it again "
-                             "(seqsuite train tagging ... --overwrite)"))
+        self.fitted = fit_most_frequent_tag(data.sentences["train"])
 
     def score(self, data: TaggingData, config: Config) -> dict:
         """{name: entity P/R/F1 and token accuracy} on the test split."""
         tokens = [t for t, _ in data.sentences["test"]]
         gold = [g for _, g in data.sentences["test"]]
-        scores, _ = entity_scores(gold, most_frequent_tag(self.counted, tokens))
+        scores, _ = entity_scores(gold, most_frequent_tag(self.fitted, tokens))
         return {self.name: scores}
 
 

@@ -322,7 +322,7 @@ def run_dir(tmp_path_factory):
 def test_run_directory_and_metrics(run_dir):
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert set(metrics["test"]) == {"model", "tfidf_logreg"}
-    assert set(metrics["test"]["model"]) == {"accuracy", "macro_f1"}
+    assert set(metrics["test"]["model"]) == {"accuracy", "macro_f1", "errors"}
     assert set(metrics["per_class"]) == {"model neg", "model pos", "tfidf_logreg neg",
                                          "tfidf_logreg pos"}
     assert "by_construction" not in metrics and metrics["data"]["corpus"] == "rotten_tomatoes"

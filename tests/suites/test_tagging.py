@@ -266,7 +266,7 @@ def test_most_frequent_tag_baseline(tmp_path):
     assert most_frequent_tag(json.loads(json.dumps(baseline)), [["c", "a", "zz"]]) == \
         [["O", "X", "O"]]
     MostFrequentTag(baseline).save(tmp_path)
-    assert MostFrequentTag.load(tmp_path).counted == baseline
+    assert MostFrequentTag.load(tmp_path).fitted == baseline
 
 
 @pytest.mark.slow
