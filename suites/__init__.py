@@ -16,7 +16,8 @@ Writing a suite (read `forecasting/` first: every suite has the same files):
   `__post_init__` with `ConfigError`s. It imports nothing heavy: the command
   line checks a whole config with it before TensorFlow loads. A suite that
   splits its data itself takes `val_fraction` and `test_fraction`.
-- `data.py`: `load_data(config)` returning an object with `train`, `val`, `test`
+- `data.py`: `load_data(config)` returning the suite's dataclass extending
+  `seqsuite.shared.run.suite.SuiteData`: its own fields plus `train`, `val`, `test`
   (tf.data), `adapt` (layer name -> training sample) and `learned` (learned
   field -> value), an embedded default that needs no network, and one-line
   `DataError`s (read files with `seqsuite.shared.data.sources`).

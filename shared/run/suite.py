@@ -40,25 +40,29 @@ import dataclasses
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from seqsuite.shared.run.baselines import Baseline
 from seqsuite.shared.run.commands import Command
 
 
-class SuiteData(Protocol):
-    """What `load_data` returns: tf.data pipelines plus what the runner needs.
+@dataclasses.dataclass(kw_only=True)
+class SuiteData:
+    """What `load_data` returns: each suite's data class extends it with its own fields.
 
-    `adapt` maps a layer name to a training sample for `layer.adapt` (or a
-    `shared.data.text.Vocabulary`); `learned` maps the config's `learned_field`s to
-    the values this training data gives them.
+    Args:
+        train, val, test: the tf.data pipelines the runner fits and evaluates on
+            (default None: a suite fitted in closed form may not need one).
+        adapt: layer name -> a training sample for `layer.adapt` (or a
+            `shared.data.text.Vocabulary`), fitted on training data only.
+        learned: the config's `learned_field`s -> the values this training data gives them.
     """
 
-    train: Any
-    val: Any
-    test: Any
-    adapt: dict
-    learned: dict
+    train: Any = None
+    val: Any = None
+    test: Any = None
+    adapt: dict = dataclasses.field(default_factory=dict)
+    learned: dict = dataclasses.field(default_factory=dict)
 
 
 def every_config(config) -> bool:

@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import collections
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -63,6 +63,7 @@ from seqsuite.shared.data.images import (
 from seqsuite.shared.data.splits import split_sizes
 from seqsuite.shared.data.text import SPECIALS, build_vocabulary
 from seqsuite.shared.errors import DataError
+from seqsuite.shared.run.suite import SuiteData
 from seqsuite.suites.captioning.config import Config
 
 SPLITS = ("train", "val", "test")
@@ -85,14 +86,9 @@ class Scenes:
 
 
 @dataclass
-class CaptionData:
+class CaptionData(SuiteData):
     name: str
     splits: dict[str, Scenes]
-    train: tf.data.Dataset = None
-    val: tf.data.Dataset = None
-    test: tf.data.Dataset = None
-    adapt: dict = field(default_factory=dict)
-    learned: dict = field(default_factory=dict)
 
 
 def held_out(first: int, second: int, relation: str) -> bool:

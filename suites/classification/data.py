@@ -27,13 +27,14 @@ only), so an exported model takes raw values.
 from __future__ import annotations
 
 import importlib.util
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
 from seqsuite.shared.errors import DataError
+from seqsuite.shared.run.suite import SuiteData
 from seqsuite.suites.classification.config import EMBEDDED, Config
 from seqsuite.suites.classification.formats import Sequences, cut, read_sequences, shown
 
@@ -41,17 +42,12 @@ SPLITS = ("train", "val", "test")
 
 
 @dataclass
-class ClassificationData:
+class ClassificationData(SuiteData):
     name: str
     classes: list[str]
     sequences: dict[str, list[np.ndarray]]  # split -> raw (time, channels) float32 arrays
     labels: dict[str, np.ndarray]  # split -> class ids, indices into `classes`
     ids: dict[str, list[str]]  # split -> the source's sequence ids
-    train: tf.data.Dataset = None
-    val: tf.data.Dataset = None
-    test: tf.data.Dataset = None
-    adapt: dict = field(default_factory=dict)  # "normalize": every training frame
-    learned: dict = field(default_factory=dict)  # classes and n_channels
 
     def arrays(self, split: str) -> tuple[np.ndarray, np.ndarray]:
         """(padded sequences (batch, time, channels), lengths (batch,)) of a split."""

@@ -23,7 +23,7 @@ same way here, with the same function.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +31,7 @@ import pandas as pd
 
 from seqsuite.shared.data.splits import split_bounds
 from seqsuite.shared.errors import DataError
+from seqsuite.shared.run.suite import SuiteData
 from seqsuite.suites.forecasting.collections import (
     Series,
     calendar_features,
@@ -54,16 +55,11 @@ class Windows:
 
 
 @dataclass
-class ForecastData:
+class ForecastData(SuiteData):
     series: list[Series]
     name: str
     bounds: list[tuple[int, int]]  # per series: end of training, end of validation
     windows: dict[str, Windows]
-    train: object = None
-    val: object = None
-    test: object = None
-    adapt: dict = field(default_factory=dict)
-    learned: dict = field(default_factory=dict)
 
 
 def _embedded(name: str, horizon: int, season: int) -> Series:

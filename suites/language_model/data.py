@@ -17,7 +17,7 @@ vectorises the window text itself, so the exported model takes strings.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +26,7 @@ import tensorflow as tf
 from seqsuite.shared.data import sources, splits
 from seqsuite.shared.data.text import Vocabulary, build_vocabulary, prepare
 from seqsuite.shared.errors import DataError
+from seqsuite.shared.run.suite import SuiteData
 from seqsuite.suites.language_model.config import PRESETS, Config
 
 # Keras stores a vectoriser's vocabulary one token per line, so a newline cannot
@@ -35,16 +36,11 @@ SMOKE_MAX_CHARS = PRESETS["smoke"]["max_chars"]
 
 
 @dataclass
-class LMData:
+class LMData(SuiteData):
     name: str
     vocabulary: Vocabulary
     ids: dict[str, np.ndarray]  # split -> token ids of the whole split
     targets: dict[str, np.ndarray]  # split -> (windows, batch, seq_length) ids the model predicts
-    train: tf.data.Dataset = None
-    val: tf.data.Dataset = None
-    test: tf.data.Dataset = None
-    adapt: dict = field(default_factory=dict)
-    learned: dict = field(default_factory=dict)
 
 
 def load_texts(config: Config) -> tuple[dict[str, str], str, bool]:

@@ -23,26 +23,22 @@ the same data; the splits are disjoint draws (digits: a seeded shuffle).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import tensorflow as tf
 
 from seqsuite.shared.data.splits import split_bounds, split_sizes
+from seqsuite.shared.run.suite import SuiteData
 from seqsuite.suites.memory.config import PIXELS, Config
 
 PERMUTATION_SEED = 20161  # fixes the permuted-digits task itself, whatever the run's seed
 
 
 @dataclass
-class MemoryData:
+class MemoryData(SuiteData):
     arrays: dict[str, tuple[np.ndarray, np.ndarray]]  # split: (x, y)
     baseline_loss: float  # the loss of the trivial predictor, in the model's loss units
-    train: tf.data.Dataset = None
-    val: tf.data.Dataset = None
-    test: tf.data.Dataset = None
-    adapt: dict = field(default_factory=dict)
-    learned: dict = field(default_factory=dict)  # nothing: the tasks fix every size
 
 
 def adding_problem(n: int, length: int, rng: np.random.Generator):

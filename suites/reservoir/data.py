@@ -16,7 +16,7 @@ baseline; the ESN uses the scaled arrays directly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -26,23 +26,19 @@ from seqsuite.shared.data.datasets import chaotic
 from seqsuite.shared.data.splits import split_bounds
 from seqsuite.shared.data.tabular import read_series_csv
 from seqsuite.shared.errors import DataError
+from seqsuite.shared.run.suite import SuiteData
 from seqsuite.suites.reservoir.config import Config
 
 
 @dataclass
-class ReservoirData:
+class ReservoirData(SuiteData):
     name: str
     series: np.ndarray  # (time, features): the raw series (for NARMA: y)
     inputs: np.ndarray  # (steps, in_features) raw
     targets: np.ndarray  # (steps, out_features) raw
     bounds: tuple[int, int]  # end of train, end of validation (exclusive)
-    train: tf.data.Dataset = None
-    val: tf.data.Dataset = None
-    test: tf.data.Dataset = None
     scaled_inputs: np.ndarray = None  # (steps, in_features), training-part statistics
     scaled_targets: np.ndarray = None
-    adapt: dict = field(default_factory=dict)
-    learned: dict = field(default_factory=dict)  # scaling statistics of the training part
 
 
 def load_series(config: Config) -> tuple[np.ndarray, np.ndarray | None, str]:

@@ -25,7 +25,7 @@ are skipped, and `skipped_empty` counts them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +35,7 @@ from seqsuite.shared.data import sources, tabular
 from seqsuite.shared.data.splits import shuffled
 from seqsuite.shared.data.text import Vocabulary, build_vocabulary, count_tokens, prepare
 from seqsuite.shared.errors import DataError
+from seqsuite.shared.run.suite import SuiteData
 from seqsuite.suites.sentiment import reviews
 from seqsuite.suites.sentiment.config import Config
 
@@ -49,18 +50,13 @@ CRITICS_LABELS = ("neg", "pos")  # rotten, fresh
 
 
 @dataclass
-class SentimentData:
+class SentimentData(SuiteData):
     name: str
     texts: dict[str, list[str]]  # split -> raw texts
     labels: dict[str, np.ndarray]  # split -> class ids, indices into config.labels
     vocabulary: Vocabulary
     constructions: dict[str, list[str]] | None = None  # embedded reviews: split -> construction
     skipped_empty: int = 0  # blank texts left out of a data file
-    train: tf.data.Dataset = None
-    val: tf.data.Dataset = None
-    test: tf.data.Dataset = None
-    adapt: dict = field(default_factory=dict)
-    learned: dict = field(default_factory=dict)  # the config's learned fields: vocab_size
 
 
 def prepare_reviews(texts, lowercase: bool = True):

@@ -38,6 +38,7 @@ from seqsuite.shared.data import sources
 from seqsuite.shared.errors import DataError
 from seqsuite.shared.layers.audio import SAMPLE_RATE, STATUS, USABLE, decode_wavs, resample
 from seqsuite.shared.layers.ctc import PAD
+from seqsuite.shared.run.suite import SuiteData
 from seqsuite.suites.speech import synth
 from seqsuite.suites.speech.config import CHARACTERS, Config
 
@@ -61,15 +62,10 @@ class Utterances:
 
 
 @dataclass
-class SpeechData:
+class SpeechData(SuiteData):
     name: str
     splits: dict[str, Utterances]
     skipped: dict[str, int]
-    train: tf.data.Dataset = None
-    val: tf.data.Dataset = None
-    test: tf.data.Dataset = None
-    adapt: dict = field(default_factory=dict)
-    learned: dict = field(default_factory=dict)
 
 
 def normalise_transcript(text: str) -> str:

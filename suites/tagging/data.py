@@ -43,6 +43,7 @@ import tensorflow as tf
 from seqsuite.shared.data import sources, splits
 from seqsuite.shared.data.text import Vocabulary, build_vocabulary
 from seqsuite.shared.errors import DataError
+from seqsuite.shared.run.suite import SuiteData
 from seqsuite.suites.tagging import pysource
 from seqsuite.suites.tagging.config import Config
 
@@ -52,17 +53,12 @@ _PREFIX = re.compile(r"^[BI]-(.+)$")
 
 
 @dataclass
-class TaggingData:
+class TaggingData(SuiteData):
     name: str
     sentences: dict[str, list[Sentence]]  # split -> (tokens, tags)
     tags: list[str]
     vocabulary: Vocabulary
     files: dict[str, list[str]] = field(default_factory=dict)  # python: source files per split
-    train: tf.data.Dataset = None
-    val: tf.data.Dataset = None
-    test: tf.data.Dataset = None
-    adapt: dict = field(default_factory=dict)
-    learned: dict = field(default_factory=dict)  # the config's learned fields: tags, vocab_size
 
 
 def _read_lines(path: Path) -> list[str]:

