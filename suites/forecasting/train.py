@@ -14,6 +14,7 @@ same series and test origins, once, at training (`StatisticalForecasters`);
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from pathlib import Path
@@ -21,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from seqsuite.shared.errors import ConfigError, DataError
+from seqsuite.shared.errors import DataError
 from seqsuite.shared.evaluation.anomaly import detect, detection_scores, inject_anomalies
 from seqsuite.shared.evaluation.metrics import central_intervals, forecast_scores, mase_scales
 from seqsuite.shared.evaluation.plots import plot_backtest, plot_forecast_panels, plot_series_flags
@@ -120,45 +121,62 @@ class StatisticalForecasters:
     """The statistical forecasters `config.baselines` names (`shared.run.baselines.Baseline`;
     `baselines.py`), one row each, fitted on every series' history up to each of its
     test origins, once, at training; their forecasts are saved (`forecasts.npz`:
-    plain arrays), so an evaluation refits nothing.
+    plain arrays) with a fingerprint of the histories they were fitted on, so evaluating
+    the run's own data refits nothing. Evaluated on other data (`seqsuite evaluate --set
+    data=new.csv`), they are fitted on its histories then, as a practitioner would: they
+    are local models of each series, and the network is never retrained.
     """
 
     name = "statistical"
+    file = "fingerprint.txt"
 
-    def __init__(self, forecasts: dict[str, dict[str, np.ndarray]] | None = None):
-        self.forecasts = forecasts
+    def __init__(self, forecasts: dict[str, dict[str, np.ndarray]] | None = None,
+                 fingerprint: str | None = None):
+        self.forecasts, self.fingerprint = forecasts, fingerprint
 
-    def fit(self, data: ForecastData, config: Config) -> None:
+    @staticmethod
+    def _fingerprint(data: ForecastData, windows: Windows) -> str:
+        digest = hashlib.sha1()
+        for history, horizon in zip(_histories(data, windows), _horizons(data, windows)):
+            digest.update(np.ascontiguousarray(history, dtype="float64").tobytes())
+            digest.update(str(horizon).encode())
+        return digest.hexdigest()
+
+    @staticmethod
+    def _forecast(data: ForecastData, config: Config) -> dict[str, dict[str, np.ndarray]]:
         test = data.windows["test"]
         if config.verbose:
             print(f"fitting {', '.join(config.baselines)} at {len(test)} test origins")
-        self.forecasts = fit_statistical(
+        return fit_statistical(
             _histories(data, test), _horizons(data, test), _periods(data, test),
             models=tuple(config.baselines), levels=tuple(_percents(config)),
             progress=_progress(len(test)) if config.verbose else None)
 
+    def fit(self, data: ForecastData, config: Config) -> None:
+        self.forecasts = self._forecast(data, config)
+        self.fingerprint = self._fingerprint(data, data.windows["test"])
+
     def save(self, directory: Path) -> None:
         save_baselines(directory, self.forecasts)
+        write_text_atomic(Path(directory) / self.file, self.fingerprint + "\n")
 
     @classmethod
     def load(cls, directory: Path) -> StatisticalForecasters:
-        return cls(load_baselines(directory))
+        fingerprint = Path(directory) / cls.file
+        return cls(load_baselines(directory),
+                   fingerprint.read_text().strip() if fingerprint.is_file() else None)
 
-    def at(self, windows: Windows) -> dict[str, dict[str, np.ndarray]]:
-        """The forecasts, checked against the test windows they were fitted at."""
-        fitted = {len(parts["point"]) for parts in self.forecasts.values()}
-        if fitted - {len(windows)}:
-            raise ConfigError(f"the statistical baselines were fitted at {fitted.pop()} test "
-                              f"origins, this data has {len(windows)}; they forecast only the "
-                              "series the run trained on (evaluate with its data, or "
-                              "train a run on the new data)")
-        return self.forecasts
+    def forecasts_for(self, data: ForecastData, config: Config) -> dict:
+        """The saved forecasts when `data` is what they were fitted on, else new ones."""
+        if self._fingerprint(data, data.windows["test"]) == self.fingerprint:
+            return self.forecasts
+        return self._forecast(data, config)
 
     def score(self, data: ForecastData, config: Config) -> dict:
         """{forecaster: sMAPE, MASE, OWA, coverage, ...} on the test windows."""
         test = data.windows["test"]
         scale = mase_scales(_histories(data, test), _periods(data, test))
-        return baseline_rows(test.y, self.at(test), scale)
+        return baseline_rows(test.y, self.forecasts_for(data, config), scale)
 
 
 def baselines(config: Config) -> list:
@@ -174,7 +192,7 @@ def evaluate(model, data: ForecastData, config: Config, where: Evaluation) -> di
     predictions = predict(model, test.inputs, config)
     scale = mase_scales(_histories(data, test), _periods(data, test))
     statistical = where.baselines.get(StatisticalForecasters.name)
-    baselines = statistical.at(test) if statistical is not None else {}
+    baselines = statistical.forecasts_for(data, config) if statistical is not None else {}
     metrics = {"test": score_all(test.y, predictions, baselines, scale, config)}
     kinds = np.array([data.series[r].kind for r in test.row])
     if len(set(kinds)) > 1:
