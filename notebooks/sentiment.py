@@ -6,7 +6,7 @@
 
 # %% [markdown]
 # ## Setup
-# `SEQSUITE_NOTEBOOK_PRESET` picks the preset (the tests use `smoke`, which keeps 300 snippets per split).
+# `SEQSUITE_NOTEBOOK_PRESET` picks the preset (the tests use `smoke`, which keeps at most 2000 snippets per split).
 
 # %%
 import os

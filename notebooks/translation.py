@@ -6,7 +6,7 @@
 
 # %% [markdown]
 # ## Setup
-# `SEQSUITE_NOTEBOOK_PRESET` picks the preset (the tests use `smoke`, which keeps 300 words per split).
+# `SEQSUITE_NOTEBOOK_PRESET` picks the preset (the tests use `smoke`, which keeps at most 1000 words per split).
 
 # %%
 import os

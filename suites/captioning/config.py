@@ -64,10 +64,12 @@ class Config(TrainConfig):
 
 
 PRESETS = {
-    "smoke": {"train_scenes": 48, "val_scenes": 8, "test_scenes": 8, "tfds_examples": 8,
-              "image_size": 32, "conv_filters": 4, "units": 16, "embedding_dim": 8,
-              "epochs": 1, "batch_size": 16, "patience": 0, "verbose": 0, "beam_width": 2,
-              "attention_maps": 2},
+    # smoke: seconds on 2 cores, yet a BLEU-4 well above a constant caption's
+    # (tests/suites/test_captioning.py asserts it)
+    "smoke": {"train_scenes": 600, "val_scenes": 16, "test_scenes": 64, "tfds_examples": 8,
+              "image_size": 32, "conv_filters": 8, "units": 32, "embedding_dim": 8,
+              "dropout": 0.0, "epochs": 8, "batch_size": 16, "learning_rate": 1e-2,
+              "patience": 0, "verbose": 0, "beam_width": 2, "attention_maps": 2},
     "quick": {"train_scenes": 10000, "val_scenes": 400, "test_scenes": 600, "units": 128,
               "epochs": 25, "batch_size": 64, "learning_rate": 3e-3, "clip_norm": 5.0,
               "patience": 5, "verbose": 2},

@@ -90,9 +90,12 @@ class Config(EncoderConfig, TrainConfig):
 
 
 PRESETS = {
-    "smoke": {"samples": 256, "units": 8, "reservoir_units": 32, "epochs": 1,
-              "batch_size": 64, "patience": 0, "verbose": 0, "diagnostic_batch": 8,
-              "jacobian_examples": 2},
+    # Enough to solve the adding problem at T=64 in seconds (the smoke test asserts the
+    # loss falls below the baseline's; the GRU reached a lower loss than an LSTM with a
+    # chrono bias). T=64 also suits the digits (a multiple of 64).
+    "smoke": {"length": 64, "samples": 1000, "cell": "gru", "units": 16,
+              "reservoir_units": 32, "epochs": 8, "batch_size": 16, "learning_rate": 1e-2,
+              "patience": 0, "verbose": 0, "diagnostic_batch": 8, "jacobian_examples": 2},
     "quick": {"samples": 10000, "units": 64, "epochs": 20, "batch_size": 64, "patience": 5,
               "verbose": 2},
     "full": {"samples": 20000, "units": 128, "epochs": 100, "batch_size": 64,

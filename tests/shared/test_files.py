@@ -14,11 +14,10 @@ from seqsuite.shared.run import files, runner
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("files") / "run"
-    assert main(["train", "forecasting", "--preset", "smoke", "--set", "data=sunspots",
-                 "epochs=1", "--out", str(out)]) == 0
-    return out
+def run(smoke_run):
+    """The session's forecasting smoke run (tests/conftest.py): read-only, so the tests that
+    change a run change a copy."""
+    return smoke_run("forecasting")
 
 
 def _one_line_error(capsys, argv, message):

@@ -1,8 +1,10 @@
 """The captioning suite: digit scenes and their held-out combinations, the Flickr8k-layout
 and COCO (TFDS mock) loaders, the grid positions layer, the attention decoder with greedy and
-beam decoding, a smoke run, `seqsuite caption`, and the SavedModel on image bytes in a fresh
-process."""
+beam decoding, what the smoke run learned, `seqsuite caption`, and the SavedModel on image
+bytes in a fresh process. Training, evaluation and export of every suite are in
+test_contract.py."""
 
+import collections
 import json
 import subprocess
 import sys
@@ -17,6 +19,7 @@ from keras.src import testing
 from seqsuite import registry
 from seqsuite.cli import main
 from seqsuite.shared.data.images import digit_images, to_png
+from seqsuite.shared.run import runner
 from seqsuite.shared.run.config import with_learned
 from seqsuite.suites.captioning.data import (
     END_ID,
@@ -66,7 +69,7 @@ def test_test_scenes_show_only_unseen_combinations_and_unseen_digit_images():
 
 
 def test_scenes_are_seeded_and_captions_say_where_the_digits_are():
-    config = _config("test_scenes=30")
+    config = _config("train_scenes=48", "test_scenes=30")
     a, b = digit_splits(config), digit_splits(config)
     np.testing.assert_array_equal(a["test"].images, b["test"].images)
     test = a["test"]
@@ -82,7 +85,7 @@ def test_scenes_are_seeded_and_captions_say_where_the_digits_are():
     pairs = [_combination(r[0]) for r, k in zip(test.captions, test.relations) if k != "count"]
     assert all(a != b for a, b, _ in pairs)  # two of a kind are a count
     assert test.images.shape[1:] == (32, 32, 1) and 0 <= test.images.min() <= test.images.max() <= 1
-    cluttered = digit_splits(_config("clutter=3", "test_scenes=30"))["test"]
+    cluttered = digit_splits(_config("clutter=3", "train_scenes=48", "test_scenes=30"))["test"]
     assert not np.array_equal(cluttered.images, test.images)
 
 
@@ -113,18 +116,15 @@ def test_grid_positions_layer():
 
 
 @pytest.fixture(scope="module")
-def trained():
-    config = _config()
+def run(smoke_run):
+    """The session's captioning smoke run (tests/conftest.py); read-only."""
+    return smoke_run("captioning")
+
+
+@pytest.mark.slow
+def test_decoding_gives_captions_and_attention(run, tmp_path):
+    config, model = runner.load_run(registry.get("captioning"), run)
     data = load_data(config)
-    config = with_learned(config, data.learned)
-    keras.utils.set_random_seed(0)
-    model = build_model(config)
-    model.fit(data.train, epochs=1, verbose=0)
-    return config, data, model
-
-
-def test_decoding_gives_captions_and_attention(trained, tmp_path):
-    config, data, model = trained
     images = data.splits["test"].images[:3]
     captioner = Captioner(model, config)
     side = config.image_size // 8
@@ -149,7 +149,7 @@ def test_decoding_gives_captions_and_attention(trained, tmp_path):
 
 
 def test_without_attention_the_decoder_starts_from_the_pooled_grid():
-    config = _config("attention=false", "cell=lstm")
+    config = _config("attention=false", "cell=lstm", "train_scenes=48", "test_scenes=8")
     data = load_data(config)
     config = with_learned(config, data.learned)
     model = build_model(config)
@@ -236,27 +236,31 @@ def test_config_checks():
             _config(bad)
 
 
-@pytest.fixture(scope="module")
-def smoke_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("runs") / "captioning"
-    assert main(["train", "captioning", "--preset", "smoke", "--out", str(out)]) == 0
-    return out
-
-
 @pytest.mark.slow
-def test_run_directory_is_complete(smoke_run):
-    for name in ("run.json", "config.json", "learned.json", "metrics.json", "model.keras",
-                 "history.png", "attention.png", "test_captions.tsv", "export/saved_model.pb"):
-        assert (smoke_run / name).exists(), name
-    metrics = json.loads((smoke_run / "metrics.json").read_text())
+def test_smoke_run_beats_every_constant_caption(run):
+    for name in ("history.png", "attention.png", "test_captions.tsv"):
+        assert (run / name).exists(), name
+    metrics = json.loads((run / "metrics.json").read_text())
     assert set(metrics["test"]) == {"greedy", "beam"}
+    # The reference: the best of the training captions said of every test scene (chosen
+    # knowing the test captions): BLEU-4 0.19; the most frequent one gets 0.04. The smoke
+    # run gets 0.29 to 0.34 (the range over the global TensorFlow seeds an earlier test
+    # may leave set: the data pipelines are built before the run seeds itself). Its exact
+    # matches are about 0: every test scene shows a combination never seen in training.
+    splits = digit_splits(_config())
+    test = splits["test"]
+    constant = max(score([caption] * len(test), test.captions)["bleu4"]
+                   for caption in collections.Counter(c for refs in splits["train"].captions
+                                                      for c in refs))
     for row in metrics["test"].values():
         assert {"bleu4", "exact_match", "exact_left_of", "exact_above", "exact_count"} <= set(row)
-        assert row["captions"] == 8 and 0 <= row["bleu4"] <= 1
+        assert row["captions"] == 64 and 0 <= row["bleu4"] <= 1
+        assert row["bleu4"] > constant + 0.05, (row, constant)
 
 
 def _images(tmp_path):
-    scene = (digit_splits(_config())["test"].images[0, ..., 0] * 255).astype("uint8")
+    test = digit_splits(_config("train_scenes=48"))["test"]
+    scene = (test.images[0, ..., 0] * 255).astype("uint8")
     files = {
         "scene.png": to_png(scene),
         "paper_rgba_big.png": to_png(np.concatenate(
@@ -271,9 +275,9 @@ def _images(tmp_path):
 
 
 @pytest.mark.slow
-def test_caption_command_handles_bad_files_one_by_one(smoke_run, tmp_path, capsys):
+def test_caption_command_handles_bad_files_one_by_one(run, tmp_path, capsys):
     paths = _images(tmp_path)
-    assert main(["caption", "--run", str(smoke_run), *paths, str(tmp_path / "gone.png")]) == 0
+    assert main(["caption", "--run", str(run), *paths, str(tmp_path / "gone.png")]) == 0
     fields = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
     assert [f[0] for f in fields] == [*paths, str(tmp_path / "gone.png")]
     assert all(len(f) == 2 for f in fields[:3])
@@ -294,15 +298,15 @@ def test_caption_refuses_runs_of_other_suites(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_saved_model_captions_image_bytes_in_a_fresh_process(smoke_run, tmp_path, capsys):
+def test_saved_model_captions_image_bytes_in_a_fresh_process(run, tmp_path, capsys):
     paths = _images(tmp_path)
-    assert main(["caption", "--run", str(smoke_run), *paths[:3]]) == 0
+    assert main(["caption", "--run", str(run), *paths[:3]]) == 0
     expected = [line.split("\t")[1] for line in capsys.readouterr().out.splitlines()]
     np.save(tmp_path / "images.npy", np.array([open(p, "rb").read() for p in paths],
                                               dtype=object), allow_pickle=True)
     script = textwrap.dedent(f"""
         import json, sys, numpy as np, tensorflow as tf
-        served = tf.saved_model.load({str(smoke_run / "export")!r})
+        served = tf.saved_model.load({str(run / "export")!r})
         images = np.load({str(tmp_path / "images.npy")!r}, allow_pickle=True)
         out = served.signatures["serving_default"](image=tf.constant(list(images)))
         assert not any(m.split(".")[0] == "seqsuite" for m in sys.modules), "imported project"
@@ -323,11 +327,3 @@ def test_saved_model_captions_image_bytes_in_a_fresh_process(smoke_run, tmp_path
         assert words == len(caption.split())
         np.testing.assert_allclose(sums[:words], 1.0, atol=1e-4)
     assert not any(result["sums"][3])
-
-
-@pytest.mark.slow
-def test_evaluate_and_export_commands(smoke_run, tmp_path, capsys):
-    assert main(["evaluate", "--run", str(smoke_run)]) == 0
-    assert "bleu4" in capsys.readouterr().out
-    assert main(["export", "--run", str(smoke_run), "--out", str(tmp_path / "sm")]) == 0
-    assert (tmp_path / "sm" / "saved_model.pb").exists()

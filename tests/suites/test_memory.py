@@ -1,12 +1,12 @@
 import csv
+import dataclasses
 import json
 import math
-import subprocess
-import sys
-import textwrap
+import shutil
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from seqsuite import registry
 from seqsuite.cli import main
@@ -107,25 +107,34 @@ def test_every_model_builds_for_every_task_shape(task, cell):
     assert out.shape == expected
 
 
+# End to end. What every suite shares (a smoke run trains, re-evaluates, exports and
+# serves in a fresh process) is tests/suites/test_contract.py's, on the smoke run that
+# test_smoke_model_solves_the_adding_problem reads; the run of the other tests adds
+# gradient logging and clipping to the smoke preset's adding problem (T=64).
+
 @pytest.fixture(scope="module")
-def adding_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("runs") / "adding"
-    assert main(["train", "memory", "--preset", "smoke", "--out", str(out),
-                 "--set", "length=24", "cell=simple", "recurrent_init=identity",
-                 "log_gradients=true", "clip_norm=1.0"]) == 0
-    return out
+def adding_run(smoke_run):
+    return smoke_run("memory", "log_gradients=true", "clip_norm=1.0")  # copy before changing
+
+
+@pytest.mark.slow
+def test_smoke_model_solves_the_adding_problem(smoke_run):
+    """A model that learned nothing fails here: always answering 1 (the baseline) scores
+    an MSE of about 1/6; the smoke GRU reaches 4.5% of it at T=64 (seed 0; 6% and 7%
+    with seeds 1 and 2, 2% with clip_norm=1)."""
+    metrics = json.loads((smoke_run("memory") / "metrics.json").read_text())
+    assert metrics["test"]["model"]["loss"] < 0.25 * metrics["test"]["baseline"]["loss"]
+    assert metrics["memory"]["solved"] == "yes"  # below 10% of the baseline's loss
 
 
 @pytest.mark.slow
 def test_run_reports_baseline_curves_and_gradient_flow(adding_run):
-    for name in ("gradient_flow.png", "learning_curve.png", "history.png", "metrics.json",
-                 "gradients.csv", "export/saved_model.pb"):
+    for name in ("gradient_flow.png", "learning_curve.png", "history.png", "gradients.csv"):
         assert (adding_run / name).exists(), name
     metrics = json.loads((adding_run / "metrics.json").read_text())
     config, _ = load_run(registry.get("memory"), adding_run)
     y = make_arrays(config)["test"][1]
     assert metrics["test"]["baseline"]["loss"] == pytest.approx(np.mean((1 - y) ** 2))
-    assert metrics["memory"]["solved"] in ("yes", "no")
     assert set(metrics["gradient_flow"]) == {"untrained", "trained"}
     assert np.isfinite(metrics["gradient_flow"]["untrained"]["log10_grad_norm_last"])
     with (adding_run / "history.csv").open() as f:
@@ -134,44 +143,50 @@ def test_run_reports_baseline_curves_and_gradient_flow(adding_run):
 
 
 @pytest.mark.slow
-def test_evaluate_on_longer_sequences_and_serve_in_a_fresh_process(adding_run, tmp_path, capsys):
-    assert main(["evaluate", "--run", str(adding_run), "--set", "length=48",
-                 "--name", "longer"]) == 0
-    where = adding_run / "evaluations" / "longer"
-    assert json.loads((where / "metrics.json").read_text())["data"]["length"] == 48
-    assert json.loads((adding_run / "metrics.json").read_text())["data"]["length"] == 24
+def test_evaluate_on_longer_sequences_and_serve(adding_run, tmp_path, capsys):
+    run = shutil.copytree(adding_run, tmp_path / "run")  # evaluate writes RUN/evaluations
+    assert main(["evaluate", "--run", str(run), "--set", "length=128", "--name", "longer"]) == 0
+    where = run / "evaluations" / "longer"
+    assert json.loads((where / "metrics.json").read_text())["data"]["length"] == 128
+    assert json.loads((run / "metrics.json").read_text())["data"]["length"] == 64
     # the learning curve comes from the run's history, the plots go to the evaluation
     assert (where / "learning_curve.png").exists() and (where / "gradient_flow.png").exists()
-    assert main(["evaluate", "--run", str(adding_run), "--set", "units=3"]) == 2
+    assert main(["evaluate", "--run", str(run), "--set", "units=3"]) == 2
     assert "fixed when the run was trained" in capsys.readouterr().err
-    config, model = load_run(registry.get("memory"), adding_run)
+    # Served in this process: test_contract serves every export in a fresh one.
+    config, model = load_run(registry.get("memory"), run)
     x = make_arrays(config)["test"][0][:4]
-    np.save(tmp_path / "x.npy", x)
-    script = textwrap.dedent(f"""
-        import sys, numpy as np, tensorflow as tf
-        loaded = tf.saved_model.load({str(adding_run / "export")!r})
-        out = loaded.signatures["serving_default"](sequence=tf.constant(np.load({str(tmp_path / "x.npy")!r})))
-        np.save({str(tmp_path / "y.npy")!r}, out["sum"].numpy())
-        assert not any(m.split(".")[0] == "seqsuite" for m in sys.modules), "imported project"
-    """)
-    subprocess.run([sys.executable, "-c", script], check=True, cwd=tmp_path)
-    np.testing.assert_allclose(np.load(tmp_path / "y.npy"), model.predict(x, verbose=0)[:, 0],
-                               rtol=1e-4, atol=1e-5)
+    serve = tf.saved_model.load(str(run / "export")).signatures["serving_default"]
+    np.testing.assert_allclose(serve(sequence=tf.constant(x))["sum"].numpy(),
+                               model.predict(x, verbose=0)[:, 0], rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.slow
 def test_echo_state_network_on_the_copy_task(tmp_path):
     out = tmp_path / "esn"
-    assert main(["train", "memory", "--preset", "smoke", "--out", str(out),
-                 "--set", "task=copy", "cell=esn", "length=10"]) == 0
+    # One short epoch: this checks the pipeline, not what the ESN learns
+    assert main(["train", "memory", "--preset", "smoke", "--out", str(out), "--set",
+                 "task=copy", "cell=esn", "length=10", "samples=256", "epochs=1",
+                 "batch_size=64"]) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["test"]["baseline"]["accuracy"] == 1 / 8
     assert {"loss", "accuracy"} <= set(metrics["test"]["model"])
 
 
-@pytest.mark.slow
-def test_memory_search_space_drives_build_model(tmp_path):
-    out = tmp_path / "tune"
-    assert main(["tune", "memory", "--tuner", "random", "--max-trials", "1", "--preset",
-                 "smoke", "--set", "length=12", "--out", str(out)]) == 0
-    assert (out / "best" / "metrics.json").exists()
+def test_search_space_drives_build_model():
+    """Three draws from the search space each build a compiled model that runs (a whole
+    `seqsuite tune` is tests/tuning's)."""
+    import keras_tuner as kt
+
+    suite = registry.get("memory")
+    space = kt.HyperParameters()
+    suite.search_space(space)
+    base = _config("length=12")
+    x = make_arrays(base)["test"][0][:2]
+    for draw in range(3):
+        hp = kt.HyperParameters()
+        hp.values.update({p.name: p.random_sample(draw) for p in space.space})
+        config = dataclasses.replace(base, **suite.search_space(hp))
+        model = suite.build_model(config)
+        assert model.optimizer is not None
+        assert np.isfinite(np.asarray(model(x))).all()

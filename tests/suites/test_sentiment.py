@@ -1,9 +1,6 @@
 import argparse
 import json
 import shutil
-import subprocess
-import sys
-import textwrap
 from collections import Counter
 
 import numpy as np
@@ -109,7 +106,8 @@ def test_critic_snippets_are_split_by_movie():
 def test_smoke_preset_takes_a_seeded_subset():
     data = load_data(_config())
     assert data.name == "rotten_tomatoes" and data.constructions is None
-    assert [len(data.texts[s]) for s in ("train", "val", "test")] == [300, 300, 300]
+    # at most 2000 a split; the validation and test movies hold fewer snippets
+    assert [len(data.texts[s]) for s in ("train", "val", "test")] == [2000, 1215, 1303]
     assert data.texts == load_data(_config()).texts
     assert _config().max_length == 64 and _config("data=tfds:x").max_length == 256
 
@@ -312,13 +310,16 @@ def test_generated_reviews_are_scored_per_construction(tmp_path):
                for v in metrics["by_construction"].values())
 
 
+# End to end. What every suite shares (a smoke run trains, re-evaluates, exports and
+# serves in a fresh process) is tests/suites/test_contract.py's; the critic-snippet smoke
+# run here is the one it trains.
+
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("runs") / "critics"
-    assert main(["train", "sentiment", "--preset", "smoke", "--out", str(out)]) == 0
-    return out
+def run_dir(smoke_run):
+    return smoke_run("sentiment")  # shared: copy it before changing anything in it
 
 
+@pytest.mark.slow
 def test_run_directory_and_metrics(run_dir):
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert set(metrics["test"]) == {"model", "tfidf_logreg"}
@@ -326,7 +327,7 @@ def test_run_directory_and_metrics(run_dir):
     assert set(metrics["per_class"]) == {"model neg", "model pos", "tfidf_logreg neg",
                                          "tfidf_logreg pos"}
     assert "by_construction" not in metrics and metrics["data"]["corpus"] == "rotten_tomatoes"
-    for name in ("attention_0.png", "attention_2.png", "export/saved_model.pb",
+    for name in ("attention_0.png", "attention_2.png",
                  f"baselines/tfidf_logreg/{TfidfLogisticRegression.file}"):
         assert (run_dir / name).exists(), name
     learned = json.loads((run_dir / "learned.json").read_text())
@@ -335,6 +336,19 @@ def test_run_directory_and_metrics(run_dir):
     assert "vocab_size" not in config and config["labels"] == ["neg", "pos"]
 
 
+@pytest.mark.slow
+def test_smoke_model_beats_the_majority_label(run_dir):
+    """A model that learned nothing fails here: always answering "pos" scores the share
+    of positive test snippets, 775 of 1303 (0.595); the smoke model reaches 0.69-0.70, as
+    the TF-IDF baseline does (seed 0; 0.08 and 0.13 above the majority with seeds 1, 2)."""
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    supports = [metrics["per_class"][f"model {label}"]["support"] for label in ("neg", "pos")]
+    majority = max(supports) / sum(supports)
+    assert metrics["test"]["model"]["accuracy"] > majority + 0.05
+    assert metrics["test"]["model"]["macro_f1"] > 0.6  # not one label said always
+
+
+@pytest.mark.slow
 def test_evaluate_command_trains_nothing(run_dir, tmp_path, monkeypatch, capsys):
     import keras
     from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
@@ -367,21 +381,18 @@ def test_evaluate_command_trains_nothing(run_dir, tmp_path, monkeypatch, capsys)
     assert "model.json not found: the run directory is damaged" in capsys.readouterr().err
 
 
-def test_saved_model_takes_raw_strings_in_a_fresh_process(run_dir, tmp_path):
+@pytest.mark.slow
+def test_saved_model_takes_raw_strings(run_dir):
+    # Served in this process: test_contract serves every export in a fresh one.
+    import tensorflow as tf
+
     config, model = _load_run(run_dir)
     texts = ["The plot was not bad, although the cast was dull.", "", "  <br />  ",
              "Zzyzx qwerty!"]
-    script = textwrap.dedent(f"""
-        import json, sys, tensorflow as tf
-        loaded = tf.saved_model.load({str(run_dir / "export")!r})
-        out = loaded.signatures["serving_default"](text=tf.constant({texts!r}))
-        print(json.dumps({{"p": out["probabilities"].numpy().tolist(),
-                          "label": [s.decode() for s in out["label"].numpy()]}}))
-        assert not any(m.split(".")[0] in ("seqsuite", "shared", "suites") for m in sys.modules)
-    """)
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          cwd=tmp_path, check=True)
-    served = json.loads(proc.stdout.strip().splitlines()[-1])
+    serve = tf.saved_model.load(str(run_dir / "export")).signatures["serving_default"]
+    out = serve(text=tf.constant(texts))
+    served = {"p": out["probabilities"].numpy(),
+              "label": [s.decode() for s in out["label"].numpy()]}
     np.testing.assert_allclose(served["p"], probabilities_of(model, texts, config), atol=1e-5)
     assert served["label"][0] in config.labels and served["label"][3] in config.labels
     # no tokens: uniform probabilities and no label
@@ -389,6 +400,7 @@ def test_saved_model_takes_raw_strings_in_a_fresh_process(run_dir, tmp_path):
     np.testing.assert_allclose(served["p"][1:3], 0.5)
 
 
+@pytest.mark.slow
 def test_predict_command(run_dir, capsys):
     assert main(["predict", "--run", str(run_dir), "The acting was superb.", ""]) == 0
     lines = capsys.readouterr().out.strip("\n").splitlines()
@@ -399,8 +411,22 @@ def test_predict_command(run_dir, capsys):
     assert predict(run, argparse.Namespace(texts=["   "])) == ["(empty)\t0.500\t   "]
 
 
-def test_sentiment_search_space_drives_build_model(tmp_path):
-    out = tmp_path / "tune"
-    assert main(["tune", "sentiment", "--tuner", "random", "--max-trials", "1", "--preset",
-                 "smoke", "--out", str(out)]) == 0
-    assert (out / "best" / "metrics.json").exists()
+def test_search_space_drives_build_model(tmp_path):
+    """Three draws from the search space each build a compiled model that reads raw text
+    (a whole `seqsuite tune` is tests/tuning's)."""
+    import dataclasses
+
+    import keras_tuner as kt
+
+    suite = registry.get("sentiment")
+    space = kt.HyperParameters()
+    suite.search_space(space)
+    rows = [f"a {word} film,{label}" for word, label in (("fine", "pos"), ("dull", "neg"))] * 6
+    base = _config(f"data={_csv(tmp_path / 'r.csv', rows)}")
+    for draw in range(3):
+        hp = kt.HyperParameters()
+        hp.values.update({p.name: p.random_sample(draw) for p in space.space})
+        _, config, model = runner.prepare(suite, dataclasses.replace(base, **suite.search_space(hp)))
+        assert model.optimizer is not None
+        probabilities = probabilities_of(model, ["a fine film"], config)
+        np.testing.assert_allclose(probabilities.sum(), 1, rtol=1e-5)

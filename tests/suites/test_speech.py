@@ -1,4 +1,5 @@
-"""The speech suite: synthetic data and its cache, loaders, a smoke run, serving, bad audio."""
+"""The speech suite: synthetic data and its cache, loaders, what the smoke run learned,
+serving, bad audio. Training, evaluation and export of every suite are in test_contract.py."""
 
 import io
 import json
@@ -32,11 +33,9 @@ def cache(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def smoke_run(tmp_path_factory, cache):
-    out = tmp_path_factory.mktemp("runs") / "speech"
-    assert main(["train", "speech", "--preset", "smoke", "--out", str(out),
-                 "--set", f"cache_dir={cache}"]) == 0
-    return out
+def run(smoke_run):
+    """The session's speech smoke run (tests/conftest.py); read-only."""
+    return smoke_run("speech")
 
 
 def _config(cache, *overrides):
@@ -103,7 +102,8 @@ def test_corpus_is_cached_versioned_and_rebuilt_only_when_the_generator_changes(
 
 
 def test_synth_splits_use_unseen_voices(cache):
-    name, splits = load_splits(_config(cache))
+    name, splits = load_splits(_config(cache, "train_utterances=24", "val_utterances=8",
+                                       "test_utterances=8"))
     variants = {split: {v.split("+")[1] for v in u.speakers} for split, u in splits.items()}
     assert not variants["test"] & variants["train"]
     assert [len(splits[s]) for s in ("train", "val", "test")] == [24, 8, 8]
@@ -201,14 +201,18 @@ def test_unprepared_tfds_is_refused_at_once(tmp_path, cache, monkeypatch, capsys
 
 
 @pytest.mark.slow
-def test_run_directory_is_complete(smoke_run):
-    for name in ("run.json", "config.json", "metrics.json", "model.keras", "history.png",
-                 "alignment.png", "test_transcripts.tsv", "export/saved_model.pb"):
-        assert (smoke_run / name).exists(), name
-    metrics = json.loads((smoke_run / "metrics.json").read_text())
+def test_smoke_run_transcribes_voices_it_never_heard(run):
+    for name in ("history.png", "alignment.png", "test_transcripts.tsv"):
+        assert (run / name).exists(), name
+    metrics = json.loads((run / "metrics.json").read_text())
     assert set(metrics["test"]) == {"greedy", "beam"}
     for row in metrics["test"].values():
-        assert set(row) == {"cer", "wer", "utterances"} and row["utterances"] == 8
+        assert set(row) == {"cer", "wer", "utterances"} and row["utterances"] == 32
+        # The empty transcript, all a model that learned nothing emits after CTC's first
+        # steps, has CER 1; the smoke run's is 0.44 (greedy) and 0.42 (beam) on these 32
+        # utterances of unseen voices, whatever global TensorFlow seed an earlier test
+        # left set.
+        assert row["cer"] < 0.7, row
     assert metrics["data"]["real_time_factor"] > 0
 
 
@@ -229,9 +233,9 @@ def _bad_batch(tmp_path):
 
 
 @pytest.mark.slow
-def test_transcribe_command_handles_bad_files_one_by_one(smoke_run, tmp_path, capsys):
+def test_transcribe_command_handles_bad_files_one_by_one(run, tmp_path, capsys):
     paths = _bad_batch(tmp_path)
-    assert main(["transcribe", "--run", str(smoke_run), *paths, str(tmp_path / "gone.wav")]) == 0
+    assert main(["transcribe", "--run", str(run), *paths, str(tmp_path / "gone.wav")]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 8
     fields = [line.split("\t") for line in lines]
@@ -258,7 +262,7 @@ def test_transcribe_refuses_runs_of_other_suites(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_saved_model_serves_wav_bytes_and_waveforms_in_a_fresh_process(smoke_run, tmp_path):
+def test_saved_model_serves_wav_bytes_and_waveforms_in_a_fresh_process(run, tmp_path):
     paths = _bad_batch(tmp_path)
     np.save(tmp_path / "wavs.npy", np.array([open(p, "rb").read() for p in paths], dtype=object),
             allow_pickle=True)
@@ -266,7 +270,7 @@ def test_saved_model_serves_wav_bytes_and_waveforms_in_a_fresh_process(smoke_run
     np.save(tmp_path / "waveform.npy", speech[None].astype("float32"))
     script = textwrap.dedent(f"""
         import json, sys, numpy as np, tensorflow as tf
-        served = tf.saved_model.load({str(smoke_run / "export")!r})
+        served = tf.saved_model.load({str(run / "export")!r})
         wavs = np.load({str(tmp_path / "wavs.npy")!r}, allow_pickle=True)
         out = served.signatures["serving_default"](wav=tf.constant(list(wavs)))
         wave = served.signatures["waveform"](waveform=tf.constant(np.load({str(tmp_path / "waveform.npy")!r})),
@@ -285,18 +289,10 @@ def test_saved_model_serves_wav_bytes_and_waveforms_in_a_fresh_process(smoke_run
     # the float signature and the WAV signature hear the same speech the same way
     assert result["waveform"] == result["transcript"][0]
     # saved_model_cli runs the same signature
-    cli = subprocess.run(["saved_model_cli", "run", "--dir", str(smoke_run / "export"),
+    cli = subprocess.run(["saved_model_cli", "run", "--dir", str(run / "export"),
                           "--tag_set", "serve", "--signature_def", "serving_default",
                           "--inputs", f"wav={tmp_path / 'wavs.npy'}"],
                          capture_output=True, text=True, cwd=tmp_path,
                          env={"PATH": f"{sys.prefix}/bin", "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert cli.returncode == 0, cli.stderr[-2000:]
     assert "not a WAV file" in cli.stdout and "Result for output key transcript" in cli.stdout
-
-
-@pytest.mark.slow
-def test_evaluate_and_export_commands(smoke_run, tmp_path, capsys):
-    assert main(["evaluate", "--run", str(smoke_run)]) == 0
-    assert "beam" in capsys.readouterr().out
-    assert main(["export", "--run", str(smoke_run), "--out", str(tmp_path / "sm")]) == 0
-    assert (tmp_path / "sm" / "saved_model.pb").exists()

@@ -232,28 +232,33 @@ def test_softmax_head_trains_and_tags():
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("runs") / "python"
-    assert main(["train", "tagging", "--preset", "smoke", "--out", str(out)]) == 0
-    return out
+def run_dir(smoke_run):
+    """The session's tagging smoke run (tests/conftest.py); read-only."""
+    return smoke_run("tagging")
 
 
 @pytest.mark.slow
-def test_run_directory_and_metrics(run_dir):
-    for name in ("run.json", "config.json", "metrics.json", "model.keras", "history.csv",
-                 "test_predictions.conll", "export/saved_model.pb"):
+def test_smoke_run_beats_the_most_frequent_tag(run_dir):
+    for name in ("history.csv", "test_predictions.conll"):
         assert (run_dir / name).exists(), name
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert set(metrics["test"]) == {"crf", "most_frequent_tag"}
     for row in metrics["test"].values():
         assert set(row) == {"precision", "recall", "f1", "token_accuracy"}
+    # On the smoke run's unseen test file the baseline gets entity F1 0.70 and token
+    # accuracy 0.83; the BiLSTM-CRF 0.83 to 0.97 and 0.90 to 0.99 (the range over the
+    # global TensorFlow seeds an earlier test may leave set: the data pipelines are built
+    # before the run seeds itself). A model that tags everything O gets F1 0.
+    model, baseline = metrics["test"]["crf"], metrics["test"]["most_frequent_tag"]
+    assert model["f1"] > baseline["f1"] + 0.08, metrics["test"]
+    assert model["token_accuracy"] > baseline["token_accuracy"] + 0.04, metrics["test"]
     learned = json.loads((run_dir / "learned.json").read_text())
     assert set(learned) == {"tags", "vocab_size"}
     assert learned["tags"][0] == "O" and len(learned["tags"]) == 17
     assert learned["vocab_size"] == metrics["data"]["vocab"]
     config = json.loads((run_dir / "config.json").read_text())
     assert "tags" not in config and "vocab_size" not in config
-    assert metrics["data"]["train_files"] == 4
+    assert metrics["data"]["train_files"] == 10
     baseline = json.loads((run_dir / "baselines" / MostFrequentTag.name / MostFrequentTag.file)
                           .read_text())
     assert baseline["default"] == "O" and set(baseline["tags"].values()) <= set(learned["tags"])
@@ -320,20 +325,10 @@ def test_saved_model_tags_raw_text_in_a_fresh_process(run_dir, tmp_path):
 
 
 @pytest.mark.slow
-def test_predict_and_evaluate_commands(run_dir, capsys):
+def test_predict_command(run_dir, capsys):
     assert main(["predict", "--run", str(run_dir), "def f ( x ) :", "import os"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 2 and lines[0].startswith("def/") and len(lines[0].split()) == 6
     assert main(["predict", "--run", str(run_dir), "x", "  "]) == 2
     err = capsys.readouterr().err.strip()
     assert "text 2 is empty" in err and "\n" not in err
-    assert main(["evaluate", "--run", str(run_dir)]) == 0
-    assert "most_frequent_tag" in capsys.readouterr().out
-
-
-@pytest.mark.slow
-def test_tagging_search_space_drives_build_model(tmp_path):
-    out = tmp_path / "tune"
-    assert main(["tune", "tagging", "--tuner", "random", "--max-trials", "1", "--preset",
-                 "smoke", "--out", str(out)]) == 0
-    assert (out / "best" / "metrics.json").exists()

@@ -1,3 +1,8 @@
+"""The translation suite: CMUdict and its split by word, the dates generator, TSV and TFDS
+loaders, the scores, what the smoke run learned, decoding, and serving raw strings.
+Training, evaluation and export of every suite are in test_contract.py."""
+
+import collections
 import json
 import shutil
 import subprocess
@@ -67,7 +72,7 @@ def test_split_keeps_every_pronunciation_of_a_word_together():
 def test_cmudict_data_is_split_by_word(tmp_path):
     data = load_data(_config())
     words = {s: {w for w, _ in v} for s, v in data.pairs.items()}
-    assert [len(words[s]) for s in ("train", "val", "test")] == [300, 300, 300]  # max_examples
+    assert [len(words[s]) for s in ("train", "val", "test")] == [1000] * 3  # max_examples
     assert not words["train"] & words["test"]
     assert "AH" in data.target_vocabulary and "a" in data.source_vocabulary
     (source, target), labels = next(iter(data.train))
@@ -176,38 +181,51 @@ def test_ted_hrlr_translate_loader_with_mock_data():
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("runs") / "g2p"
-    assert main(["train", "translation", "--preset", "smoke", "--out", str(out)]) == 0
-    return out
+def run_dir(smoke_run):
+    """The session's translation (CMUdict) smoke run (tests/conftest.py); read-only."""
+    return smoke_run("translation")
 
 
-def test_run_directory_and_metrics(run_dir):
+@pytest.mark.slow
+def test_smoke_run_spells_unseen_words_better_than_a_constant_guess(run_dir):
     metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["data"]["corpus"] == "cmudict" and metrics["data"]["test_sources"] == 1000
+    assert (run_dir / "attention_0.png").exists()
+    # The reference: the training split's commonest phoneme said n times for every test
+    # word, n the best for the test set: PER 0.92 (WER 1). The smoke run gets PER 0.38 to
+    # 0.46 and WER 0.91 to 0.96 (the range over the global TensorFlow seeds an earlier
+    # test may leave set: the data pipelines are built before the run seeds itself).
+    data = load_data(_config())
+    counts = collections.Counter(p for _, t in data.pairs["train"] for p in t.split())
+    commonest = counts.most_common(1)[0][0]
+    grouped: dict[str, list[str]] = {}
+    for source, target in data.pairs["test"]:
+        grouped.setdefault(source, []).append(target)
+    constant = min(pronunciation_errors([" ".join([commonest] * n)] * len(grouped),
+                                        list(grouped.values()))["per"] for n in range(1, 9))
     for method in ("greedy", "beam"):
-        assert set(metrics["test"][method]) == {"wer", "per"}
-        assert 0 <= metrics["test"][method]["wer"] <= 1
-    assert metrics["data"]["corpus"] == "cmudict" and metrics["data"]["test_sources"] == 300
-    assert (run_dir / "attention_0.png").exists() and (run_dir / "export" / "saved_model.pb").exists()
+        row = metrics["test"][method]
+        assert set(row) == {"wer", "per"} and 0 <= row["wer"] < 1, row
+        assert row["per"] < constant - 0.3, (row, constant)
 
 
 @pytest.mark.slow
 def test_dates_run_scores_exact_match_and_bleu(tmp_path):
     out = tmp_path / "dates"
     assert main(["train", "translation", "--preset", "smoke", "--set", "data=dates",
-                 "n_train=200", "n_eval=20", "--out", str(out)]) == 0
+                 "n_train=200", "n_eval=20", "epochs=1", "--out", str(out)]) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     for method in ("greedy", "beam"):
         assert set(metrics["test"][method]) == {"exact_match", "token_accuracy", "bleu"}
 
 
-def test_learned_vocabulary_sizes_are_kept_apart(run_dir, capsys):
+def test_learned_vocabulary_sizes_are_kept_apart(run_dir, tmp_path, capsys):
     learned = json.loads((run_dir / "learned.json").read_text())
     assert set(learned) == {"source_vocab_size", "target_vocab_size"}
     assert not set(learned) & set(json.loads((run_dir / "config.json").read_text()))
     config, model = runner.load_run(registry.get("translation"), run_dir)
     assert len(model.get_layer("target_vectorizer").get_vocabulary()) == config.target_vocab_size
-    assert main(["train", "translation", "--preset", "smoke", "--out", str(run_dir.parent / "x"),
+    assert main(["train", "translation", "--preset", "smoke", "--out", str(tmp_path / "x"),
                  "--set", "source_vocab_size=10"]) == 2
     assert "learned from the training data" in capsys.readouterr().err
 
@@ -246,16 +264,6 @@ def test_saved_model_takes_raw_strings_in_a_fresh_process(run_dir, tmp_path):
     assert json.loads(proc.stdout.strip().splitlines()[-1]) == expected
 
 
-def test_saved_model_cli_runs(run_dir):
-    cli = [sys.executable, "-m", "tensorflow.python.tools.saved_model_cli"]
-    proc = subprocess.run([*cli, "run", "--dir", str(run_dir / "export"), "--tag_set", "serve",
-                           "--signature_def", "serving_default",
-                           "--input_exprs", 'text=["pronunciation"]'],
-                          capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr[-1500:]
-    assert "Result for output key translation" in proc.stdout
-
-
 def test_translate_command(run_dir, capsys):
     assert main(["translate", "--run", str(run_dir), "--method", "greedy", "speech",
                  "recognition"]) == 0
@@ -291,10 +299,3 @@ def test_awkward_inputs_have_defined_behaviour(run_dir):
     assert isinstance(out[3], str)  # unseen characters become [UNK]; no error
     ids = model.get_layer("source_vectorizer")(tf.constant(["☃"])).numpy()[0]
     assert ids[0] == 1  # the [UNK] id
-
-
-def test_translation_search_space_drives_build_model(tmp_path):
-    out = tmp_path / "tune"
-    assert main(["tune", "translation", "--tuner", "random", "--max-trials", "1", "--preset",
-                 "smoke", "--out", str(out)]) == 0
-    assert (out / "best" / "metrics.json").exists()

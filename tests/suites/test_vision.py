@@ -1,5 +1,6 @@
 """The vision suite (text-line recognition): digit lines, the labels-TSV loader, the column
-mask, a smoke run, `seqsuite read`, and the SavedModel on image bytes in a fresh process."""
+mask, what the smoke run learned, `seqsuite read`, and the SavedModel on image bytes in a
+fresh process. Training, evaluation and export of every suite are in test_contract.py."""
 
 import json
 import subprocess
@@ -23,10 +24,9 @@ from seqsuite.suites.vision.data import (
 
 
 @pytest.fixture(scope="module")
-def smoke_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("runs") / "vision"
-    assert main(["train", "vision", "--preset", "smoke", "--out", str(out)]) == 0
-    return out
+def run(smoke_run):
+    """The session's vision smoke run (tests/conftest.py); read-only."""
+    return smoke_run("vision")
 
 
 def _config(*overrides):
@@ -49,7 +49,7 @@ def test_test_lines_use_digit_images_never_seen_in_training():
 
 
 def test_digit_lines_are_seeded_and_their_texts_fit_their_widths():
-    config = _config("max_digits=6")
+    config = _config("max_digits=6", "train_lines=32", "test_lines=8")
     a, b = load_data(config), load_data(config)
     test = a.splits["test"]
     np.testing.assert_array_equal(test.images, b.splits["test"].images)
@@ -124,15 +124,19 @@ def test_model_builds_and_saves(tmp_path):
 
 
 @pytest.mark.slow
-def test_run_directory_is_complete(smoke_run):
-    for name in ("run.json", "config.json", "metrics.json", "model.keras", "history.png",
-                 "examples.png", "test_lines.tsv", "export/saved_model.pb"):
-        assert (smoke_run / name).exists(), name
-    metrics = json.loads((smoke_run / "metrics.json").read_text())
+def test_smoke_run_reads_lines_it_never_saw(run):
+    for name in ("history.png", "examples.png", "test_lines.tsv"):
+        assert (run / name).exists(), name
+    metrics = json.loads((run / "metrics.json").read_text())
     assert set(metrics["test"]) == {"greedy", "beam"}
     for row in metrics["test"].values():
         assert set(row) == {"char_accuracy", "sequence_accuracy", "cer", "lines"}
-        assert row["lines"] == 8 and 0 <= row["sequence_accuracy"] <= 1
+        assert row["lines"] == 32 and 0 <= row["sequence_accuracy"] <= 1
+        # A model that learned nothing writes nothing (CER 1) or noise (CER above 1); the
+        # smoke preset reads these 32 lines of unseen digit images at CER 0.26 to 0.40 (the
+        # range over the global TensorFlow seeds an earlier test may leave set: the data
+        # pipelines are built before the run seeds itself).
+        assert row["cer"] < 0.6, row
 
 
 def _images(tmp_path):
@@ -154,9 +158,9 @@ def _images(tmp_path):
 
 
 @pytest.mark.slow
-def test_read_command_handles_bad_files_one_by_one(smoke_run, tmp_path, capsys):
+def test_read_command_handles_bad_files_one_by_one(run, tmp_path, capsys):
     paths = _images(tmp_path)
-    assert main(["read", "--run", str(smoke_run), *paths, str(tmp_path / "gone.png")]) == 0
+    assert main(["read", "--run", str(run), *paths, str(tmp_path / "gone.png")]) == 0
     fields = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
     assert [f[0] for f in fields] == [*paths, str(tmp_path / "gone.png")]
     assert all(len(f) == 2 for f in fields[:3])
@@ -179,15 +183,15 @@ def test_read_refuses_runs_of_other_suites(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_saved_model_reads_image_bytes_in_a_fresh_process(smoke_run, tmp_path, capsys):
+def test_saved_model_reads_image_bytes_in_a_fresh_process(run, tmp_path, capsys):
     paths = _images(tmp_path)
-    assert main(["read", "--run", str(smoke_run), *paths[:3]]) == 0
+    assert main(["read", "--run", str(run), *paths[:3]]) == 0
     expected = [line.split("\t")[1] for line in capsys.readouterr().out.splitlines()]
     np.save(tmp_path / "images.npy", np.array([open(p, "rb").read() for p in paths],
                                               dtype=object), allow_pickle=True)
     script = textwrap.dedent(f"""
         import json, sys, numpy as np, tensorflow as tf
-        served = tf.saved_model.load({str(smoke_run / "export")!r})
+        served = tf.saved_model.load({str(run / "export")!r})
         images = np.load({str(tmp_path / "images.npy")!r}, allow_pickle=True)
         out = served.signatures["serving_default"](image=tf.constant(list(images)))
         assert not any(m.split(".")[0] == "seqsuite" for m in sys.modules), "imported project"
@@ -200,11 +204,3 @@ def test_saved_model_reads_image_bytes_in_a_fresh_process(smoke_run, tmp_path, c
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["status"] == ["ok", "ok", "ok", "not a PNG or JPEG image"]
     assert result["text"][:3] == expected and result["text"][3] == ""
-
-
-@pytest.mark.slow
-def test_evaluate_and_export_commands(smoke_run, tmp_path, capsys):
-    assert main(["evaluate", "--run", str(smoke_run)]) == 0
-    assert "sequence_accuracy" in capsys.readouterr().out
-    assert main(["export", "--run", str(smoke_run), "--out", str(tmp_path / "sm")]) == 0
-    assert (tmp_path / "sm" / "saved_model.pb").exists()

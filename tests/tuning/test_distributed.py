@@ -13,7 +13,10 @@ import pytest
 
 from seqsuite.cli import main
 
-SMOKE = ["--preset", "smoke", "--set", "data=sunspots", "epochs=1"]
+# The memory suite's adding problem at its cheapest: a trial takes a second or two of
+# training, so the processes' start-up (each imports TensorFlow) dominates these tests.
+SMALL = ["samples=256", "length=32", "batch_size=64"]
+SMOKE = ["--preset", "smoke", "--set", *SMALL, "epochs=1"]
 
 
 def check_search_output(out: Path, max_trials: int) -> list:
@@ -31,7 +34,7 @@ def check_search_output(out: Path, max_trials: int) -> list:
 @pytest.mark.slow
 def test_chief_and_two_workers_finish_a_search(tmp_path, capsys):
     out = tmp_path / "t"
-    assert main(["tune", "forecasting", "--workers", "2", "--max-trials", "2", *SMOKE,
+    assert main(["tune", "memory", "--workers", "2", "--max-trials", "2", *SMOKE,
                  "--out", str(out)]) == 0
     trials = check_search_output(out, 2)
     assert len(trials) == 2
@@ -61,8 +64,8 @@ def _pid_of(worker_id: str, out: Path) -> int | None:
 def test_a_killed_worker_loses_only_its_trial(tmp_path):
     out = tmp_path / "t"
     chief = subprocess.Popen(
-        [sys.executable, "-m", "seqsuite.cli", "tune", "forecasting", "--workers", "2",
-         "--max-trials", "3", "--preset", "smoke", "--set", "data=sunspots", "epochs=3",
+        [sys.executable, "-m", "seqsuite.cli", "tune", "memory", "--workers", "2",
+         "--max-trials", "3", "--preset", "smoke", "--set", *SMALL, "epochs=3",
          "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 240
@@ -90,8 +93,8 @@ def test_a_restarted_cluster_worker_takes_back_its_trial(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    base = [sys.executable, "-m", "seqsuite.cli", "tune", "forecasting", "--max-trials", "2",
-            "--preset", "smoke", "--set", "data=sunspots", "epochs=3"]
+    base = [sys.executable, "-m", "seqsuite.cli", "tune", "memory", "--max-trials", "2",
+            "--preset", "smoke", "--set", *SMALL, "epochs=3"]
 
     def worker(wid):
         return subprocess.Popen([*base, "--role", "worker", "--oracle", f"127.0.0.1:{port}",
@@ -130,7 +133,7 @@ def test_chief_refuses_a_taken_port(tmp_path, capsys):
         s.bind(("127.0.0.1", 0))
         s.listen()
         port = s.getsockname()[1]
-        code = main(["tune", "forecasting", "--role", "chief", "--listen", f"127.0.0.1:{port}",
+        code = main(["tune", "memory", "--role", "chief", "--listen", f"127.0.0.1:{port}",
                      *SMOKE, "--out", str(tmp_path / "t")])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1
@@ -149,6 +152,6 @@ def test_chief_refuses_a_taken_port(tmp_path, capsys):
     (["--oracle", "h:1"], "need --role chief or worker"),
 ])
 def test_distributed_options_are_checked_before_tensorflow(tmp_path, capsys, argv, message):
-    assert main(["tune", "forecasting", *argv, "--out", str(tmp_path / "t")]) == 2
+    assert main(["tune", "memory", *argv, "--out", str(tmp_path / "t")]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1

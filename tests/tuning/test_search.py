@@ -1,16 +1,24 @@
 import json
 
+import keras_tuner as kt
+import numpy as np
 import pytest
 
+from seqsuite import registry
 from seqsuite.cli import main
+from seqsuite.tuning.search import SuiteHyperModel
+
+# The memory suite's adding problem at its cheapest: trials of a second or two, whose
+# validation losses still differ between hyperparameters.
+SMALL = ["--preset", "smoke", "--set", "samples=256", "length=32", "batch_size=64",
+         "epochs=2"]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("tuner", ["random", "grid", "bayesian", "hyperband"])
 def test_each_tuner_searches_and_trains_the_best(tmp_path, tuner, capsys):
     out = tmp_path / tuner
-    argv = ["tune", "forecasting", "--tuner", tuner, "--max-trials", "2", "--preset", "smoke",
-            "--set", "data=sunspots", "epochs=2", "--out", str(out)]
+    argv = ["tune", "memory", "--tuner", tuner, "--max-trials", "2", *SMALL, "--out", str(out)]
     assert main(argv) == 0
     trials = json.loads((out / "trials.json").read_text())
     # Hyperband may stop a bracket early; the others run every trial asked for.
@@ -23,6 +31,35 @@ def test_each_tuner_searches_and_trains_the_best(tmp_path, tuner, capsys):
     assert best["units"] == trials[0]["hyperparameters"]["units"]
     assert (out / "best" / "metrics.json").exists() and (out / "best" / "export").is_dir()
     assert "best_val_loss" in capsys.readouterr().out
+
+
+def _largest(hp: kt.HyperParameters) -> kt.HyperParameters:
+    """`hp` with every hyperparameter at its last choice or its maximum."""
+    for parameter in hp.space:
+        if isinstance(parameter, kt.engine.hyperparameters.Choice):
+            hp.values[parameter.name] = parameter.values[-1]
+        elif isinstance(parameter, kt.engine.hyperparameters.Boolean):
+            hp.values[parameter.name] = not parameter.default
+        else:
+            hp.values[parameter.name] = parameter.max_value
+    return hp
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["tagging", "translation"])
+def test_search_space_drives_build_model(name, tmp_path):
+    """The tuner's hypermodel turns the space's last choices (the widest, deepest models;
+    the defaults are the first) into the suite's config, and builds a model that trains."""
+    suite = registry.get(name)
+    hypermodel = SuiteHyperModel(suite, registry.resolve_config(name, "smoke"), tmp_path)
+    hp = kt.HyperParameters()
+    suite.search_space(hp)
+    model = hypermodel.build(_largest(hp))
+    _, data, config = hypermodel.prepared
+    for key, value in suite.search_space(hp).items():
+        assert getattr(config, key) == value, key
+    inputs, targets = next(iter(data.train))
+    assert np.isfinite(model.train_on_batch(inputs, targets))
 
 
 @pytest.mark.slow
