@@ -46,6 +46,9 @@ def prepare(suite: Suite, config):
 
     from seqsuite.shared.layers.encoders import recurrent_initialisation
 
+    # Seeded before the data too: a tf.data shuffle without its own seed takes the
+    # global one, so the data order must not depend on what ran earlier in the process.
+    keras.utils.set_random_seed(config.seed)
     data = suite.load_data(config)
     config = with_learned(config, data.learned)
     keras.utils.set_random_seed(config.seed)
