@@ -193,15 +193,15 @@ def mean_error(values) -> dict:
     return {"mean": mean, "sem": sem, "n": n, "values": values}
 
 
+def _styled(out: dict, format: str | None, suffix: str) -> dict:
+    """`out` with how its numbers are shown: `format` (a spec such as ".3f"), `suffix`."""
+    return {**out, **({"format": format} if format else {}), **({"suffix": suffix} if suffix else {})}
+
+
 def column(key: str, label: str, format: str | None = None, suffix: str = "") -> dict:
     """A table column: rows' `key`, shown under `label`; numbers with `format` (a format
     spec such as ".3f") followed by `suffix`."""
-    out = {"key": key, "label": label}
-    if format:
-        out["format"] = format
-    if suffix:
-        out["suffix"] = suffix
-    return out
+    return _styled({"key": key, "label": label}, format, suffix)
 
 
 def table(title: str, columns: list[dict], rows: list[dict], notes=()) -> dict:
@@ -217,18 +217,12 @@ def table(title: str, columns: list[dict], rows: list[dict], notes=()) -> dict:
 def formatted(value, format: str, suffix: str = ""):
     """`value` (a number or a figure such as `median_spread`) shown with its own `format`,
     for a column whose rows hold different kinds of figure."""
-    extra = {"format": format, **({"suffix": suffix} if suffix else {})}
-    return {**value, **extra} if isinstance(value, dict) else {"value": value, **extra}
+    return _styled(value if isinstance(value, dict) else {"value": value}, format, suffix)
 
 
 def headline(label: str, value, format: str | None = None, suffix: str = "") -> dict:
     """One figure for the index page."""
-    out = {"label": label, "value": value}
-    if format:
-        out["format"] = format
-    if suffix:
-        out["suffix"] = suffix
-    return out
+    return _styled({"label": label, "value": value}, format, suffix)
 
 
 def _plain(value):
