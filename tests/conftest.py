@@ -51,3 +51,75 @@ def smoke_run(tmp_path_factory):
         return out
 
     return get
+
+
+# A long-lived child process with plain TensorFlow: it runs each script it is sent in a new
+# namespace, as `python -c script` would, and fails the script if anything of seqsuite was
+# imported. Starting TensorFlow once per worker instead of once per script saves seconds
+# per serving test; the process never imports seqsuite, so what it loads proves the export
+# stands alone.
+_PLAIN_TENSORFLOW = r"""
+import contextlib, io, json, os, sys, traceback
+import numpy, tensorflow  # noqa: F401  (loaded once, reused by every script)
+replies = sys.stdout
+for line in sys.stdin:
+    request = json.loads(line)
+    out, err, code = io.StringIO(), io.StringIO(), 0
+    try:
+        os.chdir(request["cwd"])
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            exec(compile(request["script"], "<script>", "exec"), {"__name__": "__main__"})
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else int(stop.code is not None)
+    except BaseException:
+        code = 1
+        err.write(traceback.format_exc())
+    tainted = any(m == "seqsuite" or m.startswith("seqsuite.") for m in sys.modules)
+    if tainted:
+        code = 1
+        err.write("the script imported seqsuite: the export must stand alone")
+    replies.write(json.dumps({"returncode": code, "stdout": out.getvalue(),
+                              "stderr": err.getvalue(), "exits": tainted}) + "\n")
+    replies.flush()
+    if tainted:
+        break  # no longer plain: the next script gets a new process
+"""
+
+
+@pytest.fixture(scope="session")
+def plain_tensorflow(tmp_path_factory):
+    """`plain_tensorflow(script, cwd=None)`: runs `script` as `python -c script` would, in a
+    process that has imported TensorFlow and nothing of seqsuite, and returns a
+    `subprocess.CompletedProcess` (returncode, stdout, stderr)."""
+    import subprocess
+    import sys
+
+    log = tmp_path_factory.mktemp("plain-tensorflow") / "stderr.log"
+    processes = []
+
+    def start():
+        with open(log, "a") as stderr:
+            processes.append(subprocess.Popen(
+                [sys.executable, "-c", _PLAIN_TENSORFLOW], stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, stderr=stderr, text=True, cwd=log.parent,
+                env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}))
+
+    def run(script: str, cwd=None) -> subprocess.CompletedProcess:
+        if not processes or processes[-1].poll() is not None:
+            start()
+        process = processes[-1]
+        process.stdin.write(json.dumps({"script": script, "cwd": str(cwd or log.parent)}) + "\n")
+        process.stdin.flush()
+        line = process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the plain TensorFlow process died: {log.read_text()[-2000:]}")
+        reply = json.loads(line)
+        if reply["exits"]:
+            process.wait(timeout=60)
+        return subprocess.CompletedProcess(["python", "-c", script], reply["returncode"],
+                                           reply["stdout"], reply["stderr"])
+
+    yield run
+    for process in processes:
+        process.stdin.close()
+        process.wait(timeout=60)

@@ -62,10 +62,14 @@ def test_training_prints_no_start_up_lines(tmp_path):
     assert quiet.returncode == 0, quiet.stderr
     assert quiet.stderr.splitlines() == []
     assert "forecasting (smoke)" in quiet.stdout
-    # On request, TensorFlow's own lines come back for debugging.
-    loud = _cli(*argv, "--overwrite", env={"SEQSUITE_VERBOSE": "1"})
-    assert loud.returncode == 0
-    assert len(loud.stderr.splitlines()) > 0
+    # On request, TensorFlow's own lines come back for debugging (here before the one
+    # line of a run that fails once TensorFlow has loaded).
+    bad = tmp_path / "bad.csv"
+    bad.write_text("time,value\n1,2\n")
+    loud = _cli("train", "forecasting", "--set", f"data={bad}", "--out", str(tmp_path / "r"),
+                env={"SEQSUITE_VERBOSE": "1"})
+    assert loud.returncode == 2
+    assert len(loud.stderr.splitlines()) > 1 and "too few" in loud.stderr.splitlines()[-1]
 
 
 @pytest.mark.slow

@@ -6,8 +6,6 @@ test_contract.py."""
 
 import collections
 import json
-import subprocess
-import sys
 import textwrap
 
 import keras
@@ -298,7 +296,7 @@ def test_caption_refuses_runs_of_other_suites(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_saved_model_captions_image_bytes_in_a_fresh_process(run, tmp_path, capsys):
+def test_saved_model_captions_image_bytes_in_a_fresh_process(run, tmp_path, capsys, plain_tensorflow):
     paths = _images(tmp_path)
     assert main(["caption", "--run", str(run), *paths[:3]]) == 0
     expected = [line.split("\t")[1] for line in capsys.readouterr().out.splitlines()]
@@ -316,8 +314,7 @@ def test_saved_model_captions_image_bytes_in_a_fresh_process(run, tmp_path, caps
                           "attention": list(out["attention"].shape),
                           "sums": out["attention"].numpy().sum((2, 3)).tolist()}}))
     """)
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          cwd=tmp_path)
+    proc = plain_tensorflow(script, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["status"] == ["ok", "ok", "ok", "not a PNG or JPEG image"]

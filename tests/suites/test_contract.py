@@ -14,10 +14,7 @@ import argparse
 import errno
 import hashlib
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -80,7 +77,7 @@ def test_suite_object_is_complete(name):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", SUITES)
-def test_train_evaluate_export_serve(name, smoke_run, tmp_path):
+def test_train_evaluate_export_serve(name, smoke_run, plain_tensorflow, tmp_path):
     run = smoke_run(name)
     for file in ("run.json", "config.json", "learned.json", "model.keras", "metrics.json",
                  "export/saved_model.pb"):
@@ -95,9 +92,10 @@ def test_train_evaluate_export_serve(name, smoke_run, tmp_path):
                          json.loads((run / "metrics.json").read_text()))
     assert _digest(run) == before
 
-    # The export serves in a fresh process with plain TensorFlow on dummy raw inputs.
-    exported = tmp_path / "export"
-    assert main(["export", "--run", str(run), "--out", str(exported)]) == 0
+    # The export training wrote (the `export` command's own path is tested in
+    # test_files.py) serves with plain TensorFlow, nothing of seqsuite loaded, on dummy raw
+    # inputs.
+    exported = run / "export"
     script = f"""
 import numpy as np, tensorflow as tf
 served = tf.saved_model.load({str(exported)!r})
@@ -116,8 +114,7 @@ for name, fn in served.signatures.items():
     assert out and all(v.shape[0] == 2 for v in out.values()), (name, out)
 print("served", sorted(served.signatures))
 """
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    proc = plain_tensorflow(script)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "serving_default" in proc.stdout
 

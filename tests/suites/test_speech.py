@@ -262,7 +262,7 @@ def test_transcribe_refuses_runs_of_other_suites(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_saved_model_serves_wav_bytes_and_waveforms_in_a_fresh_process(run, tmp_path):
+def test_saved_model_serves_wav_bytes_and_waveforms_in_a_fresh_process(run, tmp_path, plain_tensorflow):
     paths = _bad_batch(tmp_path)
     np.save(tmp_path / "wavs.npy", np.array([open(p, "rb").read() for p in paths], dtype=object),
             allow_pickle=True)
@@ -280,8 +280,7 @@ def test_saved_model_serves_wav_bytes_and_waveforms_in_a_fresh_process(run, tmp_
                           "status": [s.decode() for s in out["status"].numpy()],
                           "waveform": wave["transcript"].numpy()[0].decode()}}))
     """)
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          cwd=tmp_path)
+    proc = plain_tensorflow(script, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["status"][0] == "ok" and result["status"][1].startswith("not a WAV")

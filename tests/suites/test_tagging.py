@@ -2,8 +2,6 @@ import argparse
 import collections
 import json
 import shutil
-import subprocess
-import sys
 import textwrap
 
 import keras
@@ -301,7 +299,7 @@ def test_evaluate_command_trains_nothing(run_dir, tmp_path, monkeypatch, capsys)
 
 
 @pytest.mark.slow
-def test_saved_model_tags_raw_text_in_a_fresh_process(run_dir, tmp_path):
+def test_saved_model_tags_raw_text_in_a_fresh_process(run_dir, tmp_path, plain_tensorflow):
     run = Run(run_dir, registry.get("tagging"))
     texts = ["def f ( x ) :", "import os . path", "", "return   'a'  "]
     expected = predict(run, argparse.Namespace(texts=[t or "x" for t in texts]))
@@ -315,8 +313,7 @@ def test_saved_model_tags_raw_text_in_a_fresh_process(run_dir, tmp_path):
         print(json.dumps([rows, empty.numpy().shape[0]]))
         assert not any(m.split(".")[0] in ("seqsuite", "shared", "suites") for m in sys.modules)
     """)
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          cwd=tmp_path)
+    proc = plain_tensorflow(script, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-1500:]
     rows, empty_rows = json.loads(proc.stdout.strip().splitlines()[-1])
     lines = [" ".join(f"{t}/{g}" for t, g in row) for row in rows]

@@ -5,8 +5,6 @@ Training, evaluation and export of every suite are in test_contract.py."""
 import collections
 import json
 import shutil
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
@@ -246,7 +244,7 @@ def test_evaluate_on_a_new_tsv_uses_the_trained_model(run_dir, tmp_path, capsys)
     assert "fixed when the run was trained" in capsys.readouterr().err
 
 
-def test_saved_model_takes_raw_strings_in_a_fresh_process(run_dir, tmp_path):
+def test_saved_model_takes_raw_strings_in_a_fresh_process(run_dir, tmp_path, plain_tensorflow):
     config, model = runner.load_run(registry.get("translation"), run_dir)
     texts = ["Pronunciation", "seqsuite", "zoneout"]
     expected = [s.decode() for s in Decoder(model, config).translate(tf.constant(texts)).numpy()]
@@ -259,8 +257,8 @@ def test_saved_model_takes_raw_strings_in_a_fresh_process(run_dir, tmp_path):
         print(json.dumps([s.decode() for s in out.numpy()]))
         assert not any(m.split(".")[0] in ("seqsuite", "shared", "suites") for m in sys.modules)
     """)
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          cwd=tmp_path, check=True)
+    proc = plain_tensorflow(script, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
     assert json.loads(proc.stdout.strip().splitlines()[-1]) == expected
 
 

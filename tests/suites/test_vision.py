@@ -3,8 +3,6 @@ mask, what the smoke run learned, `seqsuite read`, and the SavedModel on image b
 fresh process. Training, evaluation and export of every suite are in test_contract.py."""
 
 import json
-import subprocess
-import sys
 import textwrap
 
 import keras
@@ -183,7 +181,7 @@ def test_read_refuses_runs_of_other_suites(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_saved_model_reads_image_bytes_in_a_fresh_process(run, tmp_path, capsys):
+def test_saved_model_reads_image_bytes_in_a_fresh_process(run, tmp_path, capsys, plain_tensorflow):
     paths = _images(tmp_path)
     assert main(["read", "--run", str(run), *paths[:3]]) == 0
     expected = [line.split("\t")[1] for line in capsys.readouterr().out.splitlines()]
@@ -198,8 +196,7 @@ def test_saved_model_reads_image_bytes_in_a_fresh_process(run, tmp_path, capsys)
         print(json.dumps({{"text": [t.decode() for t in out["text"].numpy()],
                           "status": [s.decode() for s in out["status"].numpy()]}}))
     """)
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          cwd=tmp_path)
+    proc = plain_tensorflow(script, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["status"] == ["ok", "ok", "ok", "not a PNG or JPEG image"]
