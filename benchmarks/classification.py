@@ -5,6 +5,9 @@ training splits, then scored on the official test splits, once per seed.
         [--data japanese_vowels basic_motions] [--models esn rnn]
     python -m benchmarks.classification [--preset quick] [--seeds 0 1 2]
         [--data japanese_vowels basic_motions] [--models rnn esn]
+    python -m benchmarks.classification --archive [--problems ArrowHead ...]
+        [--preset quick] [--seeds 0 1 2] [--models esn rnn]
+    python -m benchmarks.classification --ablation [--problems ArrowHead ...]
 
 Selection (`--select`) never opens a test file. `cross_validate` scores one setting by
 stratified k-fold cross-validation on an embedded set's official training split: each
@@ -29,8 +32,26 @@ not depend on the seed or the model, so they are printed once per set). Anchor: 
 Lukoševičius, Popovici & Siewert (2007), "Optimization and applications of echo state
 networks with leaky-integrator neurons", Neural Networks 20(3), report zero test errors
 on Japanese Vowels (370 test utterances). Target: >= 98% test accuracy on Japanese Vowels
-for both models. Writes benchmarks/results/classification.json (section "select" for the
-selection, "main" for the evaluation).
+for both models.
+
+Archive (`--archive`): every UCR/UEA problem the installed sktime ships (ARCHIVE: nine,
+univariate and multivariate, equal and unequal length, 20 to 537 training sequences of 7
+to 1,460 steps), read through the path a user has (`--set data=X_TRAIN.ts
+test_data=X_TEST.ts`), the suite's defaults unchanged (one setting for every problem; no
+choice is made on these problems), official splits, one run per model and seed; MiniRocket
+(sktime; it depends on the seed), 1-NN DTW and 1-NN Euclidean fitted in the same runs.
+Target (time-series issue): mean accuracy within 2 points of MiniRocket, and never below
+1-NN DTW on any problem.
+
+ESN ablation (`--ablation`): how the ESN's defaults were chosen, on training splits only.
+For each design (ESN_DESIGNS, from the 0.2 defaults to today's, one change at a time) and
+each ARCHIVE problem, the suite's own ESN is fitted on the training part of the official
+training split as `seqsuite train` fits it (ridge and temperature by leave-one-out log
+loss) and scored by its exact leave-one-out accuracy there; test files are never read.
+The default is the design with the best mean over the problems.
+
+Writes benchmarks/results/classification.json (section "select" for the selection,
+"ablation" for the ESN ablation, "main" for the evaluation, "archive" for the archive).
 """
 
 from __future__ import annotations
@@ -52,8 +73,39 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 SUITE = "classification"
 TARGET = {"japanese_vowels": 0.98}  # both models
-BASELINES = ("1nn_euclidean", "1nn_dtw")
+BASELINES = ("1nn_euclidean", "1nn_dtw", "minirocket")
 DATA = ("japanese_vowels", "basic_motions")
+# The UCR/UEA problems the installed sktime ships as .ts files (see the module docstring).
+ARCHIVE = ("ArrowHead", "GunPoint", "ItalyPowerDemand", "OSULeaf", "UnitTest", "ACSF1",
+           "PLAID", "BasicMotions", "JapaneseVowels")
+ARCHIVE_TARGET = 0.02  # mean accuracy at most this far below MiniRocket's
+# The ESN ablation (see the module docstring): name -> config overrides.
+ESN_DESIGNS = {
+    "0.2 defaults: one slow reservoir, mean+last": {
+        "reservoir_units": 500, "timescales": 1, "series_norm": "global",
+        "input_scaling": 4.0, "pooling": "mean_last"},
+    "+ four time scales (leak 1 to the slowest)": {
+        "reservoir_units": 500, "timescales": 4, "series_norm": "global",
+        "input_scaling": 4.0, "pooling": "mean_last"},
+    "+ input scaling 1": {
+        "reservoir_units": 500, "timescales": 4, "series_norm": "global",
+        "input_scaling": 1.0, "pooling": "mean_last"},
+    "+ pooled max, min, ppv, std": {
+        "reservoir_units": 500, "timescales": 4, "series_norm": "global",
+        "input_scaling": 1.0, "pooling": "mean_max_min_ppv_std_last"},
+    "+ 1000 units": {
+        "reservoir_units": 1000, "timescales": 4, "series_norm": "global",
+        "input_scaling": 1.0, "pooling": "mean_max_min_ppv_std_last"},
+    "z-normalised recordings only": {
+        "reservoir_units": 1000, "timescales": 4, "series_norm": "series",
+        "input_scaling": 1.0, "pooling": "mean_max_min_ppv_std_last"},
+    "both views (today's defaults)": {
+        "reservoir_units": 1000, "timescales": 4, "series_norm": "both",
+        "input_scaling": 1.0, "pooling": "mean_max_min_ppv_std_last"},
+    "both views, 2000 units": {
+        "reservoir_units": 2000, "timescales": 4, "series_norm": "both",
+        "input_scaling": 1.0, "pooling": "mean_max_min_ppv_std_last"},
+}
 # Selection grids (see the module docstring). Time constants are fractions of the median
 # training length (Japanese Vowels 15 frames, BasicMotions 100 steps); input scalings
 # the spread of each reservoir unit's input drive.
@@ -236,6 +288,153 @@ def run_evaluation(args) -> int:
     return 0
 
 
+def esn_leave_one_out(problem: str, settings: dict, seed: int = 0) -> dict:
+    """The suite's ESN with `settings` fitted on the training part of `problem`'s official
+    training split, as `seqsuite train` fits it; its exact leave-one-out accuracy there
+    (at the ridge the fit chose) and seconds. No test file is read."""
+    import keras
+    import numpy as np
+
+    from seqsuite import registry
+    from seqsuite.shared.run import runner
+    from seqsuite.shared.run.config import with_learned
+    from seqsuite.suites.classification import data as suite_data
+    from seqsuite.suites.classification.train import _outputs, fit_esn, leave_one_out_scores
+
+    suite = registry.get("classification")
+    overrides = {"model": "esn", "seed": seed, "verbose": 0, **settings}
+    config = runner.resolve_config(suite, "quick", [f"{k}={v}" for k, v in overrides.items()])
+    train = suite_data.read_sequences(suite_data.embedded_file(problem, "train"))
+    start = time.perf_counter()
+    data = suite_data.assemble(config, problem, train, suite_data.subset(train, [0]))
+    config = with_learned(config, data.learned)
+    keras.utils.set_random_seed(seed)
+    model = suite.build_model(config)
+    runner.adapt(model, data)
+    fit_esn(model, data, config)
+    features = model.get_layer("standardize").fit(_outputs(model, "pooling",
+                                                           *data.arrays("train")))
+    labels = data.labels["train"]
+    targets = np.eye(len(data.classes))[labels]
+    scores = leave_one_out_scores(features, targets, model.get_layer("readout").ridge)
+    return {"accuracy": float(np.mean(scores.argmax(-1) == labels)),
+            "sequences": len(labels), "seconds": time.perf_counter() - start}
+
+
+def run_ablation(args) -> int:
+    prov = record.provenance(record.command_line("classification", args.argv), seeds=[0],
+                             preset="quick", problems=args.problems)
+    rows = []
+    for design, settings in ESN_DESIGNS.items():
+        row = {"design": design}
+        for problem in args.problems:
+            result = esn_leave_one_out(problem, settings)
+            row[problem] = result["accuracy"]
+            row[f"{problem}_seconds"] = result["seconds"]
+        row["mean"] = statistics.fmean(row[p] for p in args.problems)
+        row["seconds"] = sum(row[f"{p}_seconds"] for p in args.problems)
+        print(f"{design}: mean leave-one-out accuracy {row['mean']:.4f} "
+              f"({row['seconds']:.0f} s)", flush=True)
+        rows.append(row)
+    best = max(rows, key=lambda r: r["mean"])
+    for row in rows:
+        row["chosen"] = "**chosen**" if row is best else ""
+    table = record.table(
+        "ESN designs: leave-one-out accuracy of the readout on the training part of each "
+        "official training split (seed 0); test files not read",
+        [record.column("design", "design"),
+         *(record.column(p, p, ".3f") for p in args.problems),
+         record.column("mean", "mean", ".3f"), record.column("seconds", "s (all problems)", ".0f"),
+         record.column("chosen", "")], rows,
+        notes=["Each row changes one thing from the row above (the last two: the view of the "
+               "recordings, and size). The suite's default is the row chosen."])
+    record.write_result("classification", suite=SUITE, title=__doc__, provenance=prov,
+                        section="ablation", section_title="ESN ablation on the training splits",
+                        tables=[table], headline=[record.headline("ESN design chosen",
+                                                                  best["design"])])
+    return 0
+
+
+def run_archive(args) -> int:
+    from seqsuite.suites.classification.data import embedded_file
+
+    prov = record.provenance(record.command_line("classification", args.argv),
+                             seeds=args.seeds, preset=args.preset, problems=args.problems,
+                             models=args.models)
+    runs, problems = [], {}
+    for problem in args.problems:
+        files = [f"data={embedded_file(problem, 'train')}",
+                 f"test_data={embedded_file(problem, 'test')}"]
+        for model in args.models:
+            for seed in args.seeds:
+                overrides = [*files, f"model={model}", f"seed={seed}"]
+                with scratch_run("classification", args.preset, overrides) as (metrics, seconds, _):
+                    test, data = metrics["test"], metrics["data"]
+                problems[problem] = {
+                    "problem": problem, "classes": data["classes"], "channels": data["channels"],
+                    "train": data["train"] + data["val"], "test": data["test"],
+                    "length": data["length"], "1nn_dtw": test["1nn_dtw"]["accuracy"],
+                    "1nn_euclidean": test["1nn_euclidean"]["accuracy"]}
+                runs.append({"problem": problem, "model": model, "seed": seed,
+                             "accuracy": test[model]["accuracy"],
+                             "minirocket": test["minirocket"]["accuracy"], "seconds": seconds})
+                print(f"{problem} {model} seed {seed}: accuracy {test[model]['accuracy']:.4f}, "
+                      f"MiniRocket {test['minirocket']['accuracy']:.4f}, 1-NN DTW "
+                      f"{test['1nn_dtw']['accuracy']:.4f} ({seconds:.0f} s)", flush=True)
+    rows, headline = [], []
+    for problem, facts in problems.items():
+        minirocket = statistics.median(r["minirocket"] for r in runs if r["problem"] == problem)
+        row = {**facts, "minirocket": minirocket}
+        for model in args.models:
+            mine = [r for r in runs if r["problem"] == problem and r["model"] == model]
+            row[model] = record.mean_error([r["accuracy"] for r in mine])
+            row[f"{model}_median"] = statistics.median(r["accuracy"] for r in mine)
+            row[f"{model}_seconds"] = record.median_spread([r["seconds"] for r in mine])
+            row[f"{model}_vs_dtw"] = "yes" if row[f"{model}_median"] >= facts["1nn_dtw"] else "**no**"
+        rows.append(row)
+    mean = {"problem": "**mean**", **{key: None for key in (
+        "classes", "channels", "train", "test", "length", *args.models)}}
+    for key in ("minirocket", "1nn_dtw", "1nn_euclidean",
+                *(f"{m}_median" for m in args.models)):
+        mean[key] = statistics.fmean(r[key] for r in rows)
+    for model in args.models:
+        gap = mean[f"{model}_median"] - mean["minirocket"]
+        below = sum(r[f"{model}_vs_dtw"] != "yes" for r in rows)
+        mean[f"{model}_vs_dtw"] = f"below on {below}"
+        mean[f"{model}_seconds"] = None
+        met = gap >= -ARCHIVE_TARGET and below == 0
+        headline.append(record.headline(
+            f"{model} mean accuracy over {len(rows)} problems (MiniRocket "
+            f"{mean['minirocket']:.3f}, 1-NN DTW {mean['1nn_dtw']:.3f})",
+            mean[f"{model}_median"], ".3f"))
+        headline.append(record.headline(f"{model} target (within {ARCHIVE_TARGET:.0%} of "
+                                        "MiniRocket, never below 1-NN DTW)",
+                                        "met" if met else "MISSED"))
+    columns = [record.column("problem", "problem"), record.column("classes", "classes"),
+               record.column("channels", "channels"), record.column("train", "train"),
+               record.column("test", "test"), record.column("length", "length")]
+    for model in args.models:
+        columns += [record.column(model, f"{model} (mean ± s.e. over seeds)", ".3f"),
+                    record.column(f"{model}_median", f"{model} median", ".3f"),
+                    record.column(f"{model}_vs_dtw", f"{model} ≥ 1-NN DTW")]
+    columns += [record.column("minirocket", "MiniRocket (median)", ".3f"),
+                record.column("1nn_dtw", "1-NN DTW", ".3f"),
+                record.column("1nn_euclidean", "1-NN Euclidean", ".3f")]
+    accuracy = record.table(
+        f"Test accuracy on the official splits, preset {args.preset}, seeds "
+        f"{', '.join(map(str, args.seeds))}", columns, [*rows, mean],
+        notes=["MiniRocket: sktime's transform (10,000 features), unit-variance scaling and "
+               "RidgeClassifierCV, fitted in each run with the run's seed."])
+    timing = record.table(
+        "Training and evaluation time of one run (2 cores; baselines included)",
+        [record.column("problem", "problem"),
+         *(record.column(f"{m}_seconds", f"{m} s", ".0f") for m in args.models)], rows)
+    record.write_result("classification", suite=SUITE, title=__doc__, provenance=prov,
+                        section="archive", section_title="UCR/UEA problems sktime ships",
+                        tables=[accuracy, timing], headline=headline)
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--select", action="store_true",
@@ -246,8 +445,17 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--data", nargs="+", default=list(DATA))
     parser.add_argument("--models", nargs="+", default=["rnn", "esn"])
+    parser.add_argument("--archive", action="store_true",
+                        help="the UCR/UEA problems sktime ships, beside MiniRocket and 1-NN DTW")
+    parser.add_argument("--problems", nargs="+", default=list(ARCHIVE))
+    parser.add_argument("--ablation", action="store_true",
+                        help="the ESN designs by leave-one-out accuracy on the training splits")
     args = parser.parse_args(argv)
     args.argv = argv
+    if args.ablation:
+        return run_ablation(args)
+    if args.archive:
+        return run_archive(args)
     return run_selection(args) if args.select else run_evaluation(args)
 
 

@@ -2,7 +2,7 @@
 # # Classifying multichannel recordings: a recurrent classifier and an echo state network
 #
 # ## Introduction
-# Nine speakers each said the Japanese vowels /ae/; every utterance is 7 to 29 frames of 12 LPC cepstrum coefficients, and the task is to tell the speaker. We train two classifiers on the official training split and score them on the official test split: a bidirectional LSTM read out by attention pooling (trained by backpropagation) and an echo state network (a fixed random reservoir whose states, pooled over each utterance, feed a ridge readout fitted in closed form). Beside them stand the baselines a practitioner would try first, 1-nearest-neighbour with the Euclidean distance and with dynamic time warping, fitted in the same run. Finally we serve the exported SavedModel on raw sequences of different lengths.
+# Nine speakers each said the Japanese vowels /ae/; every utterance is 7 to 29 frames of 12 LPC cepstrum coefficients, and the task is to tell the speaker. We train two classifiers on the official training split and score them on the official test split: a bidirectional LSTM read out by attention pooling (trained by backpropagation) and an echo state network (fixed random reservoirs at several time scales whose states, pooled over each utterance into statistics, feed a ridge readout fitted in closed form). Beside them stand the baselines a practitioner would try first, 1-nearest-neighbour with the Euclidean distance and with dynamic time warping, and MiniRocket, fitted in the same run. Finally we serve the exported SavedModel on raw sequences of different lengths.
 
 # %% [markdown]
 # ## Setup
@@ -61,7 +61,7 @@ metrics = runner.train(suite, config, OUT / 'rnn', preset=PRESET)
 print(runner.format_metrics(metrics))
 
 # %% [markdown]
-# The echo state network goes through the same runner; its readout is fitted in closed form, and its ridge and softmax temperature are the ones with the lowest log loss on the readout's exact leave-one-out scores of the training utterances. Its integrators' time constant is a fraction (`time_constant`) of the median training length, so the same defaults suit short utterances and long recordings; `fitted` shows what this data gave.
+# The echo state network goes through the same runner; its readout is fitted in closed form, and its ridge and softmax temperature are the ones with the lowest log loss on the readout's exact leave-one-out scores of the training utterances. Its reservoirs' leak rates run from 1 (units that follow the last few frames) down to a time constant that is a fraction (`time_constant`) of the median training length, so the same defaults suit short utterances and long recordings; `fitted` shows what this data gave.
 
 # %%
 esn_config = runner.resolve_config(suite, PRESET, ['model=esn'])

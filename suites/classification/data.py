@@ -55,12 +55,14 @@ class ClassificationData(SuiteData):
 
 
 def embedded_file(name: str, split: str) -> Path:
-    """The `.ts` file of an embedded set's split inside the installed sktime package."""
+    """The `.ts` file of an embedded set's split inside the installed sktime package;
+    `name` may also be any UCR/UEA problem sktime ships (`ArchiveName`, as the archive
+    spells it), which is how the benchmark reaches them."""
     spec = importlib.util.find_spec("sktime")  # finds the package without importing it
     if spec is None or not spec.submodule_search_locations:
         raise DataError(f"the embedded '{name}' recordings come with the sktime package, which "
                         "is not installed; pip install 'sktime>=1.2', or pass --set data=FILE.ts")
-    problem = EMBEDDED[name]
+    problem = EMBEDDED.get(name, name)
     path = (Path(list(spec.submodule_search_locations)[0]) / "datasets" / "data" / problem
             / f"{problem}_{split.upper()}.ts")
     if not path.is_file():

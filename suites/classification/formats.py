@@ -1,7 +1,7 @@
 """Labelled multichannel sequences from files: the UEA/UCR `.ts` format and a long CSV.
 
 `.ts` (the format of the UEA/UCR time-series classification archive, as
-sktime and aeon write it): `#` comment lines, `@` header lines
+sktime and aeon write it): `#` (or `%`) comment lines, `@` header lines
 (`@problemName`, `@timeStamps false`, `@univariate`, `@dimensions`,
 `@equalLength`, `@classLabel true A B C` or `@classLabel false`), then `@data`
 and one sequence per line, its channels separated by `:` and the values of a
@@ -131,6 +131,10 @@ def _parse_ts_line(line: str, number: int, where: str, has_labels: bool):
     return values[:end].astype("float32"), label
 
 
+# Comment lines of .ts files: "#" in the UEA archive's, "%" in some of sktime's.
+COMMENTS = ("#", "%")
+
+
 def read_ts(path, require_labels: bool = True) -> Sequences:
     """Sequences of a UEA/UCR `.ts` file (see the module docstring)."""
     path = Path(path)
@@ -139,7 +143,7 @@ def read_ts(path, require_labels: bool = True) -> Sequences:
     header, start = {}, None
     for number, line in enumerate(lines, 1):
         text = line.strip()
-        if not text or text.startswith("#"):
+        if not text or text.startswith(COMMENTS):
             continue
         if not text.startswith("@"):
             raise DataError(f"{where} line {number}: expected '@' header lines before '@data' "
@@ -168,7 +172,7 @@ def read_ts(path, require_labels: bool = True) -> Sequences:
     declared = header.get("classlabel", "").split()[1:] if has_labels else []
     values, labels, ids = [], [], []
     for number, line in enumerate(lines[start:], start + 1):
-        if not line.strip() or line.lstrip().startswith("#"):
+        if not line.strip() or line.lstrip().startswith(COMMENTS):
             continue
         sequence, label = _parse_ts_line(line, number, where, has_labels)
         if declared and label not in declared:

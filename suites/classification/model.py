@@ -6,7 +6,8 @@ length beside the zero-padded batch:
 
     rnn: normalize -> LengthMask -> bidirectional recurrent encoder
          -> AttentionPooling -> softmax                   (trained by epochs)
-    esn: normalize -> Reservoir -> TimePooling over the valid steps
+    esn: normalize (and/or SeriesStandardize) -> Reservoirs at `timescales` leak rates
+         -> TimePooling statistics over the valid steps -> FeatureStandardize
          -> RidgeReadout -> TemperatureSoftmax             (fitted in closed form)
 
 The recurrent encoder skips padded steps through the Keras mask that
@@ -22,6 +23,7 @@ from __future__ import annotations
 import math
 
 import keras
+import numpy as np
 import tensorflow as tf
 from keras import ops
 
@@ -32,7 +34,7 @@ from seqsuite.shared.layers.masking import LengthMask
 from seqsuite.shared.layers.reservoir import Reservoir, RidgeReadout
 from seqsuite.shared.run.suite import Serving
 from seqsuite.shared.run.training import compile_model
-from seqsuite.suites.classification.config import POOLING, Config
+from seqsuite.suites.classification.config import STATISTICS, Config
 
 
 def _valid_steps(length, sequence):
@@ -45,21 +47,26 @@ def _valid_steps(length, sequence):
 
 @keras.saving.register_keras_serializable(package="seqsuite")
 class TimePooling(keras.layers.Layer):
-    """Pools each sequence's valid steps into one vector.
+    """Pools each sequence's valid steps into one vector of statistics per unit.
 
-    With `h_1 .. h_L` the first `L = length` rows of `states`:
+    With `h_1 .. h_L` the first `L = length` rows of `states`, per unit:
 
     ```
-    mean:       (1/L) Σ_t h_t
-    last:       h_L
-    mean_last:  [mean, last]
+    mean:  (1/L) Σ_t h_t                   max:  max_t h_t       min:  min_t h_t
+    ppv:   (1/L) Σ_t [h_t > 0]             std:  sqrt(mean(h²) - mean(h)²)
+    last:  h_L
     ```
 
-    A linear readout of the mean state is the mean of the per-step readouts,
-    the class evidence Jaeger et al. (2007) average over an utterance.
+    `mode` joins the statistics wanted with "_", concatenated in that order
+    (`"mean_last"` = `[mean, last]`). A linear readout of the mean state is the
+    mean of the per-step readouts, the class evidence Jaeger et al. (2007)
+    average over an utterance; max, min and the proportion of positive values
+    (ppv, as ROCKET pools its convolutions, Dempster et al. 2020) tell where in
+    a sequence a pattern occurred at all, which a mean dilutes in a long one.
 
     Args:
-        mode: `"mean"`, `"last"` or `"mean_last"`. Default: `"mean_last"`.
+        mode: Statistics joined with `"_"`, from `mean`, `max`, `min`, `ppv`,
+            `std`, `last`. Default: `"mean_last"`.
         **kwargs: Base layer arguments.
 
     Call arguments:
@@ -68,31 +75,122 @@ class TimePooling(keras.layers.Layer):
     """
 
     def __init__(self, mode="mean_last", **kwargs):
-        if mode not in POOLING:
-            raise ValueError(f"Argument `mode` must be one of {POOLING}. Received: mode={mode!r}")
+        statistics = mode.split("_") if isinstance(mode, str) else []
+        if not statistics or set(statistics) - set(STATISTICS) or \
+                len(set(statistics)) < len(statistics):
+            raise ValueError(f"Argument `mode` must join distinct statistics of {STATISTICS} "
+                             f"with '_'. Received: mode={mode!r}")
         super().__init__(**kwargs)
         self.mode = mode
+        self.statistics = statistics
 
     def call(self, inputs):
         states, length = inputs
         length = ops.cast(length, "int32")
-        weights = ops.cast(_valid_steps(length, states), states.dtype)
+        valid = _valid_steps(length, states)[..., None]  # (batch, time, 1)
+        weights = ops.cast(valid, states.dtype)
+        count = ops.maximum(ops.sum(weights, axis=1), 1.0)  # (batch, 1)
+        some = ops.cast(length > 0, states.dtype)[:, None]  # zeros for an empty sequence
+        mean = ops.sum(states * weights, axis=1) / count
         pooled = []
-        if self.mode in ("mean", "mean_last"):
-            total = ops.sum(states * weights[..., None], axis=1)  # (batch, units)
-            count = ops.maximum(ops.sum(weights, axis=1, keepdims=True), 1.0)
-            pooled.append(total / count)
-        if self.mode in ("last", "mean_last"):
-            last = ops.take_along_axis(states, ops.maximum(length - 1, 0)[:, None, None], axis=1)
-            pooled.append(ops.squeeze(last, 1) * ops.cast(length > 0, states.dtype)[:, None])
+        for statistic in self.statistics:
+            if statistic == "mean":
+                pooled.append(mean)
+            elif statistic == "max":
+                pooled.append(ops.max(ops.where(valid, states, -1e9), axis=1) * some)
+            elif statistic == "min":
+                pooled.append(ops.min(ops.where(valid, states, 1e9), axis=1) * some)
+            elif statistic == "ppv":
+                positive = ops.cast(states > 0, states.dtype) * weights
+                pooled.append(ops.sum(positive, axis=1) / count)
+            elif statistic == "std":
+                square = ops.sum(ops.square(states) * weights, axis=1) / count
+                pooled.append(ops.sqrt(ops.maximum(square - ops.square(mean), 0.0)))
+            else:  # last
+                last = ops.take_along_axis(states, ops.maximum(length - 1, 0)[:, None, None],
+                                           axis=1)
+                pooled.append(ops.squeeze(last, 1) * some)
         return pooled[0] if len(pooled) == 1 else ops.concatenate(pooled, axis=-1)
 
     def compute_output_shape(self, input_shapes):
         states = input_shapes[0]
-        return (states[0], states[-1] * (2 if self.mode == "mean_last" else 1))
+        return (states[0], states[-1] * len(self.statistics))
 
     def get_config(self):
         return {**super().get_config(), "mode": self.mode}
+
+
+@keras.saving.register_keras_serializable(package="seqsuite")
+class SeriesStandardize(keras.layers.Layer):
+    """Z-normalises each sequence on its own, channel by channel, over its valid steps:
+
+    ```
+    x̃_t = (x_t - mean_t x) / (std_t x + epsilon),   padded steps -> 0
+    ```
+
+    so that what follows sees a recording's shape, not its level or amplitude
+    (the UCR archive's own preprocessing). A constant channel maps to zeros.
+
+    Args:
+        epsilon: Added to the standard deviation. Default: `1e-6`.
+        **kwargs: Base layer arguments.
+
+    Call arguments:
+        inputs: `[sequence, length]`, `(batch, time, channels)` and `(batch,)`.
+    """
+
+    def __init__(self, epsilon=1e-6, **kwargs):
+        super().__init__(**kwargs)
+        self.epsilon = epsilon
+
+    def call(self, inputs):
+        sequence, length = inputs
+        weights = ops.cast(_valid_steps(length, sequence), sequence.dtype)[..., None]
+        count = ops.maximum(ops.sum(weights, axis=1, keepdims=True), 1.0)
+        mean = ops.sum(sequence * weights, axis=1, keepdims=True) / count
+        centred = (sequence - mean) * weights
+        std = ops.sqrt(ops.sum(ops.square(centred), axis=1, keepdims=True) / count)
+        return centred / (std + self.epsilon)
+
+    def compute_output_shape(self, input_shapes):
+        return input_shapes[0]
+
+    def get_config(self):
+        return {**super().get_config(), "epsilon": self.epsilon}
+
+
+@keras.saving.register_keras_serializable(package="seqsuite")
+class FeatureStandardize(keras.layers.Layer):
+    """`(x - mean) / scale` per feature, with `mean` and `scale` set by `fit` (a closed-form
+    fit, like the ridge readout after it: one penalty then weighs every pooled statistic
+    alike, whatever its units). A feature constant over the fitting rows keeps scale 1,
+    so a new value of it is not blown up by a near-zero spread.
+
+    Call arguments:
+        inputs: `(batch, features)`.
+    """
+
+    def build(self, input_shape):
+        features = input_shape[-1]
+        self.mean = self.add_weight(name="mean", shape=(features,), initializer="zeros",
+                                    trainable=False)
+        self.scale = self.add_weight(name="scale", shape=(features,), initializer="ones",
+                                     trainable=False)
+
+    def fit(self, features) -> np.ndarray:
+        """Sets `mean` and `scale` from `features` (rows, features); returns them scaled."""
+        features = np.asarray(features, dtype="float64")
+        std = features.std(axis=0)
+        scale = np.where(std > 1e-6, std, 1.0)
+        self.mean.assign(features.mean(axis=0).astype("float32"))
+        self.scale.assign(scale.astype("float32"))
+        return (features - features.mean(axis=0)) / scale
+
+    def call(self, inputs):
+        return (inputs - self.mean) / self.scale
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
 
 
 @keras.saving.register_keras_serializable(package="seqsuite")
@@ -161,14 +259,32 @@ def build_model(config: Config) -> keras.Model:
     x = keras.layers.Normalization(axis=-1, name="normalize")(sequence)
     n_classes = len(config.classes)
     if config.model == "esn":
-        states = Reservoir(
-            config.reservoir_units, spectral_radius=config.spectral_radius,
-            leak_rate=config.reservoir_leak_rate(),
-            input_scaling=input_weight_scale(config),
-            connectivity=config.connectivity, input_connectivity=config.input_connectivity,
-            bias_scaling=config.bias_scaling, seed=config.seed, name="reservoir",
-        )(x)  # (batch, time, reservoir_units)
-        features = TimePooling(config.pooling, name="pooling")([states, length])
+        # (z-normalising the standardised channels is z-normalising the raw ones)
+        views = {"global": [x], "series": [SeriesStandardize(name="series_norm")([x, length])]}
+        views["both"] = views["global"] + views["series"]
+        inputs = views[config.series_norm]
+        leaks = config.reservoir_leak_rates()
+        total = len(inputs) * len(leaks)
+        units = config.reservoir_units // total
+        pooled = []
+        for v, view in enumerate(inputs):
+            for k, leak in enumerate(leaks):
+                index = v * len(leaks) + k
+                states = Reservoir(
+                    units, spectral_radius=config.spectral_radius, leak_rate=leak,
+                    input_scaling=input_weight_scale(config),
+                    connectivity=config.connectivity,
+                    input_connectivity=config.input_connectivity,
+                    bias_scaling=config.bias_scaling,
+                    seed=None if config.seed is None else config.seed * 100 + index,
+                    name=f"reservoir_{index}",
+                )(view)  # (batch, time, units)
+                pooled.append(TimePooling(
+                    config.pooling, name="pooling" if total == 1 else f"pooling_{index}")(
+                    [states, length]))
+        features = (pooled[0] if len(pooled) == 1
+                    else keras.layers.Concatenate(name="pooling")(pooled))
+        features = FeatureStandardize(name="standardize")(features)
         # A ridge of None is chosen when the readout is fitted (train.fit_esn).
         scores = RidgeReadout(n_classes, ridge=config.ridge or 0.0, name="readout")(features)
         probabilities = TemperatureSoftmax(name="calibration")(scores)

@@ -1,13 +1,13 @@
 """The classification suite's contract: a recurrent classifier trained by epochs, or an
-echo state network fitted in closed form, with 1-NN baselines beside either."""
+echo state network fitted in closed form, with 1-NN and MiniRocket baselines beside either."""
 
 from seqsuite.shared.run.suite import ClosedForm, Suite
 from seqsuite.suites.classification import __doc__ as description
+from seqsuite.suites.classification.baselines import baselines
 from seqsuite.suites.classification.config import COMMANDS, PRESETS, Config
 from seqsuite.suites.classification.data import load_data
 from seqsuite.suites.classification.model import build_model, serving
 from seqsuite.suites.classification.train import (
-    baselines,
     esn_validation_loss,
     evaluate,
     fit_esn,

@@ -1,4 +1,4 @@
-"""Fit, evaluate and export the sequence-classification suite, with 1-NN baselines.
+"""Fit, evaluate and export the sequence-classification suite (baselines: `baselines.py`).
 
     seqsuite train classification --preset quick --out runs/vowels
     seqsuite train classification --preset quick --set model=esn
@@ -8,17 +8,14 @@
 from __future__ import annotations
 
 import csv
-import io
 import weakref
-from pathlib import Path
 
 import keras
 import numpy as np
 
-from seqsuite.shared.errors import ConfigError, DataError
+from seqsuite.shared.errors import DataError
 from seqsuite.shared.evaluation.metrics import classification_scores
 from seqsuite.shared.evaluation.plots import plot_confusion
-from seqsuite.shared.run.files import write_bytes_atomic
 from seqsuite.shared.run.suite import Evaluation
 from seqsuite.suites.classification.config import Config
 from seqsuite.suites.classification.data import ClassificationData, pad, read_file
@@ -83,13 +80,14 @@ def leave_one_out_scores(features: np.ndarray, targets: np.ndarray, ridge) -> np
 
 
 def fit_esn(model, data: ClassificationData, config: Config):
-    """Ridge readout of the pooled reservoir states onto one-hot classes, with the
-    softmax temperature (and, when `config.ridge` is None, the ridge from `RIDGES`)
-    of lowest log loss on the readout's leave-one-out scores of the training
-    sequences: scores of sequences the readout did not fit, so the probabilities are
-    not as sure as a fit to its own training data, and the validation split stays
-    untouched for model selection."""
-    features = _outputs(model, "pooling", *data.arrays("train"))  # (batch, features)
+    """Ridge readout of the pooled reservoir statistics (standardised: `FeatureStandardize`
+    fitted on them) onto one-hot classes, with the softmax temperature (and, when
+    `config.ridge` is None, the ridge from `RIDGES`) of lowest log loss on the readout's
+    leave-one-out scores of the training sequences: scores of sequences the readout did
+    not fit, so the probabilities are not as sure as a fit to its own training data, and
+    the validation split stays untouched for model selection."""
+    pooled = _outputs(model, "pooling", *data.arrays("train"))  # (batch, features)
+    features = model.get_layer("standardize").fit(pooled)
     labels = data.labels["train"]
     targets = np.eye(len(data.classes), dtype="float32")[labels]
     ridges = RIDGES if config.ridge is None else np.asarray([config.ridge])
@@ -114,95 +112,6 @@ def esn_validation_loss(model, data: ClassificationData, config: Config) -> floa
     return _log_loss(probabilities_of(model, data, "val"), data.labels["val"])
 
 
-# 1-nearest-neighbour baselines.
-
-def resample(sequence: np.ndarray, steps: int) -> np.ndarray:
-    """`sequence` (time, channels) linearly interpolated to `steps` steps."""
-    old = np.linspace(0.0, 1.0, len(sequence))
-    new = np.linspace(0.0, 1.0, steps)
-    return np.stack([np.interp(new, old, channel) for channel in sequence.T], axis=1)
-
-
-def nearest_euclidean(reference: list[np.ndarray], labels: np.ndarray,
-                      queries: list[np.ndarray]) -> np.ndarray:
-    """1-NN under the Euclidean distance, every sequence resampled to the longest
-    reference length (Euclidean distance needs equal lengths)."""
-    steps = max(len(s) for s in reference)
-    ref = np.stack([resample(s, steps).ravel() for s in reference])  # (n_ref, steps*channels)
-    query = np.stack([resample(s, steps).ravel() for s in queries])
-    squared = (query**2).sum(1)[:, None] + (ref**2).sum(1)[None, :] - 2 * query @ ref.T
-    return labels[np.argmin(squared, axis=1)]
-
-
-def nearest_dtw(reference: list[np.ndarray], labels: np.ndarray, queries: list[np.ndarray],
-                window: int | None = None) -> np.ndarray:
-    """1-NN under multivariate dynamic time warping (dtaidistance's C implementation:
-    the frames' squared Euclidean distances summed along the warping path, dependent
-    warping of all channels), unconstrained or within a Sakoe-Chiba band `window`."""
-    from dtaidistance import dtw_ndim
-
-    series = [np.ascontiguousarray(s, dtype="float64") for s in (*queries, *reference)]
-    n = len(queries)
-    options = {"window": window} if window else {}
-    # Only the query-by-reference block of the matrix is computed.
-    distances = dtw_ndim.distance_matrix_fast(series, block=((0, n), (n, len(series))),
-                                              compact=False, parallel=True, **options)
-    return labels[np.argmin(distances[:n, n:], axis=1)]
-
-
-class NearestNeighbours:
-    """Both 1-NN baselines (`shared.run.baselines.Baseline`), rows `1nn_euclidean` and
-    `1nn_dtw`, over one reference set: every official training sequence (training and
-    validation parts: nearest neighbours have nothing to validate) with its class,
-    saved as plain arrays (`reference.npz`), so evaluating a run never unpickles code."""
-
-    name = "nearest_neighbour"
-    file = "reference.npz"
-
-    def __init__(self, reference: list[np.ndarray] | None = None,
-                 labels: np.ndarray | None = None):
-        self.reference, self.labels = reference, labels
-
-    def fit(self, data: ClassificationData, config: Config) -> None:
-        self.reference = data.sequences["train"] + data.sequences["val"]
-        self.labels = np.concatenate([data.labels["train"], data.labels["val"]])
-
-    def save(self, directory: Path) -> None:
-        padded, lengths = pad(self.reference)
-        buffer = io.BytesIO()
-        np.savez(buffer, sequences=padded, lengths=lengths, labels=self.labels)
-        write_bytes_atomic(Path(directory) / self.file, buffer.getvalue())
-
-    @classmethod
-    def load(cls, directory: Path) -> NearestNeighbours:
-        path = Path(directory) / cls.file
-        try:
-            with np.load(path, allow_pickle=False) as saved:
-                padded, lengths, labels = saved["sequences"], saved["lengths"], saved["labels"]
-        except FileNotFoundError as err:
-            raise ConfigError(f"{path} not found: the run directory is damaged; train it "
-                              "again (seqsuite train classification ... --overwrite)") from err
-        except (ValueError, KeyError, OSError) as err:
-            raise ConfigError(f"{path} is unreadable; the run directory is damaged") from err
-        return cls([s[:n] for s, n in zip(padded, lengths)], labels)
-
-    def predict(self, sequences: list[np.ndarray], config: Config) -> dict[str, np.ndarray]:
-        """{row: class ids} of `sequences` under each distance."""
-        return {"1nn_euclidean": nearest_euclidean(self.reference, self.labels, sequences),
-                "1nn_dtw": nearest_dtw(self.reference, self.labels, sequences,
-                                       config.dtw_window)}
-
-    def score(self, data: ClassificationData, config: Config) -> dict:
-        """{row: accuracy, macro F1 and errors} on the test split."""
-        return {row: classification_scores(data.labels["test"], guess, data.classes)[0]
-                for row, guess in self.predict(data.sequences["test"], config).items()}
-
-
-def baselines(config: Config) -> list:
-    """`Suite.baselines`: both 1-NN baselines, beside either model."""
-    return [NearestNeighbours()]
-
-
 # Scores.
 
 def confusion(truth, predicted, n_classes: int) -> np.ndarray:
@@ -212,8 +121,8 @@ def confusion(truth, predicted, n_classes: int) -> np.ndarray:
 
 
 def evaluate(model, data: ClassificationData, config: Config, where: Evaluation) -> dict:
-    """Test accuracy, macro F1 and errors of the model and of the 1-NN Euclidean and
-    1-NN DTW baselines (their reference set kept at training), per-class scores,
+    """Test accuracy, macro F1 and errors of the model and of the baselines (1-NN
+    Euclidean, 1-NN DTW, MiniRocket; their reference set kept at training), per-class scores,
     `confusion.png` and `test_predictions.csv` in `where.out`. Trains nothing."""
     truth = data.labels["test"]
     probabilities = probabilities_of(model, data, "test")
@@ -278,9 +187,11 @@ def search_space(hp) -> dict:
         "dropout": hp.Choice("dropout", [0.0, 0.2, 0.4]),
         "learning_rate": hp.Choice("learning_rate", [1e-3, 3e-3, 1e-2]),
         "batch_size": hp.Choice("batch_size", [16, 32, 64]),
-        "reservoir_units": hp.Choice("reservoir_units", [200, 500, 1000]),
-        "spectral_radius": hp.Choice("spectral_radius", [0.5, 0.9, 1.2]),
-        "time_constant": hp.Choice("time_constant", [0.2, 0.5, 1.0, 2.0, 4.0]),
-        "input_scaling": hp.Choice("input_scaling", [1.0, 2.0, 4.0, 8.0, 16.0]),
-        "pooling": hp.Choice("pooling", ["mean", "mean_last"]),
+        "reservoir_units": hp.Choice("reservoir_units", [1000, 500, 2000]),
+        "timescales": hp.Choice("timescales", [4, 1, 2, 8]),
+        "series_norm": hp.Choice("series_norm", ["both", "global", "series"]),
+        "spectral_radius": hp.Choice("spectral_radius", [0.9, 0.5, 1.2]),
+        "time_constant": hp.Choice("time_constant", [1.0, 0.2, 0.5, 2.0, 4.0]),
+        "input_scaling": hp.Choice("input_scaling", [1.0, 0.5, 2.0, 4.0]),
+        "pooling": hp.Choice("pooling", ["mean_max_min_ppv_std_last", "mean_last", "mean_max"]),
     }

@@ -14,7 +14,15 @@ from seqsuite.shared.errors import ConfigError, DataError
 from seqsuite.shared.layers.masking import LengthMask
 from seqsuite.shared.layers.reservoir import RidgeReadout
 from seqsuite.shared.run import runner
+from seqsuite.suites.classification.baselines import (
+    ReferenceSet,
+    minirocket,
+    nearest_dtw,
+    nearest_euclidean,
+    resample,
+)
 from seqsuite.suites.classification.data import (
+    embedded_file,
     load_data,
     pad,
     stratified_folds,
@@ -22,18 +30,16 @@ from seqsuite.suites.classification.data import (
 )
 from seqsuite.suites.classification.formats import read_csv, read_ts
 from seqsuite.suites.classification.model import (
+    FeatureStandardize,
+    SeriesStandardize,
     TemperatureSoftmax,
     TimePooling,
     input_weight_scale,
 )
 from seqsuite.suites.classification.train import (
     RIDGES,
-    NearestNeighbours,
     classification_scores,
     leave_one_out_scores,
-    nearest_dtw,
-    nearest_euclidean,
-    resample,
 )
 
 SUITE = "classification"
@@ -63,6 +69,26 @@ def test_ts_reader_keeps_lengths_drops_trailing_padding_and_declared_classes(tmp
     np.testing.assert_array_equal(seqs.values[0], [[1, 4], [2, 5], [3, 6]])
     assert seqs.labels == ["walk", "run", "run"] and seqs.classes == ["walk", "run"]
     assert seqs.ids == ["9", "10", "11"]  # line numbers
+
+
+def test_ts_reader_skips_percent_comment_lines(tmp_path):
+    path = tmp_path / "toy.ts"
+    path.write_text("% a note, as some of sktime's files begin\n%\n" + TS)
+    assert read_ts(path).labels == ["walk", "run", "run"]
+
+
+def test_minirocket_baseline_gives_the_published_accuracy_on_equal_length_recordings():
+    """The wiring of sktime's MiniRocket (axes, scaling, ridge): on BasicMotions (six
+    channels, 100 steps, official split) it scores the published 1.00, and a second fit
+    from the same reference set and seed answers the same."""
+    train = read_ts(embedded_file("basic_motions", "train"))
+    test = read_ts(embedded_file("basic_motions", "test"))
+    classes = sorted(set(train.labels))
+    labels = np.array([classes.index(c) for c in train.labels])
+    truth = np.array([classes.index(c) for c in test.labels])
+    guess = minirocket(train.values, labels, test.values, seed=0)
+    assert np.mean(guess == truth) == 1.0
+    np.testing.assert_array_equal(minirocket(train.values, labels, test.values, seed=0), guess)
 
 
 def test_embedded_sets_keep_their_official_splits():
@@ -198,8 +224,19 @@ def test_reservoir_time_scale_and_input_drive_follow_the_training_data():
         weights *= np.random.default_rng(1).random(weights.shape) < c.input_connectivity
         drive = np.random.default_rng(2).normal(size=(1000, c.n_channels)) @ weights
         assert np.std(drive * input_weight_scale(c)) == pytest.approx(c.input_scaling, rel=0.02)
+    # The reservoirs of a view span 1 (fast) to the slowest leak rate, geometrically.
+    four = dataclasses.replace(motions, timescales=4)
+    np.testing.assert_allclose(four.reservoir_leak_rates(), [1.0, 0.3684, 0.1357, 0.05],
+                               rtol=1e-3)
+    assert dataclasses.replace(four, timescales=1).reservoir_leak_rates() == [0.05]
     with pytest.raises(ConfigError, match="time_constant must be > 0"):
         registry.resolve_config(SUITE, "smoke", ["time_constant=0"])
+    with pytest.raises(ConfigError, match="pooling must join distinct statistics"):
+        registry.resolve_config(SUITE, "smoke", ["pooling=mean_median"])
+    with pytest.raises(ConfigError, match="series_norm must be one of"):
+        registry.resolve_config(SUITE, "smoke", ["series_norm=local"])
+    with pytest.raises(ConfigError, match="cannot give each of the reservoirs a unit"):
+        registry.resolve_config(SUITE, "smoke", ["reservoir_units=3", "timescales=2"])
     with pytest.raises(ConfigError, match="ridge must be > 0"):
         registry.resolve_config(SUITE, "smoke", ["ridge=0"])
 
@@ -224,6 +261,50 @@ class LayerTest(TestCase):
             last = states[i, n - 1] if n else np.zeros(4)
             np.testing.assert_allclose(pooled[i], np.concatenate([mean, last]), atol=1e-6)
         np.testing.assert_allclose(TimePooling("last")([states, length])[1], states[1, 1])
+
+    def test_every_pooling_statistic_matches_numpy(self):
+        states = np.random.default_rng(2).normal(size=(3, 6, 4)).astype("float32")
+        states[1, 2:] = 50.0  # padding: must not count
+        length = np.array([6, 2, 0], "int32")
+        pooled = np.asarray(TimePooling("mean_max_min_ppv_std_last")([states, length]))
+        assert pooled.shape == (3, 24)
+        for i, n in enumerate(length):
+            h = states[i, :n]
+            expected = (np.concatenate([h.mean(0), h.max(0), h.min(0), (h > 0).mean(0), h.std(0),
+                                        h[-1]]) if n else np.zeros(24))
+            np.testing.assert_allclose(pooled[i], expected, atol=1e-5)
+        with pytest.raises(ValueError, match="distinct statistics"):
+            TimePooling("mean_median")
+        with pytest.raises(ValueError, match="distinct statistics"):
+            TimePooling("max_max")
+
+    def test_series_standardize_layer_contract_and_numpy(self):
+        self.run_layer_test(
+            SeriesStandardize, init_kwargs={"epsilon": 1e-6},
+            input_data=[np.random.rand(3, 5, 2).astype("float32"), np.array([5, 2, 1], "int32")],
+            expected_output_shape=(3, 5, 2), expected_num_trainable_weights=0,
+            run_training_check=False, run_mixed_precision_check=False,
+        )
+        rng = np.random.default_rng(3)
+        x = (rng.normal(size=(2, 7, 2)) * [10, 0.1] + [5, -3]).astype("float32")
+        length = np.array([7, 4], "int32")
+        out = np.asarray(SeriesStandardize()([x, length]))
+        for i, n in enumerate(length):
+            z = (x[i, :n] - x[i, :n].mean(0)) / (x[i, :n].std(0) + 1e-6)
+            np.testing.assert_allclose(out[i, :n], z, atol=1e-4)
+            np.testing.assert_array_equal(out[i, n:], 0.0)
+
+    def test_feature_standardize_keeps_constant_features_unscaled(self):
+        features = np.array([[1.0, 5.0, 0.0], [3.0, 5.0, 2.0], [5.0, 5.0, 4.0]])
+        layer = FeatureStandardize()
+        layer.build(features.shape)
+        fitted = layer.fit(features)
+        np.testing.assert_allclose(fitted.std(0), [1.0, 0.0, 1.0])
+        np.testing.assert_allclose(np.asarray(layer(features.astype("float32"))), fitted,
+                                   atol=1e-6)
+        # a new value of the constant feature moves by itself, not by 1/1e-6
+        new = np.asarray(layer(np.array([[3.0, 5.5, 2.0]], "float32")))
+        np.testing.assert_allclose(new, [[0.0, 0.5, 0.0]], atol=1e-6)
 
     def test_temperature_softmax(self):
         self.run_layer_test(
@@ -290,8 +371,8 @@ def test_nearest_neighbour_baselines_match_numpy(tmp_path):
     np.testing.assert_array_equal(nearest_euclidean(reference, labels, queries), expected)
     np.testing.assert_allclose(resample(np.array([[0.0], [2.0]]), 3)[:, 0], [0, 1, 2])
     # The reference set comes back from its file unpadded, to the last value.
-    NearestNeighbours(reference, labels).save(tmp_path)
-    loaded = NearestNeighbours.load(tmp_path)
+    ReferenceSet(reference, labels).save(tmp_path)
+    loaded = ReferenceSet.load(tmp_path)
     np.testing.assert_array_equal(loaded.labels, labels)
     for saved, original in zip(loaded.reference, reference, strict=True):
         np.testing.assert_allclose(saved, original, rtol=1e-6)
@@ -328,12 +409,13 @@ def _majority_rate(metrics):
 @pytest.mark.slow
 def test_rnn_run_reports_model_beside_both_baselines_and_beats_the_majority(rnn_run):
     for name in ("history.csv", "confusion.png", "test_predictions.csv",
-                 "baselines/nearest_neighbour/reference.npz"):
+                 "baselines/reference_set/reference.npz"):
         assert (rnn_run / name).exists(), name
     metrics = json.loads((rnn_run / "metrics.json").read_text())
-    assert set(metrics["test"]) == {"rnn", "1nn_euclidean", "1nn_dtw"}
+    assert set(metrics["test"]) == {"rnn", "1nn_euclidean", "1nn_dtw", "minirocket"}
     assert metrics["test"]["1nn_euclidean"]["accuracy"] > 0.9  # the published 1-NN figures
     assert metrics["test"]["1nn_dtw"]["accuracy"] > 0.9
+    assert metrics["test"]["minirocket"]["accuracy"] > 0.97  # published: 0.99
     assert len(metrics["per_class"]) == 9 and metrics["data"]["test"] == 370
     # A model that learned nothing fails here: always answering the most frequent of the
     # nine vowels scores 88/370 = 0.24; the smoke rnn reaches 0.93 (seed 0).
@@ -346,7 +428,7 @@ def test_rnn_run_reports_model_beside_both_baselines_and_beats_the_majority(rnn_
 def test_esn_run_is_fitted_in_closed_form_and_calibrated(esn_run):
     assert not (esn_run / "history.csv").exists()  # no epochs
     metrics = json.loads((esn_run / "metrics.json").read_text())
-    assert set(metrics["test"]) == {"esn", "1nn_euclidean", "1nn_dtw"}
+    assert set(metrics["test"]) == {"esn", "1nn_euclidean", "1nn_dtw", "minirocket"}
     # 40 units, smoke preset: far above the majority class's 0.24
     assert metrics["test"]["esn"]["accuracy"] > max(0.8, _majority_rate(metrics) + 0.5)
     _, model = runner.load_run(registry.get(SUITE), esn_run)
@@ -385,7 +467,7 @@ def test_saved_models_serve_raw_sequences_with_lengths_and_ignore_padding(rnn_ru
 @pytest.mark.slow
 def test_evaluate_refits_nothing_and_predict_labels_each_sequence(rnn_run, tmp_path, capsys,
                                                                   monkeypatch):
-    monkeypatch.setattr(NearestNeighbours, "fit", None)  # evaluate must not need it
+    monkeypatch.setattr(ReferenceSet, "fit", None)  # evaluate must not need it
     run = shutil.copytree(rnn_run, tmp_path / "run")  # evaluate writes RUN/evaluations
     assert main(["evaluate", "--run", str(run)]) == 0
     assert "1nn_dtw" in capsys.readouterr().out
