@@ -40,10 +40,11 @@ EMBEDDED = {"japanese_vowels": "JapaneseVowels", "basic_motions": "BasicMotions"
 MODELS = ("rnn", "esn")
 # Statistics TimePooling takes over a sequence's valid steps; `pooling` joins them with "_".
 STATISTICS = ("mean", "max", "min", "ppv", "std", "last")
-# What the ESN's reservoirs read: the channels standardised with training statistics
-# ("global", keeping each recording's level and amplitude), each recording z-normalised
-# on its own ("series", keeping only its shape), or both, each into its own reservoirs.
-SERIES_NORM = ("global", "series", "both")
+# What the ESN's reservoirs read, each view into reservoirs of its own: the channels
+# standardised with training statistics ("global": each recording's level and amplitude
+# kept), each recording z-normalised on its own ("series": its shape only), and the
+# z-normalised first difference of each recording ("difference": where it rises and falls).
+VIEWS = ("global", "series", "difference")
 
 
 @dataclasses.dataclass
@@ -67,11 +68,11 @@ class Config(EncoderConfig, TrainConfig):
     input_noise: float = 0.0  # std of Gaussian noise on the standardised channels, in training only
     # esn (defaults chosen on the training splits only: leave-one-out accuracy of the readout
     # over the training sequences of nine UCR/UEA problems, docs/suites/classification.md)
-    reservoir_units: int = 1000  # in all, split evenly over the reservoirs
+    reservoir_units: int = 1500  # in all, split evenly over the reservoirs
     # Reservoirs per input view, each at its own leak rate: geometrically spaced from 1 (units
     # that follow the last few steps) down to the slowest, from time_constant / leak_rate.
     timescales: int = 4
-    series_norm: str = "both"  # global | series | both (see SERIES_NORM)
+    views: list[str] = dataclasses.field(default_factory=lambda: list(VIEWS))  # see VIEWS
     spectral_radius: float = 0.9
     # The slowest integrators' time constant 1/a as a fraction of the median training
     # sequence length: a = min(1, 1 / (time_constant * median_length)), so 7-29-frame
@@ -105,11 +106,11 @@ class Config(EncoderConfig, TrainConfig):
         if not statistics or set(statistics) - set(STATISTICS) or len(set(statistics)) < len(statistics):
             raise ConfigError(f"pooling must join distinct statistics of {', '.join(STATISTICS)} "
                               f"with '_' (e.g. mean_max), got '{self.pooling}'")
-        if self.series_norm not in SERIES_NORM:
-            raise ConfigError(f"series_norm must be one of {', '.join(SERIES_NORM)}, got "
-                              f"'{self.series_norm}'")
+        if not self.views or set(self.views) - set(VIEWS) or len(set(self.views)) < len(self.views):
+            raise ConfigError(f"views must list distinct views of {', '.join(VIEWS)}, got "
+                              f"{self.views}")
         require_positive(self, ("attention_units", "reservoir_units", "timescales"))
-        if self.reservoir_units < self.timescales * (2 if self.series_norm == "both" else 1):
+        if self.reservoir_units < self.timescales * len(self.views):
             raise ConfigError(f"reservoir_units={self.reservoir_units} cannot give each of the "
                               "reservoirs a unit; raise reservoir_units or lower timescales")
         require_split_fractions(self)
@@ -162,7 +163,7 @@ PRESETS = {
     "quick": {"epochs": 60, "layers": 2, "dropout": 0.3, "patience": 10,
               "learning_rate": 3e-3, "verbose": 2},
     "full": {"epochs": 200, "layers": 2, "units": 128, "dropout": 0.3, "patience": 25,
-             "reservoir_units": 2000, "verbose": 2},
+             "reservoir_units": 3000, "verbose": 2},
 }
 
 # Inference commands (`seqsuite predict --run RUN ...`); see shared.run.commands.

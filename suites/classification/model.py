@@ -6,7 +6,7 @@ length beside the zero-padded batch:
 
     rnn: normalize -> LengthMask -> bidirectional recurrent encoder
          -> AttentionPooling -> softmax                   (trained by epochs)
-    esn: normalize (and/or SeriesStandardize) -> Reservoirs at `timescales` leak rates
+    esn: views (normalize, SeriesStandardize, FirstDifference) -> Reservoirs at `timescales` leak rates
          -> TimePooling statistics over the valid steps -> FeatureStandardize
          -> RidgeReadout -> TemperatureSoftmax             (fitted in closed form)
 
@@ -160,6 +160,23 @@ class SeriesStandardize(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="seqsuite")
+class FirstDifference(keras.layers.Layer):
+    """`d_t = x_t - x_{t-1}`, with `d_0 = 0`: where a recording rises and falls (the
+    first-order difference MultiRocket adds to ROCKET's view, Tan et al. 2022).
+
+    Call arguments:
+        inputs: `(batch, time, channels)`.
+    """
+
+    def call(self, inputs):
+        previous = ops.concatenate([inputs[:, :1], inputs[:, :-1]], axis=1)
+        return inputs - previous
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+@keras.saving.register_keras_serializable(package="seqsuite")
 class FeatureStandardize(keras.layers.Layer):
     """`(x - mean) / scale` per feature, with `mean` and `scale` set by `fit` (a closed-form
     fit, like the ridge readout after it: one penalty then weighs every pooled statistic
@@ -260,9 +277,13 @@ def build_model(config: Config) -> keras.Model:
     n_classes = len(config.classes)
     if config.model == "esn":
         # (z-normalising the standardised channels is z-normalising the raw ones)
-        views = {"global": [x], "series": [SeriesStandardize(name="series_norm")([x, length])]}
-        views["both"] = views["global"] + views["series"]
-        inputs = views[config.series_norm]
+        views = {
+            "global": lambda: x,
+            "series": lambda: SeriesStandardize(name="series_norm")([x, length]),
+            "difference": lambda: SeriesStandardize(name="difference_norm")(
+                [FirstDifference(name="difference")(x), length]),
+        }
+        inputs = [views[view]() for view in config.views]
         leaks = config.reservoir_leak_rates()
         total = len(inputs) * len(leaks)
         units = config.reservoir_units // total

@@ -16,6 +16,7 @@ import numpy as np
 from seqsuite.shared.errors import DataError
 from seqsuite.shared.evaluation.metrics import classification_scores
 from seqsuite.shared.evaluation.plots import plot_confusion
+from seqsuite.shared.layers.reservoir import Reservoir
 from seqsuite.shared.run.suite import Evaluation
 from seqsuite.suites.classification.config import Config
 from seqsuite.suites.classification.data import ClassificationData, pad, read_file
@@ -37,11 +38,19 @@ def is_esn(config: Config) -> bool:
 _PROBES = weakref.WeakKeyDictionary()
 
 
+def batch_size(model, padded) -> int:
+    """Sequences per prediction batch: 256, fewer for long ones, so that the reservoirs'
+    states of one batch stay near 2**25 floats (128 MiB) whatever the length."""
+    units = sum(layer.units for layer in model.layers if isinstance(layer, Reservoir)) or 1
+    return int(np.clip(2**25 // max(padded.shape[1] * units, 1), 1, 256))
+
+
 def _outputs(model, layer: str, padded, lengths) -> np.ndarray:
     probes = _PROBES.setdefault(model, {})
     if layer not in probes:
         probes[layer] = keras.Model(model.inputs, model.get_layer(layer).output)
-    return probes[layer].predict([padded, lengths], batch_size=256, verbose=0)
+    return probes[layer].predict([padded, lengths], batch_size=batch_size(model, padded),
+                                 verbose=0)
 
 
 def _log_loss(probabilities: np.ndarray, labels: np.ndarray) -> float:
@@ -104,7 +113,7 @@ def fit_esn(model, data: ClassificationData, config: Config):
 
 def probabilities_of(model, data: ClassificationData, split: str) -> np.ndarray:
     padded, lengths = data.arrays(split)
-    return model.predict([padded, lengths], batch_size=256, verbose=0)
+    return model.predict([padded, lengths], batch_size=batch_size(model, padded), verbose=0)
 
 
 def esn_validation_loss(model, data: ClassificationData, config: Config) -> float:
@@ -170,7 +179,8 @@ def predict(run, args) -> list[str]:
             raise DataError(f"{sequences.name} has {channels} channels, the run's model takes "
                             f"{config.n_channels}; give sequences with the training channels")
         padded, lengths = pad(sequences.values)
-        probabilities = model.predict([padded, lengths], batch_size=256, verbose=0)
+        probabilities = model.predict([padded, lengths], batch_size=batch_size(model, padded),
+                                      verbose=0)
         for name, p in zip(sequences.ids, probabilities):
             best = int(np.argmax(p))
             lines.append(f"{names[best]}\t{p[best]:.3f}\t{sequences.name}:{name}")
@@ -189,7 +199,6 @@ def search_space(hp) -> dict:
         "batch_size": hp.Choice("batch_size", [16, 32, 64]),
         "reservoir_units": hp.Choice("reservoir_units", [1000, 500, 2000]),
         "timescales": hp.Choice("timescales", [4, 1, 2, 8]),
-        "series_norm": hp.Choice("series_norm", ["both", "global", "series"]),
         "spectral_radius": hp.Choice("spectral_radius", [0.9, 0.5, 1.2]),
         "time_constant": hp.Choice("time_constant", [1.0, 0.2, 0.5, 2.0, 4.0]),
         "input_scaling": hp.Choice("input_scaling", [1.0, 0.5, 2.0, 4.0]),

@@ -31,6 +31,7 @@ from seqsuite.suites.classification.data import (
 from seqsuite.suites.classification.formats import read_csv, read_ts
 from seqsuite.suites.classification.model import (
     FeatureStandardize,
+    FirstDifference,
     SeriesStandardize,
     TemperatureSoftmax,
     TimePooling,
@@ -233,8 +234,8 @@ def test_reservoir_time_scale_and_input_drive_follow_the_training_data():
         registry.resolve_config(SUITE, "smoke", ["time_constant=0"])
     with pytest.raises(ConfigError, match="pooling must join distinct statistics"):
         registry.resolve_config(SUITE, "smoke", ["pooling=mean_median"])
-    with pytest.raises(ConfigError, match="series_norm must be one of"):
-        registry.resolve_config(SUITE, "smoke", ["series_norm=local"])
+    with pytest.raises(ConfigError, match="views must list distinct views"):
+        registry.resolve_config(SUITE, "smoke", ["views=global,local"])
     with pytest.raises(ConfigError, match="cannot give each of the reservoirs a unit"):
         registry.resolve_config(SUITE, "smoke", ["reservoir_units=3", "timescales=2"])
     with pytest.raises(ConfigError, match="ridge must be > 0"):
@@ -293,6 +294,16 @@ class LayerTest(TestCase):
             z = (x[i, :n] - x[i, :n].mean(0)) / (x[i, :n].std(0) + 1e-6)
             np.testing.assert_allclose(out[i, :n], z, atol=1e-4)
             np.testing.assert_array_equal(out[i, n:], 0.0)
+
+    def test_first_difference_matches_numpy(self):
+        self.run_layer_test(
+            FirstDifference, init_kwargs={}, input_shape=(2, 5, 3),
+            expected_output_shape=(2, 5, 3), expected_num_trainable_weights=0,
+            run_mixed_precision_check=False,
+        )
+        x = np.random.default_rng(4).normal(size=(2, 5, 3)).astype("float32")
+        expected = np.diff(x, axis=1, prepend=x[:, :1])
+        np.testing.assert_allclose(np.asarray(FirstDifference()(x)), expected, atol=1e-6)
 
     def test_feature_standardize_keeps_constant_features_unscaled(self):
         features = np.array([[1.0, 5.0, 0.0], [3.0, 5.0, 2.0], [5.0, 5.0, 4.0]])
