@@ -60,7 +60,10 @@ class Config(EncoderConfig, TrainConfig):
     channels: list[str] = dataclasses.field(default_factory=list)  # CSV: channel columns; empty: all others
     val_fraction: float = 0.1  # stratified part of the training sequences kept for validation
     test_fraction: float = 0.2  # without test_data: stratified part of a file kept for testing
-    model: str = "rnn"  # "rnn" (recurrent encoder + attention pooling) or "esn" (reservoir + ridge)
+    # "esn" (reservoirs + ridge; the default, chosen by cross-validation on training splits:
+    # `python -m benchmarks.classification --choose-model`) or "rnn" (recurrent encoder +
+    # attention pooling)
+    model: str = "esn"
     # rnn: the encoder is EncoderConfig's fields (units per direction; dropout also on the
     # pooled vector), bidirectional by default
     bidirectional: bool = True
