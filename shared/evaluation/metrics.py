@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from seqsuite.shared.layers.conformal import central_intervals
+
 
 def precision_recall_f1(true_positives, predicted, actual) -> dict[str, float]:
     """Precision, recall and F1 from counts:
@@ -317,19 +319,6 @@ def naive2_forecast(train, horizon: int, season: int) -> np.ndarray:
         last_phase = index[len(x) - m :]  # indices of the last m steps, in phase order
         return x[-1] / index[-1] * np.resize(last_phase, horizon)
     return np.full(horizon, x[-1])
-
-
-def central_intervals(levels) -> list[tuple[int, int, int]]:
-    """The central intervals a set of quantile levels holds: (coverage %, lower column,
-    upper column) for each pair q, 1 - q with q < 0.5 (0.025 and 0.975 -> 95)."""
-    levels = [float(q) for q in levels]
-    pairs = []
-    for j, q in enumerate(levels):
-        if q < 0.5:
-            for k, p in enumerate(levels):
-                if abs(p - (1.0 - q)) < 1e-9:
-                    pairs.append((int(round(100 * (1 - 2 * q))), j, k))
-    return sorted(pairs)
 
 
 def forecast_scores(y, point, scale, quantiles=None, levels=None, naive2=None) -> dict[str, float]:

@@ -74,6 +74,9 @@ def train(suite: Suite, config, out: Path, preset: str = "custom", overwrite: bo
         data, config, model = prepare(suite, config)
         run.save_config(config)
         result = fit_suite(suite, model, data, config, run.directory)
+        if result.learned:  # measured after the fit: learned.json again, config.json as it was
+            config = with_learned(config, result.learned)
+            run.save_config(config)
         fit_and_save(suite.baselines(config), data, config, run.directory)
         return run.finish(result.model, data, config, result)
 

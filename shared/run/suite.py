@@ -20,6 +20,11 @@ when `closed_form` is given (a reservoir's ridge readout) and applies to the
 config (a suite whose configs choose between the two). Either way
 `seqsuite train` and every tuning trial go through `fit_suite` below.
 
+A suite that corrects its fitted model with what it measures on the validation
+split (forecasting's conformal interval offsets) gives `calibrate`: `(model, data,
+config) -> {learned field: value}`, run after every fit; the runner writes those
+values to `learned.json` with the rest of what the data decided.
+
 Baselines a suite reports beside its model (TF-IDF + logistic regression, an
 LSTM trained by BPTT next to an ESN) are `shared.run.baselines.Baseline`s listed by
 `baselines(config)`; the runner fits them once, during training, saves them in
@@ -148,6 +153,7 @@ class Suite:
     callbacks: Callable[[Any], list] = no_callbacks
     baselines: Callable[[Any], Sequence[Baseline]] = no_baselines
     commands: Sequence[Command] = ()
+    calibrate: Callable[[Any, Any, Any], dict] | None = None
 
     def __post_init__(self):
         missing = {"smoke", "quick", "full"} - set(self.presets)
@@ -167,17 +173,20 @@ class FitResult:
     model: Any
     val_loss: float | None  # best validation loss (closed form: the suite's measure)
     seconds: float  # wall time of the fit
+    learned: dict = dataclasses.field(default_factory=dict)  # what `calibrate` measured
 
 
 def fit_suite(suite: Suite, model, data, config, run_dir: Path, callbacks=()) -> FitResult:
-    """Train `model` the suite's way: the one training path of `train` and `tune`."""
+    """Train `model` the suite's way, then `calibrate` it: the one training path of
+    `train` and `tune`."""
     from seqsuite.shared.run.training import fit
 
     start = time.perf_counter()
     if suite.closed_form is not None and suite.closed_form.applies(config):
         model = suite.closed_form.fit(model, data, config)
-        return FitResult(model, float(suite.closed_form.validation_loss(model, data, config)),
-                         time.perf_counter() - start)
-    model, best = fit(model, data.train, data.val, config, Path(run_dir),
-                      callbacks=[*suite.callbacks(config), *callbacks])
-    return FitResult(model, best, time.perf_counter() - start)
+        best = float(suite.closed_form.validation_loss(model, data, config))
+    else:
+        model, best = fit(model, data.train, data.val, config, Path(run_dir),
+                          callbacks=[*suite.callbacks(config), *callbacks])
+    learned = suite.calibrate(model, data, config) if suite.calibrate is not None else {}
+    return FitResult(model, best, time.perf_counter() - start, learned)

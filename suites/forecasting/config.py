@@ -35,6 +35,8 @@ from seqsuite.shared.run.config import (
 )
 
 HEADS = ("quantile", "gaussian", "student_t", "point")  # shared.layers.probabilistic.HEADS
+# The model's own quantiles, or calibrated on the validation forecasts (shared.layers.conformal).
+INTERVALS = ("auto", "conformal", "split", "model")
 TASKS = ("forecast", "anomaly")
 BASELINES = ("seasonal_naive", "naive2", "ets", "theta")
 EMBEDDED = ("co2", "sunspots")
@@ -94,6 +96,11 @@ class Config(EncoderConfig, TrainConfig):
     quantiles: list[float] = dataclasses.field(
         default_factory=lambda: [0.025, 0.1, 0.5, 0.9, 0.975])  # with the median: 80%, 95%
     members: int = 1  # ensemble members trained side by side; quantiles averaged
+    # Intervals: "conformal" corrects the quantiles on the validation forecasts (CQR),
+    # "split" puts symmetric conformal intervals around the median, "model" keeps the
+    # head's own; "auto" is conformal when there are enough validation forecasts
+    # (19 per horizon step for a 95% interval), else the model's.
+    intervals: str = "auto"
     skip: bool = True  # the head also sees the scaled window (a linear path beside the RNN)
     embedding: int = 0  # learned per-series embedding size (0: none)
     # The encoder is EncoderConfig's fields (units also sizes the head's hidden layer)
@@ -106,6 +113,8 @@ class Config(EncoderConfig, TrainConfig):
     calendar_features: list[str] | None = learned_field(None)  # names derived from the time column
     kinds: list[str] | None = learned_field(None)  # frequencies seen in training (a static input)
     series_ids: list[str] | None = learned_field(None)  # embedding: the ids it has a vector for
+    # (horizon, quantiles) offsets in scaled units, measured on the validation forecasts
+    conformal: list[list[float]] | None = learned_field(None)
 
     def __post_init__(self):
         super().__post_init__()
@@ -148,6 +157,9 @@ class Config(EncoderConfig, TrainConfig):
         unknown = sorted(set(self.baselines) - set(BASELINES))
         if unknown:
             raise ConfigError(f"unknown baselines {unknown}; use any of {', '.join(BASELINES)}")
+        if self.intervals not in INTERVALS:
+            raise ConfigError(f"intervals must be one of {', '.join(INTERVALS)}, got "
+                              f"'{self.intervals}'")
         if self.fill not in ("error", "interpolate"):
             raise ConfigError(f"fill must be 'error' or 'interpolate', got '{self.fill}'")
         if self.task not in TASKS:

@@ -31,6 +31,7 @@ import pandas as pd
 
 from seqsuite.shared.data.splits import split_bounds
 from seqsuite.shared.errors import DataError
+from seqsuite.shared.layers.conformal import shortfall
 from seqsuite.shared.run.suite import SuiteData
 from seqsuite.suites.forecasting.collections import (
     Series,
@@ -261,6 +262,10 @@ def load_data(config: Config) -> ForecastData:
     bounds = [_bounds(s, config) for s in series_list]
     windows = {split: split_windows(series_list, bounds, config, split)
                for split in ("train", "val", "test")}
+    problem = shortfall(windows["val"].y, config.quantiles)
+    if problem and config.intervals in ("conformal", "split"):
+        raise DataError(f"{config.data}: {problem} (validation origins); give more or longer "
+                        "series, raise val_fraction, or --set intervals=model")
     datasets = {}
     for split, win in windows.items():
         if len(win) == 0:

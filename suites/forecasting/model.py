@@ -27,7 +27,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from seqsuite.shared.evaluation.metrics import central_intervals
+from seqsuite.shared.layers.conformal import apply_conformal, central_intervals
 from seqsuite.shared.layers.encoders import recurrent_encoder
 from seqsuite.shared.layers.probabilistic import (
     DistributionHead,
@@ -184,26 +184,43 @@ def build_model(config: Config) -> keras.Model:
     return compile_model(model, config, loss=ForecastLoss(config.head, config.quantiles))
 
 
+def scaled_forecasts(params, config: Config, levels=None) -> tuple:
+    """(point (batch, H), quantiles (batch, H, Q)) in the windows' scaled units from
+    parameters (batch, members, H, P), averaged over members, with the run's conformal
+    offsets applied (`config.conformal`) when `levels` are the config's own."""
+    own = levels is None or list(levels) == list(config.quantiles)
+    levels = list(config.quantiles if levels is None else levels)
+    point = ops.mean(head_point(config.head, config.quantiles, params), axis=1)
+    q = ops.mean(head_quantiles(config.head, config.quantiles, params, levels), axis=1)
+    if own and config.conformal is not None:
+        q = apply_conformal(point, q, config.conformal, levels,
+                            "split" if config.intervals == "split" else "conformal")
+    return point, q
+
+
 def forecast_outputs(params, window, config: Config, levels=None) -> dict:
     """Forecasts in original units from parameters (batch, members, H, P) and raw windows.
 
     Returns `forecast` (batch, H), the point forecast, and `quantiles`
-    (batch, H, Q) at `levels` (default: the config's), averaged over members.
+    (batch, H, Q) at `levels` (default: the config's), averaged over members and
+    calibrated as `scaled_forecasts` says.
     """
-    levels = list(config.quantiles if levels is None else levels)
     loc, scale = location_scale(window)
-    point = ops.mean(head_point(config.head, config.quantiles, params), axis=1)
-    q = ops.mean(head_quantiles(config.head, config.quantiles, params, levels), axis=1)
+    point, q = scaled_forecasts(params, config, levels)
     return {"forecast": loc[:, None] + scale[:, None] * point,
             "quantiles": loc[:, None, None] + scale[:, None, None] * q}
 
 
-def predict(model: keras.Model, inputs: dict, config: Config, batch_size: int = 512) -> dict:
-    """`forecast_outputs` as NumPy arrays for model inputs (see `model_inputs`)."""
+def predict_params(model: keras.Model, inputs: dict, batch_size: int = 512) -> np.ndarray:
+    """The model's parameters (batch, members, H, P) for model inputs (see `model_inputs`)."""
     # Through tf.data: Keras's array adapter refuses NumPy string arrays (series ids).
     batches = tf.data.Dataset.from_tensor_slices(inputs).batch(batch_size)
-    params = model.predict(batches, verbose=0)
-    out = forecast_outputs(params, inputs["window"], config)
+    return model.predict(batches, verbose=0)
+
+
+def predict(model: keras.Model, inputs: dict, config: Config, batch_size: int = 512) -> dict:
+    """`forecast_outputs` as NumPy arrays for model inputs (see `model_inputs`)."""
+    out = forecast_outputs(predict_params(model, inputs, batch_size), inputs["window"], config)
     return {k: np.asarray(v) for k, v in out.items()}
 
 

@@ -7,6 +7,7 @@ from seqsuite.suites.forecasting.data import load_data
 from seqsuite.suites.forecasting.model import build_model, serving
 from seqsuite.suites.forecasting.train import (
     baselines,
+    calibrate,
     evaluate,
     search_space,
 )
@@ -23,4 +24,5 @@ SUITE = Suite(
     search_space=search_space,
     baselines=baselines,
     commands=COMMANDS,
+    calibrate=calibrate,
 )

@@ -26,6 +26,7 @@ from seqsuite.shared.errors import DataError
 from seqsuite.shared.evaluation.anomaly import detect, detection_scores, inject_anomalies
 from seqsuite.shared.evaluation.metrics import central_intervals, forecast_scores, mase_scales
 from seqsuite.shared.evaluation.plots import plot_backtest, plot_forecast_panels, plot_series_flags
+from seqsuite.shared.layers.conformal import CalibrationError, conformal_offsets
 from seqsuite.shared.run.files import replacing, write_text_atomic
 from seqsuite.shared.run.suite import Evaluation
 from seqsuite.suites.forecasting.baselines import fit_statistical, load_baselines, save_baselines
@@ -37,8 +38,14 @@ from seqsuite.suites.forecasting.data import (
     load_data,
     load_series,
     make_windows,
+    scaled_targets,
 )
-from seqsuite.suites.forecasting.model import forecast_outputs, predict
+from seqsuite.suites.forecasting.model import (
+    forecast_outputs,
+    predict,
+    predict_params,
+    scaled_forecasts,
+)
 
 
 def _histories(data: ForecastData, windows: Windows) -> list[np.ndarray]:
@@ -177,6 +184,30 @@ class StatisticalForecasters:
         test = data.windows["test"]
         scale = mase_scales(_histories(data, test), _periods(data, test))
         return baseline_rows(test.y, self.forecasts_for(data, config), scale)
+
+
+def calibrate(model, data: ForecastData, config: Config) -> dict:
+    """`Suite.calibrate`: the conformal offsets of the intervals (`config.conformal`),
+    measured on the validation forecasts in their windows' scaled units
+    (`shared.layers.conformal`); none with `intervals=model`, or with `auto` when the
+    validation split holds too few forecasts (`load_data` refuses that for
+    `conformal` and `split` before training)."""
+    if config.intervals == "model":
+        return {"conformal": None}
+    import dataclasses
+
+    val = data.windows["val"]
+    raw = dataclasses.replace(config, conformal=None)
+    point, quantiles = scaled_forecasts(predict_params(model, val.inputs), raw)
+    method = "split" if config.intervals == "split" else "conformal"
+    try:
+        offsets = conformal_offsets(scaled_targets(val), np.asarray(point),
+                                    np.asarray(quantiles), config.quantiles, method)
+    except CalibrationError as err:
+        if config.verbose:
+            print(f"intervals: the model's own ({err})")
+        return {"conformal": None}
+    return {"conformal": np.round(offsets, 6).tolist()}
 
 
 def baselines(config: Config) -> list:

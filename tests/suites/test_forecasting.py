@@ -39,6 +39,10 @@ def test_run_directory_is_complete(co2_run):
     assert json.loads((co2_run / "config.json").read_text())["window"] == 104
     learned = json.loads((co2_run / "learned.json").read_text())
     assert learned["calendar_features"]  # weekly dates give week-of-year covariates
+    # intervals=auto: ~330 validation forecasts calibrate both intervals at every step
+    offsets = np.array(learned["conformal"])
+    assert offsets.shape == (8, 5) and np.all(offsets[:, 2] == 0)
+    np.testing.assert_array_equal(offsets[:, [0, 1]], -offsets[:, [4, 3]])  # symmetric
 
 
 @pytest.mark.slow
@@ -248,6 +252,7 @@ def test_global_model_on_a_long_csv_with_known_covariates(tmp_path, capsys):
     config, model = load_run(registry.get("forecasting"), out)
     assert sorted(config.series_ids) == ["a", "b", "c"] and config.n_known == 1 + len(
         config.calendar_features)
+    assert config.conformal is None  # intervals=auto: 3 validation forecasts are too few
     capsys.readouterr()
     assert main(["forecast", "--run", str(out)]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
@@ -294,6 +299,15 @@ def test_distribution_heads(tmp_path):
     assert 0 <= model["coverage_80"] <= model["coverage_95"] <= 1
 
 
+def test_conformal_intervals_need_enough_validation_forecasts(tmp_path, capsys):
+    path = _long_csv(tmp_path / "sales.csv")
+    out = tmp_path / "run"
+    _expect_error(capsys, ["train", "forecasting", "--preset", "smoke", "--out", str(out),
+                           "--set", f"data={path}", *LONG, "intervals=conformal"],
+                  "3 held-out forecasts at horizon step 1; the 80% conformal interval "
+                  "needs at least 4", out)
+
+
 @pytest.mark.parametrize("overrides, message", [
     (["data=m3", "subset=yearly", "horizon=4"], "official horizon 6"),
     (["data=m3", "subset=weekly"], "no subset 'weekly'"),
@@ -303,6 +317,7 @@ def test_distribution_heads(tmp_path):
     (["head=laplace"], "unknown head 'laplace'"),
     (["baselines=arima"], "unknown baselines"),
     (["min_context=500"], "must be <= window"),
+    (["intervals=bootstrap"], "intervals must be one of auto, conformal, split, model"),
 ])
 def test_bad_forecasting_settings_get_one_line_error(tmp_path, capsys, overrides, message):
     out = tmp_path / "run"
