@@ -203,32 +203,47 @@ def calendar_features(time, freq=None) -> tuple[np.ndarray, list[str]]:
         daily                 day of the week p = weekday / 7, and of the year
         hourly and shorter    hour of the day p = (hour + minute/60) / 24, and day of the week
 
-    Returns the (T, C) float32 features and their names (`month_sin`, ...).
+    Returns the (T, C) float32 features and their names (`month_sin`, ...); computed
+    by `calendar.calendar_columns`, the code the SavedModel of a dated run runs too.
     """
+    from seqsuite.suites.forecasting.calendar import calendar_columns, feature_names
+
     kind = _kind(_offset(time, freq))
-    index = pd.DatetimeIndex(np.asarray(time, dtype="datetime64[ns]"))
-    cycles: list[tuple[str, np.ndarray]] = []
-    day_of_year = (index.dayofyear.to_numpy() - 1) / 365.25
-    day_of_week = index.dayofweek.to_numpy() / 7
-    if kind == "quarterly":
-        cycles.append(("quarter", (index.quarter.to_numpy() - 1) / 4))
-    elif kind == "monthly":
-        cycles.append(("month", (index.month.to_numpy() - 1) / 12))
-    elif kind == "weekly":
-        cycles.append(("day_of_year", day_of_year))
-    elif kind == "daily":
-        cycles += [("day_of_week", day_of_week), ("day_of_year", day_of_year)]
-    elif kind in ("hourly", "minutely", "secondly"):
-        hour = (index.hour.to_numpy() + index.minute.to_numpy() / 60) / 24
-        cycles += [("hour", hour), ("day_of_week", day_of_week + hour / 7)]
-    names = [f"{name}_{f}" for name, _ in cycles for f in ("sin", "cos")]
-    if not cycles:
-        return np.zeros((len(index), 0), dtype=np.float32), names
-    columns = []
-    for _, position in cycles:
-        angle = 2 * np.pi * position
-        columns += [np.sin(angle), np.cos(angle)]
-    return np.stack(columns, axis=1).astype(np.float32), names
+    seconds = np.asarray(time, dtype="datetime64[s]").astype(np.int64)
+    columns = calendar_columns(seconds // 86400, seconds % 86400, kind)
+    return columns.numpy(), feature_names(kind)
+
+
+def frequency_name(time) -> str | None:
+    """The pandas alias of the frequency of `time` (MS, W-SUN, D, h, ...), or None
+    when its stamps are too few or irregular."""
+    try:
+        return _offset(time).freqstr
+    except DataError:
+        return None
+
+
+# Offsets of one fixed length per step, in seconds (a business day is not one), and
+# offsets of whole months.
+_FIXED = {"Week": 7 * 86400, "Day": 86400, "Hour": 3600, "Minute": 60, "Second": 1}
+_MONTHS = {"MonthBegin": 1, "MonthEnd": 1, "QuarterBegin": 3, "QuarterEnd": 3,
+           "YearBegin": 12, "YearEnd": 12}
+
+
+def frequency_steps(freq: str | None) -> tuple[str, int, int] | None:
+    """(kind, months per step, seconds per step) of a pandas alias, for stepping dates
+    in a graph (`calendar.step_times`); None when a step is neither whole months nor
+    a fixed length (business days, no frequency)."""
+    if not freq:
+        return None
+    offset = pd.tseries.frequencies.to_offset(freq)
+    name, n = type(offset).__name__, int(getattr(offset, "n", 1) or 1)
+    kind = _kind(offset)
+    if name in _MONTHS:
+        return kind, _MONTHS[name] * n, 0
+    if name in _FIXED:
+        return kind, 0, _FIXED[name] * n
+    return None
 
 
 # ---------------------------------------------------------------------------

@@ -111,6 +111,7 @@ class Config(EncoderConfig, TrainConfig):
     task: str = "forecast"  # "forecast", or "anomaly" to also evaluate anomaly detection
     anomaly_threshold: float = 5.0  # robust z-score of a residual that flags a point
     calendar_features: list[str] | None = learned_field(None)  # names derived from the time column
+    frequency: str | None = learned_field(None)  # pandas alias of dated data (MS, W-SUN, D, h)
     kinds: list[str] | None = learned_field(None)  # frequencies seen in training (a static input)
     series_ids: list[str] | None = learned_field(None)  # embedding: the ids it has a vector for
     # (horizon, quantiles) offsets in scaled units, measured on the validation forecasts

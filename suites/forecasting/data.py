@@ -36,6 +36,7 @@ from seqsuite.shared.run.suite import SuiteData
 from seqsuite.suites.forecasting.collections import (
     Series,
     calendar_features,
+    frequency_name,
     load_competition,
     read_long_csv,
 )
@@ -244,7 +245,9 @@ def learned_from(series_list: list[Series], config: Config) -> dict:
     ids = [s.id for s in series_list] if config.embedding else []
     if len(set(ids)) != len(ids):
         raise DataError(f"{config.data} repeats series ids; an embedding needs unique ids")
-    return {"calendar_features": names, "kinds": kinds, "series_ids": ids}
+    frequency = frequency_name(dated[0].time) if names else None
+    return {"calendar_features": names, "frequency": frequency, "kinds": kinds,
+            "series_ids": ids}
 
 
 def load_data(config: Config) -> ForecastData:

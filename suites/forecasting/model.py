@@ -38,6 +38,12 @@ from seqsuite.shared.layers.probabilistic import (
 )
 from seqsuite.shared.run.suite import Serving
 from seqsuite.shared.run.training import compile_model
+from seqsuite.suites.forecasting.calendar import (
+    calendar_columns,
+    parse_timestamps,
+    step_times,
+)
+from seqsuite.suites.forecasting.collections import frequency_steps
 from seqsuite.suites.forecasting.config import Config
 
 
@@ -224,30 +230,99 @@ def predict(model: keras.Model, inputs: dict, config: Config, batch_size: int = 
     return {k: np.asarray(v) for k, v in out.items()}
 
 
+WHAT = {"window": "the last {w} observations of each series, NaN where missing",
+        "past": "the past covariates over the window",
+        "known": "the known covariates over the window and the horizon"}
+
+
+def checked(inputs: dict, shapes: dict) -> dict:
+    """`inputs` after in-graph checks of their shapes (`shapes`: name -> the shape after
+    the batch axis). A SavedModel signature checks only dtypes, so a window of the wrong
+    length would otherwise fail deep in the graph; here it fails with a message naming
+    the input, the shape it must have and the shape it received (a window without its
+    batch axis: the same, from `ensure_shape`)."""
+    out = dict(inputs)
+    for name in ("window", "past", "known"):
+        if name not in inputs:
+            continue
+        x, expected = inputs[name], shapes[name]
+        shape = tf.shape(x)
+        fits = tf.cond(tf.size(shape) == len(expected) + 1,
+                       lambda shape=shape, expected=expected: tf.reduce_all(
+                           shape[1:] == tf.constant(expected, tf.int32)),
+                       lambda: tf.constant(False))
+        dims = ", ".join(["batch", *map(str, expected)])
+        length = expected[0]
+        what = WHAT[name].format(w=length)
+        check = tf.debugging.Assert(fits, [f"{name} must be float32 [{dims}] ({what}); "
+                                           "received shape", shape])
+        with tf.control_dependencies([check]):
+            out[name] = tf.ensure_shape(tf.identity(x), [None, *expected])
+    return out
+
+
 def serving(model: keras.Model, config: Config) -> Serving:
     """Serving function: raw inputs (see `model_inputs`) -> forecasts in original units.
 
     Outputs: `forecast` (batch, horizon), `quantiles` (batch, horizon, Q) at
     the config's levels, and `lower_P`/`upper_P` (batch, horizon) for every
     central P% interval among them.
+
+    A dated run (calendar covariates) also has the `dated` endpoint: the same
+    inputs, but `last_time` (string (batch,), the timestamp of each window's last
+    observation, `2024-03-01` or `2024-03-01 13:00[:05]`) in place of the calendar
+    columns, which it computes in the graph (`calendar`), and `known` holding only
+    the user's known-in-advance columns, if any. It adds `status` (string (batch,)):
+    `ok`, or why that row's timestamp cannot be read (its forecasts are then NaN).
     """
     names = list(model_inputs(config))
     intervals = central_intervals(config.quantiles)
     w, h = config.window, config.horizon
-    specs = {
-        "window": tf.TensorSpec([None, w], tf.float32, name="window"),
-        "past": tf.TensorSpec([None, w, len(config.features)], tf.float32, name="past"),
-        "known": tf.TensorSpec([None, w + h, config.n_known], tf.float32, name="known"),
-        "series": tf.TensorSpec([None], tf.string, name="series"),
-        "kind": tf.TensorSpec([None], tf.string, name="kind"),
-    }
+    shapes = {"window": [w], "past": [w, len(config.features)], "known": [w + h, config.n_known]}
+    specs = {name: tf.TensorSpec([None, *shape], tf.float32, name=name)
+             for name, shape in shapes.items()}
+    specs.update(series=tf.TensorSpec([None], tf.string, name="series"),
+                 kind=tf.TensorSpec([None], tf.string, name="kind"))
 
-    def serve(*args):
-        inputs = dict(zip(names, args))
+    def forecasts(inputs):
         out = forecast_outputs(model(inputs, training=False), inputs["window"], config)
         for percent, low, high in intervals:
             out[f"lower_{percent}"] = out["quantiles"][..., low]
             out[f"upper_{percent}"] = out["quantiles"][..., high]
         return out
 
-    return Serving(serve, [specs[n] for n in names])
+    def serve(*args):
+        return forecasts(checked(dict(zip(names, args)), shapes))
+
+    endpoints = {}
+    stepping = frequency_steps(config.frequency) if config.calendar_features else None
+    if stepping is not None:
+        kind, months, step_seconds = stepping
+        dated_names = [n for n in names if n != "known"] + ["last_time"]
+        dated_shapes = {**shapes, "known": [w + h, len(config.known)]}
+        dated_specs = {**specs, "last_time": tf.TensorSpec([None], tf.string, name="last_time"),
+                       "known": tf.TensorSpec([None, *dated_shapes["known"]], tf.float32,
+                                              name="known")}
+        if config.known:
+            dated_names.insert(dated_names.index("last_time"), "known")
+
+        def dated(*args):
+            inputs = checked(dict(zip(dated_names, args)), dated_shapes)
+            stamps = inputs.pop("last_time")
+            days, seconds, ok = parse_timestamps(stamps)
+            steps = tf.range(-(w - 1), h + 1, dtype=tf.int64)  # the window, then the horizon
+            calendar = calendar_columns(*step_times(days, seconds, steps, months, step_seconds),
+                                        kind)
+            inputs["known"] = (tf.concat([calendar, inputs["known"]], axis=-1) if config.known
+                               else calendar)
+            out = forecasts(inputs)
+            for key, value in out.items():
+                rows = tf.reshape(ok, [-1] + [1] * (len(value.shape) - 1))
+                out[key] = tf.where(rows, value, tf.constant(float("nan"), value.dtype))
+            out["status"] = tf.where(ok, tf.constant("ok"), tf.strings.join([
+                "last_time '", stamps, "' is not a date; write it as YYYY-MM-DD or "
+                "YYYY-MM-DD HH:MM[:SS]"]))
+            return out
+
+        endpoints["dated"] = (dated, [dated_specs[n] for n in dated_names])
+    return Serving(serve, [specs[n] for n in names], endpoints=endpoints)

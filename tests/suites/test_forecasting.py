@@ -4,6 +4,7 @@ tests/suites/test_contract.py's; the CO2 smoke run here is the one it trains."""
 
 import json
 import shutil
+import textwrap
 
 import numpy as np
 import pandas as pd
@@ -73,6 +74,54 @@ def test_saved_model_serves_raw_windows_in_original_units(co2_run):
     assert 300 < served["forecast"].mean() < 400
     assert np.all(served["lower_95"] <= served["lower_80"])
     assert np.all(served["upper_80"] <= served["upper_95"])
+
+
+@pytest.mark.slow
+def test_dated_signature_takes_the_last_timestamp_in_a_fresh_process(co2_run, tmp_path,
+                                                                     plain_tensorflow):
+    """The `dated` endpoint computes the calendar covariates in the graph from a timestamp
+    string; it must give what serving_default gives with the covariates the training
+    code computes, and answer an unreadable date with a status, not an exception."""
+    config, model = load_run(registry.get("forecasting"), co2_run)
+    assert config.frequency == "W-SAT"  # statsmodels' CO2 weeks end on Saturdays
+    data = load_data(config)
+    test = data.windows["test"]
+    pick = np.arange(0, len(test), max(1, len(test) // 4))[:4]
+    series = data.series[0]
+    stamps = [str(pd.Timestamp(series.time[test.origin[i] - 1]).date()) for i in pick]
+    stamps.append("2001-02-30")  # no such day
+    window = np.concatenate([test.inputs["window"][pick], test.inputs["window"][pick[:1]]])
+    np.save(tmp_path / "window.npy", window)
+    script = textwrap.dedent(f"""
+        import json, sys, numpy as np, tensorflow as tf
+        served = tf.saved_model.load({str(co2_run / "export")!r})
+        out = served.signatures["dated"](window=tf.constant(np.load("window.npy")),
+                                         last_time=tf.constant({stamps!r}))
+        assert not any(m.split(".")[0] == "seqsuite" for m in sys.modules), "imported project"
+        try:  # a window of the wrong rank: a message that names it, not a deep graph error
+            served.signatures["serving_default"](
+                window=tf.zeros([2, {config.window}, 1]), known=tf.zeros([2, 112, 2]))
+            wrong = "no error"
+        except tf.errors.InvalidArgumentError as err:
+            wrong = err.message
+        print(json.dumps({{"forecast": out["forecast"].numpy().tolist(),
+                          "upper_95": out["upper_95"].numpy().tolist(),
+                          "status": [s.decode() for s in out["status"].numpy()],
+                          "wrong": wrong}}))
+    """)
+    proc = plain_tensorflow(script, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    expected = predict(model, {k: v[pick] for k, v in test.inputs.items()}, config)
+    np.testing.assert_allclose(result["forecast"][:4], expected["forecast"], rtol=1e-5)
+    np.testing.assert_allclose(result["upper_95"][:4], expected["quantiles"][..., -1],
+                               rtol=1e-5)
+    assert result["status"][:4] == ["ok"] * 4
+    assert result["status"][4] == ("last_time '2001-02-30' is not a date; write it as "
+                                   "YYYY-MM-DD or YYYY-MM-DD HH:MM[:SS]")
+    assert all(v is None or np.isnan(v) for v in result["forecast"][4])
+    assert ("window must be float32 [batch, 104] (the last 104 observations of each series, "
+            "NaN where missing); received shape] [2 104 1]") in result["wrong"]
 
 
 @pytest.mark.slow
@@ -253,6 +302,18 @@ def test_global_model_on_a_long_csv_with_known_covariates(tmp_path, capsys):
     assert sorted(config.series_ids) == ["a", "b", "c"] and config.n_known == 1 + len(
         config.calendar_features)
     assert config.conformal is None  # intervals=auto: 3 validation forecasts are too few
+    # The dated endpoint with a known column: only the user's column, calendar from the date.
+    test = load_data(config).windows["test"]
+    served = tf.saved_model.load(str(out / "export"))
+    full = served.signatures["serving_default"](window=tf.constant(test.inputs["window"]),
+                                                known=tf.constant(test.inputs["known"]),
+                                                series=tf.constant(test.inputs["series"]))
+    last = [str(pd.Timestamp("2021-01-01") + pd.Timedelta(days=int(t) - 1))[:10]
+            for t in test.origin]
+    dated = served.signatures["dated"](
+        window=tf.constant(test.inputs["window"]), series=tf.constant(test.inputs["series"]),
+        known=tf.constant(test.inputs["known"][..., -1:]), last_time=tf.constant(last))
+    np.testing.assert_allclose(dated["forecast"].numpy(), full["forecast"].numpy(), rtol=1e-5)
     capsys.readouterr()
     assert main(["forecast", "--run", str(out)]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
