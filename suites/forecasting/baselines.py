@@ -188,9 +188,10 @@ def fit_statistical(histories: list[np.ndarray], horizon: int | list[int],
     return forecasts
 
 
-def save_baselines(directory, forecasts: dict[str, dict[str, np.ndarray]]) -> Path:
-    """Write `fit_statistical`'s forecasts to `directory/forecasts.npz` atomically
-    (plain arrays, no pickles); returns the path."""
+def save_baselines(directory, forecasts: dict[str, dict[str, np.ndarray]],
+                   file: str = BASELINES_FILE) -> Path:
+    """Write `fit_statistical`'s forecasts to `directory/file` (default forecasts.npz)
+    atomically (plain arrays, no pickles); returns the path."""
     arrays = {}
     for name, parts in forecasts.items():
         for key, values in parts.items():
@@ -199,14 +200,14 @@ def save_baselines(directory, forecasts: dict[str, dict[str, np.ndarray]]) -> Pa
             arrays[f"{name}__{key}"] = np.asarray(values)
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
-    path = Path(directory) / BASELINES_FILE
+    path = Path(directory) / file
     write_bytes_atomic(path, buffer.getvalue())
     return path
 
 
-def load_baselines(directory) -> dict[str, dict[str, np.ndarray]]:
-    """The forecasts `save_baselines` wrote in `directory`, without refitting."""
-    path = Path(directory) / BASELINES_FILE
+def load_baselines(directory, file: str = BASELINES_FILE) -> dict[str, dict[str, np.ndarray]]:
+    """The forecasts `save_baselines` wrote in `directory/file`, without refitting."""
+    path = Path(directory) / file
     try:
         with np.load(path, allow_pickle=False) as stored:
             forecasts: dict[str, dict[str, np.ndarray]] = {}

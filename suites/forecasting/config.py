@@ -95,7 +95,12 @@ class Config(EncoderConfig, TrainConfig):
     head: str = "quantile"  # quantile (pinball loss), gaussian, student_t or point (MAE)
     quantiles: list[float] = dataclasses.field(
         default_factory=lambda: [0.025, 0.1, 0.5, 0.9, 0.975])  # with the median: 80%, 95%
-    members: int = 1  # ensemble members trained side by side; quantiles averaged
+    members: int = 1  # ensemble members trained side by side on the same batches
+    # Members' lookbacks (N-BEATS's ensemble over input lengths), as fractions of the
+    # window: member m reads its last round(lookbacks[m] * window) steps (at least 2);
+    # empty: every member reads the whole window.
+    lookbacks: list[float] = dataclasses.field(default_factory=list)
+    combine: str = "mean"  # how members' quantiles are combined: "mean" or "median"
     # Intervals: "conformal" corrects the quantiles on the validation forecasts (CQR),
     # "split" puts symmetric conformal intervals around the median, "model" keeps the
     # head's own; "auto" is conformal when there are enough validation forecasts
@@ -158,6 +163,12 @@ class Config(EncoderConfig, TrainConfig):
         unknown = sorted(set(self.baselines) - set(BASELINES))
         if unknown:
             raise ConfigError(f"unknown baselines {unknown}; use any of {', '.join(BASELINES)}")
+        if self.lookbacks and (len(self.lookbacks) != self.members or any(
+                not 0 < v <= 1 for v in self.lookbacks)):
+            raise ConfigError(f"lookbacks must give one fraction of the window in (0, 1] per "
+                              f"member ({self.members}), got {self.lookbacks}")
+        if self.combine not in ("mean", "median"):
+            raise ConfigError(f"combine must be 'mean' or 'median', got '{self.combine}'")
         if self.intervals not in INTERVALS:
             raise ConfigError(f"intervals must be one of {', '.join(INTERVALS)}, got "
                               f"'{self.intervals}'")
@@ -174,6 +185,12 @@ class Config(EncoderConfig, TrainConfig):
     def is_collection(self) -> bool:
         """Many series split like a competition (rather than one series by fractions)."""
         return self.data in COMPETITIONS or (self.data not in EMBEDDED and bool(self.id_column))
+
+    def lookback(self, member: int) -> int:
+        """Steps of the window member `member` reads (see `lookbacks`)."""
+        if not self.lookbacks:
+            return self.window
+        return max(2, min(self.window, round(self.lookbacks[member] * self.window)))
 
     @property
     def n_features(self) -> int:

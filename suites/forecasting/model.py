@@ -16,7 +16,9 @@ learned series embedding feed a dense layer and the distribution head:
 (`skip=false` leaves the scaled window z and its flags out of the head's input.)
 
 `members` such networks are trained side by side on the same batches (each
-on its own loss) and their quantiles averaged: an ensemble in one model.
+on its own loss) and their quantiles combined (`combine`: mean or median): an
+ensemble in one model. With `lookbacks`, member m reads only the last
+fraction lookbacks[m] of the window (N-BEATS's ensemble over lookback lengths).
 Forecasts are loc + scale * quantile, in the series' own units.
 """
 
@@ -170,13 +172,22 @@ def build_model(config: Config) -> keras.Model:
         # copying last season's shape is one linear map, which a recurrent state learns slowly.
         static.append(keras.layers.Flatten(name="window_skip")(steps[0]))
     sequence = steps[0] if len(steps) == 1 else keras.layers.Concatenate(name="steps")(steps)
-    sequence = ObservedMask(1, name="observed_mask")(sequence)  # column 1: the observed flag
     members = []
     for m in range(config.members):
         seed = config.seed + 101 * m
-        encoded = recurrent_encoder(sequence, config, seed=seed, name=f"encoder_{m}")
-        if static:
-            encoded = keras.layers.Concatenate(name=f"context_{m}")([encoded, *static])
+        own, context = sequence, static
+        if config.lookback(m) < w:
+            # N-BEATS's lookback ensemble: this member sees only the window's last steps
+            # (in the whole window's scaled units).
+            start = w - config.lookback(m)
+            own = TimeSlice(start, w, name=f"lookback_{m}")(sequence)
+            if config.skip:
+                tail = TimeSlice(start, w, name=f"lookback_skip_{m}")(steps[0])
+                context = [*static[:-1], keras.layers.Flatten(name=f"window_skip_{m}")(tail)]
+        own = ObservedMask(1, name=f"observed_mask_{m}" if m else "observed_mask")(own)
+        encoded = recurrent_encoder(own, config, seed=seed, name=f"encoder_{m}")
+        if context:
+            encoded = keras.layers.Concatenate(name=f"context_{m}")([encoded, *context])
         hidden = keras.layers.Dense(config.units, activation="relu", name=f"hidden_{m}",
                                     kernel_initializer=keras.initializers.GlorotUniform(seed))(
             encoded)
@@ -192,12 +203,14 @@ def build_model(config: Config) -> keras.Model:
 
 def scaled_forecasts(params, config: Config, levels=None) -> tuple:
     """(point (batch, H), quantiles (batch, H, Q)) in the windows' scaled units from
-    parameters (batch, members, H, P), averaged over members, with the run's conformal
+    parameters (batch, members, H, P), combined over members (`config.combine`: the
+    mean, or the median as N-BEATS's ensembles), with the run's conformal
     offsets applied (`config.conformal`) when `levels` are the config's own."""
     own = levels is None or list(levels) == list(config.quantiles)
     levels = list(config.quantiles if levels is None else levels)
-    point = ops.mean(head_point(config.head, config.quantiles, params), axis=1)
-    q = ops.mean(head_quantiles(config.head, config.quantiles, params, levels), axis=1)
+    combine = ops.median if config.combine == "median" else ops.mean
+    point = combine(head_point(config.head, config.quantiles, params), axis=1)
+    q = combine(head_quantiles(config.head, config.quantiles, params, levels), axis=1)
     if own and config.conformal is not None:
         q = apply_conformal(point, q, config.conformal, levels,
                             "split" if config.intervals == "split" else "conformal")

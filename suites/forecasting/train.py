@@ -24,7 +24,12 @@ import pandas as pd
 
 from seqsuite.shared.errors import DataError
 from seqsuite.shared.evaluation.anomaly import detect, detection_scores, inject_anomalies
-from seqsuite.shared.evaluation.metrics import central_intervals, forecast_scores, mase_scales
+from seqsuite.shared.evaluation.metrics import (
+    central_intervals,
+    forecast_scores,
+    mase,
+    mase_scales,
+)
 from seqsuite.shared.evaluation.plots import plot_backtest, plot_forecast_panels, plot_series_flags
 from seqsuite.shared.layers.conformal import CalibrationError, conformal_offsets
 from seqsuite.shared.run.files import replacing, write_text_atomic
@@ -94,6 +99,14 @@ def _as_quantiles(forecast: dict, horizon: int) -> tuple[np.ndarray | None, list
     return stacked, [levels[i] for i in order]
 
 
+def _widen(values: np.ndarray, h: int) -> np.ndarray:
+    """(n, steps, ...) forecasts padded with NaN to at least `h` steps."""
+    if values.ndim < 2 or values.shape[1] >= h:
+        return values
+    pad = np.full((values.shape[0], h - values.shape[1], *values.shape[2:]), np.nan)
+    return np.concatenate([values, pad], axis=1)
+
+
 def _naive2(baselines: dict, h: int):
     naive2 = baselines.get("naive2", {}).get("point")
     return None if naive2 is None else naive2[:, :h]
@@ -110,17 +123,24 @@ def baseline_rows(y, baselines: dict, scale) -> dict:
     return rows
 
 
-def score_all(y, predictions: dict, baselines: dict, scale, config: Config) -> dict:
-    """forecast_scores of the model and each baseline on the same targets."""
+def score_all(y, predictions: dict, baselines: dict, scale, config: Config,
+              weights=None) -> dict:
+    """forecast_scores of the model and each baseline on the same targets; with Theta
+    among the baselines also `model+theta`, the mean of the two, and with `weights`
+    ((n,), the network's share per row, from `combination_weights`) `combined`."""
     h, naive2 = y.shape[1], _naive2(baselines, y.shape[1])
     rows = {"model": forecast_scores(y, predictions["forecast"], scale,
                                      predictions["quantiles"], config.quantiles, naive2)}
     if "theta" in baselines:
-        # The hybrid: the mean of the network's and Theta's point forecasts, the
-        # network's intervals moved with it (what closes most of the gap on short series).
-        point = (predictions["forecast"] + baselines["theta"]["point"][:, :h]) / 2
-        shifted = predictions["quantiles"] + (point - predictions["forecast"])[..., None]
-        rows["model+theta"] = forecast_scores(y, point, scale, shifted, config.quantiles, naive2)
+        theta = baselines["theta"]["point"][:, :h]
+        shares = {"model+theta": np.full(len(y), 0.5)}
+        if weights is not None:
+            shares["combined"] = np.asarray(weights, dtype=float)
+        for name, w in shares.items():
+            # The network's intervals move with the combined point forecast.
+            point = w[:, None] * predictions["forecast"] + (1 - w[:, None]) * theta
+            shifted = predictions["quantiles"] + (point - predictions["forecast"])[..., None]
+            rows[name] = forecast_scores(y, point, scale, shifted, config.quantiles, naive2)
     return {**rows, **baseline_rows(y, baselines, scale)}
 
 
@@ -132,14 +152,21 @@ class StatisticalForecasters:
     the run's own data refits nothing. Evaluated on other data (`seqsuite evaluate --set
     data=new.csv`), they are fitted on its histories then, as a practitioner would: they
     are local models of each series, and the network is never retrained.
+
+    Theta is also fitted at the validation origins (`validation.npz`), on the training
+    part alone: the combination of the network with Theta is chosen there
+    (`combination_weights`), never on the test part.
     """
 
     name = "statistical"
     file = "fingerprint.txt"
+    validation_file = "validation.npz"
 
     def __init__(self, forecasts: dict[str, dict[str, np.ndarray]] | None = None,
-                 fingerprint: str | None = None):
+                 fingerprint: str | None = None,
+                 validation: dict[str, dict[str, np.ndarray]] | None = None):
         self.forecasts, self.fingerprint = forecasts, fingerprint
+        self.validation = validation or {}
 
     @staticmethod
     def _fingerprint(data: ForecastData, windows: Windows) -> str:
@@ -150,40 +177,79 @@ class StatisticalForecasters:
         return digest.hexdigest()
 
     @staticmethod
-    def _forecast(data: ForecastData, config: Config) -> dict[str, dict[str, np.ndarray]]:
-        test = data.windows["test"]
+    def _forecast(data: ForecastData, config: Config, split: str = "test",
+                  models=None) -> dict[str, dict[str, np.ndarray]]:
+        windows = data.windows[split]
+        models = tuple(config.baselines if models is None else models)
         if config.verbose:
-            print(f"fitting {', '.join(config.baselines)} at {len(test)} test origins")
-        return fit_statistical(
-            _histories(data, test), _horizons(data, test), _periods(data, test),
-            models=tuple(config.baselines), levels=tuple(_percents(config)),
-            progress=_progress(len(test)) if config.verbose else None)
+            print(f"fitting {', '.join(models)} at {len(windows)} {split} origins")
+        forecasts = fit_statistical(
+            _histories(data, windows), _horizons(data, windows), _periods(data, windows),
+            models=models, levels=tuple(_percents(config)),
+            progress=_progress(len(windows)) if config.verbose else None)
+        # As wide as the model's horizon (a mixed collection of yearly series alone
+        # forecasts fewer steps than its horizon): NaN beyond every series' own.
+        return {name: {key: _widen(v, config.horizon) for key, v in parts.items()}
+                for name, parts in forecasts.items()}
+
+    @classmethod
+    def _validation(cls, data: ForecastData, config: Config) -> dict:
+        return cls._forecast(data, config, "val", ("theta",)) if "theta" in config.baselines \
+            else {}
 
     def fit(self, data: ForecastData, config: Config) -> None:
         self.forecasts = self._forecast(data, config)
+        self.validation = self._validation(data, config)
         self.fingerprint = self._fingerprint(data, data.windows["test"])
 
     def save(self, directory: Path) -> None:
         save_baselines(directory, self.forecasts)
+        if self.validation:
+            save_baselines(directory, self.validation, self.validation_file)
         write_text_atomic(Path(directory) / self.file, self.fingerprint + "\n")
 
     @classmethod
     def load(cls, directory: Path) -> StatisticalForecasters:
         fingerprint = Path(directory) / cls.file
+        validation = (load_baselines(directory, cls.validation_file)
+                      if (Path(directory) / cls.validation_file).is_file() else {})
         return cls(load_baselines(directory),
-                   fingerprint.read_text().strip() if fingerprint.is_file() else None)
+                   fingerprint.read_text().strip() if fingerprint.is_file() else None,
+                   validation)
+
+    def _own(self, data: ForecastData) -> bool:
+        return self._fingerprint(data, data.windows["test"]) == self.fingerprint
 
     def forecasts_for(self, data: ForecastData, config: Config) -> dict:
         """The saved forecasts when `data` is what they were fitted on, else new ones."""
-        if self._fingerprint(data, data.windows["test"]) == self.fingerprint:
-            return self.forecasts
-        return self._forecast(data, config)
+        return self.forecasts if self._own(data) else self._forecast(data, config)
+
+    def validation_for(self, data: ForecastData, config: Config) -> dict:
+        """Theta's forecasts at the validation origins, saved or (other data) new."""
+        return self.validation if self._own(data) else self._validation(data, config)
 
     def score(self, data: ForecastData, config: Config) -> dict:
         """{forecaster: sMAPE, MASE, OWA, coverage, ...} on the test windows."""
         test = data.windows["test"]
         scale = mase_scales(_histories(data, test), _periods(data, test))
         return baseline_rows(test.y, self.forecasts_for(data, config), scale)
+
+
+WEIGHTS = np.round(np.linspace(0, 1, 21), 2)  # the network's share, in steps of 0.05
+
+
+def combination_weights(y, model, theta, scale, kinds) -> dict[str, float]:
+    """The network's weight w in w * model + (1 - w) * Theta for each kind of series
+    (frequency), the one of `WEIGHTS` with the lowest MASE on these (validation)
+    forecasts; ties go to the larger w."""
+    weights = {}
+    for kind in sorted(set(kinds)):
+        pick = kinds == kind
+        errors = [mase(y[pick], w * model[pick] + (1 - w) * theta[pick], scale[pick])
+                  for w in WEIGHTS]
+        best = min(errors)
+        weights[kind] = float(max(w for w, e in zip(WEIGHTS, errors) if e <= best + 1e-12))
+    return weights
 
 
 def calibrate(model, data: ForecastData, config: Config) -> dict:
@@ -218,20 +284,39 @@ def baselines(config: Config) -> list:
 def evaluate(model, data: ForecastData, config: Config, where: Evaluation) -> dict:
     """Test metrics of the model beside the statistical baselines fitted at training
     (sMAPE, MASE, OWA, interval coverage, MSIS, quantile loss), per frequency for
-    a mixed collection, and forecast plots in `where.out`."""
-    test = data.windows["test"]
+    a mixed collection, and forecast plots in `where.out`; the same on the validation
+    part (`validation`: the model's intervals were calibrated there, so its coverage
+    is not a test of them), and `combined`, the network and Theta weighted per
+    frequency as validation chose (`combination`)."""
+    test, val = data.windows["test"], data.windows["val"]
     predictions = predict(model, test.inputs, config)
     scale = mase_scales(_histories(data, test), _periods(data, test))
     statistical = where.baselines.get(StatisticalForecasters.name)
     baselines = statistical.forecasts_for(data, config) if statistical is not None else {}
-    metrics = {"test": score_all(test.y, predictions, baselines, scale, config)}
+    # The validation part (the last horizon of each training part): what every choice is
+    # made on, here the network's share in its combination with Theta.
+    val_predictions = predict(model, val.inputs, config)
+    val_scale = mase_scales(_histories(data, val), _periods(data, val))
+    validation = statistical.validation_for(data, config) if statistical is not None else {}
+    metrics = {}
     kinds = np.array([data.series[r].kind for r in test.row])
+    weights = None
+    if "theta" in validation and "theta" in baselines:
+        chosen = combination_weights(
+            val.y, val_predictions["forecast"], validation["theta"]["point"][:, :val.y.shape[1]],
+            val_scale, np.array([data.series[r].kind for r in val.row]))
+        weights = np.array([chosen.get(k, 0.5) for k in kinds])
+    metrics["test"] = score_all(test.y, predictions, baselines, scale, config, weights)
     if len(set(kinds)) > 1:
         for kind in sorted(set(kinds)):
             pick = kinds == kind
             sub = {k: v[pick] for k, v in predictions.items()}
             base = {name: {k: v[pick] for k, v in f.items()} for name, f in baselines.items()}
-            metrics[f"test_{kind}"] = score_all(test.y[pick], sub, base, scale[pick], config)
+            metrics[f"test_{kind}"] = score_all(test.y[pick], sub, base, scale[pick], config,
+                                                None if weights is None else weights[pick])
+    metrics["validation"] = score_all(val.y, val_predictions, validation, val_scale, config)
+    if weights is not None:  # the network's share, per frequency, chosen by validation MASE
+        metrics["combination"] = {"model_weight": chosen}
     metrics["data"] = {"source": data.name, "series": len(data.series),
                        "test_forecasts": len(test), "window": config.window,
                        "horizon": config.horizon, "head": config.head,

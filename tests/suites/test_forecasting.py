@@ -31,7 +31,10 @@ def test_run_directory_is_complete(co2_run):
     assert any((co2_run / "logs").rglob("events.out.tfevents*"))
     assert not (co2_run / "checkpoint").exists()
     metrics = json.loads((co2_run / "metrics.json").read_text())
-    assert set(metrics["test"]) == {"model", "model+theta", "seasonal_naive", "naive2", "theta"}
+    assert set(metrics["test"]) == {"model", "model+theta", "combined", "seasonal_naive",
+                                    "naive2", "theta"}
+    assert set(metrics["validation"]) == {"model", "model+theta", "theta"}
+    assert 0 <= metrics["combination"]["model_weight"]["weekly"] <= 1
     model = metrics["test"]["model"]
     for key in ("mae", "rmse", "smape", "mase", "owa", "coverage_80", "coverage_95", "msis_95",
                 "quantile_loss", "wql"):
@@ -355,9 +358,18 @@ def test_distribution_heads(tmp_path):
     out = tmp_path / "student_t"
     assert main(["train", "forecasting", "--preset", "smoke", "--out", str(out), "--set",
                  "data=tourism", "subset=yearly", "max_series=20", "head=student_t",
-                 "members=2", "baselines=naive2"]) == 0
+                 "members=2", "lookbacks=0.5,1", "combine=median", "baselines=naive2"]) == 0
     model = json.loads((out / "metrics.json").read_text())["test"]["model"]
     assert 0 <= model["coverage_80"] <= model["coverage_95"] <= 1
+    # N-BEATS's lookback ensemble: the first member reads the last half of the window
+    config, network = load_run(registry.get("forecasting"), out)
+    assert network.get_layer("lookback_0").start == config.window // 2
+    data = load_data(config)
+    inputs = {k: v[:4] for k, v in data.windows["test"].inputs.items()}
+    params = network.predict(inputs, verbose=0)
+    from seqsuite.suites.forecasting.model import scaled_forecasts
+    point, _ = scaled_forecasts(params, config)
+    np.testing.assert_allclose(np.asarray(point), np.median(params[..., 0], axis=1), rtol=1e-5)
 
 
 def test_conformal_intervals_need_enough_validation_forecasts(tmp_path, capsys):
@@ -379,6 +391,8 @@ def test_conformal_intervals_need_enough_validation_forecasts(tmp_path, capsys):
     (["baselines=arima"], "unknown baselines"),
     (["min_context=500"], "must be <= window"),
     (["intervals=bootstrap"], "intervals must be one of auto, conformal, split, model"),
+    (["members=2", "lookbacks=0.5"], "one fraction of the window in (0, 1] per member (2)"),
+    (["combine=mode"], "combine must be 'mean' or 'median'"),
 ])
 def test_bad_forecasting_settings_get_one_line_error(tmp_path, capsys, overrides, message):
     out = tmp_path / "run"
