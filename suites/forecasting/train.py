@@ -500,7 +500,9 @@ def forecast(run, args) -> list[str]:
     """Forecast the next horizon after the end of every series (`seqsuite forecast`).
 
     `--data` repoints the run at another file of the same layout. Prints CSV:
-    id, time (or step), forecast and every interval's bounds.
+    id, time (or step), forecast and every interval's bounds, and, when the run
+    learned a combination with Theta, `combined`: the network and Theta (fitted on
+    each series' history now) weighted as the run's validation chose.
     """
     import dataclasses
 
@@ -531,6 +533,15 @@ def forecast(run, args) -> list[str]:
     intervals = central_intervals(config.quantiles)
     header = ["id", "time", "forecast"] + [f"{side}_{p}" for p, _, _ in intervals
                                            for side in ("lower", "upper")]
+    # The run's learned combination with Theta (chosen on its validation part), with
+    # Theta fitted now on each series' whole history; a kind the run never saw gets 0.5.
+    weights = json.loads((Path(run.path) / "metrics.json").read_text()).get(
+        "combination", {}).get("model_weight", {})
+    if weights:
+        header.append("combined")
+        theta = fit_statistical([s.values for s in series], [s.horizon for s in series],
+                                [s.period for s in series], models=("theta",),
+                                levels=())["theta"]["point"]
     lines = [",".join(header)]
     for i, s in enumerate(series):
         time = _time_axis(s, len(s.values) + s.horizon)[len(s.values):]
@@ -539,6 +550,9 @@ def forecast(run, args) -> list[str]:
             stamp = pd.Timestamp(time[k]).date() if s.time is not None else int(time[k])
             cells = [s.id, str(stamp), f"{predictions['forecast'][i, k]:.6g}"]
             cells += [f"{q[j]:.6g}" for _, lo, hi in intervals for j in (lo, hi)]
+            if weights:
+                w = weights.get(s.kind, 0.5)
+                cells.append(f"{w * predictions['forecast'][i, k] + (1 - w) * theta[i, k]:.6g}")
             lines.append(",".join(cells))
     return lines
 

@@ -320,7 +320,7 @@ def test_global_model_on_a_long_csv_with_known_covariates(tmp_path, capsys):
     capsys.readouterr()
     assert main(["forecast", "--run", str(out)]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[0] == "id,time,forecast,lower_80,upper_80,lower_95,upper_95"
+    assert lines[0] == "id,time,forecast,lower_80,upper_80,lower_95,upper_95,combined"
     assert len(lines) == 1 + 3 * 7 and any(line.startswith("a,2021-03-02,") for line in lines)
     # an id the embedding never saw, and a known covariate missing in the future rows
     unseen = _long_csv(tmp_path / "new.csv", ids=("a", "zz"), future=7)
@@ -350,6 +350,41 @@ def test_competition_collection_keeps_short_series(tmp_path):
     # validation targets never reach into the official test part
     val = data.windows["val"]
     assert val.origin[0] == s.n_train - 6
+
+
+@pytest.mark.slow
+def test_held_out_part_of_a_collection_is_never_read_for_training_or_choices(tmp_path):
+    """Two collections that differ only in the last horizon of each series (the test
+    part) must give the same model, conformal offsets, validation figures and
+    combination weights: nothing before the test is allowed to read it."""
+    rng = np.random.default_rng(0)
+    horizon, n = 4, 40
+    frames = []
+    for k in range(20):
+        t = np.arange(n)
+        values = 50 + 0.5 * k * t / n + 5 * np.sin(2 * np.pi * t / 12 + k) + rng.normal(size=n)
+        frames.append(pd.DataFrame({"id": f"s{k}", "t": t, "y": values}))
+    clean = pd.concat(frames)
+    tampered = clean.copy()
+    tampered.loc[tampered["t"] >= n - horizon, "y"] *= 100  # the held-out part only
+    runs = []
+    for name, frame in (("clean", clean), ("tampered", tampered)):
+        frame.to_csv(tmp_path / f"{name}.csv", index=False)
+        out = tmp_path / name
+        assert main(["train", "forecasting", "--preset", "smoke", "--out", str(out), "--set",
+                     f"data={tmp_path / name}.csv", "id_column=id", "time_column=t",
+                     "target=y", f"horizon={horizon}", "window=12", "season=12",
+                     "baselines=naive2,theta"]) == 0
+        runs.append(out)
+    learned = [json.loads((r / "learned.json").read_text()) for r in runs]
+    assert learned[0]["conformal"] is not None and learned[0] == learned[1]
+    metrics = [json.loads((r / "metrics.json").read_text()) for r in runs]
+    assert metrics[0]["validation"] == metrics[1]["validation"]
+    assert metrics[0]["combination"] == metrics[1]["combination"]
+    assert metrics[0]["test"]["model"]["mae"] != metrics[1]["test"]["model"]["mae"]
+    weights = [load_run(registry.get("forecasting"), r)[1].get_weights() for r in runs]
+    for a, b in zip(*weights):
+        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.slow
