@@ -44,7 +44,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.cli
 	$(BIN)/python -m benchmarks.cells
 	$(BIN)/python -m benchmarks.attention
-	$(BIN)/python -m benchmarks.forecasting m3
+	$(BIN)/python -m benchmarks.forecasting choose
 	$(BIN)/python -m benchmarks.forecasting tourism
 	$(BIN)/python -m benchmarks.forecasting backtest
 	$(BIN)/seqsuite train forecasting --preset quick --set data=m3 subset=monthly --out runs/bench-m3-monthly --overwrite

@@ -143,7 +143,7 @@ def choose(name: str, preset: str, seeds: list[int], prov: dict) -> int:
               f"{val['theta']['smape']:.3f}), {fit:.0f} s", flush=True)
     best = min(rows, key=lambda r: r["val_smape"])
     for r in rows:
-        r["chosen"] = r is best
+        r["chosen"] = "chosen" if r is best else ""
     choice = record.table(
         f"{name}: designs compared on the validation part (seed {seeds[0]})",
         [record.column("design", "design"), record.column("sets", "changes to the 0.2 design"),
@@ -255,8 +255,11 @@ def single(preset: str, overrides: list[str], global_run: str, count: int, seed:
     gconfig, gmodel = load_run(suite, global_run)
     if gconfig.horizon != 18 or gconfig.kinds != ["monthly"]:
         raise SystemExit("--global-run must be an M3 monthly run (subset=monthly)")
-    rows = {k: [] for k in ("single", "global", "single+theta", "global+theta", "ets",
-                            "theta")}
+    # The global run's own combination with Theta, chosen on its validation part.
+    share = json.loads((Path(global_run) / "metrics.json").read_text()).get(
+        "combination", {}).get("model_weight", {}).get("monthly", 0.5)
+    rows = {k: [] for k in ("single", "global", "single+theta", "global+theta",
+                            "global combined", "ets", "theta")}
     truth, scales = [], []
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
@@ -280,7 +283,9 @@ def single(preset: str, overrides: list[str], global_run: str, count: int, seed:
             theta, ets = base["theta"]["point"][0], base["ets"]["point"][0]
             for key, f in (("single", own), ("global", zero_shot),
                            ("single+theta", (own + theta) / 2),
-                           ("global+theta", (zero_shot + theta) / 2), ("ets", ets),
+                           ("global+theta", (zero_shot + theta) / 2),
+                           ("global combined", share * zero_shot + (1 - share) * theta),
+                           ("ets", ets),
                            ("theta", theta)):
                 rows[key].append(f[: len(test)])
             truth.append(test)
@@ -304,11 +309,14 @@ def single(preset: str, overrides: list[str], global_run: str, count: int, seed:
          record.column("mase", "MASE", ".3f"),
          record.column("beats_ets", f"series where it beats ETS (sMAPE, of {count})"),
          record.column("beats_theta", f"beats Theta (of {count})")], table_rows,
-        notes=[f"{seconds:.0f} s in all (one run); global run: {global_run}."])
+        notes=[f"{seconds:.0f} s in all (one run); global run: {global_run}; 'global "
+               f"combined' weights it {share:.2f} against Theta's {1 - share:.2f}, the share "
+               "its own validation part chose."])
     by_key = {r["forecaster"]: r for r in table_rows}
     _write("single", prov, [table], f"single short series, preset {preset}",
-           [record.headline("one series: global+theta MASE", by_key["global+theta"]["mase"],
-                            ".3f"),
+           [record.headline("one series: global combined MASE",
+                            by_key["global combined"]["mase"], ".3f"),
+            record.headline("global+theta", by_key["global+theta"]["mase"], ".3f"),
             record.headline("ETS", by_key["ets"]["mase"], ".3f")])
     return 0
 
