@@ -45,7 +45,6 @@ from seqsuite.suites.forecasting.calendar import (
     parse_timestamps,
     step_times,
 )
-from seqsuite.suites.forecasting.collections import frequency_steps
 from seqsuite.suites.forecasting.config import Config
 
 
@@ -306,6 +305,9 @@ def serving(model: keras.Model, config: Config) -> Serving:
 
     def serve(*args):
         return forecasts(checked(dict(zip(names, args)), shapes))
+
+    # (pandas reads the frequency: imported here, as the model must load without the extra)
+    from seqsuite.suites.forecasting.collections import frequency_steps
 
     endpoints = {}
     stepping = frequency_steps(config.frequency) if config.calendar_features else None
