@@ -27,10 +27,12 @@ would have them: the single-series model trained on that series alone, the
 global model of an M3 monthly run (`--global-run`, trained on other series)
 applied without retraining, their average with Theta, and ETS/Theta.
 
-Without arguments it runs the main measurement, `m3` with the settings of the runs
-recorded under 0.2 in CHANGELOG.md (MEASURED_SETS: batch 256, 30 epochs, patience 5, 64 units, 3 members); `m3` and
-`tourism` without `--set` use those settings too, `--set` replaces them. Each part writes
-its own section of benchmarks/results/forecasting.json (m3, tourism, m1, backtest, single).
+Without arguments it runs `m3`, one run with the settings of the runs recorded under 0.2 in
+CHANGELOG.md (MEASURED_SETS: batch 256, 30 epochs, patience 5, 64 units, 3 members); `m3`,
+`tourism` and `choose` start from those settings (`--set` replaces them for `m3` and
+`tourism`). The main measurement since 0.3 is `choose` (`make bench` runs it). Each part
+writes its own section of benchmarks/results/forecasting.json (m3_choice, m3, tourism, m1,
+backtest, single).
 """
 
 from __future__ import annotations
