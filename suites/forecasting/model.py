@@ -220,7 +220,7 @@ def forecast_outputs(params, window, config: Config, levels=None) -> dict:
     """Forecasts in original units from parameters (batch, members, H, P) and raw windows.
 
     Returns `forecast` (batch, H), the point forecast, and `quantiles`
-    (batch, H, Q) at `levels` (default: the config's), averaged over members and
+    (batch, H, Q) at `levels` (default: the config's), combined over members and
     calibrated as `scaled_forecasts` says.
     """
     loc, scale = location_scale(window)

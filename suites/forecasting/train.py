@@ -123,6 +123,15 @@ def baseline_rows(y, baselines: dict, scale) -> dict:
     return rows
 
 
+def blend(model, theta, weight):
+    """The combined point forecast weight * model + (1 - weight) * Theta; `weight` a
+    number or one per row ((n,) against (n, H) forecasts)."""
+    weight = np.asarray(weight, dtype=float)
+    if weight.ndim == 1:
+        weight = weight[:, None]
+    return weight * model + (1 - weight) * theta
+
+
 def score_all(y, predictions: dict, baselines: dict, scale, config: Config,
               weights=None) -> dict:
     """forecast_scores of the model and each baseline on the same targets; with Theta
@@ -138,7 +147,7 @@ def score_all(y, predictions: dict, baselines: dict, scale, config: Config,
             shares["combined"] = np.asarray(weights, dtype=float)
         for name, w in shares.items():
             # The network's intervals move with the combined point forecast.
-            point = w[:, None] * predictions["forecast"] + (1 - w[:, None]) * theta
+            point = blend(predictions["forecast"], theta, w)
             shifted = predictions["quantiles"] + (point - predictions["forecast"])[..., None]
             rows[name] = forecast_scores(y, point, scale, shifted, config.quantiles, naive2)
     return {**rows, **baseline_rows(y, baselines, scale)}
@@ -245,7 +254,7 @@ def combination_weights(y, model, theta, scale, kinds) -> dict[str, float]:
     weights = {}
     for kind in sorted(set(kinds)):
         pick = kinds == kind
-        errors = [mase(y[pick], w * model[pick] + (1 - w) * theta[pick], scale[pick])
+        errors = [mase(y[pick], blend(model[pick], theta[pick], w), scale[pick])
                   for w in WEIGHTS]
         best = min(errors)
         weights[kind] = float(max(w for w, e in zip(WEIGHTS, errors) if e <= best + 1e-12))
@@ -552,7 +561,7 @@ def forecast(run, args) -> list[str]:
             cells += [f"{q[j]:.6g}" for _, lo, hi in intervals for j in (lo, hi)]
             if weights:
                 w = weights.get(s.kind, 0.5)
-                cells.append(f"{w * predictions['forecast'][i, k] + (1 - w) * theta[i, k]:.6g}")
+                cells.append(f"{blend(predictions['forecast'][i, k], theta[i, k], w):.6g}")
             lines.append(",".join(cells))
     return lines
 
