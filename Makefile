@@ -56,7 +56,8 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.classification
 	$(BIN)/python -m benchmarks.memory
 	$(BIN)/python -m benchmarks.language_model
-	$(BIN)/python -m benchmarks.sentiment --reviews
+	$(BIN)/pip install --quiet -e '.[text-bench]'
+	$(BIN)/python -m benchmarks.sentiment --reviews --long
 	$(BIN)/python -m benchmarks.tagging
 	$(BIN)/python -m benchmarks.translation --attention luong bahdanau --dates --step-times
 	$(BIN)/python -m benchmarks.speech

@@ -151,7 +151,16 @@ def _coerce(key: str, raw: Any, tp) -> Any:
         else:
             items = list(raw)
         return [_coerce(key, item, item_tp) for item in items]
-    if tp is bool:
+    if tp is dict or origin is dict:  # a JSON object (learned records, e.g. a fitted path's settings)
+        if isinstance(raw, dict):
+            return dict(raw)
+        try:
+            value = json.loads(str(raw))
+        except json.JSONDecodeError:
+            value = None
+        if isinstance(value, dict):
+            return value
+    elif tp is bool:
         if isinstance(raw, bool):
             return raw
         text = str(raw).strip().lower()
@@ -182,7 +191,7 @@ def _coerce(key: str, raw: Any, tp) -> Any:
 
 
 def _example(tp) -> str:
-    return {int: "3", float: "0.5", bool: "true", str: "text"}.get(tp, "...")
+    return {int: "3", float: "0.5", bool: "true", str: "text", dict: "'{\"a\": 1}'"}.get(tp, "...")
 
 
 def parse_overrides(items: list[str]) -> dict[str, str]:

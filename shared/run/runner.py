@@ -27,8 +27,9 @@ def resolve_config(suite: Suite, preset: str = "quick", overrides=()):
 def adapt(model, data) -> None:
     """Fit preprocessing layers (normalisation, vocabularies) on training data only.
 
-    `data.adapt` maps a layer name to a training sample for `layer.adapt`, or to
-    a `shared.data.text.Vocabulary` that the layer takes as it is.
+    `data.adapt` maps a layer name to a training sample for `layer.adapt`, to a
+    `shared.data.text.Vocabulary` that the layer takes as it is, or to a function
+    that sets the layer's state itself (a linear path fitted in closed form).
     """
     from seqsuite.shared.data.text import Vocabulary
 
@@ -36,6 +37,8 @@ def adapt(model, data) -> None:
         layer = model.get_layer(layer_name)
         if isinstance(sample, Vocabulary):
             layer.set_vocabulary(list(sample)[2:])  # after padding and [UNK]
+        elif callable(sample):
+            sample(layer)
         else:
             layer.adapt(sample)
 

@@ -59,7 +59,8 @@ class SuiteData:
         train, val, test: the tf.data pipelines the runner fits and evaluates on
             (default None: a suite fitted in closed form may not need one).
         adapt: layer name -> a training sample for `layer.adapt` (or a
-            `shared.data.text.Vocabulary`), fitted on training data only.
+            `shared.data.text.Vocabulary`, or a function that sets the layer's state),
+            fitted on training data only (validation may choose its settings).
         learned: the config's `learned_field`s -> the values this training data gives them.
     """
 

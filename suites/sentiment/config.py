@@ -47,7 +47,14 @@ class Config(EncoderConfig, TrainConfig):
     embedding_dim: int = 64
     attention_units: int = 64  # width of the attention-pooling score layer
     word_dropout: float = 0.0  # training: share of words whose whole embedding is zeroed
+    # The linear n-gram path (suites/sentiment/ngrams.py) the network's output is fused
+    # with: its longest n-gram (0: the network alone) and its most frequent n-grams kept
+    linear_ngrams: int = 2
+    max_ngrams: int = 200000
     vocab_size: int | None = learned_field()  # filled from the training data
+    ngram_path: dict | None = learned_field()  # the linear path's C, its validation accuracy, n-grams
+    # softmax(w_linear * linear logits + w_network * network logits): chosen on validation
+    fusion: list[float] | None = learned_field()
 
     def __post_init__(self):
         super().__post_init__()
@@ -63,6 +70,8 @@ class Config(EncoderConfig, TrainConfig):
         if self.max_examples is not None:
             require_positive(self, ("max_examples",))
         require_range("word_dropout", self.word_dropout, 0, 1, high_open=True)
+        require_range("linear_ngrams", self.linear_ngrams, 0, 3)
+        require_positive(self, ("max_ngrams",))
 
 
 PRESETS = {

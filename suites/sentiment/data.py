@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
@@ -57,6 +58,17 @@ class SentimentData(SuiteData):
     vocabulary: Vocabulary
     constructions: dict[str, list[str]] | None = None  # embedded reviews: split -> construction
     skipped_empty: int = 0  # blank texts left out of a data file
+    _ngram_path: Any = None
+
+    def ngram_path(self, config: Config):
+        """The linear path (`ngrams.NgramPath`) fitted on these splits, once."""
+        if self._ngram_path is None:
+            from seqsuite.suites.sentiment.ngrams import fit_ngram_path
+
+            self._ngram_path = fit_ngram_path(
+                self.texts, self.labels, len(config.labels), config.lowercase,
+                config.linear_ngrams, config.max_ngrams, config.seed)
+        return self._ngram_path
 
 
 def prepare_reviews(texts, lowercase: bool = True):
@@ -286,9 +298,16 @@ def load_data(config: Config) -> SentimentData:
         if split == "train":
             ds = ds.shuffle(len(labels[split]), seed=config.seed)
         datasets[split] = ds.batch(config.batch_size).prefetch(tf.data.AUTOTUNE)
-    return SentimentData(
-        name=name, texts={s: list(splits[s][0]) for s in SPLITS}, labels=labels,
-        vocabulary=vocabulary, constructions=constructions, skipped_empty=skipped,
-        adapt={"vectorizer": vocabulary},
-        learned={"vocab_size": len(vocabulary)},
-        **datasets)
+    texts = {s: list(splits[s][0]) for s in SPLITS}
+    data = SentimentData(
+        name=name, texts=texts, labels=labels, vocabulary=vocabulary,
+        constructions=constructions, skipped_empty=skipped,
+        adapt={"vectorizer": vocabulary}, learned={"vocab_size": len(vocabulary)}, **datasets)
+    if config.linear_ngrams:
+        # Fitted when a model is prepared for training, not when a finished run is
+        # evaluated again (the run's model holds the fitted path).
+        data.adapt["ngrams"] = lambda layer: layer.set_vocabulary(
+            data.ngram_path(config).vocabulary)
+        data.adapt["ngram_logits"] = lambda layer: layer.set_weights(
+            data.ngram_path(config).padded(config.max_ngrams + 1))
+    return data

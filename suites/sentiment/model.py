@@ -1,7 +1,14 @@
 """Sentiment classifier: a recurrent encoder read out by attention pooling.
 
     prepared text -> vectorise -> embed -> [word dropout] -> bidirectional recurrent encoder
-                  -> AttentionPooling -> softmax over the classes
+                  -> AttentionPooling -> network logits --------------------+
+                  -> word n-grams (multi-hot, the whole text) -> linear logits -> LogitFusion
+
+The linear path (`ngrams.py`, NB-weighted logistic regression on n-grams) is fitted
+before the network, in closed form; the network then trains alone (the fusion
+weights start at (0, 1), so the loss is the network's), and `calibrate` chooses the
+fusion weights on the validation split: softmax(w_l * linear + w_n * network).
+`--set linear_ngrams=0` leaves the network alone.
 
 The vectoriser lives inside the model, so `.keras` files and SavedModels take
 strings; the serving signature also applies `prepare_reviews`, so it takes raw
@@ -23,6 +30,7 @@ from seqsuite.shared.data.text import vectorizer
 from seqsuite.shared.errors import ConfigError
 from seqsuite.shared.layers.attention import AttentionPooling
 from seqsuite.shared.layers.encoders import recurrent_encoder
+from seqsuite.shared.layers.fusion import LogitFusion, fit_fusion_weights
 from seqsuite.shared.run.suite import Serving
 from seqsuite.shared.run.training import compile_model
 from seqsuite.suites.sentiment.config import Config
@@ -48,8 +56,19 @@ def build_model(config: Config) -> keras.Model:
     pooled, _ = AttentionPooling(config.attention_units, name="attention")(x)
     if config.dropout:
         pooled = keras.layers.Dropout(config.dropout, seed=config.seed, name="dropout")(pooled)
-    probabilities = keras.layers.Dense(len(config.labels), activation="softmax",
-                                       name="classifier")(pooled)
+    logits = keras.layers.Dense(len(config.labels), name="classifier")(pooled)
+    if config.linear_ngrams:
+        # Sized before the data by `max_ngrams` (the runner's adapt sets the vocabulary
+        # and weights of the fitted path); sparse, so unused ids cost nothing.
+        hot = keras.layers.TextVectorization(
+            max_tokens=config.max_ngrams + 1, standardize=None, split="whitespace",
+            ngrams=config.linear_ngrams, output_mode="multi_hot", pad_to_max_tokens=True,
+            sparse=True, name="ngrams")(text)  # (batch, max_ngrams + 1), id 0: unknown
+        linear = keras.layers.Dense(len(config.labels), trainable=False,
+                                    name="ngram_logits")(hot)
+        probabilities = LogitFusion(config.fusion, name="fusion")([linear, logits])
+    else:
+        probabilities = keras.layers.Softmax(name="probabilities")(logits)
     has_tokens = ops.any(ops.greater(ids, 0), axis=1, keepdims=True)  # (batch, 1)
     probabilities = ops.where(has_tokens, probabilities, 1.0 / len(config.labels))
     model = keras.Model(text, probabilities, name="sentiment_classifier")
@@ -61,6 +80,30 @@ def attention_model(model: keras.Model) -> keras.Model:
     """The same layers returning (probabilities, attention weights (batch, time))."""
     _, weights = model.get_layer("attention").output
     return keras.Model(model.inputs, [model.outputs[0], weights])
+
+
+def path_model(model: keras.Model) -> keras.Model:
+    """The same layers returning each path's class probabilities: {"network": ...,
+    and with a linear path "ngrams": ...}; prepared texts in."""
+    outputs = {"network": keras.layers.Softmax()(model.get_layer("classifier").output)}
+    if "ngram_logits" in [layer.name for layer in model.layers]:
+        outputs["ngrams"] = keras.layers.Softmax()(model.get_layer("ngram_logits").output)
+    return keras.Model(model.inputs, outputs)
+
+
+def calibrate(model: keras.Model, data, config: Config) -> dict:
+    """`Suite.calibrate`: the fusion weights (linear, network) by the validation split's
+    log-likelihood (`shared.layers.fusion.fit_fusion_weights`); set in the model and
+    returned as the learned `fusion`, with the linear path's settings."""
+    if not config.linear_ngrams:
+        return {}
+    paths = keras.Model(model.inputs, [model.get_layer("ngram_logits").output,
+                                       model.get_layer("classifier").output])
+    prepared = prepare_reviews(data.texts["val"], config.lowercase)
+    linear, network = paths.predict(prepared, batch_size=256, verbose=0)
+    weights = fit_fusion_weights([linear, network], data.labels["val"])
+    model.get_layer("fusion").set_fusion_weights(weights)
+    return {"fusion": [float(w) for w in weights], "ngram_path": data.ngram_path(config).settings()}
 
 
 def serving(model: keras.Model, config: Config) -> Serving:

@@ -4,7 +4,7 @@ from seqsuite.shared.run.suite import Suite
 from seqsuite.suites.sentiment import __doc__ as description
 from seqsuite.suites.sentiment.config import COMMANDS, PRESETS, Config
 from seqsuite.suites.sentiment.data import load_data
-from seqsuite.suites.sentiment.model import build_model, serving
+from seqsuite.suites.sentiment.model import build_model, calibrate, serving
 from seqsuite.suites.sentiment.train import baselines, evaluate, search_space
 
 SUITE = Suite(
@@ -19,4 +19,5 @@ SUITE = Suite(
     search_space=search_space,
     baselines=baselines,
     commands=COMMANDS,
+    calibrate=calibrate,
 )

@@ -17,7 +17,8 @@ from seqsuite.shared.run.baselines import JsonBaseline
 from seqsuite.shared.run.suite import Evaluation
 from seqsuite.suites.sentiment.config import Config
 from seqsuite.suites.sentiment.data import SentimentData, prepare_reviews
-from seqsuite.suites.sentiment.model import attention_model
+from seqsuite.suites.sentiment.model import attention_model, path_model
+from seqsuite.suites.sentiment.ngrams import baseline_tokens, fit_counts, ngram_counts
 from seqsuite.suites.sentiment.reviews import CONSTRUCTIONS
 
 EMPTY = "(empty)"  # what `predict` prints for a text with no tokens
@@ -25,24 +26,6 @@ N_ATTENTION_PLOTS = 3
 
 
 TFIDF_C = (1.0, 3.0, 10.0, 30.0, 100.0)  # inverse regularisation strengths tried on validation
-
-
-def baseline_tokens(texts: list[str], config: Config) -> list[str]:
-    """The prepared, space-separated tokens the model reads, as Python strings."""
-    return [t.decode("utf-8") for t in prepare_reviews(texts, config.lowercase).numpy()]
-
-
-def _ngram_counts(vocabulary: dict | None = None, min_df: int = 2):
-    """Word unigram and bigram counts of prepared tokens. Fitting keeps the n-grams
-    found in at least `min_df` training texts: one seen once cannot generalise, and
-    keeping them all would quadruple the saved vocabulary (31,549 n-grams against
-    128,292 on rotten_tomatoes) for a validation accuracy within a point of the
-    same model on every n-gram (seeds 0 and 1)."""
-    from sklearn.feature_extraction.text import CountVectorizer
-
-    return CountVectorizer(tokenizer=str.split, lowercase=False, token_pattern=None,
-                           ngram_range=(1, 2), min_df=1 if vocabulary else min_df,
-                           vocabulary=vocabulary)
 
 
 def tfidf_features(counts, idf: np.ndarray):
@@ -70,16 +53,13 @@ class TfidfLogisticRegression(JsonBaseline):
         from sklearn.feature_extraction.text import TfidfTransformer
         from sklearn.linear_model import LogisticRegression
 
-        train_tokens = baseline_tokens(data.texts["train"], config)
-        counts = _ngram_counts()
-        try:
-            train_counts = counts.fit_transform(train_tokens)
-        except ValueError:  # a tiny corpus with no n-gram in two texts keeps every n-gram
-            counts = _ngram_counts(min_df=1)
-            train_counts = counts.fit_transform(train_tokens)
+        # Unigrams and bigrams of at least two training texts: keeping them all would
+        # quadruple the saved vocabulary (31,549 n-grams against 128,292 on
+        # rotten_tomatoes) for a validation accuracy within a point (seeds 0 and 1).
+        counts, train_counts = fit_counts(baseline_tokens(data.texts["train"], config.lowercase))
         idf = TfidfTransformer().fit(train_counts).idf_
         x_train = tfidf_features(train_counts, idf)
-        x_val = tfidf_features(counts.transform(baseline_tokens(data.texts["val"], config)), idf)
+        x_val = tfidf_features(counts.transform(baseline_tokens(data.texts["val"], config.lowercase)), idf)
         best, best_c, best_accuracy = None, None, -1.0
         for c in TFIDF_C:
             classifier = LogisticRegression(C=c, max_iter=2000).fit(x_train, data.labels["train"])
@@ -95,7 +75,8 @@ class TfidfLogisticRegression(JsonBaseline):
     def predict(self, texts: list[str], config: Config) -> np.ndarray:
         """Class ids the fitted logistic regression gives `texts` (as sklearn's `predict`)."""
         fitted = self.fitted
-        counts = _ngram_counts(fitted["vocabulary"]).transform(baseline_tokens(texts, config))
+        counts = ngram_counts(vocabulary=fitted["vocabulary"]).transform(
+            baseline_tokens(texts, config.lowercase))
         x = tfidf_features(counts, np.asarray(fitted["idf"], dtype="float64"))
         coef = np.asarray(fitted["coef"], dtype="float64")  # (1 or classes, features)
         scores = x @ coef.T + np.asarray(fitted["intercept"], dtype="float64")
@@ -146,19 +127,27 @@ def plot_attention_examples(model, data: SentimentData, config: Config, out: Pat
 
 
 def evaluate(model, data: SentimentData, config: Config, where: Evaluation) -> dict:
-    """Test accuracy, macro F1 and per-class scores of the model and of the TF-IDF
-    baseline fitted at training; accuracy per construction on the generated reviews;
+    """Test accuracy, macro F1 and per-class scores of the model, of each of its paths
+    alone (the ablation; with a linear path) and of the TF-IDF baseline fitted at
+    training; the fusion weights; accuracy per construction on the generated reviews;
     attention plots in `where.out`. Trains nothing."""
     truth = data.labels["test"]
     tfidf = where.baselines[TfidfLogisticRegression.name]
-    predicted = {"model": np.argmax(probabilities_of(model, data.texts["test"], config), -1),
-                 tfidf.name: tfidf.predict(data.texts["test"], config)}
+    predicted = {"model": np.argmax(probabilities_of(model, data.texts["test"], config), -1)}
+    if config.linear_ngrams:  # the ablation: each path of the fused model alone
+        paths = path_model(model).predict(prepare_reviews(data.texts["test"], config.lowercase),
+                                          batch_size=256, verbose=0)
+        predicted.update({f"{name} alone": np.argmax(p, -1) for name, p in paths.items()})
+    predicted[tfidf.name] = tfidf.predict(data.texts["test"], config)
     test, per_class = {}, {}
     for name, guess in predicted.items():
         test[name], classes = classification_scores(truth, guess, config.labels)
         for label, scores in classes.items():
             per_class[f"{name} {label}"] = scores
     metrics = {"test": test, "per_class": per_class, "baseline": tfidf.settings()}
+    if config.fusion is not None:
+        metrics["fusion"] = {"ngrams weight": config.fusion[0], "network weight": config.fusion[1]}
+        metrics["ngram_path"] = dict(config.ngram_path or {})
     if data.constructions:
         kinds = np.asarray(data.constructions["test"])
         metrics["by_construction"] = {

@@ -35,7 +35,7 @@ except ModuleNotFoundError:  # Python 3.10: pytest brings tomli there
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 EXTRAS = PROJECT["optional-dependencies"]
-HELPER_EXTRAS = {"tfds", "all", "dev", "reservoir-bench"}  # extras that are not a suite's
+HELPER_EXTRAS = {"tfds", "all", "dev", "reservoir-bench", "text-bench"}  # extras that are not a suite's
 SUITES = registry.names()
 # The rooms `pip install seqsuite` alone must run: the layer library, the run machinery,
 # evaluation and plots, the tuner, the registry and the command line.

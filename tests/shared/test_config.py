@@ -149,3 +149,19 @@ def test_the_mixins_check_on_their_own_and_keep_saved_configs_flat(tmp_path):
 def test_one_way_suites_refuse_bidirectional(name):
     with pytest.raises(ConfigError, match="^bidirectional=true: "):
         registry.resolve_config(name, "smoke", {"bidirectional": "true"})
+
+
+def test_a_dict_field_takes_a_json_object_and_round_trips(tmp_path):
+    from seqsuite.suites.sentiment.config import PRESETS as S_PRESETS
+    from seqsuite.suites.sentiment.config import Config as SConfig
+
+    settings = {"C": 3.0, "val_accuracy": 0.8, "ngrams": 120}
+    c = with_learned(build_config(SConfig, S_PRESETS, "smoke", {}),
+                     {"ngram_path": settings, "fusion": [0.5, 1.0], "vocab_size": 10})
+    save_config(c, tmp_path)
+    assert load_config(SConfig, tmp_path).ngram_path == settings
+    from seqsuite.shared.run.config import _coerce
+
+    assert _coerce("k", '{"a": 1}', dict | None) == {"a": 1}
+    with pytest.raises(ConfigError, match="config key 'k' expects dict, got '3'"):
+        _coerce("k", "3", dict)

@@ -6,6 +6,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.feature_extraction.text import CountVectorizer
 
 from seqsuite import registry
 from seqsuite.cli import main
@@ -17,9 +18,9 @@ from seqsuite.shared.run.suite import Evaluation
 from seqsuite.suites.sentiment import data as sentiment_data
 from seqsuite.suites.sentiment import reviews
 from seqsuite.suites.sentiment.data import class_id, load_critic_snippets, load_data
+from seqsuite.suites.sentiment.ngrams import NGRAM_C, baseline_tokens, fit_ngram_path, nb_ratios
 from seqsuite.suites.sentiment.train import (
     TfidfLogisticRegression,
-    baseline_tokens,
     classification_scores,
     evaluate,
     predict,
@@ -241,7 +242,8 @@ def test_imdb_reviews_loader_with_mock_data():
         with pytest.raises(DataError, match="the classes of TFDS imdb_reviews are neg, pos; pass --set "
                                             "labels=neg,pos"):
             load_data(_config("data=tfds:imdb_reviews", "labels=pos,neg", "download=true"))
-    assert data.learned == {"vocab_size": len(data.vocabulary)}  # labels stay the user's
+    # labels stay the user's
+    assert data.learned == {"vocab_size": len(data.vocabulary)}
     assert config.labels == ["neg", "pos"]
     assert [len(data.texts[s]) for s in ("train", "val", "test")] == [18, 2, 20]
     assert set(np.concatenate(list(data.labels.values())).tolist()) <= {0, 1}
@@ -271,7 +273,7 @@ def test_tfidf_baseline_is_saved_as_numbers_and_predicts_like_sklearn(tmp_path):
     assert np.mean(val == data.labels["val"]) == pytest.approx(saved["val_accuracy"])
 
     def tokens(split):
-        return baseline_tokens(data.texts[split], config)
+        return baseline_tokens(data.texts[split], config.lowercase)
 
     # The reference is what a user writes first: scikit-learn's TF-IDF of word
     # unigrams and bigrams (bigrams seen twice or more), then a logistic regression.
@@ -306,7 +308,7 @@ def test_generated_reviews_are_scored_per_construction(tmp_path):
     where = Evaluation(out=tmp_path, run=tmp_path, baselines={baseline.name: baseline})
     metrics = evaluate(model, data, config, where)  # an untrained model: only the shape
     assert set(metrics["by_construction"]) == set(reviews.CONSTRUCTIONS)
-    assert all(set(v) == {"model", "tfidf_logreg", "reviews"}
+    assert all(set(v) == {"model", "network alone", "ngrams alone", "tfidf_logreg", "reviews"}
                for v in metrics["by_construction"].values())
 
 
@@ -322,16 +324,22 @@ def run_dir(smoke_run):
 @pytest.mark.slow
 def test_run_directory_and_metrics(run_dir):
     metrics = json.loads((run_dir / "metrics.json").read_text())
-    assert set(metrics["test"]) == {"model", "tfidf_logreg"}
+    paths = ("model", "network alone", "ngrams alone", "tfidf_logreg")
+    assert set(metrics["test"]) == set(paths)
     assert set(metrics["test"]["model"]) == {"accuracy", "macro_f1", "errors"}
-    assert set(metrics["per_class"]) == {"model neg", "model pos", "tfidf_logreg neg",
-                                         "tfidf_logreg pos"}
+    assert set(metrics["per_class"]) == {f"{p} {c}" for p in paths for c in ("neg", "pos")}
     assert "by_construction" not in metrics and metrics["data"]["corpus"] == "rotten_tomatoes"
     for name in ("attention_0.png", "attention_2.png",
                  f"baselines/tfidf_logreg/{TfidfLogisticRegression.file}"):
         assert (run_dir / name).exists(), name
     learned = json.loads((run_dir / "learned.json").read_text())
-    assert learned == {"vocab_size": metrics["data"]["vocab"]} and learned["vocab_size"] > 2
+    assert set(learned) == {"vocab_size", "fusion", "ngram_path"}
+    assert learned["vocab_size"] == metrics["data"]["vocab"] > 2
+    # The fusion weights were chosen after training and are what the saved model applies.
+    assert learned["fusion"] != [0.0, 1.0] and min(learned["fusion"]) >= 0
+    assert metrics["fusion"] == {"ngrams weight": learned["fusion"][0],
+                                 "network weight": learned["fusion"][1]}
+    assert learned["ngram_path"]["C"] in NGRAM_C and learned["ngram_path"]["ngrams"] > 100
     config = json.loads((run_dir / "config.json").read_text())
     assert "vocab_size" not in config and config["labels"] == ["neg", "pos"]
 
@@ -346,6 +354,50 @@ def test_smoke_model_beats_the_majority_label(run_dir):
     majority = max(supports) / sum(supports)
     assert metrics["test"]["model"]["accuracy"] > majority + 0.05
     assert metrics["test"]["model"]["macro_f1"] > 0.6  # not one label said always
+
+
+@pytest.mark.slow
+def test_fused_model_is_not_much_worse_than_either_path(run_dir):
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    test = metrics["test"]
+    best = max(test["network alone"]["accuracy"], test["ngrams alone"]["accuracy"])
+    assert test["model"]["accuracy"] >= best - 0.02
+
+
+def test_nb_ratios_match_the_hand_computed_log_count_ratio():
+    from scipy.sparse import csr_matrix
+
+    x = csr_matrix(np.array([[1, 0, 1], [1, 1, 0], [0, 1, 0], [0, 0, 1]]))
+    positive = np.array([True, True, False, False])
+    p = 1 + np.array([2, 1, 1.0])
+    q = 1 + np.array([0, 1, 1.0])
+    np.testing.assert_allclose(nb_ratios(x, positive),
+                               np.log((p / p.sum()) / (q / q.sum())))
+
+
+def test_ngram_path_in_the_model_scores_as_scikit_learn_features_do():
+    """The model's n-gram layer reads the n-grams CountVectorizer counted: its logits
+    equal the binary features times the fitted weights, for texts with unseen words,
+    repeated n-grams and none at all."""
+    import keras
+
+    config = _config("max_examples=400")
+    data, config, model = runner.prepare(registry.get("sentiment"), config)
+    path = data.ngram_path(config)
+    assert path.C in NGRAM_C and len(path.vocabulary) <= config.max_ngrams
+    texts = ["not bad at all , not bad", "zzzunseen qqqunseen", "", data.texts["test"][0]]
+    counts = CountVectorizer(tokenizer=lambda t: t.split(" ") if t else [], lowercase=False,
+                             token_pattern=None, ngram_range=(1, 2), binary=True,
+                             vocabulary={g: i for i, g in enumerate(path.vocabulary)})
+    features = counts.transform(baseline_tokens(texts, config.lowercase)).toarray()
+    expected = features @ path.weights[1:] + path.bias
+    logits = keras.Model(model.inputs, model.get_layer("ngram_logits").output)
+    got = logits.predict(sentiment_data.prepare_reviews(texts, config.lowercase), verbose=0)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(got[1], path.bias, atol=1e-6)  # only unknown n-grams
+    # The validation split chose C: refitting on the same splits gives the same path.
+    again = fit_ngram_path(data.texts, data.labels, 2, config.lowercase, 2, config.max_ngrams)
+    assert again.C == path.C and again.vocabulary == path.vocabulary
 
 
 @pytest.mark.slow
