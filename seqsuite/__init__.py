@@ -49,6 +49,8 @@ _LAYERS = {
     "LengthMask", "LuongAttention", "PeepholeLSTMCell", "Reservoir", "ReservoirInitializer", "RidgeReadout",
     "ZoneoutCell", "ZoneoutLSTM", "decode", "BlankPadding", "CTCLoss", "CharVocabulary",
     "LogMelSpectrogram", "SpecAugment", "ctc_decode", "decode_wavs",
+    "ActivationRegularization", "CharacterCNN", "DropoutEmbedding", "LockedDropout",
+    "LogitFusion", "TiedEmbedding", "WeightDropRNN", "fit_fusion_weights",
 }
 
 

@@ -40,10 +40,19 @@ from seqsuite.shared.layers.cells import (
     ZoneoutCell,
     ZoneoutLSTM,
 )
+from seqsuite.shared.layers.characters import CharacterCNN
 from seqsuite.shared.layers.crf import CRF, CRFLoss
 from seqsuite.shared.layers.ctc import BlankPadding, CharVocabulary, CTCLoss, ctc_decode
 from seqsuite.shared.layers.decoding import DecodeResult, decode
+from seqsuite.shared.layers.fusion import LogitFusion, fit_fusion_weights
 from seqsuite.shared.layers.masking import LengthMask
+from seqsuite.shared.layers.regularisers import (
+    ActivationRegularization,
+    DropoutEmbedding,
+    LockedDropout,
+    TiedEmbedding,
+    WeightDropRNN,
+)
 from seqsuite.shared.layers.reservoir import (
     ESN,
     ESNCell,
@@ -53,6 +62,14 @@ from seqsuite.shared.layers.reservoir import (
 )
 
 __all__ = [
+    "ActivationRegularization",
+    "CharacterCNN",
+    "DropoutEmbedding",
+    "LockedDropout",
+    "LogitFusion",
+    "TiedEmbedding",
+    "WeightDropRNN",
+    "fit_fusion_weights",
     "BlankPadding",
     "CRF",
     "CTCLoss",

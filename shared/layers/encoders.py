@@ -31,6 +31,7 @@ from seqsuite.shared.errors import ConfigError
 from seqsuite.shared.layers import cells as seq_cells
 from seqsuite.shared.layers.initializers import forget_bias_options, recurrent_initializer
 from seqsuite.shared.layers.options import CellConfig, EncoderConfig, check_cell_options
+from seqsuite.shared.layers.regularisers import LockedDropout, WeightDropRNN
 
 _TWO_STATE = ("lstm", "zoneout_lstm", "layernorm_lstm", "peephole_lstm")
 _SIMPLE = ("simple", "layernorm_simple")
@@ -142,6 +143,8 @@ def recurrent_stack(
     dropout: float = 0.0,
     zoneout_h: float = 0.0,
     zoneout_c: float = 0.0,
+    locked_dropout: bool = False,
+    weight_drop: float = 0.0,
     seed: int | None = None,
     return_sequences: bool = False,
     stateful: bool = False,
@@ -159,6 +162,8 @@ def recurrent_stack(
     carries each layer's state from one batch to the next (the batch size of
     `x` must then be fixed). The initialisation arguments are `make_cell`'s;
     chrono's `T_max` defaults to the length of `x` when that is fixed.
+    `locked_dropout` makes the dropout between layers one mask per sequence and
+    `weight_drop` drops recurrent weights (`shared.layers.regularisers`).
     """
     require_range("layers", layers, low=1)
     require_range("units", units, low=1)
@@ -170,7 +175,10 @@ def recurrent_stack(
                 "chrono_max": chrono_max or _initialisation().chrono_max or x.shape[1],
                 "recurrent_gain": recurrent_gain}
         rc = make_cell(cell, units, zoneout_h, zoneout_c, layer_seed, **init)
-        if cell == "lstm" and not isinstance(rc, seq_cells.ZoneoutCell):
+        if weight_drop:
+            rnn = WeightDropRNN(rc, weight_drop=weight_drop, seed=layer_seed,
+                                return_sequences=seq, stateful=stateful, name=f"{name}_{i}")
+        elif cell == "lstm" and not isinstance(rc, seq_cells.ZoneoutCell):
             # keras.layers.LSTM picks cuDNN on a GPU; RNN(LSTMCell) never does.
             options = _cell_options(cell, "glorot_uniform", None, **init)
             rnn = keras.layers.LSTM(units, return_sequences=seq, stateful=stateful,
@@ -182,7 +190,8 @@ def recurrent_stack(
             rnn = keras.layers.Bidirectional(rnn, name=f"{name}_bi_{i}")
         x = rnn(x)
         if dropout and not last:
-            x = keras.layers.Dropout(dropout, seed=layer_seed, name=f"{name}_dropout_{i}")(x)
+            between = LockedDropout if locked_dropout else keras.layers.Dropout
+            x = between(dropout, seed=layer_seed, name=f"{name}_dropout_{i}")(x)
     return x
 
 

@@ -108,13 +108,20 @@ class EncoderConfig(CellConfig):
         dropout: Rate of the dropout between stacked layers, in [0, 1); a
             suite may apply it elsewhere too (its config says where).
             Default: `0.0`.
+        locked_dropout: The dropout between layers keeps one mask for a whole
+            sequence (variational dropout, AWD-LSTM). Default: `False`.
+        weight_drop: DropConnect rate of every layer's recurrent kernel while
+            training, one mask per batch (AWD-LSTM), in [0, 1). Default: `0.0`.
     """
 
     layers: int = 1
     bidirectional: bool = False
     dropout: float = 0.0
+    locked_dropout: bool = False
+    weight_drop: float = 0.0
 
     def __post_init__(self):
         super().__post_init__()
         require_range("layers", self.layers, low=1)
         require_range("dropout", self.dropout, 0, 1, high_open=True)
+        require_range("weight_drop", self.weight_drop, 0, 1, high_open=True)

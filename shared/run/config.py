@@ -38,6 +38,7 @@ from seqsuite.shared.layers.options import FORGET_BIASES, RECURRENT_INITS
 from seqsuite.shared.run.files import write_text_atomic
 
 OPTIMIZERS = ("sgd", "momentum", "adagrad", "adadelta", "rmsprop", "adam", "adamw")
+SCHEDULES = ("constant", "cosine", "slanted_triangular")  # shared.run.training.WarmupSchedule
 def data_field(default, **kwargs):
     """A field naming a data source (see the module docstring)."""
     return dataclasses.field(default=default, metadata={"kind": "data"}, **kwargs)
@@ -63,6 +64,14 @@ class TrainConfig:
     optimizer: str = "adam"  # one of OPTIMIZERS
     learning_rate: float = 1e-3
     weight_decay: float = 0.0  # decoupled weight decay (AdamW-style) for any optimizer
+    # The learning rate over all training steps (one of SCHEDULES): constant; linear warm-up
+    # over the first `warmup_fraction` of the steps, then cosine decay to 0; or ULMFiT's slanted
+    # triangle (up for the first `warmup_fraction`, 0.1 if 0, then down to learning_rate / 32)
+    schedule: str = "constant"
+    warmup_fraction: float = 0.0
+    # Exponential moving average of the weights (e.g. 0.999; 0: none): validation, the best
+    # checkpoint and the saved model use the averaged weights
+    ema: float = 0.0
     clip_norm: float | None = None  # clip the global gradient norm to this value
     clip_value: float | None = None  # clip each gradient element to [-v, v]
     patience: int = 5  # epochs without val_loss improvement before stopping; 0 disables
@@ -83,6 +92,11 @@ class TrainConfig:
             )
         require_positive(self, ("epochs", "batch_size"))
         require_range("learning_rate", self.learning_rate, low=0, low_open=True)
+        if self.schedule not in SCHEDULES:
+            raise ConfigError(f"unknown schedule '{self.schedule}'; use one of "
+                              f"{', '.join(SCHEDULES)}")
+        require_range("warmup_fraction", self.warmup_fraction, 0, 1, high_open=True)
+        require_range("ema", self.ema, 0, 1, high_open=True)
         if self.clip_norm is not None and self.clip_value is not None:
             raise ConfigError("set clip_norm or clip_value, not both")
         for name in ("clip_norm", "clip_value"):

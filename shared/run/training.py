@@ -1,5 +1,6 @@
 """The training loop every suite shares: optimizer by name, clipping, weight
-decay, early stopping, a checkpoint every epoch with resume, a NaN guard, and
+decay, learning-rate schedules (`schedule=cosine|slanted_triangular` with `warmup_fraction=`,
+`WarmupSchedule`), an exponential moving average of the weights (`ema=`), early stopping, a checkpoint every epoch with resume, a NaN guard, and
 (`log_gradients=true`) gradient norms and clipping per epoch and per step
 (`shared.evaluation.diagnostics.GradientLogger`).
 
@@ -25,6 +26,53 @@ from seqsuite.shared.run.files import write_text_atomic
 from seqsuite.shared.run.strategy import finish_as_chief, resume
 
 
+@keras.saving.register_keras_serializable(package="seqsuite")
+class WarmupSchedule(keras.optimizers.schedules.LearningRateSchedule):
+    """The learning rate at step t of T training steps, base rate `r`, warm-up share `w`.
+
+    `cosine`:  r * t / W  for t < W = floor(w T), then  r * (1 + cos(pi (t - W) / (T - W))) / 2
+    `slanted_triangular` (Howard and Ruder 2018, ULMFiT), cut = floor(T * c), c = w or 0.1:
+        p = t / cut  for t < cut,  else  1 - (t - cut) / (cut (1 / c - 1))
+        rate = r * (1 + p (ratio - 1)) / ratio          ratio = 32
+    `constant`: r. Past T the rate stays at its value at T.
+    """
+
+    def __init__(self, base, total_steps, kind="cosine", warmup=0.0, ratio=32.0):
+        self.base, self.total_steps, self.kind = float(base), int(total_steps), kind
+        self.warmup, self.ratio = float(warmup), float(ratio)
+
+    def __call__(self, step):
+        from keras import ops
+
+        t = ops.minimum(ops.cast(step, "float32"), float(self.total_steps))
+        total = float(max(self.total_steps, 1))
+        if self.kind == "slanted_triangular":
+            share = self.warmup or 0.1
+            cut = max(float(int(total * share)), 1.0)
+            p = ops.where(t < cut, t / cut, 1.0 - (t - cut) / (cut * (1.0 / share - 1.0)))
+            return self.base * (1.0 + ops.maximum(p, 0.0) * (self.ratio - 1.0)) / self.ratio
+        if self.kind == "cosine":
+            warm = float(int(total * self.warmup))
+            rising = self.base * t / max(warm, 1.0)
+            decay = 0.5 * self.base * (1.0 + ops.cos(math.pi * (t - warm) / max(total - warm, 1.0)))
+            return ops.where(t < warm, rising, decay)
+        return ops.convert_to_tensor(self.base, "float32")
+
+    def get_config(self):
+        return {"base": self.base, "total_steps": self.total_steps, "kind": self.kind,
+                "warmup": self.warmup, "ratio": self.ratio}
+
+
+def steps_per_epoch(dataset) -> int:
+    """Batches in one pass of `dataset` (counted when tf.data does not know it)."""
+    import tensorflow as tf
+
+    known = int(dataset.cardinality())
+    if known >= 0:
+        return known
+    return int(dataset.reduce(tf.constant(0, tf.int64), lambda n, _: n + 1))
+
+
 def make_optimizer(config: TrainConfig) -> keras.optimizers.Optimizer:
     """Build the optimizer named by `config.optimizer`.
 
@@ -34,6 +82,8 @@ def make_optimizer(config: TrainConfig) -> keras.optimizers.Optimizer:
     exploding recurrent matrix cannot dominate the update direction.
     """
     kwargs = {"learning_rate": config.learning_rate}
+    if getattr(config, "ema", 0.0):
+        kwargs.update(use_ema=True, ema_momentum=config.ema)
     if config.weight_decay:
         kwargs["weight_decay"] = config.weight_decay
     if config.clip_norm is not None:
@@ -150,6 +200,16 @@ def fit(model: keras.Model, train, val, config: TrainConfig, run_dir: Path, call
             model.load_weights(ckpt_dir / "best.weights.h5")
         finish_as_chief(model)
         return model, state["best"]
+    if getattr(config, "schedule", "constant") != "constant":
+        # Set here, where the steps are known; a resumed optimizer keeps its step count.
+        model.optimizer.learning_rate = WarmupSchedule(
+            config.learning_rate, config.epochs * steps_per_epoch(train), config.schedule,
+            config.warmup_fraction)
+    averaged = []
+    if getattr(config, "ema", 0.0):
+        # Validation and the checkpoints see the averaged weights (swapped in at each
+        # epoch's end, back at the next epoch's start).
+        averaged = [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)]
     guard = NanGuard()
     checkpoint = RunCheckpoint(ckpt_dir, config.patience,
                                "val_loss" if val is not None else "loss", state)
@@ -162,6 +222,7 @@ def fit(model: keras.Model, train, val, config: TrainConfig, run_dir: Path, call
     all_callbacks = [
         *gradients,
         guard,
+        *averaged,
         checkpoint,
         keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=initial_epoch > 0),
         keras.callbacks.TensorBoard(log_dir=str(run_dir / "logs"), profile_batch=0),

@@ -188,6 +188,7 @@ def search_space(hp) -> dict:
         "dropout": hp.Choice("dropout", [0.0, 0.2, 0.4]),
         "word_dropout": hp.Choice("word_dropout", [0.0, 0.1, 0.3]),
         "zoneout_h": hp.Choice("zoneout_h", [0.0, 0.05, 0.1]),
+        "linear_ngrams": hp.Choice("linear_ngrams", [0, 1, 2, 3]),
         "optimizer": hp.Choice("optimizer", ["adam", "adamw", "rmsprop"]),
         "learning_rate": hp.Choice("learning_rate", [1e-3, 3e-3]),
         "batch_size": hp.Choice("batch_size", [32, 64, 128]),

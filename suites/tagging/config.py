@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from seqsuite.shared.checks import require_range
 from seqsuite.shared.errors import ConfigError
 from seqsuite.shared.layers.options import EncoderConfig
 from seqsuite.shared.run.commands import Argument, Command
@@ -36,6 +37,8 @@ class Config(EncoderConfig, TrainConfig):
     bidirectional: bool = True
     embedding_dim: int = 64  # token embedding
     shape_dim: int = 8  # embedding of the token's shape (quote, digit, case, punctuation)
+    char_filters: int = 50  # width of the characters' word vector (CharacterCNN); 0: none
+    char_dim: int = 25  # a character's embedding
     tags: list[str] | None = learned_field()  # filled from the training data ("O" first)
     vocab_size: int | None = learned_field()  # filled from the training data
 
@@ -44,7 +47,8 @@ class Config(EncoderConfig, TrainConfig):
         if self.head not in HEADS:
             raise ConfigError(f"head must be one of {', '.join(HEADS)}, got '{self.head}'")
         require_positive(self, ("n_files", "max_length", "min_count", "max_vocab",
-                                "embedding_dim", "shape_dim"))
+                                "embedding_dim", "shape_dim", "char_dim"))
+        require_range("char_filters", self.char_filters, 0)
         if self.data == "python" and self.n_files < 3:
             raise ConfigError(f"n_files must be >= 3 (one per split), got {self.n_files}")
         require_split_fractions(self)
@@ -53,7 +57,7 @@ class Config(EncoderConfig, TrainConfig):
 PRESETS = {
     # smoke: seconds on 2 cores, yet enough to beat the most-frequent-tag baseline clearly
     # (tests/suites/test_tagging.py asserts it)
-    "smoke": {"n_files": 12, "units": 16, "embedding_dim": 16, "shape_dim": 4, "min_count": 1,
+    "smoke": {"n_files": 12, "units": 16, "embedding_dim": 16, "shape_dim": 4, "char_filters": 8, "char_dim": 8, "min_count": 1,
               "epochs": 6, "batch_size": 64, "learning_rate": 1e-2, "verbose": 0,
               "patience": 0},
     "quick": {"n_files": 150, "epochs": 8, "batch_size": 64, "learning_rate": 3e-3,

@@ -1,12 +1,15 @@
 """Sequence tagger: tokens -> embeddings -> bidirectional recurrent encoder -> tag scores.
 
     tokens (batch, time) strings -> StringLookup -> Embedding --+
-                                 -> TokenShape  -> Embedding --+-> concat -> (Bi)RNN stack
+                                 -> TokenShape  -> Embedding --+
+                                 -> CharacterCNN (spelling) ---+-> concat -> (Bi)RNN stack
         -> Dense(tags) -> softmax head: logits; cross-entropy per token, argmax
                        -> CRF head: chain potentials (shared.layers.crf); sequence NLL, Viterbi
 
-The shape embedding gives unseen tokens (string literals, numbers, new names)
-something to go on: quote, digits, capitalisation, punctuation. Both lookups
+The shape embedding and the characters give unseen tokens (string literals,
+numbers, new names) something to go on: quote, digits, capitalisation,
+punctuation, affixes (`shared.layers.characters.CharacterCNN`; `char_filters=0`
+leaves it out). Both lookups
 live in the model, so the `.keras` file and the SavedModel take raw tokens.
 Labels are tag indices into `config.tags` with `-1` at padding for both heads.
 """
@@ -17,6 +20,7 @@ import keras
 import tensorflow as tf
 
 from seqsuite.shared.errors import ConfigError
+from seqsuite.shared.layers.characters import CharacterCNN
 from seqsuite.shared.layers.crf import CRF, CRFLoss, crf_decode
 from seqsuite.shared.layers.encoders import recurrent_encoder
 from seqsuite.shared.run.suite import Serving
@@ -69,7 +73,11 @@ def build_model(config: Config) -> keras.Model:
                                    name="token_embedding")(ids)
     shapes = keras.layers.Embedding(TokenShape.num_shapes, config.shape_dim,
                                     name="shape_embedding")(TokenShape(name="token_shape")(tokens))
-    x = keras.layers.Concatenate(name="features")([words, shapes])
+    parts = [words, shapes]
+    if config.char_filters:
+        parts.append(CharacterCNN(config.char_filters, embedding_dim=config.char_dim,
+                                  seed=config.seed, name="characters")(tokens))
+    x = keras.layers.Concatenate(name="features")(parts)
     if config.dropout:
         x = keras.layers.Dropout(config.dropout, seed=config.seed, name="embedding_dropout")(x)
     h = recurrent_encoder(x, config, seed=config.seed, return_sequences=True)

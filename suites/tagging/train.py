@@ -26,6 +26,7 @@ from seqsuite.shared.run.baselines import JsonBaseline
 from seqsuite.shared.run.suite import Evaluation
 from seqsuite.suites.tagging.config import Config
 from seqsuite.suites.tagging.data import TaggingData
+from seqsuite.suites.tagging.features import FeatureCRF
 from seqsuite.suites.tagging.model import split_tokens, tag_ids
 
 
@@ -129,8 +130,8 @@ class MostFrequentTag(JsonBaseline):
 
 
 def baselines(config: Config) -> list:
-    """`Suite.baselines`: the most-frequent-tag baseline, beside every model."""
-    return [MostFrequentTag()]
+    """`Suite.baselines`: the most frequent tag and the feature CRF, beside every model."""
+    return [MostFrequentTag(), FeatureCRF()]
 
 
 def write_conll(path: Path, sentences, gold, predicted) -> None:
@@ -144,7 +145,8 @@ def write_conll(path: Path, sentences, gold, predicted) -> None:
 
 def evaluate(model, data: TaggingData, config: Config, where: Evaluation) -> dict:
     """Entity P/R/F1 and token accuracy on the test split, beside the most-frequent-tag
-    baseline counted at training; per-type scores; `test_predictions.conll` in
+    and feature-CRF baselines fitted at training; the model's scores on the validation
+    split (what settings are chosen by); per-type scores; `test_predictions.conll` in
     `where.out`. Trains nothing."""
     tokens = [t for t, _ in data.sentences["test"]]
     gold = [g for _, g in data.sentences["test"]]
@@ -160,7 +162,12 @@ def evaluate(model, data: TaggingData, config: Config, where: Evaluation) -> dic
     test = {config.head: scores}
     for baseline in where.baselines.values():
         test.update(baseline.score(data, config))
-    return {"test": test, "types": by_type, "data": info}
+    # The validation split's scores: what settings are chosen by (never the test split's).
+    val_tokens = [t for t, _ in data.sentences["val"]]
+    validation, _ = entity_scores([g for _, g in data.sentences["val"]],
+                                  tag_sentences(model, config, val_tokens))
+    return {"test": test, "validation": {config.head: validation}, "types": by_type,
+            "data": info}
 
 
 def predict(run, args) -> list[str]:

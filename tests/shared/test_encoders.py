@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from seqsuite import registry
+from seqsuite.shared.errors import ConfigError
 from seqsuite.shared.layers.cells import ZoneoutCell
 from seqsuite.shared.layers.encoders import (
     make_cell,
@@ -62,3 +63,18 @@ def test_a_config_passes_whole_and_options_win():
     cell = recurrent_cell(CellConfig(cell="lstm", zoneout_h=0.2), units=5, seed=1)
     assert isinstance(cell, ZoneoutCell) and cell.rate == [0.2, 0.0]
     assert cell.cell.units == 5
+
+
+def test_the_awd_regularisers_reach_every_layer_of_the_stack():
+    from seqsuite.shared.layers.regularisers import LockedDropout, WeightDropRNN
+
+    x = keras.Input((5, 2))
+    config = EncoderConfig(cell="layernorm_lstm", units=3, layers=2, dropout=0.2,
+                           locked_dropout=True, weight_drop=0.3)
+    model = keras.Model(x, recurrent_encoder(x, config, seed=0, return_sequences=True))
+    kinds = [type(layer) for layer in model.layers]
+    assert kinds.count(WeightDropRNN) == 2 and kinds.count(LockedDropout) == 1
+    assert all(layer.weight_drop == 0.3 for layer in model.layers
+               if isinstance(layer, WeightDropRNN))
+    with pytest.raises(ConfigError, match="weight_drop must be"):
+        EncoderConfig(weight_drop=1.5)

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from seqsuite.shared.errors import TrainingError
+from seqsuite.shared.errors import ConfigError, TrainingError
 from seqsuite.shared.run.config import TrainConfig
-from seqsuite.shared.run.training import compile_model, fit, make_optimizer
+from seqsuite.shared.run.training import WarmupSchedule, compile_model, fit, make_optimizer
 
 
 def _data(n=64, seed=0):
@@ -78,3 +78,67 @@ def test_nan_loss_raises_actionable_error(tmp_path):
     config = TrainConfig(epochs=3, patience=0, verbose=0, optimizer="sgd", learning_rate=1e12)
     with pytest.raises(TrainingError, match=r"NaN at epoch \d+, batch \d+; lower the learning"):
         fit(_model(config), _data(), None, config, tmp_path)
+
+
+def _hand_schedule(kind, t, total, base, warmup, ratio=32.0):
+    t = min(t, total)
+    if kind == "cosine":
+        warm = int(total * warmup)
+        if t < warm:
+            return base * t / warm
+        return base * 0.5 * (1 + np.cos(np.pi * (t - warm) / (total - warm)))
+    share = warmup or 0.1
+    cut = int(total * share)
+    p = t / cut if t < cut else 1 - (t - cut) / (cut * (1 / share - 1))
+    return base * (1 + p * (ratio - 1)) / ratio
+
+
+@pytest.mark.parametrize("kind, warmup", [("cosine", 0.0), ("cosine", 0.2),
+                                          ("slanted_triangular", 0.0),
+                                          ("slanted_triangular", 0.25)])
+def test_schedules_match_hand_computed_rates(kind, warmup):
+    schedule = WarmupSchedule(0.01, 100, kind, warmup)
+    for t in (0, 1, 9, 10, 19, 20, 24, 25, 26, 50, 99, 100, 150):
+        assert float(schedule(t)) == pytest.approx(
+            _hand_schedule(kind, t, 100, 0.01, warmup), rel=1e-5, abs=1e-9), (kind, t)
+    assert float(WarmupSchedule(0.01, 100, "slanted_triangular")(10)) == pytest.approx(0.01)
+    again = WarmupSchedule.from_config(schedule.get_config())
+    assert float(again(37)) == pytest.approx(float(schedule(37)))
+
+
+def test_fit_follows_the_schedule_over_all_steps(tmp_path):
+    config = TrainConfig(epochs=3, patience=0, verbose=0, learning_rate=0.05,
+                         schedule="cosine", warmup_fraction=0.25)
+    rates = []
+
+    class Record(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            rates.append(float(self.model.optimizer.learning_rate))
+
+    fit(_model(config), _data(), _data(seed=1), config, tmp_path, callbacks=[Record()])
+    total = 3 * 4  # three epochs of four batches
+    np.testing.assert_allclose(rates, [_hand_schedule("cosine", t, total, 0.05, 0.25)
+                                       for t in range(total)], rtol=1e-5, atol=1e-9)
+    with pytest.raises(ConfigError, match="unknown schedule 'linear'"):
+        TrainConfig(schedule="linear")
+
+
+def test_weight_averaging_keeps_the_exponential_moving_average(tmp_path):
+    """With ema=m the saved (best) weights are a_k = m a_(k-1) + (1 - m) w_k over the
+    weights w_k after each step, a_1 = w_1: here after one epoch of four steps."""
+    config = TrainConfig(epochs=1, patience=0, verbose=0, learning_rate=0.1, ema=0.5,
+                         optimizer="sgd")
+    raw = []
+
+    class Record(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            raw.append([w.copy() for w in self.model.get_weights()])
+
+    model, _ = fit(_model(config), _data(), _data(seed=1), config, tmp_path,
+                   callbacks=[Record()])
+    average = raw[0]
+    for step in raw[1:]:
+        average = [0.5 * a + 0.5 * w for a, w in zip(average, step)]
+    for got, want, last in zip(model.get_weights(), average, raw[-1]):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+        assert not np.allclose(got, last)

@@ -12,11 +12,12 @@ import tensorflow as tf
 from seqsuite import registry
 from seqsuite.cli import main
 from seqsuite.shared.data.text import build_vocabulary
-from seqsuite.shared.errors import DataError
+from seqsuite.shared.errors import ConfigError, DataError
 from seqsuite.shared.run import runner
 from seqsuite.shared.run.directory import Run
 from seqsuite.suites.tagging import pysource
 from seqsuite.suites.tagging.data import load_data, read_tagged_file, tag_set
+from seqsuite.suites.tagging.features import FeatureCRF, shape, token_features
 from seqsuite.suites.tagging.model import TokenShape
 from seqsuite.suites.tagging.train import (
     MostFrequentTag,
@@ -240,7 +241,7 @@ def test_smoke_run_beats_the_most_frequent_tag(run_dir):
     for name in ("history.csv", "test_predictions.conll"):
         assert (run_dir / name).exists(), name
     metrics = json.loads((run_dir / "metrics.json").read_text())
-    assert set(metrics["test"]) == {"crf", "most_frequent_tag"}
+    assert set(metrics["test"]) == {"crf", "most_frequent_tag", "feature_crf"}
     for row in metrics["test"].values():
         assert set(row) == {"precision", "recall", "f1", "token_accuracy"}
     # On the smoke run's unseen test file the baseline gets entity F1 0.70 and token
@@ -262,6 +263,39 @@ def test_smoke_run_beats_the_most_frequent_tag(run_dir):
     assert baseline["default"] == "O" and set(baseline["tags"].values()) <= set(learned["tags"])
 
 
+def test_token_features_and_shapes():
+    assert [shape(w) for w in ("Hello", "1999", "well-known", "USA", "Zürich", ",")] == \
+        ["Xx", "d", "x-x", "X", "Xx", ","]
+    features = token_features(["The", "cats", "ran"], 1)
+    assert {"w=cats", "s1=s", "s4=cats", "p3=cat", "-1:w=the", "1:w=ran", "-1:s3=the",
+            "shape=x"} <= set(features)
+    assert "BOS" in token_features(["A", "b"], 0) and "EOS" in token_features(["A", "b"], 1)
+    assert {"upper", "title"} <= set(token_features(["I"], 0))
+
+
+def test_feature_crf_learns_affixes_and_context_and_survives_saving(tmp_path):
+    """Suffix -ly makes RB, -ing after 'is' makes VBG: an unseen word is tagged by its
+    features, as a most-frequent-tag baseline cannot; the saved file tags the same."""
+    import types
+
+    adverbs = ["quickly", "slowly", "gladly", "softly", "boldly", "calmly"]
+    verbs = ["running", "eating", "singing", "reading", "walking", "jumping"]
+    train = [(["he", "is", v, a], ["PRP", "VBZ", "VBG", "RB"]) for v in verbs for a in adverbs]
+    data = types.SimpleNamespace(sentences={
+        "train": train, "test": [(["she", "is", "swimming", "loudly"],
+                                  ["PRP", "VBZ", "VBG", "RB"])]})
+    baseline = FeatureCRF()
+    baseline.fit(data, None)
+    assert baseline.tag([["she", "is", "swimming", "loudly"]]) == [["PRP", "VBZ", "VBG", "RB"]]
+    assert baseline.score(data, None)["feature_crf"]["token_accuracy"] > 0.7  # "she" unseen
+    baseline.save(tmp_path)
+    again = FeatureCRF.load(tmp_path)
+    assert again.tag([["it", "is", "flying", "badly"], []]) == [["PRP", "VBZ", "VBG", "RB"], []]
+    (tmp_path / FeatureCRF.file).unlink()
+    with pytest.raises(ConfigError, match="model.crfsuite is missing: the run directory is damaged"):
+        FeatureCRF.load(tmp_path)
+
+
 def test_most_frequent_tag_baseline(tmp_path):
     train = [(["a", "b", "a"], ["X", "O", "Y"]), (["a", "c", "c"], ["X", "O", "O"])]
     baseline = fit_most_frequent_tag(train)
@@ -274,6 +308,8 @@ def test_most_frequent_tag_baseline(tmp_path):
 
 @pytest.mark.slow
 def test_evaluate_command_trains_nothing(run_dir, tmp_path, monkeypatch, capsys):
+    import pycrfsuite
+
     from seqsuite.suites.tagging import train
 
     def no_training(*args, **kwargs):
@@ -282,6 +318,7 @@ def test_evaluate_command_trains_nothing(run_dir, tmp_path, monkeypatch, capsys)
     monkeypatch.setattr(keras.Model, "fit", no_training)
     monkeypatch.setattr(keras.Model, "train_on_batch", no_training)
     monkeypatch.setattr(train, "fit_most_frequent_tag", no_training)
+    monkeypatch.setattr(pycrfsuite.Trainer, "train", no_training)
     run = shutil.copytree(run_dir, tmp_path / "run")
     assert main(["evaluate", "--run", str(run)]) == 0
     assert "most_frequent_tag" in capsys.readouterr().out
