@@ -39,15 +39,21 @@ class Config(EncoderConfig, TrainConfig):
     shape_dim: int = 8  # embedding of the token's shape (quote, digit, case, punctuation)
     char_filters: int = 50  # width of the characters' word vector (CharacterCNN); 0: none
     char_dim: int = 25  # a character's embedding
+    # The linear path: a weight per (classic token feature, tag) added to the network's tag
+    # scores, trained with it (suites/tagging/features.py); features seen twice in training,
+    # the max_features most frequent
+    linear_features: bool = True
+    max_features: int = 300000
     tags: list[str] | None = learned_field()  # filled from the training data ("O" first)
     vocab_size: int | None = learned_field()  # filled from the training data
+    feature_vocab_size: int | None = learned_field()  # the linear path's features (+ padding, unknown)
 
     def __post_init__(self):
         super().__post_init__()
         if self.head not in HEADS:
             raise ConfigError(f"head must be one of {', '.join(HEADS)}, got '{self.head}'")
         require_positive(self, ("n_files", "max_length", "min_count", "max_vocab",
-                                "embedding_dim", "shape_dim", "char_dim"))
+                                "embedding_dim", "shape_dim", "char_dim", "max_features"))
         require_range("char_filters", self.char_filters, 0)
         if self.data == "python" and self.n_files < 3:
             raise ConfigError(f"n_files must be >= 3 (one per split), got {self.n_files}")

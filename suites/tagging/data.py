@@ -253,8 +253,15 @@ def load_data(config: Config) -> TaggingData:
     datasets = {split: make_dataset(items, tags, config.batch_size,
                                     config.seed if split == "train" else None)
                 for split, items in sentences.items()}
+    adapt = {"token_lookup": vocabulary}
+    learned = {"tags": list(tags), "vocab_size": len(vocabulary)}
+    if config.linear_features:
+        from seqsuite.suites.tagging.features import feature_counts
+
+        features = build_vocabulary(feature_counts([t for t, _ in sentences["train"]]),
+                                    config.max_features, min_count=2)
+        adapt["feature_lookup"] = features
+        learned["feature_vocab_size"] = len(features)
     return TaggingData(
         name=name, sentences=sentences, tags=tags, vocabulary=vocabulary, files=files,
-        adapt={"token_lookup": vocabulary},
-        learned={"tags": list(tags), "vocab_size": len(vocabulary)},
-        **datasets)
+        adapt=adapt, learned=learned, **datasets)

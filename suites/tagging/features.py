@@ -1,16 +1,26 @@
-"""The feature-based linear tagger every run is measured against: a linear-chain CRF
-on classic hand-made token features (CRFsuite through python-crfsuite, as the
-sklearn-crfsuite tutorial builds it), the tool a practitioner reaches for first.
+"""Classic token features, computed once for two uses: the feature CRF every run is
+measured against, and the linear path inside the model.
 
-Features of token i (Ratinaparkhi 1996; Toutanova et al. 2003 for the affixes):
+`token_features` (TensorFlow string ops, so the model holds it and a SavedModel serves
+raw tokens) gives every token of a padded batch the same `FEATURES` templates
+(Ratnaparkhi 1996; Toutanova et al. 2003 for the affixes):
 
-    the word, lower-cased; its prefixes of 1-3 and suffixes of 1-4 characters;
-    its shape (Xx, dd, x-x: runs of one character class collapsed); upper case,
-    title case, digits, hyphen; the lower-cased words and shapes at i-2 .. i+2
-    and the suffix of 3 at i-1 and i+1; sentence start and end.
+    w       the word, lower-cased            p1-p3, s1-s4  its prefixes and suffixes
+    shape   runs of capitals, small letters and digits collapsed: Xx, d, x-x, X.X
+    case    upper, title, lower or other
+    -1w +1w -2w +2w   the lower-cased words around it (<s>, </s> past the ends)
+    -1s3 +1s3 -1shape +1shape   the neighbours' suffix of 3 and shape
 
-Weights: elastic net (`C1` L1, `C2` L2), L-BFGS for at most `ITERATIONS`
-iterations. The model file keeps only the features with non-zero weight.
+as strings "name=value"; padding tokens get "" throughout. A word shorter than an
+affix's length is its own affix (as Python's `word[-4:]`).
+
+- `FeatureCRF`, the baseline: a linear-chain CRF on these features (CRFsuite through
+  python-crfsuite, as the sklearn-crfsuite tutorial builds it), the tool a practitioner
+  reaches for first. Weights: elastic net (`C1` L1, `C2` L2), L-BFGS for at most
+  `ITERATIONS` iterations; the model file keeps only features of non-zero weight.
+- The model's linear path (`model.py`, `linear_features=true`): one weight per
+  (feature, tag) for the features seen at least twice in training, summed into tag
+  scores that the network's scores add to, trained with the network.
 """
 
 from __future__ import annotations
@@ -18,59 +28,104 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import keras
+import tensorflow as tf
+
 from seqsuite.shared.errors import ConfigError
 from seqsuite.shared.run.files import write_bytes_atomic
 
 C1, C2, ITERATIONS = 0.1, 0.01, 150
+FEATURES = ("bias", "w", "p1", "p2", "p3", "s1", "s2", "s3", "s4", "shape", "case",
+            "-1w", "+1w", "-2w", "+2w", "-1s3", "+1s3", "-1shape", "+1shape")
 
 
-def shape(word: str) -> str:
-    """`Xx` for "Hello", `dd` for "1999" (a run of one class is one letter), `x-x` for
-    "well-known"; other characters stay; non-ASCII letters count as their case."""
+def _affix(lower, k: int, suffix: bool):
+    pattern = rf"^.*(.{{{k}}})$" if suffix else rf"^(.{{{k}}}).*$"
+    return tf.strings.regex_replace(lower, pattern, r"\1")
+
+
+def _shape(tokens):
+    shape = tf.strings.regex_replace(tokens, r"\p{Lu}+", "X")
+    shape = tf.strings.regex_replace(shape, r"\p{Ll}+", "x")
+    return tf.strings.regex_replace(shape, r"\p{Nd}+", "d")
+
+
+def _case(tokens):
+    upper = tf.strings.regex_full_match(tokens, r"[^\p{Ll}]*\p{Lu}[^\p{Ll}]*")
+    title = tf.strings.regex_full_match(tokens, r"\p{Lu}[^\p{Lu}]*")
+    lower = tf.strings.regex_full_match(tokens, r"[^\p{Lu}]*\p{Ll}[^\p{Lu}]*")
+    return tf.where(upper, "upper", tf.where(title, "title", tf.where(lower, "lower", "other")))
+
+
+def _shifted(values, present, offset: int, outside: str):
+    """`values` moved by `offset` steps along time (token i sees token i + offset);
+    `outside` where that falls past either end of the sentence."""
+    steps = tf.shape(values)[1]
+    fill = tf.fill([tf.shape(values)[0], abs(offset)], outside)
+    if offset > 0:
+        moved = tf.concat([values[:, offset:], fill], 1)[:, :steps]
+        inside = tf.concat([present[:, offset:], tf.zeros_like(present[:, :offset])], 1)[:, :steps]
+    else:
+        moved = tf.concat([fill, values[:, :offset]], 1)[:, :steps]
+        inside = tf.concat([tf.zeros_like(present[:, :-offset]), present[:, :offset]], 1)[:, :steps]
+    return tf.where(inside, moved, outside)
+
+
+def token_features(tokens):
+    """Padded tokens (batch, time), "" at padding -> feature strings (batch, time,
+    len(FEATURES)), "" throughout at padding."""
+    tokens = tf.convert_to_tensor(tokens, tf.string)
+    present = tf.not_equal(tokens, "")
+    lower = tf.strings.lower(tokens, encoding="utf-8")
+    shape, suffix3 = _shape(tokens), _affix(lower, 3, True)
+    values = {"bias": tf.fill(tf.shape(tokens), "1"), "w": lower,
+              **{f"p{k}": _affix(lower, k, False) for k in (1, 2, 3)},
+              **{f"s{k}": _affix(lower, k, True) for k in (1, 2, 3, 4)},
+              "shape": shape, "case": _case(tokens)}
+    for offset in (-1, 1, -2, 2):
+        end = "<s>" if offset < 0 else "</s>"
+        values[f"{offset:+d}w"] = _shifted(lower, present, offset, end)
+    for offset in (-1, 1):
+        end = "<s>" if offset < 0 else "</s>"
+        values[f"{offset:+d}s3"] = _shifted(suffix3, present, offset, end)
+        values[f"{offset:+d}shape"] = _shifted(shape, present, offset, end)
+    out = tf.stack([tf.strings.join([f"{name}=", values[name]]) for name in FEATURES], -1)
+    return tf.where(present[..., None], out, "")
+
+
+@keras.saving.register_keras_serializable(package="seqsuite")
+class TokenFeatures(keras.layers.Layer):
+    """`token_features` as a layer: tokens (batch, time) -> strings (batch, time, features)."""
+
+    def call(self, inputs):
+        return token_features(inputs)
+
+    def compute_output_spec(self, inputs):
+        return keras.KerasTensor((*inputs.shape, len(FEATURES)), dtype="string")
+
+
+def sentence_features(sentences: list[list[str]], batch: int = 512) -> list[list[list[str]]]:
+    """`token_features` of token lists: per sentence, per token, its feature strings."""
     out = []
-    for ch in word:
-        if ch.isupper():
-            c = "X"
-        elif ch.islower():
-            c = "x"
-        elif ch.isdigit():
-            c = "d"
-        else:
-            c = ch
-        if not out or out[-1] != c:
-            out.append(c)
-    return "".join(out)
-
-
-def token_features(tokens: list[str], i: int) -> list[str]:
-    """The feature strings of `tokens[i]` (see the module docstring)."""
-    word = tokens[i]
-    lower = word.lower()
-    out = ["bias", f"w={lower}", f"shape={shape(word)}"]
-    out += [f"p{k}={lower[:k]}" for k in (1, 2, 3) if len(lower) >= k]
-    out += [f"s{k}={lower[-k:]}" for k in (1, 2, 3, 4) if len(lower) >= k]
-    if word.isupper():
-        out.append("upper")
-    if word.istitle():
-        out.append("title")
-    if any(ch.isdigit() for ch in word):
-        out.append("digit")
-    if "-" in word:
-        out.append("hyphen")
-    for offset in (-2, -1, 1, 2):
-        j = i + offset
-        if 0 <= j < len(tokens):
-            other = tokens[j]
-            out += [f"{offset}:w={other.lower()}", f"{offset}:shape={shape(other)}"]
-            if abs(offset) == 1:
-                out.append(f"{offset}:s3={other.lower()[-3:]}")
-        elif abs(offset) == 1:
-            out.append("BOS" if offset < 0 else "EOS")
+    for start in range(0, len(sentences), batch):
+        part = sentences[start : start + batch]
+        width = max([len(tokens) for tokens in part] + [1])
+        padded = tf.constant([tokens + [""] * (width - len(tokens)) for tokens in part])
+        features = token_features(padded).numpy()
+        for tokens, rows in zip(part, features):
+            out.append([[f.decode("utf-8") for f in row] for row in rows[: len(tokens)]])
     return out
 
 
-def sentence_features(tokens: list[str]) -> list[list[str]]:
-    return [token_features(tokens, i) for i in range(len(tokens))]
+def feature_counts(sentences: list[list[str]]):
+    """How many training tokens carry each feature string (`collections.Counter`)."""
+    import collections
+
+    counts = collections.Counter()
+    for rows in sentence_features(sentences):
+        for row in rows:
+            counts.update(row)
+    return counts
 
 
 class FeatureCRF:
@@ -89,8 +144,9 @@ class FeatureCRF:
         import pycrfsuite
 
         trainer = pycrfsuite.Trainer(verbose=False)
-        for tokens, tags in data.sentences["train"]:
-            trainer.append(sentence_features(tokens), tags)
+        train = data.sentences["train"]
+        for features, (_, tags) in zip(sentence_features([t for t, _ in train]), train):
+            trainer.append(features, tags)
         trainer.set_params({"c1": C1, "c2": C2, "max_iterations": ITERATIONS,
                             "feature.possible_transitions": True})
         with tempfile.TemporaryDirectory() as tmp:
@@ -123,5 +179,5 @@ class FeatureCRF:
         if self._tagger is None:
             self._tagger = pycrfsuite.Tagger()
             self._tagger.open_inmemory(self.model)
-        return [self._tagger.tag(sentence_features(tokens)) if tokens else []
-                for tokens in sentences]
+        return [self._tagger.tag(features) if features else []
+                for features in sentence_features(sentences)]

@@ -9,7 +9,9 @@
 The shape embedding and the characters give unseen tokens (string literals,
 numbers, new names) something to go on: quote, digits, capitalisation,
 punctuation, affixes (`shared.layers.characters.CharacterCNN`; `char_filters=0`
-leaves it out). Both lookups
+leaves it out). The linear path (`linear_features=true`) adds a learned weight per
+(classic token feature, tag) to the network's tag scores: the feature tagger inside
+the model, trained with it, so the network has only to add what the features miss. Both lookups
 live in the model, so the `.keras` file and the SavedModel take raw tokens.
 Labels are tag indices into `config.tags` with `-1` at padding for both heads.
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import keras
 import tensorflow as tf
+from keras import ops
 
 from seqsuite.shared.errors import ConfigError
 from seqsuite.shared.layers.characters import CharacterCNN
@@ -26,6 +29,7 @@ from seqsuite.shared.layers.encoders import recurrent_encoder
 from seqsuite.shared.run.suite import Serving
 from seqsuite.shared.run.training import compile_model
 from seqsuite.suites.tagging.config import Config
+from seqsuite.suites.tagging.features import TokenFeatures
 
 # Token shapes, checked in this order; RE2 syntax (TensorFlow string ops).
 SHAPES = (
@@ -61,6 +65,25 @@ class TokenShape(keras.layers.Layer):
         return keras.KerasTensor(inputs.shape, dtype="int32")
 
 
+@keras.saving.register_keras_serializable(package="seqsuite")
+class AddFeatureScores(keras.layers.Layer):
+    """Network tag scores (batch, time, tags) plus the linear path's feature weights
+    (batch, time, features, tags) summed over the features; the scores' mask passes on."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, scores, weights):
+        return scores + ops.sum(weights, axis=2)
+
+    def compute_mask(self, inputs, mask=None):  # Keras passes the first argument's mask
+        return mask
+
+    def compute_output_shape(self, scores_shape, weights_shape):
+        return scores_shape
+
+
 def build_model(config: Config) -> keras.Model:
     """Compiled tagger; the token lookup's vocabulary is installed by the runner."""
     if config.tags is None or config.vocab_size is None:
@@ -82,6 +105,18 @@ def build_model(config: Config) -> keras.Model:
         x = keras.layers.Dropout(config.dropout, seed=config.seed, name="embedding_dropout")(x)
     h = recurrent_encoder(x, config, seed=config.seed, return_sequences=True)
     scores = keras.layers.Dense(len(config.tags), name="tag_scores")(h)  # (batch, time, tags)
+    if config.linear_features:
+        if config.feature_vocab_size is None:
+            raise ConfigError("feature_vocab_size is filled from the data; train through "
+                              "`seqsuite train tagging`")
+        features = TokenFeatures(name="token_features")(tokens)  # (batch, time, features)
+        ids = keras.layers.StringLookup(mask_token="", oov_token="[UNK]",
+                                        name="feature_lookup")(features)
+        # One weight per (feature, tag), from zero: at first the network alone scores.
+        weights = keras.layers.Embedding(config.feature_vocab_size, len(config.tags),
+                                         embeddings_initializer="zeros",
+                                         name="feature_weights")(ids)
+        scores = AddFeatureScores(name="tag_scores_with_features")(scores, weights)
     if config.head == "crf":
         outputs = CRF(name="crf")(scores)  # (batch, time, tags, tags)
         loss = CRFLoss()

@@ -17,7 +17,12 @@ from seqsuite.shared.run import runner
 from seqsuite.shared.run.directory import Run
 from seqsuite.suites.tagging import pysource
 from seqsuite.suites.tagging.data import load_data, read_tagged_file, tag_set
-from seqsuite.suites.tagging.features import FeatureCRF, shape, token_features
+from seqsuite.suites.tagging.features import (
+    FEATURES,
+    FeatureCRF,
+    sentence_features,
+    token_features,
+)
 from seqsuite.suites.tagging.model import TokenShape
 from seqsuite.suites.tagging.train import (
     MostFrequentTag,
@@ -158,7 +163,8 @@ def test_conll_file_with_separate_test_file(tmp_path):
                                      [f"data={train}", f"val_data={train}", f"test_data={train}"])
     data = load_data(config)
     assert data.tags == tag_set(data.sentences["train"]) and len(data.sentences["train"]) == 12
-    assert data.learned == {"tags": data.tags, "vocab_size": len(data.vocabulary)}
+    assert data.learned == {"tags": data.tags, "vocab_size": len(data.vocabulary),
+                            "feature_vocab_size": len(data.adapt["feature_lookup"])}
     tokens, labels = next(iter(data.train))
     assert tokens.dtype == tf.string and labels.dtype == tf.int32
     assert np.all((labels.numpy() == -1) == (tokens.numpy() == b""))
@@ -252,7 +258,7 @@ def test_smoke_run_beats_the_most_frequent_tag(run_dir):
     assert model["f1"] > baseline["f1"] + 0.08, metrics["test"]
     assert model["token_accuracy"] > baseline["token_accuracy"] + 0.04, metrics["test"]
     learned = json.loads((run_dir / "learned.json").read_text())
-    assert set(learned) == {"tags", "vocab_size"}
+    assert set(learned) == {"tags", "vocab_size", "feature_vocab_size"}
     assert learned["tags"][0] == "O" and len(learned["tags"]) == 17
     assert learned["vocab_size"] == metrics["data"]["vocab"]
     config = json.loads((run_dir / "config.json").read_text())
@@ -263,14 +269,71 @@ def test_smoke_run_beats_the_most_frequent_tag(run_dir):
     assert baseline["default"] == "O" and set(baseline["tags"].values()) <= set(learned["tags"])
 
 
-def test_token_features_and_shapes():
-    assert [shape(w) for w in ("Hello", "1999", "well-known", "USA", "Zürich", ",")] == \
-        ["Xx", "d", "x-x", "X", "Xx", ","]
-    features = token_features(["The", "cats", "ran"], 1)
-    assert {"w=cats", "s1=s", "s4=cats", "p3=cat", "-1:w=the", "1:w=ran", "-1:s3=the",
-            "shape=x"} <= set(features)
-    assert "BOS" in token_features(["A", "b"], 0) and "EOS" in token_features(["A", "b"], 1)
-    assert {"upper", "title"} <= set(token_features(["I"], 0))
+def python_features(tokens: list[str], i: int) -> list[str]:
+    """Python: the FEATURES of tokens[i], as the module docstring states them."""
+    import re
+
+    def shape(word):
+        word = re.sub(r"[A-ZÀ-ÖØ-Þ]+", "X", word)
+        word = re.sub(r"[a-zß-öø-ÿ]+", "x", word)
+        return re.sub(r"[0-9]+", "d", word)
+
+    def case(word):
+        if any(c.isupper() for c in word) and not any(c.islower() for c in word):
+            return "upper"
+        if word[0].isupper() and not any(c.isupper() for c in word[1:]):
+            return "title"
+        if any(c.islower() for c in word):
+            return "lower"
+        return "other"
+
+    def around(offset, what):
+        j = i + offset
+        if 0 <= j < len(tokens):
+            return what(tokens[j])
+        return "<s>" if offset < 0 else "</s>"
+
+    word = tokens[i].lower()
+    values = {"bias": "1", "w": word, "p1": word[:1], "p2": word[:2], "p3": word[:3],
+              "s1": word[-1:], "s2": word[-2:], "s3": word[-3:], "s4": word[-4:],
+              "shape": shape(tokens[i]), "case": case(tokens[i]),
+              "-1w": around(-1, str.lower), "+1w": around(1, str.lower),
+              "-2w": around(-2, str.lower), "+2w": around(2, str.lower),
+              "-1s3": around(-1, lambda w: w.lower()[-3:]),
+              "+1s3": around(1, lambda w: w.lower()[-3:]),
+              "-1shape": around(-1, shape), "+1shape": around(1, shape)}
+    return [f"{name}={values[name]}" for name in FEATURES]
+
+
+def test_token_features_match_the_python_reference():
+    sentences = [["The", "cats", "ran", "well-known", "1999", ",", "USA"], ["Zürich"],
+                 ["a"], []]
+    got = sentence_features(sentences)
+    assert [len(rows) for rows in got] == [7, 1, 1, 0]
+    for tokens, rows in zip(sentences, got):
+        for i, row in enumerate(rows):
+            assert row == python_features(tokens, i), (tokens, i)
+    padded = token_features(tf.constant([["a", ""]])).numpy()
+    assert all(f == b"" for f in padded[0, 1])  # padding gets no features
+
+
+def test_the_linear_path_adds_feature_weights_and_keeps_the_mask():
+    config = registry.resolve_config("tagging", "smoke", ["n_files=6"])
+    data, config, model = runner.prepare(registry.get("tagging"), config)
+    lookup = model.get_layer("feature_lookup")
+    assert lookup.vocabulary_size() == config.feature_vocab_size > 100
+    weights = model.get_layer("feature_weights")
+    assert np.all(np.asarray(weights.embeddings) == 0)  # the network alone at first
+    out = model.get_layer("tag_scores_with_features").output
+    assert out._keras_mask is not None
+    scores = keras.Model(model.inputs, [model.get_layer("tag_scores").output, out])
+    tokens = tf.constant([["def", "f", "(", "x", ")", ":", ""]])
+    table = np.asarray(weights.embeddings).copy()
+    table[lookup(tf.constant("w=def")).numpy()] = 1.0  # one feature's weight for every tag
+    weights.embeddings.assign(table)
+    network, total = (np.asarray(a) for a in scores(tokens))
+    np.testing.assert_allclose(total[0, 0] - network[0, 0], 1.0, atol=1e-5)
+    np.testing.assert_allclose(total[0, 1:6], network[0, 1:6], atol=1e-5)
 
 
 def test_feature_crf_learns_affixes_and_context_and_survives_saving(tmp_path):
