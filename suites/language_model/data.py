@@ -41,6 +41,7 @@ class LMData(SuiteData):
     vocabulary: Vocabulary
     ids: dict[str, np.ndarray]  # split -> token ids of the whole split
     targets: dict[str, np.ndarray]  # split -> (windows, batch, seq_length) ids the model predicts
+    texts: dict[str, str]  # split -> its tokens joined as the model reads them
 
 
 def load_texts(config: Config) -> tuple[dict[str, str], str, bool]:
@@ -138,6 +139,7 @@ def load_data(config: Config) -> LMData:
                                  for batch in x])
         targets[split] = y
         datasets[split] = tf.data.Dataset.from_tensor_slices((window_texts, y))
-    return LMData(name=name, vocabulary=vocab, ids=ids, targets=targets,
+    joined = {split: join.join(toks) for split, toks in tokens.items()}
+    return LMData(name=name, vocabulary=vocab, ids=ids, targets=targets, texts=joined,
                   adapt={"vectorizer": vocab}, learned={"vocab_size": len(vocab)},
                   **datasets)

@@ -204,9 +204,64 @@ class NGramBaselines:
                 "unigram": measure(bits["unigram"], config)}
 
 
+class Compressor:
+    """A strong compressor as a language model (`shared.run.baselines.Baseline`), row
+    `xz`: the bits xz (LZMA2, preset 9 extreme; Python's `lzma`) spends on the test text
+    once it has read the training text,
+
+        bits = 8 * (|xz(train + test)| - |xz(train)|),
+
+    per test token (bits per character, or perplexity 2^(bits per word)). The texts are
+    the tokens as the model reads them (lower-cased if it lower-cases). The training text
+    is kept compressed (`train.xz`) so an evaluation needs nothing else."""
+
+    name = "xz"
+    file = "train.xz"
+
+    def __init__(self, train: str | None = None):
+        self.train = train
+
+    def fit(self, data: LMData, config: Config) -> None:
+        self.train = data.texts["train"]
+
+    def save(self, directory: Path) -> None:
+        import lzma
+
+        write_bytes_atomic(Path(directory) / self.file, lzma.compress(self.train.encode("utf-8")))
+
+    @classmethod
+    def load(cls, directory: Path) -> Compressor:
+        import lzma
+
+        path = Path(directory) / cls.file
+        try:
+            return cls(lzma.decompress(path.read_bytes()).decode("utf-8"))
+        except FileNotFoundError as err:
+            raise ConfigError(f"{path} not found: the run directory is damaged; train it "
+                              "again (seqsuite train language_model ... --overwrite)") from err
+        except (lzma.LZMAError, UnicodeDecodeError) as err:
+            raise ConfigError(f"{path} is unreadable; the run directory is damaged") from err
+
+    @staticmethod
+    def bits(train: str, test: str) -> float:
+        """8 * (|xz(train + test)| - |xz(train)|): the test text's conditional cost."""
+        import lzma
+
+        def size(text: str) -> int:
+            return len(lzma.compress(text.encode("utf-8"), preset=9 | lzma.PRESET_EXTREME))
+
+        return 8.0 * (size(train + test) - size(train))
+
+    def score(self, data: LMData, config: Config) -> dict:
+        """{"xz": row} on the test split: bits per token of the compressor."""
+        tokens = len(data.ids["test"])
+        return {self.name: measure(self.bits(self.train, data.texts["test"]) / max(tokens, 1),
+                                   config)}
+
+
 def baselines(config: Config) -> list:
-    """`Suite.baselines`: the n-gram baselines, beside every model."""
-    return [NGramBaselines()]
+    """`Suite.baselines`: the n-gram baselines and the xz compressor, beside every model."""
+    return [NGramBaselines(), Compressor()]
 
 
 def evaluate(model, data: LMData, config: Config, where: Evaluation) -> dict:

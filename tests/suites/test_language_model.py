@@ -9,11 +9,12 @@ import tensorflow as tf
 
 from seqsuite import registry
 from seqsuite.cli import main
+from seqsuite.shared.errors import ConfigError
 from seqsuite.shared.run import runner
 from seqsuite.suites.language_model import train as lm_train
 from seqsuite.suites.language_model.data import NEWLINE, load_data, streams
 from seqsuite.suites.language_model.model import Generator
-from seqsuite.suites.language_model.train import NGramBaselines, ngram_bits
+from seqsuite.suites.language_model.train import Compressor, NGramBaselines, ngram_bits
 
 SUITE = registry.get("language_model")
 
@@ -60,7 +61,7 @@ def lm_run(smoke_run):
 def test_run_reports_bits_per_char_beside_baselines(lm_run):
     metrics = json.loads((lm_run / "metrics.json").read_text())
     test = metrics["test"]
-    assert set(test) == {"model", "trigram", "unigram"}
+    assert set(test) == {"model", "trigram", "unigram", "xz"}
     assert all(0 < row["bits_per_char"] < 10 for row in test.values())
     assert test["trigram"]["bits_per_char"] < test["unigram"]["bits_per_char"]
     assert len((lm_run / "sample.txt").read_text()) > 300
@@ -70,6 +71,28 @@ def test_run_reports_bits_per_char_beside_baselines(lm_run):
     vocab_size = json.loads((lm_run / "learned.json").read_text())["vocab_size"]
     assert test["model"]["bits_per_char"] < test["unigram"]["bits_per_char"] - 0.5
     assert 2 ** test["model"]["bits_per_char"] < vocab_size / 4  # perplexity
+
+
+def test_compressor_charges_what_the_training_text_does_not_predict(tmp_path):
+    """xz spends few bits on a test text that repeats the training text, many on new
+    random text; the saved baseline scores the same after loading."""
+    import lzma
+    import random
+
+    train = "the quick brown fox jumps over the lazy dog. " * 200
+    rng = random.Random(0)
+    noise = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz ") for _ in range(2000))
+    repeat = train[:2000]
+    assert Compressor.bits(train, repeat) / 2000 < 0.1
+    assert Compressor.bits(train, noise) / 2000 > 4.0  # log2(27) = 4.75 bits per character
+    size = len(lzma.compress((train + noise).encode(), preset=9 | lzma.PRESET_EXTREME))
+    assert Compressor.bits(train, noise) == 8 * (size - len(
+        lzma.compress(train.encode(), preset=9 | lzma.PRESET_EXTREME)))
+    Compressor(train).save(tmp_path)
+    assert Compressor.load(tmp_path).train == train
+    (tmp_path / Compressor.file).write_bytes(b"not xz")
+    with pytest.raises(ConfigError, match="train.xz is unreadable; the run directory is damaged"):
+        Compressor.load(tmp_path)
 
 
 @pytest.mark.slow
@@ -87,6 +110,7 @@ def test_baselines_are_fitted_once_and_evaluate_trains_nothing(lm_run, tmp_path,
 
     monkeypatch.setattr(lm_train, "fit_ngram", no_training)
     monkeypatch.setattr(NGramBaselines, "fit", no_training)
+    monkeypatch.setattr(Compressor, "fit", no_training)
     monkeypatch.setattr(keras.Model, "fit", no_training)
     monkeypatch.setattr(keras.Model, "train_on_batch", no_training)
     run = shutil.copytree(lm_run, tmp_path / "run")  # evaluate writes RUN/evaluations
