@@ -22,6 +22,7 @@ from seqsuite.shared.run.files import read_json, write_bytes_atomic, write_text_
 from seqsuite.shared.run.suite import Evaluation
 from seqsuite.suites.language_model.config import Config
 from seqsuite.suites.language_model.data import LMData
+from seqsuite.suites.language_model.kneser_ney import KneserNey, fit_kneser_ney
 from seqsuite.suites.language_model.model import Generator, reset_states
 
 
@@ -165,43 +166,65 @@ def measure(bits: float, config: Config) -> dict[str, float]:
     return {"perplexity": 2.0**bits}
 
 
+KN_ORDER = {"char": 5, "word": 3}  # the Kneser-Ney model's order per token kind
+
+
 class NGramBaselines:
-    """The n-gram baselines (`shared.run.baselines.Baseline`), rows `trigram` and `unigram`:
-    the training tokens counted and the trigram's weights chosen on validation
-    (`fit_ngram`), saved as `counts.npz` beside the vocabulary they count
-    (`vocabulary.json`), so text the run never saw is mapped to it as the model maps it."""
+    """The n-gram baselines (`shared.run.baselines.Baseline`), rows `trigram`, `unigram`
+    and `kneser_ney`: the training tokens counted, the trigram's weights and the
+    Kneser-Ney discount chosen on validation (`fit_ngram`, `kneser_ney.fit_kneser_ney`;
+    order 5 for characters, 3 for words), saved as `counts.npz` and `kneser_ney.npz`
+    beside the vocabulary they count (`vocabulary.json`), so text the run never saw is
+    mapped to it as the model maps it."""
 
     name = "ngram"
 
-    def __init__(self, ngram: NGram | None = None, vocabulary: list[str] | None = None):
-        self.ngram, self.vocabulary = ngram, vocabulary
+    def __init__(self, ngram: NGram | None = None, vocabulary: list[str] | None = None,
+                 kneser_ney: KneserNey | None = None):
+        self.ngram, self.vocabulary, self.kneser_ney = ngram, vocabulary, kneser_ney
 
     def fit(self, data: LMData, config: Config) -> None:
         self.ngram = fit_ngram(data.ids["train"], data.ids["val"], config.vocab_size)
+        order = KN_ORDER[config.tokens]
+        if config.vocab_size ** order >= 2**63:
+            raise DataError(f"a vocabulary of {config.vocab_size} tokens is too large for the "
+                            f"order-{order} Kneser-Ney baseline; lower --set max_vocab=")
+        self.kneser_ney = fit_kneser_ney(data.ids["train"], data.ids["val"], config.vocab_size,
+                                         order)
         self.vocabulary = list(data.vocabulary)
 
     def save(self, directory: Path) -> None:
         self.ngram.save(Path(directory) / "counts.npz")
+        self.kneser_ney.save(Path(directory) / "kneser_ney.npz", write_bytes_atomic)
         write_text_atomic(Path(directory) / "vocabulary.json",
                           json.dumps(self.vocabulary, ensure_ascii=False) + "\n")
 
     @classmethod
     def load(cls, directory: Path) -> NGramBaselines:
-        vocabulary = read_json(Path(directory) / "vocabulary.json",
-                               "the run directory is damaged; train it again "
-                               "(seqsuite train language_model ... --overwrite)")
-        return cls(NGram.load(Path(directory) / "counts.npz"), vocabulary)
+        damaged = ("the run directory is damaged; train it again "
+                   "(seqsuite train language_model ... --overwrite)")
+        vocabulary = read_json(Path(directory) / "vocabulary.json", damaged)
+        path = Path(directory) / "kneser_ney.npz"
+        try:
+            kneser_ney = KneserNey.load(path)
+        except FileNotFoundError as err:
+            raise ConfigError(f"{path} not found: {damaged}") from err
+        except (ValueError, KeyError, OSError) as err:
+            raise ConfigError(f"{path} is unreadable; {damaged}") from err
+        return cls(NGram.load(Path(directory) / "counts.npz"), vocabulary, kneser_ney)
 
     def score(self, data: LMData, config: Config) -> dict:
-        """{"trigram": row, "unigram": row} on the test targets."""
+        """{"trigram": row, "unigram": row, "kneser_ney": row} on the test targets."""
         if self.ngram.vocab_size != config.vocab_size:
             raise ConfigError(f"the n-gram baselines were counted over {self.ngram.vocab_size} "
                               f"tokens, the run's model reads {config.vocab_size}; the run "
                               "directory is damaged: train it again")
         ids = id_map(data.vocabulary, self.vocabulary)
-        bits = self.ngram.bits(ids[data.targets["test"].transpose(1, 0, 2).reshape(-1)])
+        test = ids[data.targets["test"].transpose(1, 0, 2).reshape(-1)]
+        bits = self.ngram.bits(test)
         return {"trigram": measure(bits["trigram"], config),
-                "unigram": measure(bits["unigram"], config)}
+                "unigram": measure(bits["unigram"], config),
+                "kneser_ney": measure(self.kneser_ney.bits(test), config)}
 
 
 class Compressor:

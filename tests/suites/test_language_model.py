@@ -61,7 +61,8 @@ def lm_run(smoke_run):
 def test_run_reports_bits_per_char_beside_baselines(lm_run):
     metrics = json.loads((lm_run / "metrics.json").read_text())
     test = metrics["test"]
-    assert set(test) == {"model", "trigram", "unigram", "xz"}
+    assert set(test) == {"model", "trigram", "unigram", "kneser_ney", "xz"}
+    assert test["kneser_ney"]["bits_per_char"] < test["trigram"]["bits_per_char"]
     assert all(0 < row["bits_per_char"] < 10 for row in test.values())
     assert test["trigram"]["bits_per_char"] < test["unigram"]["bits_per_char"]
     assert len((lm_run / "sample.txt").read_text()) > 300
@@ -71,6 +72,48 @@ def test_run_reports_bits_per_char_beside_baselines(lm_run):
     vocab_size = json.loads((lm_run / "learned.json").read_text())["vocab_size"]
     assert test["model"]["bits_per_char"] < test["unigram"]["bits_per_char"] - 0.5
     assert 2 ** test["model"]["bits_per_char"] < vocab_size / 4  # perplexity
+
+
+def _brute_kneser_ney(train, vocab_size, order, discount):
+    """Python: interpolated Kneser-Ney from the module docstring's equations, by counting."""
+    import collections
+
+    grams = [collections.Counter(tuple(train[i:i + k]) for i in range(len(train) - k + 1))
+             for k in range(1, order + 2)]
+
+    def a(g):
+        if len(g) == order:
+            return grams[order - 1][g]
+        return sum(1 for longer in grams[len(g)] if longer[1:] == g)
+
+    def p(w, h):
+        lower = 1.0 / vocab_size if not h else p(w, h[1:])
+        total = sum(a(h + (x,)) for x in range(vocab_size))
+        if total == 0:
+            return lower
+        types = sum(1 for x in range(vocab_size) if a(h + (x,)) > 0)
+        return max(a(h + (w,)) - discount, 0) / total + discount * types / total * lower
+
+    return p
+
+
+def test_kneser_ney_matches_counting_by_hand_and_sums_to_one():
+    import itertools
+
+    from seqsuite.suites.language_model.kneser_ney import count, fit_kneser_ney
+
+    rng = np.random.default_rng(0)
+    train, test = rng.integers(0, 4, 60), rng.integers(0, 4, 20)
+    model = count(train, 4, 3)
+    model.discount = 0.75
+    p = _brute_kneser_ney([int(t) for t in train], 4, 3, 0.75)
+    want = [p(int(test[i]), tuple(int(t) for t in test[i - 2:i])) for i in range(2, 20)]
+    np.testing.assert_allclose(model.probabilities(test), want, atol=1e-12)
+    for history in itertools.product(range(4), repeat=2):
+        total = sum(model.probabilities(np.array([*history, w]))[0] for w in range(4))
+        assert total == pytest.approx(1.0)
+    fitted = fit_kneser_ney(train, test, 4, 3)
+    assert fitted.discount in (0.5, 0.75, 0.9)
 
 
 def test_compressor_charges_what_the_training_text_does_not_predict(tmp_path):

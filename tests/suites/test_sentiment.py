@@ -490,6 +490,23 @@ def test_predict_command(run_dir, capsys):
     assert predict(run, argparse.Namespace(texts=["   "])) == ["(empty)\t0.500\t   "]
 
 
+@pytest.mark.slow
+def test_a_million_word_document_is_read_whole_by_the_linear_path(run_dir):
+    """The documented cap: the network reads the first max_length tokens, the n-gram path
+    every word. A million-word review whose last word is its only opinion word still
+    moves the n-gram logits."""
+    import keras
+
+    run = Run(run_dir, registry.get("sentiment"))
+    paths = keras.Model(run.model.inputs, run.model.get_layer("ngram_logits").output)
+    filler = "the " * 999_999
+    texts = [filler + "superb", filler + "dreadful"]
+    logits = paths.predict(sentiment_data.prepare_reviews(texts), verbose=0)
+    assert logits[0, 1] - logits[0, 0] > logits[1, 1] - logits[1, 0]
+    probabilities = probabilities_of(run.model, texts, run.config)
+    assert probabilities.shape == (2, 2) and np.allclose(probabilities.sum(-1), 1)
+
+
 def test_search_space_drives_build_model(tmp_path):
     """Three draws from the search space each build a compiled model that reads raw text
     (a whole `seqsuite tune` is tests/tuning's)."""
