@@ -66,8 +66,11 @@ PRESETS = {
     "smoke": {"n_files": 12, "units": 16, "embedding_dim": 16, "shape_dim": 4, "char_filters": 8, "char_dim": 8, "min_count": 1,
               "epochs": 6, "batch_size": 64, "learning_rate": 1e-2, "verbose": 0,
               "patience": 0},
-    "quick": {"n_files": 150, "epochs": 8, "batch_size": 64, "learning_rate": 3e-3,
-              "clip_norm": 1.0, "patience": 2, "verbose": 2},
+    # Chosen on CoNLL-2003 POS validation (token accuracy; seed 0): dropout 0.5 (Lample et
+    # al. 2016's rate) 0.9492 against 0.9473 without, with the linear features 0.9521, and
+    # 128 units per direction 0.9533 against 64; the feature CRF reaches 0.9508 there.
+    "quick": {"n_files": 150, "units": 128, "dropout": 0.5, "epochs": 15, "batch_size": 64,
+              "learning_rate": 3e-3, "clip_norm": 1.0, "patience": 3, "verbose": 2},
     "full": {"n_files": 500, "units": 128, "embedding_dim": 100, "layers": 2, "dropout": 0.2,
              "epochs": 40, "batch_size": 32, "patience": 5, "clip_norm": 1.0},
 }
