@@ -22,7 +22,7 @@ from seqsuite.shared.run.files import read_json, write_bytes_atomic, write_text_
 from seqsuite.shared.run.suite import Evaluation
 from seqsuite.suites.language_model.config import Config
 from seqsuite.suites.language_model.data import LMData
-from seqsuite.suites.language_model.kneser_ney import KneserNey, fit_kneser_ney
+from seqsuite.suites.language_model.kneser_ney import KneserNey, codes, fit_kneser_ney, lookup
 from seqsuite.suites.language_model.model import Generator, reset_states
 
 
@@ -70,10 +70,10 @@ class NGram:
         if seq.size and (seq.min() < 0 or seq.max() >= V):
             raise DataError(f"token ids outside the baseline's vocabulary of {V}; retrain the run")
         u, v, w = seq[:-2], seq[1:-1], seq[2:]
-        c_uv = _lookup(self.bigram_codes, self.bigram_counts, u * V + v)
-        c_uvw = _lookup(self.trigram_codes, self.trigram_counts, (u * V + v) * V + w)
+        c_uv = lookup(self.bigram_codes, self.bigram_counts, u * V + v)
+        c_uvw = lookup(self.trigram_codes, self.trigram_counts, (u * V + v) * V + w)
         c_v = self.unigram[v]
-        c_vw = _lookup(self.bigram_codes, self.bigram_counts, v * V + w)
+        c_vw = lookup(self.bigram_codes, self.bigram_counts, v * V + w)
         p3 = np.where(c_uv > 0, c_uvw / np.maximum(c_uv, 1), 0.0)
         p2 = np.where(c_v > 0, c_vw / np.maximum(c_v, 1), 0.0)
         p1 = (self.unigram[w] + 1) / (self.unigram.sum() + V)
@@ -106,23 +106,6 @@ class NGram:
         return cls(**values)
 
 
-def _codes(seq: np.ndarray, order: int, vocab_size: int) -> np.ndarray:
-    seq = np.asarray(seq, dtype=np.int64)
-    n = max(len(seq) - order + 1, 0)
-    code = np.zeros(n, dtype=np.int64)
-    for i in range(order):
-        code = code * vocab_size + seq[i : i + n]
-    return code
-
-
-def _lookup(codes: np.ndarray, counts: np.ndarray, query: np.ndarray) -> np.ndarray:
-    """Counts of `query` codes in the sorted table `codes` (0 where absent)."""
-    if len(codes) == 0:
-        return np.zeros(len(query), dtype=np.int64)
-    index = np.minimum(np.searchsorted(codes, query), len(codes) - 1)
-    return np.where(codes[index] == query, counts[index], 0)
-
-
 def fit_ngram(train: np.ndarray, val: np.ndarray, vocab_size: int) -> NGram:
     """Count `train`; choose the trigram's interpolation weights on `val` from a small grid.
 
@@ -131,8 +114,8 @@ def fit_ngram(train: np.ndarray, val: np.ndarray, vocab_size: int) -> NGram:
     if vocab_size**3 >= 2**63:
         raise DataError(f"a vocabulary of {vocab_size} tokens is too large for the trigram "
                         "baseline; lower --set max_vocab=")
-    bigrams = np.unique(_codes(train, 2, vocab_size), return_counts=True)
-    trigrams = np.unique(_codes(train, 3, vocab_size), return_counts=True)
+    bigrams = np.unique(codes(train, 2, vocab_size), return_counts=True)
+    trigrams = np.unique(codes(train, 3, vocab_size), return_counts=True)
     model = NGram(vocab_size, np.bincount(np.asarray(train, dtype=np.int64),
                                           minlength=vocab_size),
                   *bigrams, *trigrams, weights=np.full(3, 1 / 3))
