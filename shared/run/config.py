@@ -72,6 +72,12 @@ class TrainConfig:
     # Exponential moving average of the weights (e.g. 0.999; 0: none): validation, the best
     # checkpoint and the saved model use the averaged weights
     ema: float = 0.0
+    # Discriminative learning rates (ULMFiT: 2.6): the layers that hold trainable weights, top
+    # (output) first, each get the rate of the one above divided by layer_decay (1: one rate)
+    layer_decay: float = 1.0
+    # Gradual unfreezing: the top layer trains alone for this many epochs, then the next one
+    # down joins, and so on (0: every layer from the start)
+    unfreeze_every: int = 0
     clip_norm: float | None = None  # clip the global gradient norm to this value
     clip_value: float | None = None  # clip each gradient element to [-v, v]
     patience: int = 5  # epochs without val_loss improvement before stopping; 0 disables
@@ -97,6 +103,8 @@ class TrainConfig:
                               f"{', '.join(SCHEDULES)}")
         require_range("warmup_fraction", self.warmup_fraction, 0, 1, high_open=True)
         require_range("ema", self.ema, 0, 1, high_open=True)
+        require_range("layer_decay", self.layer_decay, 1)
+        require_range("unfreeze_every", self.unfreeze_every, 0)
         if self.clip_norm is not None and self.clip_value is not None:
             raise ConfigError("set clip_norm or clip_value, not both")
         for name in ("clip_norm", "clip_value"):

@@ -1,6 +1,8 @@
 """The training loop every suite shares: optimizer by name, clipping, weight
 decay, learning-rate schedules (`schedule=cosine|slanted_triangular` with `warmup_fraction=`,
-`WarmupSchedule`), an exponential moving average of the weights (`ema=`), early stopping, a checkpoint every epoch with resume, a NaN guard, and
+`WarmupSchedule`), discriminative learning rates and gradual unfreezing (`layer_decay=`,
+`unfreeze_every=`, `LayerRates`), an exponential moving average of the weights (`ema=`),
+early stopping, a checkpoint every epoch with resume, a NaN guard, and
 (`log_gradients=true`) gradient norms and clipping per epoch and per step
 (`shared.evaluation.diagnostics.GradientLogger`).
 
@@ -61,6 +63,68 @@ class WarmupSchedule(keras.optimizers.schedules.LearningRateSchedule):
     def get_config(self):
         return {"base": self.base, "total_steps": self.total_steps, "kind": self.kind,
                 "warmup": self.warmup, "ratio": self.ratio}
+
+
+def layer_groups(model: keras.Model) -> list[list]:
+    """The model's trainable variables grouped by the layer that owns them, bottom (input)
+    first, as `model.layers` orders them; a variable shared by two layers belongs to the
+    first."""
+    groups, seen = [], set()
+    for layer in model.layers:
+        variables = [v for v in layer.trainable_weights if v.path not in seen]
+        if variables:
+            groups.append(variables)
+            seen.update(v.path for v in variables)
+    return groups
+
+
+class LayerRates(keras.callbacks.Callback):
+    """Discriminative learning rates and gradual unfreezing (Howard and Ruder 2018).
+
+    With G layer groups (`layer_groups`), group g (0 the bottom, G - 1 the top) steps with
+
+        rate_g = learning_rate / decay^(G - 1 - g)        while g >= G - 1 - floor(epoch / every)
+
+    and not at all below that (every = 0: all groups from the first epoch). The optimizer
+    keeps its class: its `update_step` is wrapped on the instance, so checkpoints load as
+    the plain optimizer and `fit` wraps it again on resume.
+    """
+
+    def __init__(self, model: keras.Model, decay: float = 1.0, every: int = 0):
+        super().__init__()
+        self.groups = layer_groups(model)
+        top = len(self.groups) - 1
+        self.every = every
+        # The optimizer may hand over the Keras variable or the backend's own (TensorFlow's
+        # ResourceVariable, which has no `path`): both are keys.
+        self.index = {}
+        for g, group in enumerate(self.groups):
+            for v in group:
+                self.index[v.path] = g
+                self.index[id(getattr(v, "value", v))] = g
+        self.factors = keras.Variable([float(decay) ** -(top - g) for g in range(top + 1)],
+                                      trainable=False, name="layer_rates")
+        self.lowest = keras.Variable(top if every else 0, trainable=False, dtype="int32",
+                                     name="lowest_trained_group")
+        optimizer = model.optimizer
+        step = optimizer.update_step
+
+        def update_step(gradient, variable, learning_rate):
+            group = self.index.get(getattr(variable, "path", None),
+                                   self.index.get(id(variable)))
+            if group is None:
+                return step(gradient, variable, learning_rate)
+            scale = self.factors[group] * keras.ops.cast(
+                keras.ops.greater_equal(group, self.lowest), self.factors.dtype)
+            return step(gradient, variable, learning_rate * keras.ops.cast(scale,
+                                                                         learning_rate.dtype))
+
+        optimizer.update_step = update_step
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.every:
+            top = len(self.groups) - 1
+            self.lowest.assign(max(0, top - epoch // self.every))
 
 
 def steps_per_epoch(dataset) -> int:
@@ -205,6 +269,9 @@ def fit(model: keras.Model, train, val, config: TrainConfig, run_dir: Path, call
         model.optimizer.learning_rate = WarmupSchedule(
             config.learning_rate, config.epochs * steps_per_epoch(train), config.schedule,
             config.warmup_fraction)
+    rates = []
+    if getattr(config, "layer_decay", 1.0) != 1.0 or getattr(config, "unfreeze_every", 0):
+        rates = [LayerRates(model, config.layer_decay, config.unfreeze_every)]
     averaged = []
     if getattr(config, "ema", 0.0):
         # Validation and the checkpoints see the averaged weights (swapped in at each
@@ -220,6 +287,7 @@ def fit(model: keras.Model, train, val, config: TrainConfig, run_dir: Path, call
         # First, so that the CSV and TensorBoard loggers see its epoch logs.
         gradients = [GradientLogger(run_dir, append=initial_epoch > 0)]
     all_callbacks = [
+        *rates,
         *gradients,
         guard,
         *averaged,

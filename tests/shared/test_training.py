@@ -7,7 +7,13 @@ import tensorflow as tf
 
 from seqsuite.shared.errors import ConfigError, TrainingError
 from seqsuite.shared.run.config import TrainConfig
-from seqsuite.shared.run.training import WarmupSchedule, compile_model, fit, make_optimizer
+from seqsuite.shared.run.training import (
+    LayerRates,
+    WarmupSchedule,
+    compile_model,
+    fit,
+    make_optimizer,
+)
 
 
 def _data(n=64, seed=0):
@@ -142,3 +148,48 @@ def test_weight_averaging_keeps_the_exponential_moving_average(tmp_path):
     for got, want, last in zip(model.get_weights(), average, raw[-1]):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
         assert not np.allclose(got, last)
+
+
+def _three_layers(config):
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, name="bottom"),
+                              keras.layers.Dense(4, name="middle"),
+                              keras.layers.Dense(1, name="top")])
+    return compile_model(model, config, loss="mse")
+
+
+def test_discriminative_rates_divide_the_step_of_each_lower_layer():
+    """Plain SGD, one batch: each layer's step equals the gradient times
+    learning_rate / decay^(layers above it)."""
+    x, y = np.ones((4, 3), "float32"), np.zeros((4, 1), "float32")
+    config = TrainConfig(optimizer="sgd", learning_rate=0.1, layer_decay=2.0)
+    model = _three_layers(config)
+    before = [np.asarray(w) for w in model.trainable_weights]
+    with tf.GradientTape() as tape:
+        loss = keras.losses.MeanSquaredError()(y, model(x))
+    grads = [np.asarray(g) for g in tape.gradient(loss, model.trainable_weights)]
+    rates = LayerRates(model, decay=2.0)
+    model.train_on_batch(x, y)
+    assert [len(g) for g in rates.groups] == [2, 2, 2]
+    for i, (w0, g, w1) in enumerate(zip(before, grads, model.trainable_weights)):
+        factor = 2.0 ** -(2 - i // 2)  # kernel and bias of one layer share a rate
+        np.testing.assert_allclose(np.asarray(w1), w0 - 0.1 * factor * g, rtol=1e-5, atol=1e-7)
+
+
+def test_gradual_unfreezing_trains_the_top_layer_first(tmp_path):
+    config = TrainConfig(epochs=2, patience=0, verbose=0, learning_rate=0.05,
+                         unfreeze_every=1)
+    model = _three_layers(config)
+    start = [np.asarray(w).copy() for w in model.trainable_weights]
+    seen = []
+
+    class Record(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            seen.append([np.asarray(w).copy() for w in self.model.trainable_weights])
+
+    fit(model, _data(), _data(seed=1), config, tmp_path, callbacks=[Record()])
+    moved = [[not np.allclose(a, b) for a, b in zip(start, epoch)] for epoch in seen]
+    assert moved[0] == [False, False, False, False, True, True]  # epoch 1: the top alone
+    assert moved[1] == [False, False, True, True, True, True]  # epoch 2: and the middle
+    with pytest.raises(ConfigError, match="layer_decay must be"):
+        TrainConfig(layer_decay=0.5)
