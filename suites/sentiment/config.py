@@ -45,6 +45,9 @@ class Config(EncoderConfig, TrainConfig):
     max_length: int | None = None
     chunk_length: int = 128
     lowercase: bool = True
+    # A finished word-level language_model run whose vocabulary, embedding and recurrent
+    # layers start the network (ULMFiT; suites/sentiment/pretrained.py); "" starts fresh
+    encoder_from: str = data_field("")
     # The encoder is EncoderConfig's fields (units per direction; dropout also on the
     # pooled vector), bidirectional by default
     bidirectional: bool = True

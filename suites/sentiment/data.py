@@ -300,7 +300,14 @@ def load_data(config: Config) -> SentimentData:
         if not splits[split][0]:
             raise DataError(f"{name}: the {split} split is empty; provide more reviews")
     prepared = {s: prepare_reviews(splits[s][0], config.lowercase) for s in SPLITS}
-    vocabulary = build_vocabulary(count_tokens(prepared["train"], "word"), config.max_vocab)
+    pretrained = {}
+    if config.encoder_from and config.vocab_size is None:  # training (a finished run has it)
+        from seqsuite.suites.sentiment.pretrained import check_language_model, transfer
+
+        path, vocabulary = check_language_model(config)
+        pretrained = transfer(path, config.layers)
+    else:
+        vocabulary = build_vocabulary(count_tokens(prepared["train"], "word"), config.max_vocab)
     labels = {s: np.asarray(splits[s][1], dtype="int32") for s in SPLITS}
     datasets = {}
     for split in SPLITS:
@@ -312,7 +319,7 @@ def load_data(config: Config) -> SentimentData:
     data = SentimentData(
         name=name, texts=texts, labels=labels, vocabulary=vocabulary,
         constructions=constructions, skipped_empty=skipped,
-        adapt={"vectorizer": vocabulary},
+        adapt={"vectorizer": vocabulary, **pretrained},
         learned={"vocab_size": len(vocabulary), "chunks": chunks_needed(prepared["train"], config)},
         **datasets)
     if config.linear_ngrams:

@@ -391,6 +391,57 @@ def test_long_texts_are_read_in_chunks_with_attention_over_them():
     assert weights[2, 0] == pytest.approx(1.0) and weights[2, 1:].max() == 0  # one word
 
 
+@pytest.fixture(scope="module")
+def word_lm(tmp_path_factory):
+    """A tiny word-level language model run on real critic snippets (one epoch)."""
+    root = tmp_path_factory.mktemp("lm")
+    snippets = load_critic_snippets(_config())["train"][0][:400]
+    corpus = root / "corpus.txt"
+    corpus.write_text("\n".join(snippets) + "\n", encoding="utf-8")
+    suite = registry.get("language_model")
+    config = runner.resolve_config(suite, "smoke", [
+        f"data={corpus}", "tokens=word", "max_chars=0", "batch_size=4", "seq_length=20",
+        "epochs=1", "units=12", "embedding_dim=8"])
+    runner.train(suite, config, root / "run", "smoke")
+    return root / "run"
+
+
+def test_encoder_from_starts_the_network_from_the_language_model(word_lm):
+    import keras
+
+    matched = [f"encoder_from={word_lm}", "units=12", "embedding_dim=8", "bidirectional=false",
+               "cell=lstm", "max_examples=300"]
+    data, config, model = runner.prepare(registry.get("sentiment"), _config(*matched))
+    lm = keras.saving.load_model(word_lm / "model.keras", compile=False)
+    assert model.get_layer("vectorizer").get_vocabulary() == \
+        lm.get_layer("vectorizer").get_vocabulary()
+    assert config.vocab_size == len(lm.get_layer("vectorizer").get_vocabulary())
+    for ours, theirs in (("embedding", "embedding"), ("encoder_0", "rnn_0")):
+        for a, b in zip(model.get_layer(ours).get_weights(), lm.get_layer(theirs).get_weights()):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_encoder_from_refuses_what_cannot_serve(word_lm, tmp_path, run_dir):
+    import json
+
+    with pytest.raises(DataError, match="has another shape than this network; give it the "
+                                        "language model's: --set units=12 embedding_dim=8 "
+                                        "bidirectional=false"):
+        load_data(_config(f"encoder_from={word_lm}", "max_examples=300"))
+    with pytest.raises(DataError, match="is a sentiment run, not a language model; pretrain"):
+        load_data(_config(f"encoder_from={run_dir}", "max_examples=300"))
+    char_lm = shutil.copytree(word_lm, tmp_path / "char_lm")
+    saved = json.loads((char_lm / "config.json").read_text())
+    (char_lm / "config.json").write_text(json.dumps({**saved, "tokens": "char"}))
+    with pytest.raises(DataError, match="is a character-level language model; sentiment reads "
+                                        "words"):
+        load_data(_config(f"encoder_from={char_lm}", "max_examples=300"))
+    with pytest.raises(DataError, match="encoder_from: .* is not a finished seqsuite run"):
+        load_data(_config(f"encoder_from={tmp_path}", "max_examples=300"))
+    with pytest.raises(ConfigError, match="encoder_from=.*: file not found"):
+        _config(f"encoder_from={tmp_path / 'missing' / 'run'}")
+
+
 def test_nb_ratios_match_the_hand_computed_log_count_ratio():
     from scipy.sparse import csr_matrix
 
