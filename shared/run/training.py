@@ -127,6 +127,20 @@ class LayerRates(keras.callbacks.Callback):
             self.lowest.assign(max(0, top - epoch // self.every))
 
 
+class ScheduledRate(keras.callbacks.Callback):
+    """Sets the optimizer's learning rate from `schedule` at every batch, by the
+    optimizer's step count. The rate stays the optimizer's own variable: putting a schedule
+    object in its place untracks that variable, and the model no longer exports."""
+
+    def __init__(self, schedule):
+        super().__init__()
+        self.schedule = schedule
+
+    def on_train_batch_begin(self, batch, logs=None):
+        optimizer = self.model.optimizer
+        optimizer.learning_rate = float(self.schedule(int(optimizer.iterations.numpy())))
+
+
 def steps_per_epoch(dataset) -> int:
     """Batches in one pass of `dataset` (counted when tf.data does not know it)."""
     import tensorflow as tf
@@ -264,11 +278,12 @@ def fit(model: keras.Model, train, val, config: TrainConfig, run_dir: Path, call
             model.load_weights(ckpt_dir / "best.weights.h5")
         finish_as_chief(model)
         return model, state["best"]
+    scheduled = []
     if getattr(config, "schedule", "constant") != "constant":
-        # Set here, where the steps are known; a resumed optimizer keeps its step count.
-        model.optimizer.learning_rate = WarmupSchedule(
+        # Built here, where the steps are known; a resumed optimizer keeps its step count.
+        scheduled = [ScheduledRate(WarmupSchedule(
             config.learning_rate, config.epochs * steps_per_epoch(train), config.schedule,
-            config.warmup_fraction)
+            config.warmup_fraction))]
     rates = []
     if getattr(config, "layer_decay", 1.0) != 1.0 or getattr(config, "unfreeze_every", 0):
         rates = [LayerRates(model, config.layer_decay, config.unfreeze_every)]
@@ -287,6 +302,7 @@ def fit(model: keras.Model, train, val, config: TrainConfig, run_dir: Path, call
         # First, so that the CSV and TensorBoard loggers see its epoch logs.
         gradients = [GradientLogger(run_dir, append=initial_epoch > 0)]
     all_callbacks = [
+        *scheduled,
         *rates,
         *gradients,
         guard,

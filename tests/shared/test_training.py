@@ -193,3 +193,19 @@ def test_gradual_unfreezing_trains_the_top_layer_first(tmp_path):
     assert moved[1] == [False, False, True, True, True, True]  # epoch 2: and the middle
     with pytest.raises(ConfigError, match="layer_decay must be"):
         TrainConfig(layer_decay=0.5)
+
+
+def test_a_model_trained_with_a_schedule_layer_rates_and_averaging_still_exports(tmp_path):
+    """A schedule object put in the optimizer's place untracked its learning-rate variable,
+    and the SavedModel export then failed; the rate is now set batch by batch."""
+    from seqsuite.shared.run.export import export_saved_model
+    from seqsuite.shared.run.suite import Serving
+
+    config = TrainConfig(epochs=2, patience=0, verbose=0, schedule="slanted_triangular",
+                         layer_decay=2.6, unfreeze_every=1, ema=0.9)
+    model, _ = fit(_three_layers(config), _data(), _data(seed=1), config, tmp_path / "run")
+    serving = Serving(lambda x: {"y": model(x)}, [tf.TensorSpec([None, 3], tf.float32)])
+    export_saved_model(model, tmp_path / "export", serving)
+    loaded = tf.saved_model.load(str(tmp_path / "export"))
+    x = np.ones((2, 3), "float32")
+    np.testing.assert_allclose(loaded.serve(x)["y"], model(x), atol=1e-6)
