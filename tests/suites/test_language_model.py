@@ -304,11 +304,16 @@ def test_bad_text_gets_one_line_error(tmp_path, capsys, content, extra, message)
 
 
 def test_movie_reviews_corpus_leaves_out_the_long_reviews():
-    from seqsuite.suites.language_model.data import MOVIE_REVIEWS_WORDS, movie_reviews
+    from seqsuite.shared.data.sources import LONG_REVIEW_WORDS, imdb_reviews, is_long_review
+    from seqsuite.suites.language_model.data import movie_reviews
 
     lines = movie_reviews().splitlines()
     assert len(lines) > 15000 and "<br" not in lines[0]
-    assert max(len(line.split()) for line in lines) < MOVIE_REVIEWS_WORDS
+    assert max(len(line.split()) for line in lines) < LONG_REVIEW_WORDS
+    # Disjoint from the long reviews the sentiment benchmark samples, by the same rule.
+    long = {" ".join(t.replace("<br />", " ").split()) for t, _ in imdb_reviews()
+            if is_long_review(t)}
+    assert len(long) > 2500 and not long & set(lines)
     config = registry.resolve_config("language_model", "smoke",
                                      ["data=movie_reviews", "tokens=word", "max_chars=200000"])
     data = load_data(config)
