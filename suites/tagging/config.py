@@ -36,6 +36,12 @@ class Config(EncoderConfig, TrainConfig):
     # embeddings), bidirectional by default
     bidirectional: bool = True
     embedding_dim: int = 64  # token embedding
+    # The word lookup reads lower-cased tokens (the token shape and the characters still
+    # see case): fewer rare words, and the form a lower-cased language model learned
+    lowercase: bool = False
+    # A finished word-level language_model run whose vocabulary, embedding and recurrent
+    # layers start the encoder (ULMFiT; shared/run/pretrained.py); "" starts fresh
+    encoder_from: str = data_field("")
     shape_dim: int = 8  # embedding of the token's shape (quote, digit, case, punctuation)
     char_filters: int = 50  # width of the characters' word vector (CharacterCNN); 0: none
     char_dim: int = 25  # a character's embedding

@@ -1,6 +1,6 @@
 """Sequence tagger: tokens -> embeddings -> bidirectional recurrent encoder -> tag scores.
 
-    tokens (batch, time) strings -> StringLookup -> Embedding --+
+    tokens (batch, time) strings -> [LowerCase] -> StringLookup -> Embedding --+
                                  -> TokenShape  -> Embedding --+
                                  -> CharacterCNN (spelling) ---+-> concat -> (Bi)RNN stack
         -> Dense(tags) -> softmax head: logits; cross-entropy per token, argmax
@@ -66,6 +66,18 @@ class TokenShape(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="seqsuite")
+class LowerCase(keras.layers.Layer):
+    """Lower-cases UTF-8 token strings (Unicode-aware, as Python's `str.lower` for the
+    training vocabulary); same shape."""
+
+    def call(self, inputs):
+        return tf.strings.lower(inputs, encoding="utf-8")
+
+    def compute_output_spec(self, inputs):
+        return keras.KerasTensor(inputs.shape, dtype="string")
+
+
+@keras.saving.register_keras_serializable(package="seqsuite")
 class AddFeatureScores(keras.layers.Layer):
     """Network tag scores (batch, time, tags) plus the linear path's feature weights
     (batch, time, features, tags) summed over the features; the scores' mask passes on."""
@@ -90,8 +102,9 @@ def build_model(config: Config) -> keras.Model:
         raise ConfigError("tags and vocab_size are filled from the data; train through "
                           "`seqsuite train tagging`")
     tokens = keras.Input((None,), dtype="string", name="tokens")  # (batch, time), "" pads
+    words = LowerCase(name="lowercase")(tokens) if config.lowercase else tokens
     ids = keras.layers.StringLookup(mask_token="", oov_token="[UNK]",
-                                    name="token_lookup")(tokens)
+                                    name="token_lookup")(words)
     words = keras.layers.Embedding(config.vocab_size, config.embedding_dim, mask_zero=True,
                                    name="token_embedding")(ids)
     shapes = keras.layers.Embedding(TokenShape.num_shapes, config.shape_dim,

@@ -429,3 +429,79 @@ def test_predict_command(run_dir, capsys):
     assert main(["predict", "--run", str(run_dir), "x", "  "]) == 2
     err = capsys.readouterr().err.strip()
     assert "text 2 is empty" in err and "\n" not in err
+
+
+@pytest.fixture(scope="module")
+def word_lm(tmp_path_factory):
+    """A tiny word-level language model (one epoch) on Python source tokens, lower-cased."""
+    root = tmp_path_factory.mktemp("lm")
+    config = registry.resolve_config("tagging", "smoke")
+    sentences = load_data(config).sentences["train"]
+    corpus = root / "corpus.txt"
+    corpus.write_text("\n".join(" ".join(tokens) for tokens, _ in sentences[:1500]) + "\n",
+                      encoding="utf-8")
+    suite = registry.get("language_model")
+    config = runner.resolve_config(suite, "smoke", [
+        f"data={corpus}", "tokens=word", "max_chars=0", "batch_size=4", "seq_length=20",
+        "epochs=1", "units=12", "embedding_dim=8"])
+    runner.train(suite, config, root / "run", "smoke")
+    return root / "run"
+
+
+LM_SHAPE = ["units=12", "embedding_dim=8", "cell=lstm", "lowercase=true"]
+
+
+@pytest.mark.parametrize("bidirectional", [True, False])
+def test_encoder_from_starts_the_tagger_from_the_language_model(word_lm, bidirectional):
+    """The LM's vocabulary, embedding and LSTM; wider weights keep their own values past
+    the LM's slice (the shape and character features' rows, the backward direction)."""
+    config = registry.resolve_config("tagging", "smoke", [
+        f"encoder_from={word_lm}", *LM_SHAPE, f"bidirectional={str(bidirectional).lower()}"])
+    data, config, model = runner.prepare(registry.get("tagging"), config)
+    lm = keras.saving.load_model(word_lm / "model.keras", compile=False)
+    words = lm.get_layer("vectorizer").get_vocabulary()
+    assert model.get_layer("token_lookup").get_vocabulary() == words
+    assert config.vocab_size == len(words) == len(data.vocabulary)
+    np.testing.assert_array_equal(model.get_layer("token_embedding").get_weights()[0],
+                                  lm.get_layer("embedding").get_weights()[0])
+    layer = model.get_layer("encoder_bi_0" if bidirectional else "encoder_0")
+    forward = layer.forward_layer if bidirectional else layer
+    kernel, recurrent, bias = forward.get_weights()
+    lm_kernel, lm_recurrent, lm_bias = lm.get_layer("rnn_0").get_weights()
+    assert kernel.shape == (8 + 4 + 8, 4 * 12)  # words, token shape, characters
+    np.testing.assert_array_equal(kernel[:8], lm_kernel)
+    assert np.abs(kernel[8:]).min() > 0  # the fresh rows keep their initialisation
+    np.testing.assert_array_equal(recurrent, lm_recurrent)
+    np.testing.assert_array_equal(bias, lm_bias)
+    if bidirectional:
+        assert not np.allclose(layer.backward_layer.get_weights()[1], lm_recurrent)
+    # The word lookup reads lower-cased tokens, so "Self" finds the LM's "self".
+    ids = model.get_layer("token_lookup")(model.get_layer("lowercase")(tf.constant([["Self"]])))
+    assert words[int(ids[0, 0])] == "self"
+
+
+def test_encoder_from_round_trips_and_refuses_what_cannot_serve(word_lm, tmp_path):
+    out = tmp_path / "run"
+    assert main(["train", "tagging", "--preset", "smoke", "--out", str(out), "--set",
+                 f"encoder_from={word_lm}", *LM_SHAPE, "epochs=1"]) == 0
+    assert json.loads((out / "config.json").read_text())["encoder_from"] == str(word_lm)
+    moved = shutil.move(word_lm, tmp_path / "lm_gone")  # a finished run needs RUN no more
+    try:
+        run = Run(out, registry.get("tagging"))
+        first = predict(run, argparse.Namespace(texts=["Def f ( x ) :"]))
+        loaded = tf.saved_model.load(str(out / "export"))
+        tags = loaded.signatures["serving_default"](text=tf.constant(["Def f ( x ) :"]))["tags"]
+        assert " ".join(f"{t}/{g.decode()}" for t, g in zip(["Def", "f", "(", "x", ")", ":"],
+                                                            tags.numpy()[0])) == first[0]
+    finally:
+        shutil.move(moved, word_lm)
+    with pytest.raises(DataError, match="has another shape than this network; give it the "
+                                        "language model's: --set units=12 embedding_dim=8 "
+                                        "lowercase=true"):
+        load_data(registry.resolve_config("tagging", "smoke", [f"encoder_from={word_lm}",
+                                                                "cell=lstm"]))
+    with pytest.raises(DataError, match="is a tagging run, not a language model; pretrain"):
+        load_data(registry.resolve_config("tagging", "smoke", [f"encoder_from={out}"]))
+    assert main(["train", "tagging", "--preset", "smoke", "--out", str(tmp_path / "bad"),
+                 "--set", f"encoder_from={word_lm}"]) != 0
+    assert not (tmp_path / "bad").exists()
