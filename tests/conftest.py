@@ -12,6 +12,28 @@ import json  # noqa: E402
 import pytest  # noqa: E402
 
 
+def _train_word_lm(lines: list[str], root):
+    """A tiny word-level language-model run (one epoch, 12 LSTM units, 8-wide embedding,
+    lower-cased) on `lines`, in `root/run`; its path. For the `encoder_from` tests."""
+    from seqsuite import registry
+    from seqsuite.shared.run import runner
+
+    corpus = root / "corpus.txt"
+    corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    suite = registry.get("language_model")
+    config = runner.resolve_config(suite, "smoke", [
+        f"data={corpus}", "tokens=word", "max_chars=0", "batch_size=4", "seq_length=20",
+        "epochs=1", "units=12", "embedding_dim=8"])
+    runner.train(suite, config, root / "run", "smoke")
+    return root / "run"
+
+
+@pytest.fixture(scope="session")
+def train_word_lm():
+    """`train_word_lm(lines, root)`: see `_train_word_lm`."""
+    return _train_word_lm
+
+
 @contextlib.contextmanager
 def _locked(path):
     with open(path, "a+") as handle:

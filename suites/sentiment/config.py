@@ -46,7 +46,7 @@ class Config(EncoderConfig, TrainConfig):
     chunk_length: int = 128
     lowercase: bool = True
     # A finished word-level language_model run whose vocabulary, embedding and recurrent
-    # layers start the network (ULMFiT; suites/sentiment/pretrained.py); "" starts fresh
+    # layers start the network (ULMFiT; shared/run/pretrained.py); "" starts fresh
     encoder_from: str = data_field("")
     # The encoder is EncoderConfig's fields (units per direction; dropout also on the
     # pooled vector), bidirectional by default

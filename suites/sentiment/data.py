@@ -302,10 +302,10 @@ def load_data(config: Config) -> SentimentData:
     prepared = {s: prepare_reviews(splits[s][0], config.lowercase) for s in SPLITS}
     pretrained = {}
     if config.encoder_from and config.vocab_size is None:  # training (a finished run has it)
-        from seqsuite.suites.sentiment.pretrained import check_language_model, transfer
+        from seqsuite.shared.run.pretrained import check_language_model, transfer
 
-        path, vocabulary = check_language_model(config)
-        pretrained = transfer(path, config.layers)
+        path, vocabulary = check_language_model(config, "sentiment")
+        pretrained = transfer(path, config, embedding="embedding")
     else:
         vocabulary = build_vocabulary(count_tokens(prepared["train"], "word"), config.max_vocab)
     labels = {s: np.asarray(splits[s][1], dtype="int32") for s in SPLITS}

@@ -392,18 +392,10 @@ def test_long_texts_are_read_in_chunks_with_attention_over_them():
 
 
 @pytest.fixture(scope="module")
-def word_lm(tmp_path_factory):
+def word_lm(tmp_path_factory, train_word_lm):
     """A tiny word-level language model run on real critic snippets (one epoch)."""
-    root = tmp_path_factory.mktemp("lm")
     snippets = load_critic_snippets(_config())["train"][0][:400]
-    corpus = root / "corpus.txt"
-    corpus.write_text("\n".join(snippets) + "\n", encoding="utf-8")
-    suite = registry.get("language_model")
-    config = runner.resolve_config(suite, "smoke", [
-        f"data={corpus}", "tokens=word", "max_chars=0", "batch_size=4", "seq_length=20",
-        "epochs=1", "units=12", "embedding_dim=8"])
-    runner.train(suite, config, root / "run", "smoke")
-    return root / "run"
+    return train_word_lm(snippets, tmp_path_factory.mktemp("lm"))
 
 
 def test_encoder_from_starts_the_network_from_the_language_model(word_lm):
@@ -419,14 +411,19 @@ def test_encoder_from_starts_the_network_from_the_language_model(word_lm):
     for ours, theirs in (("embedding", "embedding"), ("encoder_0", "rnn_0")):
         for a, b in zip(model.get_layer(ours).get_weights(), lm.get_layer(theirs).get_weights()):
             np.testing.assert_array_equal(a, b)
+    # Both ways (the preset's default): the forward direction starts from the language model.
+    both = [m for m in matched if m != "bidirectional=false"]
+    _, _, model = runner.prepare(registry.get("sentiment"), _config(*both))
+    forward = model.get_layer("encoder_bi_0").forward_layer
+    for a, b in zip(forward.get_weights(), lm.get_layer("rnn_0").get_weights()):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_encoder_from_refuses_what_cannot_serve(word_lm, tmp_path, run_dir):
     import json
 
     with pytest.raises(DataError, match="has another shape than this network; give it the "
-                                        "language model's: --set units=12 embedding_dim=8 "
-                                        "bidirectional=false"):
+                                        "language model's: --set units=12 embedding_dim=8$"):
         load_data(_config(f"encoder_from={word_lm}", "max_examples=300"))
     with pytest.raises(DataError, match="is a sentiment run, not a language model; pretrain"):
         load_data(_config(f"encoder_from={run_dir}", "max_examples=300"))

@@ -432,20 +432,11 @@ def test_predict_command(run_dir, capsys):
 
 
 @pytest.fixture(scope="module")
-def word_lm(tmp_path_factory):
+def word_lm(tmp_path_factory, train_word_lm):
     """A tiny word-level language model (one epoch) on Python source tokens, lower-cased."""
-    root = tmp_path_factory.mktemp("lm")
-    config = registry.resolve_config("tagging", "smoke")
-    sentences = load_data(config).sentences["train"]
-    corpus = root / "corpus.txt"
-    corpus.write_text("\n".join(" ".join(tokens) for tokens, _ in sentences[:1500]) + "\n",
-                      encoding="utf-8")
-    suite = registry.get("language_model")
-    config = runner.resolve_config(suite, "smoke", [
-        f"data={corpus}", "tokens=word", "max_chars=0", "batch_size=4", "seq_length=20",
-        "epochs=1", "units=12", "embedding_dim=8"])
-    runner.train(suite, config, root / "run", "smoke")
-    return root / "run"
+    sentences = load_data(registry.resolve_config("tagging", "smoke")).sentences["train"]
+    return train_word_lm([" ".join(tokens) for tokens, _ in sentences[:1500]],
+                         tmp_path_factory.mktemp("lm"))
 
 
 LM_SHAPE = ["units=12", "embedding_dim=8", "cell=lstm", "lowercase=true"]
