@@ -1,9 +1,12 @@
 """Start a suite's encoder from a pretrained language model (ULMFiT, Howard and Ruder
 2018): `--set encoder_from=RUN`, RUN a finished word-level `language_model` run.
 
-The network takes the language model's vocabulary (its words in id order, so every
-word it learned keeps its vector); its word embedding and its recurrent layers start
-from the language model's (`embedding`, `rnn_i`). A layer wider than the language
+The network's vocabulary is the language model's words in their id order (so every
+word it learned keeps its vector), then the task's own training words that the
+language model lacks (`extend_vocabulary`), whose vectors start as the language
+model's `[UNK]` vector: at the start the network reads them as the language model
+would, and training tells them apart. Its word embedding and its recurrent layers
+start from the language model's (`embedding`, `rnn_i`). A layer wider than the language
 model's takes its weights in the leading slice and keeps its own initialisation in
 the rest: the rows of the first layer's input kernel that read other features (a
 tagger's token shape and characters), the rows that read the backward half of a
@@ -67,6 +70,15 @@ def check_language_model(config, reader: str) -> tuple[Path, Vocabulary]:
     return path, Vocabulary(words)
 
 
+def extend_vocabulary(pretrained: Vocabulary, task: Vocabulary, limit: int) -> Vocabulary:
+    """`pretrained` as it is (ids unchanged), then the words of `task` (a vocabulary of the
+    training data, most frequent first) it lacks, up to `limit` words in all; never fewer
+    than `pretrained` (its embedding rows all come along)."""
+    known = set(pretrained)
+    new = [word for word in task if word not in known]
+    return Vocabulary([*pretrained, *new[: max(0, limit - len(pretrained))]])
+
+
 def copy_leading(target, source_weights) -> None:
     """Assign each array of `source_weights` to the leading slice of the matching weight
     of layer `target` (same rank, no axis longer than the target's); the rest of each
@@ -99,7 +111,13 @@ def transfer(path: Path, config, embedding: str, encoder: str = "encoder") -> di
         return loaded["model"].get_layer(name).get_weights()
 
     def into_embedding(layer):
-        copy_leading(layer, source("embedding"))
+        (table,) = source("embedding")
+        copy_leading(layer, [table])
+        rows = layer.embeddings.shape[0]
+        if rows > len(table):  # the task's own words start as the LM's [UNK]
+            merged = np.array(layer.embeddings.numpy())
+            merged[len(table):] = table[1]
+            layer.embeddings.assign(merged)
 
     def into_encoder(i: int):
         def copy(layer):

@@ -301,13 +301,17 @@ def load_data(config: Config) -> SentimentData:
             raise DataError(f"{name}: the {split} split is empty; provide more reviews")
     prepared = {s: prepare_reviews(splits[s][0], config.lowercase) for s in SPLITS}
     pretrained = {}
+    vocabulary = build_vocabulary(count_tokens(prepared["train"], "word"), config.max_vocab)
     if config.encoder_from and config.vocab_size is None:  # training (a finished run has it)
-        from seqsuite.shared.run.pretrained import check_language_model, transfer
+        from seqsuite.shared.run.pretrained import (
+            check_language_model,
+            extend_vocabulary,
+            transfer,
+        )
 
-        path, vocabulary = check_language_model(config, "sentiment")
+        path, words = check_language_model(config, "sentiment")
+        vocabulary = extend_vocabulary(words, vocabulary, config.max_vocab)
         pretrained = transfer(path, config, embedding="embedding")
-    else:
-        vocabulary = build_vocabulary(count_tokens(prepared["train"], "word"), config.max_vocab)
     labels = {s: np.asarray(splits[s][1], dtype="int32") for s in SPLITS}
     datasets = {}
     for split in SPLITS:

@@ -246,18 +246,22 @@ def load_data(config: Config) -> TaggingData:
     tags = config.tags or tags
     check_tags(sentences, tags, origins)
     pretrained = {}
+    fold = str.lower if config.lowercase else str
+    counts = collections.Counter(fold(t) for tokens, _ in sentences["train"] for t in tokens)
+    vocabulary = build_vocabulary(counts, config.max_vocab, config.min_count)
     if config.encoder_from and config.vocab_size is None:  # training (a finished run has it)
-        from seqsuite.shared.run.pretrained import check_language_model, transfer
+        from seqsuite.shared.run.pretrained import (
+            check_language_model,
+            extend_vocabulary,
+            transfer,
+        )
 
-        path, vocabulary = check_language_model(config, "the tagger")
+        path, words = check_language_model(config, "the tagger")
+        vocabulary = extend_vocabulary(words, vocabulary, config.max_vocab)
         pretrained = transfer(path, config, embedding="token_embedding")
-    else:
-        fold = str.lower if config.lowercase else str
-        counts = collections.Counter(fold(t) for tokens, _ in sentences["train"] for t in tokens)
-        vocabulary = build_vocabulary(counts, config.max_vocab, config.min_count)
-        if len(vocabulary) == 2:
-            raise DataError(f"{name}: no training token occurs {config.min_count} times; lower "
-                            "--set min_count= or give more training data")
+    elif len(vocabulary) == 2:
+        raise DataError(f"{name}: no training token occurs {config.min_count} times; lower "
+                        "--set min_count= or give more training data")
     datasets = {split: make_dataset(items, tags, config.batch_size,
                                     config.seed if split == "train" else None)
                 for split, items in sentences.items()}

@@ -405,12 +405,17 @@ def test_encoder_from_starts_the_network_from_the_language_model(word_lm):
                "cell=lstm", "max_examples=300"]
     data, config, model = runner.prepare(registry.get("sentiment"), _config(*matched))
     lm = keras.saving.load_model(word_lm / "model.keras", compile=False)
-    assert model.get_layer("vectorizer").get_vocabulary() == \
-        lm.get_layer("vectorizer").get_vocabulary()
-    assert config.vocab_size == len(lm.get_layer("vectorizer").get_vocabulary())
-    for ours, theirs in (("embedding", "embedding"), ("encoder_0", "rnn_0")):
-        for a, b in zip(model.get_layer(ours).get_weights(), lm.get_layer(theirs).get_weights()):
-            np.testing.assert_array_equal(a, b)
+    # The LM's words keep their ids; the training words it lacks follow, starting as its [UNK].
+    theirs, ours = (m.get_layer("vectorizer").get_vocabulary() for m in (lm, model))
+    assert ours[:len(theirs)] == theirs and len(ours) > len(theirs) and list(data.vocabulary) == ours
+    assert not set(ours[len(theirs):]) & set(theirs) and config.vocab_size == len(ours)
+    table, lm_table = (m.get_layer("embedding").get_weights()[0] for m in (model, lm))
+    np.testing.assert_array_equal(table[:len(lm_table)], lm_table)
+    np.testing.assert_array_equal(table[len(lm_table):],
+                                  np.tile(lm_table[1], (len(ours) - len(theirs), 1)))
+    for a, b in zip(model.get_layer("encoder_0").get_weights(),
+                    lm.get_layer("rnn_0").get_weights()):
+        np.testing.assert_array_equal(a, b)
     # Both ways (the preset's default): the forward direction starts from the language model.
     both = [m for m in matched if m != "bidirectional=false"]
     _, _, model = runner.prepare(registry.get("sentiment"), _config(*both))
