@@ -113,15 +113,21 @@ def software() -> dict:
     return found
 
 
+# What a measurement writes or explains, not what it runs: edits there leave it clean.
+NOT_MEASURED = (":(exclude)benchmarks/results", ":(exclude)docs", ":(exclude)*.md")
+
+
 def git_commit() -> dict:
-    """{"commit": HEAD or None, "dirty": whether tracked files differ from it}."""
+    """{"commit": HEAD or None, "dirty": whether tracked files that a benchmark runs differ
+    from it (NOT_MEASURED: results, docs and Markdown do not count)}."""
     def git(*args):
         return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True,
                               text=True, timeout=20, check=True).stdout.strip()
 
     try:
         commit = git("rev-parse", "HEAD")
-        dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+        dirty = bool(git("status", "--porcelain", "--untracked-files=no", "--", ".",
+                         *NOT_MEASURED))
     except (OSError, subprocess.SubprocessError):
         return {"commit": None, "dirty": None}
     return {"commit": commit, "dirty": dirty}

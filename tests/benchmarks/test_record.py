@@ -93,3 +93,24 @@ def test_read_result_refuses_another_format(tmp_path):
     path.write_text(json.dumps({"format": "0.2", "sections": {}}))
     with pytest.raises(ValueError, match="format '0.2'"):
         record.read_result(path)
+
+
+def test_only_edits_to_what_a_benchmark_runs_make_it_dirty(tmp_path, monkeypatch):
+    import subprocess
+
+    def git(*args):
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    for name in ("code.py", "benchmarks/results/a.json", "docs/page.md", "NOTES.md"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x\n")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "start")
+    monkeypatch.setattr(record, "ROOT", tmp_path)
+    assert record.git_commit()["dirty"] is False
+    for name in ("benchmarks/results/a.json", "docs/page.md", "NOTES.md"):
+        (tmp_path / name).write_text("y\n")
+    assert record.git_commit()["dirty"] is False  # results, docs and notes
+    (tmp_path / "code.py").write_text("y\n")
+    assert record.git_commit()["dirty"] is True
