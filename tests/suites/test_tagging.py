@@ -474,7 +474,8 @@ def test_encoder_from_starts_the_tagger_from_the_language_model(word_lm, bidirec
 def test_encoder_from_round_trips_and_refuses_what_cannot_serve(word_lm, tmp_path):
     out = tmp_path / "run"
     assert main(["train", "tagging", "--preset", "smoke", "--out", str(out), "--set",
-                 f"encoder_from={word_lm}", *LM_SHAPE, "epochs=1"]) == 0
+                 f"encoder_from={word_lm}", *LM_SHAPE, "epochs=1", "n_files=4",
+                 "linear_features=false"]) == 0
     assert json.loads((out / "config.json").read_text())["encoder_from"] == str(word_lm)
     moved = shutil.move(word_lm, tmp_path / "lm_gone")  # a finished run needs RUN no more
     try:
