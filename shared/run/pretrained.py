@@ -129,3 +129,17 @@ def transfer(path: Path, config, embedding: str, encoder: str = "encoder") -> di
     return {embedding: into_embedding, **{f"{encoder}{both}_{i}": into_encoder(i)
                                           for i in range(config.layers)}}
 
+
+def start_from(config, vocabulary: Vocabulary, reader: str,
+               embedding: str) -> tuple[Vocabulary, dict]:
+    """What a suite's `load_data` needs for `encoder_from`: (the vocabulary, `data.adapt`
+    entries). Training with `config.encoder_from` set: the language model checked
+    (`check_language_model`), its vocabulary extended by the task's `vocabulary`
+    (`extend_vocabulary`) and its weights copied (`transfer`, into layer `embedding`).
+    Otherwise, or for a finished run (its `vocab_size` is known and its weights are in it):
+    `vocabulary` as it is and nothing to copy."""
+    if not config.encoder_from or config.vocab_size is not None:
+        return vocabulary, {}
+    path, words = check_language_model(config, reader)
+    return (extend_vocabulary(words, vocabulary, config.max_vocab),
+            transfer(path, config, embedding=embedding))

@@ -36,6 +36,7 @@ from seqsuite.shared.data import sources, tabular
 from seqsuite.shared.data.splits import shuffled
 from seqsuite.shared.data.text import Vocabulary, build_vocabulary, count_tokens, prepare
 from seqsuite.shared.errors import DataError
+from seqsuite.shared.run.pretrained import start_from
 from seqsuite.shared.run.suite import SuiteData
 from seqsuite.suites.sentiment import reviews
 from seqsuite.suites.sentiment.config import Config
@@ -300,18 +301,9 @@ def load_data(config: Config) -> SentimentData:
         if not splits[split][0]:
             raise DataError(f"{name}: the {split} split is empty; provide more reviews")
     prepared = {s: prepare_reviews(splits[s][0], config.lowercase) for s in SPLITS}
-    pretrained = {}
-    vocabulary = build_vocabulary(count_tokens(prepared["train"], "word"), config.max_vocab)
-    if config.encoder_from and config.vocab_size is None:  # training (a finished run has it)
-        from seqsuite.shared.run.pretrained import (
-            check_language_model,
-            extend_vocabulary,
-            transfer,
-        )
-
-        path, words = check_language_model(config, "sentiment")
-        vocabulary = extend_vocabulary(words, vocabulary, config.max_vocab)
-        pretrained = transfer(path, config, embedding="embedding")
+    vocabulary, pretrained = start_from(
+        config, build_vocabulary(count_tokens(prepared["train"], "word"), config.max_vocab),
+        "sentiment", embedding="embedding")
     labels = {s: np.asarray(splits[s][1], dtype="int32") for s in SPLITS}
     datasets = {}
     for split in SPLITS:

@@ -43,6 +43,7 @@ import tensorflow as tf
 from seqsuite.shared.data import sources, splits
 from seqsuite.shared.data.text import Vocabulary, build_vocabulary
 from seqsuite.shared.errors import DataError
+from seqsuite.shared.run.pretrained import start_from
 from seqsuite.shared.run.suite import SuiteData
 from seqsuite.suites.tagging import pysource
 from seqsuite.suites.tagging.config import Config
@@ -245,21 +246,12 @@ def load_data(config: Config) -> TaggingData:
     # A finished run keeps its tag order (config.tags): the model's outputs index it.
     tags = config.tags or tags
     check_tags(sentences, tags, origins)
-    pretrained = {}
     fold = str.lower if config.lowercase else str
     counts = collections.Counter(fold(t) for tokens, _ in sentences["train"] for t in tokens)
-    vocabulary = build_vocabulary(counts, config.max_vocab, config.min_count)
-    if config.encoder_from and config.vocab_size is None:  # training (a finished run has it)
-        from seqsuite.shared.run.pretrained import (
-            check_language_model,
-            extend_vocabulary,
-            transfer,
-        )
-
-        path, words = check_language_model(config, "the tagger")
-        vocabulary = extend_vocabulary(words, vocabulary, config.max_vocab)
-        pretrained = transfer(path, config, embedding="token_embedding")
-    elif len(vocabulary) == 2:
+    vocabulary, pretrained = start_from(
+        config, build_vocabulary(counts, config.max_vocab, config.min_count), "the tagger",
+        embedding="token_embedding")
+    if len(vocabulary) == 2:
         raise DataError(f"{name}: no training token occurs {config.min_count} times; lower "
                         "--set min_count= or give more training data")
     datasets = {split: make_dataset(items, tags, config.batch_size,
