@@ -109,8 +109,8 @@ def test_every_model_builds_for_every_task_shape(task, cell):
 
 # End to end. What every suite shares (a smoke run trains, re-evaluates, exports and
 # serves in a fresh process) is tests/suites/test_contract.py's, on the smoke run that
-# test_smoke_model_solves_the_adding_problem reads (the smoke preset logs gradients and
-# clips them on the adding problem, T=64).
+# test_smoke_model_solves_the_adding_problem reads (the smoke preset logs gradients on
+# the adding problem, T=64).
 
 @pytest.fixture(scope="module")
 def adding_run(smoke_run):
@@ -120,7 +120,8 @@ def adding_run(smoke_run):
 @pytest.mark.slow
 def test_smoke_model_solves_the_adding_problem(smoke_run):
     """A model that learned nothing fails here: always answering 1 (the baseline) scores
-    an MSE of about 1/6; the smoke GRU reaches 2% of it at T=64 (seed 0)."""
+    an MSE of about 1/6; the smoke GRU reaches 4.5% of it at T=64 (seed 0; 6% and 7%
+    with seeds 1 and 2)."""
     metrics = json.loads((smoke_run("memory") / "metrics.json").read_text())
     assert metrics["test"]["model"]["loss"] < 0.25 * metrics["test"]["baseline"]["loss"]
     assert metrics["memory"]["solved"] == "yes"  # below 10% of the baseline's loss
