@@ -18,7 +18,8 @@ Reservoir computing: `ESNCell`, `Reservoir`, `RidgeReadout`, `ESN`,
 `ReservoirInitializer`.
 
 CTC and audio: `CTCLoss` (padded labels), `BlankPadding`, `ctc_decode` (greedy and
-prefix beam search), `CharVocabulary`; `LogMelSpectrogram` (per-utterance
+prefix beam search), `ctc_beam_candidates` (the n best), `CharVocabulary`; `Lexicon`,
+`rescore` and `closed_vocabulary` (words for CTC decoding); `LogMelSpectrogram` (per-utterance
 normalised), `SpecAugment` (training only), `decode_wavs` (WAV bytes in a graph).
 
 Every class is registered with Keras under the `seqsuite` package, so after
@@ -42,9 +43,16 @@ from seqsuite.shared.layers.cells import (
 )
 from seqsuite.shared.layers.characters import CharacterCNN
 from seqsuite.shared.layers.crf import CRF, CRFLoss
-from seqsuite.shared.layers.ctc import BlankPadding, CharVocabulary, CTCLoss, ctc_decode
+from seqsuite.shared.layers.ctc import (
+    BlankPadding,
+    CharVocabulary,
+    CTCLoss,
+    ctc_beam_candidates,
+    ctc_decode,
+)
 from seqsuite.shared.layers.decoding import DecodeResult, decode
 from seqsuite.shared.layers.fusion import LogitFusion, fit_fusion_weights
+from seqsuite.shared.layers.lexicon import Lexicon, closed_vocabulary, rescore
 from seqsuite.shared.layers.masking import LengthMask
 from seqsuite.shared.layers.regularisers import (
     ActivationRegularization,
@@ -77,6 +85,10 @@ __all__ = [
     "LogMelSpectrogram",
     "SpecAugment",
     "ctc_decode",
+    "ctc_beam_candidates",
+    "Lexicon",
+    "rescore",
+    "closed_vocabulary",
     "decode_wavs",
     "CRFLoss",
     "DecodeResult",

@@ -24,6 +24,8 @@ symbol `k` of a `CharVocabulary` is class `k + 1`, the convention of Keras's
   probability of a prefix sums every path that collapses to it, so a labelling
   spread over many low-probability paths can beat the single best path). Both
   are TensorFlow ops, so they run inside a SavedModel signature.
+  `ctc_beam_candidates` gives the `n` best labellings of the beam search with their
+  log-probabilities, for a rescorer with knowledge of words (`shared.layers.lexicon`).
 - `CharVocabulary`: characters <-> class ids with the blank at 0, and
   `to_text` inside a graph.
 - `error_rates`: corpus CER and WER with jiwer.
@@ -117,7 +119,7 @@ class CharVocabulary:
         return "".join(self.characters[i - 1] for i in map(int, ids) if i > 0)
 
     def to_text(self, ids) -> tf.Tensor:
-        """Graph version of `decode` for a batch: int (batch, time) -> tf.string (batch,)."""
+        """Graph version of `decode`: int (..., time) -> tf.string (...), e.g. (batch,)."""
         table = tf.constant(["", *self.characters])  # blank -> ""
         ids = tf.convert_to_tensor(ids)
         ids = tf.where(ids > 0, ids, tf.zeros_like(ids))  # padding -> ""
@@ -242,18 +244,48 @@ def ctc_decode(logits, lengths=None, method: str = "greedy", beam_width: int = 8
     batch, time = tf.shape(logits)[0], tf.shape(logits)[1]
     if lengths is None:
         lengths = tf.fill([batch], time)
-    if method == "greedy":
-        ids, scores = ops.ctc_decode(logits, lengths, strategy="greedy", mask_index=blank)
-    else:
-        # The beam decoder wants log-probabilities (it sums them along a prefix).
-        ids, scores = ops.ctc_decode(tf.nn.log_softmax(logits), lengths, strategy="beam_search",
-                                     beam_width=int(beam_width), top_paths=1, mask_index=blank)
-    ids = tf.cast(ids[0], tf.int32)
-    # Keras's decoders give (batch, steps) for the decoded ids; keep the time axis even
-    # when every output is shorter, so callers can rely on it.
+    if method == "beam":
+        ids, scores = ctc_beam_candidates(logits, lengths, beam_width, 1, blank)
+        return ids[:, 0], scores[:, 0]
+    ids, scores = ops.ctc_decode(logits, lengths, strategy="greedy", mask_index=blank)
+    return _padded(tf.cast(ids[0], tf.int32), time), tf.reshape(scores, [batch, -1])[:, 0]
+
+
+def ctc_beam_candidates(logits, lengths=None, beam_width: int = 8, top_paths: int | None = None,
+                        blank: int = BLANK):
+    """The `top_paths` best labellings of prefix beam search, best first: (ids int32
+    (batch, top_paths, time) padded with -1, log-probabilities float32 (batch, top_paths)).
+
+    Args:
+        logits: float (batch, time, classes).
+        lengths: int (batch,) valid frames per sequence; default: every frame.
+        beam_width: prefixes kept per step (default 8).
+        top_paths: labellings returned, at most `beam_width` (default: `beam_width`).
+        blank: the blank's class id (default 0).
+
+    What a rescorer reads (`shared.layers.lexicon.rescore`). Runs in a graph.
+    """
+    top_paths = int(beam_width if top_paths is None else top_paths)
+    if not 1 <= top_paths <= int(beam_width):
+        raise ValueError(f"top_paths must be in [1, beam_width={beam_width}]. Received: "
+                         f"top_paths={top_paths}")
+    logits = tf.convert_to_tensor(logits)
+    batch, time = tf.shape(logits)[0], tf.shape(logits)[1]
+    if lengths is None:
+        lengths = tf.fill([batch], time)
+    # The beam decoder wants log-probabilities (it sums them along a prefix).
+    ids, scores = ops.ctc_decode(tf.nn.log_softmax(logits), lengths, strategy="beam_search",
+                                 beam_width=int(beam_width), top_paths=top_paths,
+                                 mask_index=blank)
+    ids = tf.stack([_padded(tf.cast(ids[k], tf.int32), time) for k in range(top_paths)], axis=1)
+    return ids, tf.reshape(scores, [batch, top_paths])
+
+
+def _padded(ids, time):
+    """Keras's decoders give (batch, longest output); keep the time axis even when every
+    output is shorter, so callers can rely on it."""
     ids = ids[:, :time]
-    ids = tf.pad(ids, [[0, 0], [0, time - tf.shape(ids)[1]]], constant_values=PAD)
-    return ids, tf.reshape(scores, [batch, -1])[:, 0]
+    return tf.pad(ids, [[0, 0], [0, time - tf.shape(ids)[1]]], constant_values=PAD)
 
 
 def error_rates(references: Sequence[str], hypotheses: Sequence[str]) -> dict[str, float]:

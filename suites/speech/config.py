@@ -11,6 +11,7 @@ from seqsuite.shared.run.commands import Argument, Command
 from seqsuite.shared.run.config import (
     TrainConfig,
     data_field,
+    learned_field,
     require_positive,
     require_split_fractions,
 )
@@ -48,12 +49,24 @@ class Config(EncoderConfig, TrainConfig):
     freq_masks: int = 2  # SpecAugment in training: masks of up to 8 mel bands ...
     time_masks: int = 2  # ... and of up to 15 frames (0 and 0 switch it off)
     beam_width: int = 8  # prefix beam search at evaluation and in the SavedModel
+    # Knowledge of words (shared.layers.lexicon): the beam's `beam_width` best transcripts
+    # are rescored with a unigram language model over the `lexicon_words` commonest
+    # English words (wordfreq's frequencies), or over the words of `lexicon_file` (one
+    # per line, `word<TAB>count` optional); its weight and a per-word bonus are chosen
+    # on the validation split after training. 0 and "": the beam search's best alone.
+    lexicon_words: int = 20000
+    lexicon_file: str = ""
+    words: list[str] | None = learned_field(None)  # the lexicon, most frequent first
+    word_log_probs: list[float] | None = learned_field(None)
+    lm_weight: float | None = learned_field(None)  # chosen on the validation split
+    word_bonus: float | None = learned_field(None)
 
     def __post_init__(self):
         super().__post_init__()
         require_positive(self, ("train_utterances", "val_utterances", "test_utterances",
                                 "vocabulary_words", "num_mel_bins", "conv_filters",
                                 "beam_width", "rate_min"))
+        require_range("lexicon_words", self.lexicon_words, 0)
         if self.freq_masks < 0 or self.time_masks < 0:
             raise ConfigError(f"freq_masks and time_masks must be >= 0, got {self.freq_masks} "
                               f"and {self.time_masks}")
@@ -83,7 +96,8 @@ PRESETS = {
               "vocabulary_words": 1000, "augment": False, "units": 48, "layers": 1,
               "conv_filters": 8, "num_mel_bins": 32, "time_stride": 4, "freq_masks": 0,
               "time_masks": 0, "dropout": 0.0, "epochs": 8, "batch_size": 16,
-              "learning_rate": 5e-3, "patience": 0, "verbose": 0, "beam_width": 2},
+              "learning_rate": 5e-3, "patience": 0, "verbose": 0, "beam_width": 2,
+              "lexicon_words": 2000},
     "quick": {"train_utterances": 3000, "val_utterances": 200, "test_utterances": 400,
               "units": 128, "layers": 2, "epochs": 12, "batch_size": 32, "learning_rate": 3e-3,
               "clip_norm": 5.0, "patience": 3, "verbose": 2},
@@ -96,5 +110,7 @@ PRESETS = {
 # Inference commands (`seqsuite transcribe --run RUN ...`); see shared.run.commands.
 COMMANDS = (
     Command("transcribe", "transcribe WAV files with a finished speech run", run="train:transcribe",
-            arguments=(Argument("files", "WAV files (any rate, mono or stereo)", many=True),)),
+            arguments=(Argument("files", "WAV files (any rate, mono or stereo)", many=True),
+                       Argument("--vocabulary", "a closed vocabulary (one word per line): "
+                                "every transcript word is one of them", existing_file=True))),
 )

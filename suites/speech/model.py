@@ -33,8 +33,15 @@ from seqsuite.shared.layers.audio import (
     is_silent,
     status_text,
 )
-from seqsuite.shared.layers.ctc import BlankPadding, CharVocabulary, CTCLoss, ctc_decode
+from seqsuite.shared.layers.ctc import (
+    BlankPadding,
+    CharVocabulary,
+    CTCLoss,
+    ctc_beam_candidates,
+    ctc_decode,
+)
 from seqsuite.shared.layers.encoders import recurrent_encoder
+from seqsuite.shared.layers.lexicon import Lexicon, closed_vocabulary, rescore
 from seqsuite.shared.layers.masking import LengthMask
 from seqsuite.shared.run.suite import Serving
 from seqsuite.shared.run.training import compile_model
@@ -75,11 +82,42 @@ def build_model(config: Config) -> keras.Model:
     return compile_model(model, config, loss=CTCLoss())
 
 
-def transcribe(model, waveforms, samples, method: str = "greedy", beam_width: int = 8):
+def methods(config: Config) -> tuple[str, ...]:
+    """The decodings a run offers: greedy, beam, and "lm" (the beam's candidates rescored
+    with the lexicon) once the run has one."""
+    return ("greedy", "beam", "lm") if config.words else ("greedy", "beam")
+
+
+def lexicon(config: Config) -> Lexicon:
+    """The run's lexicon (`Config.words`, chosen when the run was trained)."""
+    return Lexicon(config.words, config.word_log_probs)
+
+
+def decode(logits, config: Config, method: str, vocabulary=None):
+    """Transcripts (tf.string (batch,)) of CTC logits; a graph-safe function.
+
+    `method`: "greedy", "beam", or "lm" (`methods`). `vocabulary` (tf.string (V,)),
+    if given, closes the vocabulary (`shared.layers.lexicon.closed_vocabulary`).
+    """
+    if method == "beam" and vocabulary is None:
+        ids, _ = ctc_decode(logits, method="beam", beam_width=config.beam_width)
+    elif method == "greedy":
+        ids, _ = ctc_decode(logits, method="greedy")
+    else:
+        ids, scores = ctc_beam_candidates(logits, beam_width=config.beam_width)
+        texts = VOCABULARY.to_text(ids)  # (batch, beam_width)
+        if vocabulary is not None:
+            return closed_vocabulary(texts, scores, vocabulary)
+        return rescore(texts, scores, *lexicon(config).tensors(), config.lm_weight,
+                       config.word_bonus)
+    return VOCABULARY.to_text(ids)
+
+
+def transcribe(model, config: Config, waveforms, samples, method: str = "greedy",
+               vocabulary=None):
     """Transcripts (tf.string (batch,)) of padded 16 kHz waveforms; a graph-safe function."""
     logits = model({"waveform": waveforms, "samples": samples}, training=False)
-    ids, _ = ctc_decode(logits, method=method, beam_width=beam_width)
-    return VOCABULARY.to_text(ids)
+    return decode(logits, config, method, vocabulary)
 
 
 def serving(model: keras.Model, config: Config) -> Serving:
@@ -87,23 +125,26 @@ def serving(model: keras.Model, config: Config) -> Serving:
 
     `serving_default` (`serve`) takes `wav`, a string vector of WAV file contents
     (any sample rate, any channels, PCM 8/16/24/32-bit or float), and returns
-    `transcript` (prefix beam search) and `status`, one message per file ("ok",
-    or what was wrong: an unusable file gets transcript ""). The `waveform`
-    signature takes `waveform` float32 (batch, samples) at 16 kHz and `samples`
-    int32 (batch,).
+    `transcript` (prefix beam search, rescored with the run's lexicon when it has
+    one) and `status`, one message per file ("ok", or what was wrong: an unusable
+    file gets transcript ""). The `waveform` signature takes `waveform` float32
+    (batch, samples) at 16 kHz and `samples` int32 (batch,). The `vocabulary`
+    signature takes `wav` and `vocabulary`, a string vector of the only words a
+    transcript may hold (a command set), and returns `transcript` and `status`.
     """
+    method = methods(config)[-1]
 
-    def served(waveforms, samples):
-        texts = transcribe(model, waveforms, samples, "beam", config.beam_width)
+    def served(waveforms, samples, vocabulary=None):
+        texts = transcribe(model, config, waveforms, samples, method, vocabulary)
         silent = tf.map_fn(lambda row: is_silent(row[0][: row[1]]), (waveforms, samples),
                            fn_output_signature=tf.bool)
         return tf.where(silent, tf.constant(""), texts)
 
-    def from_wav(wav):
+    def from_wav(wav, vocabulary=None):
         waveforms, samples, status = decode_wavs(wav, SAMPLE_RATE, config.max_seconds)
         # At least one frame for every row, so an empty batch member never empties the batch.
         waveforms = tf.pad(waveforms, [[0, 0], [0, 1]])
-        texts = served(waveforms, tf.maximum(samples, 1))
+        texts = served(waveforms, tf.maximum(samples, 1), vocabulary)
         usable = tf.reduce_any(tf.equal(status[:, None], list(USABLE)), axis=1)
         return {"transcript": tf.where(usable, texts, tf.constant("")),
                 "status": status_text(status)}
@@ -116,7 +157,9 @@ def serving(model: keras.Model, config: Config) -> Serving:
     wav_spec = [tf.TensorSpec([None], tf.string, name="wav")]
     waveform_spec = [tf.TensorSpec([None, None], tf.float32, name="waveform"),
                      tf.TensorSpec([None], tf.int32, name="samples")]
-    return Serving(from_wav, wav_spec, endpoints={"waveform": (from_waveform, waveform_spec)})
+    vocabulary_spec = [*wav_spec, tf.TensorSpec([None], tf.string, name="vocabulary")]
+    return Serving(from_wav, wav_spec, endpoints={"waveform": (from_waveform, waveform_spec),
+                                                  "vocabulary": (from_wav, vocabulary_spec)})
 
 
 def logits_numpy(model, waveforms: list[np.ndarray], batch_size: int = 32) -> list[np.ndarray]:

@@ -5,7 +5,7 @@ from seqsuite.suites.speech import __doc__ as description
 from seqsuite.suites.speech.config import COMMANDS, PRESETS, Config
 from seqsuite.suites.speech.data import load_data
 from seqsuite.suites.speech.model import build_model, serving
-from seqsuite.suites.speech.train import evaluate, search_space
+from seqsuite.suites.speech.train import calibrate, evaluate, search_space
 
 SUITE = Suite(
     name="speech",
@@ -17,5 +17,6 @@ SUITE = Suite(
     serving=serving,
     evaluate=evaluate,
     search_space=search_space,
+    calibrate=calibrate,
     commands=COMMANDS,
 )

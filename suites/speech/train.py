@@ -13,36 +13,89 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from seqsuite.shared.errors import ConfigError
 from seqsuite.shared.evaluation.plots import _save, plt
-from seqsuite.shared.layers.ctc import ctc_decode, error_rates
+from seqsuite.shared.layers.ctc import ctc_beam_candidates, error_rates
+from seqsuite.shared.layers.lexicon import Lexicon, word_scores
 from seqsuite.shared.run.suite import Evaluation
-from seqsuite.suites.speech.config import Config
+from seqsuite.suites.speech import model as speech_model
+from seqsuite.suites.speech import synth
+from seqsuite.suites.speech.config import CHARACTERS, Config
 from seqsuite.suites.speech.data import SpeechData, Utterances
 from seqsuite.suites.speech.model import VOCABULARY, logits_numpy, serving
 
 
-def transcribe_utterances(model, utterances: Utterances, config: Config,
-                          methods=("greedy", "beam")) -> dict[str, list[str]]:
-    """{method: transcripts} of utterances, decoded from one pass of the model.
-
-    Utterances are batched by length, so little padding is computed; padded
-    steps are blank (`BlankPadding`), so decoding them adds nothing.
-    """
+def _logit_batches(model, utterances: Utterances, config: Config):
+    """(indices, logits) per batch of utterances of similar length, so little padding is
+    computed; padded steps are blank (`BlankPadding`), so decoding them adds nothing."""
     waveforms = utterances.waveforms
     order = np.argsort([len(w) for w in waveforms], kind="stable")
-    out = {method: [""] * len(waveforms) for method in methods}
     for start in range(0, len(order), config.batch_size):
         index = order[start: start + config.batch_size]
         lengths = np.array([max(len(waveforms[i]), 1) for i in index], "int32")
         batch = np.zeros((len(index), lengths.max()), "float32")
         for row, i in enumerate(index):
             batch[row, : len(waveforms[i])] = waveforms[i]
-        logits = model({"waveform": batch, "samples": lengths}, training=False)
+        yield index, model({"waveform": batch, "samples": lengths}, training=False)
+
+
+def transcribe_utterances(model, utterances: Utterances, config: Config,
+                          methods=None) -> dict[str, list[str]]:
+    """{method: transcripts} of utterances (default: every method the run offers,
+    `model.methods`), decoded from one pass of the model."""
+    methods = methods or speech_model.methods(config)
+    out = {method: [""] * len(utterances) for method in methods}
+    for index, logits in _logit_batches(model, utterances, config):
         for method in methods:
-            ids, _ = ctc_decode(logits, method=method, beam_width=config.beam_width)
-            for i, text in zip(index, VOCABULARY.to_text(ids).numpy()):
+            for i, text in zip(index, speech_model.decode(logits, config, method).numpy()):
                 out[method][i] = text.decode()
     return out
+
+
+def build_lexicon(config: Config) -> Lexicon | None:
+    """The lexicon `lexicon_file` or `lexicon_words` asks for (None: neither)."""
+    if config.lexicon_file:
+        try:
+            return Lexicon.from_file(config.lexicon_file, CHARACTERS)
+        except ValueError as err:
+            raise ConfigError(f"lexicon_file: {err}") from None
+    if not config.lexicon_words:
+        return None
+    import wordfreq
+
+    return Lexicon.from_counts({w: wordfreq.word_frequency(w, "en")
+                                for w in synth.common_words(config.lexicon_words)})
+
+
+LM_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5)
+WORD_BONUSES = (-1.0, 0.0, 1.0, 2.0, 3.0, 4.0, 6.0)
+
+
+def calibrate(model, data: SpeechData, config: Config) -> dict:
+    """`Suite.calibrate`: the lexicon, and the language-model weight and word bonus
+    (LM_WEIGHTS x WORD_BONUSES) whose rescored validation transcripts have the lowest
+    WER (then CER; then the smaller weight and bonus)."""
+    found = build_lexicon(config)
+    if found is None:
+        return {"words": None, "word_log_probs": None, "lm_weight": None, "word_bonus": None}
+    val = data.splits["val"]
+    texts, scores = [None] * len(val), np.zeros((len(val), config.beam_width), "float32")
+    for index, logits in _logit_batches(model, val, config):
+        ids, log_probs = ctc_beam_candidates(logits, beam_width=config.beam_width)
+        for row, i in enumerate(index):
+            texts[i] = [t.decode() for t in VOCABULARY.to_text(ids[row]).numpy()]
+        scores[index] = log_probs.numpy()
+    lm, count, _ = (t.numpy() for t in word_scores(tf.constant(texts), *found.tensors()))
+    best = None
+    for weight in LM_WEIGHTS:
+        for bonus in WORD_BONUSES:
+            pick = np.argmax(scores + weight * lm + bonus * count, axis=1)
+            rates = error_rates(val.texts, [row[k] for row, k in zip(texts, pick)])
+            key = (rates["wer"], rates["cer"], weight, abs(bonus))
+            if best is None or key < best[0]:
+                best = key, weight, bonus
+    return {"words": found.words, "word_log_probs": [round(float(p), 4) for p in found.log_probs],
+            "lm_weight": best[1], "word_bonus": best[2]}
 
 
 def plot_alignment(model, waveform: np.ndarray, text: str, config: Config, path: Path,
@@ -84,8 +137,8 @@ def plot_alignment(model, waveform: np.ndarray, text: str, config: Config, path:
 
 
 def evaluate(model, data: SpeechData, config: Config, where: Evaluation) -> dict:
-    """Test CER and WER for greedy and beam-search decoding (per utterance kind on synthetic
-    data), the real-time factor of the model, `test_transcripts.tsv` and `alignment.png`
+    """Test CER and WER for greedy and beam-search decoding, and for the beam rescored with
+    the lexicon when the run has one (per utterance kind on synthetic data), the real-time factor of the model, `test_transcripts.tsv` and `alignment.png`
     in `where.out`."""
     test = data.splits["test"]
     start = time.perf_counter()
@@ -104,9 +157,9 @@ def evaluate(model, data: SpeechData, config: Config, where: Evaluation) -> dict
                 for method, texts in hypotheses.items() for rate in ("cer", "wer")}
     with (where.out / "test_transcripts.tsv").open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f, delimiter="\t", lineterminator="\n")
-        writer.writerow(["reference", "greedy", "beam", "speaker"])
+        writer.writerow(["reference", *hypotheses, "speaker"])
         for i, reference in enumerate(test.texts):
-            writer.writerow([reference, hypotheses["greedy"][i], hypotheses["beam"][i],
+            writer.writerow([reference, *(texts[i] for texts in hypotheses.values()),
                              test.speakers[i] if i < len(test.speakers) else ""])
     longest = int(np.argmax([len(t) for t in test.texts]))
     plot_alignment(model, test.waveforms[longest], test.texts[longest], config,
@@ -121,9 +174,21 @@ def evaluate(model, data: SpeechData, config: Config, where: Evaluation) -> dict
 
 def transcribe(run, args) -> list[str]:
     """One line per file (`seqsuite transcribe`): `path<TAB>transcript`, and a third field
-    saying what was wrong when the file was not a clean WAV. A missing or unreadable
+    saying what was wrong when the file was not a clean WAV. `--vocabulary FILE` closes
+    the vocabulary: every transcript word is one of the file's. A missing or unreadable
     file, or one that is not a WAV, gets its own line; the others are transcribed."""
-    serve, files = serving(run.model, run.config).function, args.files
+    served, files = serving(run.model, run.config), args.files
+    if args.vocabulary:
+        try:
+            words = Lexicon.from_file(args.vocabulary, CHARACTERS).words
+        except ValueError as err:
+            raise ConfigError(f"--vocabulary: {err}") from None
+        vocabulary = served.endpoints["vocabulary"][0]
+
+        def serve(wav):
+            return vocabulary(wav, tf.constant(words))
+    else:
+        serve = served.function
     contents, problems = [], {}
     for i, name in enumerate(files):
         path = Path(name)

@@ -1,6 +1,7 @@
 """The speech suite: synthetic data and its cache, loaders, what the smoke run learned,
 serving, bad audio. Training, evaluation and export of every suite are in test_contract.py."""
 
+import dataclasses
 import io
 import json
 import subprocess
@@ -15,7 +16,9 @@ import tensorflow as tf
 
 from seqsuite import registry
 from seqsuite.cli import main
+from seqsuite.shared.layers.ctc import error_rates
 from seqsuite.shared.run.files import is_ours
+from seqsuite.shared.run.runner import load_run
 from seqsuite.suites.speech import synth
 from seqsuite.suites.speech.data import (
     ctc_fits,
@@ -23,6 +26,7 @@ from seqsuite.suites.speech.data import (
     load_splits,
     normalise_transcript,
 )
+from seqsuite.suites.speech.train import LM_WEIGHTS, WORD_BONUSES
 
 RATE = 16000
 
@@ -205,7 +209,7 @@ def test_smoke_run_transcribes_voices_it_never_heard(run):
     for name in ("history.png", "alignment.png", "test_transcripts.tsv"):
         assert (run / name).exists(), name
     metrics = json.loads((run / "metrics.json").read_text())
-    assert set(metrics["test"]) == {"greedy", "beam"}
+    assert set(metrics["test"]) == {"greedy", "beam", "lm"}
     for row in metrics["test"].values():
         assert set(row) == {"cer", "wer", "utterances"} and row["utterances"] == 32
         # The empty transcript, all a model that learned nothing emits after CTC's first
@@ -214,6 +218,55 @@ def test_smoke_run_transcribes_voices_it_never_heard(run):
         # left set.
         assert row["cer"] < 0.7, row
     assert metrics["data"]["real_time_factor"] > 0
+    # The lexicon (the 2,000 commonest words) and its weights, chosen on validation.
+    config, _ = load_run(registry.get("speech"), run)
+    assert len(config.words) == 2000 and config.words[:3] == ["the", "to", "and"]
+    assert config.lm_weight in LM_WEIGHTS and config.word_bonus in WORD_BONUSES
+    assert metrics["test"]["lm"]["wer"] <= metrics["test"]["beam"]["wer"] + 0.1
+
+
+@pytest.mark.slow
+def test_calibration_chooses_the_lexicon_weights_on_validation(run, monkeypatch):
+    """The grid includes weight 0 and bonus 0 (the beam's best), so what calibration
+    picks transcribes the validation split at least as well as the beam; with no
+    lexicon there is nothing to choose."""
+    from seqsuite.suites.speech import train as speech_train
+
+    config, model = load_run(registry.get("speech"), run)
+    data = registry.get("speech").load_data(config)
+    val = data.splits["val"]
+    picks = speech_train.transcribe_utterances(model, val, config, ["beam"])["beam"]
+    counts = {w: 1.0 for text in picks for w in text.split()}
+    monkeypatch.setattr(speech_train.synth, "common_words", lambda n: list(counts))
+    learned = speech_train.calibrate(model, data, config)
+    # wordfreq's frequencies: the made-up words of a young model's transcripts drop out
+    assert learned["words"] and set(learned["words"]) < set(counts)
+    assert learned["lm_weight"] in speech_train.LM_WEIGHTS
+    chosen = dataclasses.replace(config, **learned)
+    rescored = speech_train.transcribe_utterances(model, val, chosen, ["lm"])["lm"]
+    assert error_rates(val.texts, rescored)["wer"] <= error_rates(val.texts, picks)["wer"]
+    none = speech_train.calibrate(model, data, dataclasses.replace(config, lexicon_words=0))
+    assert none == {"words": None, "word_log_probs": None, "lm_weight": None,
+                    "word_bonus": None}
+
+
+@pytest.mark.slow
+def test_transcribe_with_a_closed_vocabulary(run, tmp_path, capsys):
+    paths = _bad_batch(tmp_path)[:1]
+    words = tmp_path / "words.txt"
+    words.write_text("seven\ntwo\nstop\n", encoding="utf-8")
+    assert main(["transcribe", "--run", str(run), *paths, "--vocabulary", str(words)]) == 0
+    text = capsys.readouterr().out.splitlines()[0].split("\t")[1]
+    assert text and set(text.split()) <= {"seven", "two", "stop"}, text
+    for content, message in [(b"", "holds no words"), (b"caf\xe9", "not UTF-8"),
+                             (b"seven\n2\n", "cannot write")]:
+        words.write_bytes(content)
+        assert main(["transcribe", "--run", str(run), *paths, "--vocabulary", str(words)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "--vocabulary" in err[0] and message in err[0], err
+    assert main(["transcribe", "--run", str(run), *paths, "--vocabulary",
+                 str(tmp_path / "none.txt")]) == 2
+    assert "none.txt" in capsys.readouterr().err
 
 
 def _bad_batch(tmp_path):
@@ -275,10 +328,14 @@ def test_saved_model_serves_wav_bytes_and_waveforms_in_a_fresh_process(run, tmp_
         out = served.signatures["serving_default"](wav=tf.constant(list(wavs)))
         wave = served.signatures["waveform"](waveform=tf.constant(np.load({str(tmp_path / "waveform.npy")!r})),
                                              samples=tf.constant([{len(speech)}]))
+        closed = served.signatures["vocabulary"](wav=tf.constant(list(wavs)),
+                                                 vocabulary=tf.constant(["seven", "two"]))
         assert not any(m.split(".")[0] == "seqsuite" for m in sys.modules), "imported project"
         print(json.dumps({{"transcript": [t.decode() for t in out["transcript"].numpy()],
                           "status": [s.decode() for s in out["status"].numpy()],
-                          "waveform": wave["transcript"].numpy()[0].decode()}}))
+                          "waveform": wave["transcript"].numpy()[0].decode(),
+                          "closed": [t.decode() for t in closed["transcript"].numpy()],
+                          "closed_status": [s.decode() for s in closed["status"].numpy()]}}))
     """)
     proc = plain_tensorflow(script, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -287,6 +344,10 @@ def test_saved_model_serves_wav_bytes_and_waveforms_in_a_fresh_process(run, tmp_
     assert result["transcript"][1] == result["transcript"][5] == ""
     # the float signature and the WAV signature hear the same speech the same way
     assert result["waveform"] == result["transcript"][0]
+    # a closed vocabulary: only its words, the bad files still reported one by one
+    assert result["closed_status"] == result["status"]
+    assert result["closed"][0] and set(result["closed"][0].split()) <= {"seven", "two"}
+    assert result["closed"][1] == ""
     # saved_model_cli runs the same signature
     cli = subprocess.run(["saved_model_cli", "run", "--dir", str(run / "export"),
                           "--tag_set", "serve", "--signature_def", "serving_default",

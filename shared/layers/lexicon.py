@@ -1,0 +1,230 @@
+"""Knowledge of words for CTC decoding: a lexicon with a unigram language model, n-best
+rescoring, and snapping to a closed vocabulary. Every function runs in a graph, so a
+SavedModel serves the fused transcript.
+
+A character CTC model's beam search (`ctc_beam_candidates`) gives the `n` best
+labellings `y_1 ... y_n` of an utterance with their log-probabilities `log P(y | x)`.
+Rescoring picks
+
+```
+y* = argmax_y  log P(y | x) + lm_weight * Σ_{w in y} log P_lm(w) + word_bonus * |y|
+```
+
+where `|y|` counts the words of `y` and `P_lm(w)` is the word's relative frequency in
+the lexicon (`Lexicon.from_counts`), or `exp(oov_log_prob)` for a word the lexicon lacks
+(the n-best rescoring of Chow and Schwartz (1989) with a unigram model; the word bonus
+offsets the model's preference for fewer words, as the insertion bonus of shallow fusion
+does). `lm_weight = 0` and `word_bonus = 0` give the plain beam search's best.
+
+`closed_vocabulary` (a command set, hot words) takes the candidate with the fewest
+words outside the vocabulary and `snap`s those it still has to the vocabulary word
+nearest in edit distance (ties: the earlier in the vocabulary), so the transcript
+only holds vocabulary words.
+
+Lookups hash the words (`tf.strings.to_hash_bucket_fast` into 2^62 buckets: a
+collision between two of a few hundred thousand words has probability below 1e-7) and
+search the sorted hashes, so the lexicon can be a constant of the graph or an input of
+a signature.
+
+Example:
+
+    lexicon = Lexicon.from_counts({"yes": 30, "no": 20, "stop": 5})
+    texts, scores = ctc_beam_candidates(logits, lengths, vocab, beam_width=16)   # (batch, n)
+    best = rescore(texts, scores, *lexicon.tensors(), lm_weight=0.5, word_bonus=1.0)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+_BUCKETS = 2**62
+
+
+class Lexicon:
+    """Words with unigram log-probabilities, most frequent first.
+
+    Args:
+        words: distinct words (no spaces).
+        log_probs: natural-log probability of each word.
+        oov_log_prob: the log-probability given to a word outside the lexicon
+            (default: that of the least frequent word minus log(10), i.e. ten
+            times rarer than any lexicon word).
+    """
+
+    def __init__(self, words, log_probs, oov_log_prob: float | None = None):
+        words = [str(w) for w in words]
+        if not words:
+            raise ValueError("a lexicon needs at least one word")
+        if len(set(words)) != len(words):
+            raise ValueError("lexicon words must be distinct")
+        spaced = [w for w in words if not w or any(c.isspace() for c in w)]
+        if spaced:
+            raise ValueError(f"lexicon words cannot be empty or hold spaces: {spaced[:3]!r}")
+        self.words = words
+        self.log_probs = np.asarray(log_probs, dtype="float32")
+        if self.log_probs.shape != (len(words),):
+            raise ValueError("one log-probability per word")
+        self.oov_log_prob = float(self.log_probs.min() - math.log(10)
+                                  if oov_log_prob is None else oov_log_prob)
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    @classmethod
+    def from_counts(cls, counts: Mapping[str, float], oov_log_prob: float | None = None):
+        """Relative frequencies of `counts` ({word: count > 0}), most frequent first."""
+        items = sorted(((w, float(c)) for w, c in counts.items() if c > 0),
+                       key=lambda item: -item[1])
+        total = sum(c for _, c in items)
+        return cls([w for w, _ in items], [math.log(c / total) for _, c in items],
+                   oov_log_prob)
+
+    @classmethod
+    def from_file(cls, path, alphabet: str | None = None):
+        """One word per line, optionally `word<TAB>count` (default count 1: a closed
+        vocabulary where every word is as likely). Blank lines are skipped; words are
+        lower-cased. ValueError (one line, naming the fix) for a missing, empty or
+        non-UTF-8 file, or a word with a character outside `alphabet`."""
+        path = Path(path)
+        if not path.is_file():
+            raise ValueError(f"vocabulary file {path} does not exist; give a text file with "
+                             "one word per line")
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except UnicodeDecodeError as err:
+            raise ValueError(f"vocabulary file {path} is not UTF-8 text (byte {err.start}); "
+                             "save it as UTF-8") from None
+        counts: dict[str, float] = {}
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            word, _, count = line.strip().partition("\t")
+            word = word.strip().lower()
+            if " " in word:
+                raise ValueError(f"{path}:{number}: {word!r} holds a space; give one word per "
+                                 "line (word<TAB>count)")
+            try:
+                value = float(count) if count.strip() else 1.0
+            except ValueError:
+                raise ValueError(f"{path}:{number}: count {count!r} is not a number; write "
+                                 "word<TAB>count or the word alone") from None
+            if not value > 0:
+                raise ValueError(f"{path}:{number}: count {count!r} must be positive")
+            if alphabet is not None:
+                missing = sorted({c for c in word if c not in alphabet})
+                if missing:
+                    raise ValueError(f"{path}:{number}: {word!r} has characters {missing!r} the "
+                                     f"model cannot write; use only {alphabet.strip()!r}")
+            counts[word] = counts.get(word, 0.0) + value
+        if not counts:
+            raise ValueError(f"vocabulary file {path} holds no words; give one word per line")
+        return cls.from_counts(counts)
+
+    def tensors(self):
+        """(words tf.string (V,), log_probs float32 (V,), oov_log_prob float32 ()): the
+        arguments `word_scores`, `rescore` and `snap` take."""
+        return (tf.constant(self.words), tf.constant(self.log_probs),
+                tf.constant(self.oov_log_prob, tf.float32))
+
+
+def _lookup(tokens, words, log_probs, oov_log_prob):
+    """Log-probability of each of `tokens` (1-D tf.string) and whether the lexicon has it."""
+    words = tf.convert_to_tensor(words, tf.string)
+    # A key no word hashes to (buckets are >= 0) keeps an empty lexicon searchable.
+    keys = tf.concat([[-1], tf.strings.to_hash_bucket_fast(words, _BUCKETS)], axis=0)
+    order = tf.argsort(keys)
+    keys = tf.gather(keys, order)
+    values = tf.gather(tf.concat([[0.0], tf.cast(log_probs, tf.float32)], axis=0), order)
+    wanted = tf.strings.to_hash_bucket_fast(tokens, _BUCKETS)
+    at = tf.minimum(tf.searchsorted(keys, wanted), tf.size(keys) - 1)
+    known = tf.equal(tf.gather(keys, at), wanted)
+    return tf.where(known, tf.gather(values, at), tf.cast(oov_log_prob, tf.float32)), known
+
+
+def word_scores(texts, words, log_probs, oov_log_prob):
+    """Per text (any shape of tf.string): (Σ log P_lm(w) float32, words int32, unknown
+    words int32), each of `texts`' shape. Words are what `tf.strings.split` finds."""
+    texts = tf.convert_to_tensor(texts, tf.string)
+    shape = tf.shape(texts)
+    tokens = tf.strings.split(tf.reshape(texts, [-1]))  # ragged (texts, words)
+    scores, known = _lookup(tokens.flat_values, words, log_probs, oov_log_prob)
+    total = tf.RaggedTensor.from_row_splits(scores, tokens.row_splits)
+    unknown = tf.RaggedTensor.from_row_splits(tf.cast(~known, tf.int32), tokens.row_splits)
+    count = tf.cast(tokens.row_lengths(), tf.int32)
+    return (tf.reshape(tf.reduce_sum(total, axis=1), shape), tf.reshape(count, shape),
+            tf.reshape(tf.reduce_sum(unknown, axis=1), shape))
+
+
+def rescore(texts, scores, words, log_probs, oov_log_prob, lm_weight=0.0, word_bonus=0.0):
+    """The best of each row's candidates: tf.string (batch,).
+
+    Args:
+        texts: tf.string (batch, n) candidate transcripts.
+        scores: float (batch, n) their acoustic log-probabilities; -inf for a missing
+            candidate.
+        words, log_probs, oov_log_prob: the lexicon (`Lexicon.tensors()`).
+        lm_weight: weight of the word log-probabilities (0: the acoustic best).
+        word_bonus: added per word.
+    """
+    lm, count, _ = word_scores(texts, words, log_probs, oov_log_prob)
+    total = (tf.cast(scores, tf.float32) + tf.cast(lm_weight, tf.float32) * lm
+             + tf.cast(word_bonus, tf.float32) * tf.cast(count, tf.float32))
+    best = tf.argmax(total, axis=1, output_type=tf.int32)
+    return tf.gather(texts, best, batch_dims=1)
+
+
+def closed_vocabulary(texts, scores, vocabulary):
+    """The best of each row's candidates under a closed vocabulary: tf.string (batch,).
+
+    The candidate with the fewest words outside `vocabulary` (tf.string (V,)) wins,
+    the acoustically better on a tie; its remaining outside words are `snap`ped to the
+    nearest vocabulary words. `texts` tf.string (batch, n), `scores` (batch, n).
+    """
+    vocabulary = tf.convert_to_tensor(vocabulary, tf.string)
+    flat = tf.zeros([tf.size(vocabulary)], tf.float32)
+    _, _, unknown = word_scores(texts, vocabulary, flat, 0.0)
+    # Fewest unknown words first: 1e4 nats outweigh any acoustic difference.
+    total = tf.cast(scores, tf.float32) - 1e4 * tf.cast(unknown, tf.float32)
+    best = tf.gather(texts, tf.argmax(total, axis=1, output_type=tf.int32), batch_dims=1)
+    return tf.cond(tf.size(vocabulary) > 0, lambda: snap(best, vocabulary), lambda: best)
+
+
+def snap(texts, vocabulary):
+    """`texts` (tf.string, any shape) with every word outside `vocabulary` (tf.string
+    (V,)) replaced by the nearest vocabulary word in edit distance (characters; ties:
+    the earlier vocabulary word). Words are joined by single spaces."""
+    texts = tf.convert_to_tensor(texts, tf.string)
+    vocabulary = tf.convert_to_tensor(vocabulary, tf.string)
+    shape = tf.shape(texts)
+    tokens = tf.strings.split(tf.reshape(texts, [-1]))
+    flat = tokens.flat_values
+    m, v = tf.size(flat), tf.size(vocabulary)
+
+    def nearest():
+        # Every (token, vocabulary word) pair, as character sequences.
+        hyp = tf.strings.unicode_split(tf.repeat(flat, v), "UTF-8")
+        ref = tf.strings.unicode_split(tf.tile(vocabulary, [m]), "UTF-8")
+        distance = tf.edit_distance(_sparse(hyp), _sparse(ref), normalize=False)
+        best = tf.argmin(tf.reshape(distance, [m, v]), axis=1, output_type=tf.int32)
+        return tf.gather(vocabulary, best)
+
+    # No words at all (every transcript empty): nothing to look up.
+    snapped = tf.cond(m > 0, nearest, lambda: flat)
+    snapped = tf.RaggedTensor.from_row_splits(snapped, tokens.row_splits)
+    return tf.reshape(tf.strings.reduce_join(snapped, axis=1, separator=" "), shape)
+
+
+def _sparse(ragged):
+    """A ragged (pairs, chars) tf.string as the (pairs, 1, chars) SparseTensor
+    `tf.edit_distance` wants (a one-element batch per pair)."""
+    sparse = ragged.to_sparse()
+    index = sparse.indices
+    index = tf.stack([index[:, 0], tf.zeros_like(index[:, 0]), index[:, 1]], axis=1)
+    dense_shape = tf.stack([sparse.dense_shape[0], tf.constant(1, tf.int64),
+                            tf.maximum(sparse.dense_shape[1], 1)])
+    return tf.SparseTensor(index, sparse.values, dense_shape)
