@@ -16,6 +16,10 @@ the lexicon (`Lexicon.from_counts`), or `exp(oov_log_prob)` for a word the lexic
 offsets the model's preference for fewer words, as the insertion bonus of shallow fusion
 does). `lm_weight = 0` and `word_bonus = 0` give the plain beam search's best.
 
+`correct` then replaces each word the lexicon lacks by a lexicon word a few edits
+away (the commonest among the nearest, as a spelling corrector would), since the
+n best often share the same misspelt word.
+
 `closed_vocabulary` (a command set, hot words) takes the candidate with the fewest
 words outside the vocabulary and `snap`s those it still has to the vocabulary word
 nearest in edit distance (ties: the earlier in the vocabulary), so the transcript
@@ -43,6 +47,7 @@ import numpy as np
 import tensorflow as tf
 
 _BUCKETS = 2**62
+_FAR = 1e9
 
 
 class Lexicon:
@@ -176,6 +181,58 @@ def rescore(texts, scores, words, log_probs, oov_log_prob, lm_weight=0.0, word_b
              + tf.cast(word_bonus, tf.float32) * tf.cast(count, tf.float32))
     best = tf.argmax(total, axis=1, output_type=tf.int32)
     return tf.gather(texts, best, batch_dims=1)
+
+
+def correct(texts, words, log_probs, oov_log_prob, within=0.5, prior_weight=0.0):
+    """`texts` (tf.string, any shape) with each word outside the lexicon replaced by the
+    lexicon word `w` minimising `edits(word, w) - prior_weight * log P_lm(w)` among
+    those at most `max(1, floor(within * len(word)))` edits away; a word with none in
+    reach stays. Words are joined by single spaces. `within = 0` changes nothing.
+
+    Only pairs whose lengths differ by no more than the reach are compared (a
+    shorter or longer word is out of reach anyway), so a 20,000-word lexicon costs
+    a few thousand edit distances per unknown word.
+    """
+    texts = tf.convert_to_tensor(texts, tf.string)
+    words = tf.convert_to_tensor(words, tf.string)
+    log_probs = tf.cast(log_probs, tf.float32)
+    shape = tf.shape(texts)
+    tokens = tf.strings.split(tf.reshape(texts, [-1]))
+    flat = tokens.flat_values
+    _, known = _lookup(flat, words, log_probs, oov_log_prob)
+    at = tf.cast(tf.where(~known)[:, 0], tf.int32)
+    unknown = tf.gather(flat, at)
+    length = tf.strings.length(unknown, unit="UTF8_CHAR")
+    reach = tf.maximum(1, tf.cast(tf.floor(tf.cast(within, tf.float32)
+                                            * tf.cast(length, tf.float32)), tf.int32))
+    lengths = tf.strings.length(words, unit="UTF8_CHAR")
+    near = tf.abs(length[:, None] - lengths[None, :]) <= reach[:, None]
+    near = tf.logical_and(near, tf.cast(within, tf.float32) > 0)
+    pairs = tf.cast(tf.where(near), tf.int32)  # (pairs, 2): (unknown word, lexicon word)
+
+    def replaced():
+        edits = tf.edit_distance(
+            _sparse(tf.strings.unicode_split(tf.gather(unknown, pairs[:, 0]), "UTF-8")),
+            _sparse(tf.strings.unicode_split(tf.gather(words, pairs[:, 1]), "UTF-8")),
+            normalize=False)[:, 0]
+        cost = edits - tf.cast(prior_weight, tf.float32) * tf.gather(log_probs, pairs[:, 1])
+        # Out of reach: a cost no reachable word has (segment minima clamp infinity).
+        cost = tf.where(edits <= tf.cast(tf.gather(reach, pairs[:, 0]), tf.float32), cost,
+                        _FAR)
+        count = tf.size(unknown)
+        best = tf.math.unsorted_segment_min(cost, pairs[:, 0], count)
+        # The first lexicon word (the most frequent) reaching each word's best cost.
+        first = tf.math.unsorted_segment_min(
+            tf.where(cost <= tf.gather(best, pairs[:, 0]), pairs[:, 1], tf.size(words)),
+            pairs[:, 0], count)
+        found = best < _FAR / 2
+        choice = tf.gather(words, tf.minimum(first, tf.size(words) - 1))
+        return tf.tensor_scatter_nd_update(flat, at[:, None],
+                                           tf.where(found, choice, unknown))
+
+    fixed = tf.cond(tf.shape(pairs)[0] > 0, replaced, lambda: flat)
+    fixed = tf.RaggedTensor.from_row_splits(fixed, tokens.row_splits)
+    return tf.reshape(tf.strings.reduce_join(fixed, axis=1, separator=" "), shape)
 
 
 def closed_vocabulary(texts, scores, vocabulary):

@@ -53,13 +53,18 @@ class Config(EncoderConfig, TrainConfig):
     # are rescored with a unigram language model over the `lexicon_words` commonest
     # English words (wordfreq's frequencies), or over the words of `lexicon_file` (one
     # per line, `word<TAB>count` optional); its weight and a per-word bonus are chosen
-    # on the validation split after training. 0 and "": the beam search's best alone.
+    # on the validation split after training, with the spelling correction below.
+    # 0 and "": the beam search's best alone.
     lexicon_words: int = 20000
     lexicon_file: str = ""
     words: list[str] | None = learned_field(None)  # the lexicon, most frequent first
     word_log_probs: list[float] | None = learned_field(None)
     lm_weight: float | None = learned_field(None)  # chosen on the validation split
     word_bonus: float | None = learned_field(None)
+    # then each word the lexicon lacks becomes the lexicon word at most this fraction of
+    # its letters away (0: none), the closest and, by `correct_prior`, the commonest
+    correct_within: float | None = learned_field(None)
+    correct_prior: float | None = learned_field(None)
 
     def __post_init__(self):
         super().__post_init__()

@@ -41,7 +41,7 @@ from seqsuite.shared.layers.ctc import (
     ctc_decode,
 )
 from seqsuite.shared.layers.encoders import recurrent_encoder
-from seqsuite.shared.layers.lexicon import Lexicon, closed_vocabulary, rescore
+from seqsuite.shared.layers.lexicon import Lexicon, closed_vocabulary, correct, rescore
 from seqsuite.shared.layers.masking import LengthMask
 from seqsuite.shared.run.suite import Serving
 from seqsuite.shared.run.training import compile_model
@@ -96,7 +96,8 @@ def lexicon(config: Config) -> Lexicon:
 def decode(logits, config: Config, method: str, vocabulary=None):
     """Transcripts (tf.string (batch,)) of CTC logits; a graph-safe function.
 
-    `method`: "greedy", "beam", or "lm" (`methods`). `vocabulary` (tf.string (V,)),
+    `method`: "greedy", "beam", or "lm" (`methods`: the beam's candidates rescored with
+    the run's lexicon, then its unknown words corrected). `vocabulary` (tf.string (V,)),
     if given, closes the vocabulary (`shared.layers.lexicon.closed_vocabulary`).
     """
     if method == "beam" and vocabulary is None:
@@ -108,8 +109,11 @@ def decode(logits, config: Config, method: str, vocabulary=None):
         texts = VOCABULARY.to_text(ids)  # (batch, beam_width)
         if vocabulary is not None:
             return closed_vocabulary(texts, scores, vocabulary)
-        return rescore(texts, scores, *lexicon(config).tensors(), config.lm_weight,
-                       config.word_bonus)
+        tensors = lexicon(config).tensors()
+        best = rescore(texts, scores, *tensors, config.lm_weight, config.word_bonus)
+        if not config.correct_within:
+            return best
+        return correct(best, *tensors, config.correct_within, config.correct_prior or 0.0)
     return VOCABULARY.to_text(ids)
 
 

@@ -16,7 +16,7 @@ import tensorflow as tf
 from seqsuite.shared.errors import ConfigError
 from seqsuite.shared.evaluation.plots import _save, plt
 from seqsuite.shared.layers.ctc import ctc_beam_candidates, error_rates
-from seqsuite.shared.layers.lexicon import Lexicon, word_scores
+from seqsuite.shared.layers.lexicon import Lexicon, correct, word_scores
 from seqsuite.shared.run.suite import Evaluation
 from seqsuite.suites.speech import model as speech_model
 from seqsuite.suites.speech import synth
@@ -69,15 +69,19 @@ def build_lexicon(config: Config) -> Lexicon | None:
 
 LM_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5)
 WORD_BONUSES = (-1.0, 0.0, 1.0, 2.0, 3.0, 4.0, 6.0)
+# (correct_within, correct_prior), the first no correction
+CORRECTIONS = ((0.0, 0.0), (0.34, 0.0), (0.5, 0.0), (0.5, 0.2), (1.0, 0.2))
 
 
 def calibrate(model, data: SpeechData, config: Config) -> dict:
-    """`Suite.calibrate`: the lexicon, and the language-model weight and word bonus
+    """`Suite.calibrate`: the lexicon, the language-model weight and word bonus
     (LM_WEIGHTS x WORD_BONUSES) whose rescored validation transcripts have the lowest
-    WER (then CER; then the smaller weight and bonus)."""
+    WER (then CER; then the smaller weight and bonus), and then the correction of
+    unknown words (CORRECTIONS) that lowers that WER most (none unless one does)."""
     found = build_lexicon(config)
     if found is None:
-        return {"words": None, "word_log_probs": None, "lm_weight": None, "word_bonus": None}
+        return dict.fromkeys(("words", "word_log_probs", "lm_weight", "word_bonus",
+                              "correct_within", "correct_prior"))
     val = data.splits["val"]
     texts, scores = [None] * len(val), np.zeros((len(val), config.beam_width), "float32")
     for index, logits in _logit_batches(model, val, config):
@@ -94,8 +98,19 @@ def calibrate(model, data: SpeechData, config: Config) -> dict:
             key = (rates["wer"], rates["cer"], weight, abs(bonus))
             if best is None or key < best[0]:
                 best = key, weight, bonus
+    weight, bonus = best[1], best[2]
+    rescored = [row[k] for row, k in
+                zip(texts, np.argmax(scores + weight * lm + bonus * count, axis=1))]
+    chosen = None
+    for within, prior in CORRECTIONS:
+        fixed = [t.decode() for start in range(0, len(rescored), 64) for t in correct(
+            tf.constant(rescored[start: start + 64]), *found.tensors(), within, prior).numpy()]
+        rates = error_rates(val.texts, fixed)
+        if chosen is None or (rates["wer"], rates["cer"]) < chosen[0]:
+            chosen = (rates["wer"], rates["cer"]), within, prior
     return {"words": found.words, "word_log_probs": [round(float(p), 4) for p in found.log_probs],
-            "lm_weight": best[1], "word_bonus": best[2]}
+            "lm_weight": weight, "word_bonus": bonus, "correct_within": chosen[1],
+            "correct_prior": chosen[2]}
 
 
 def plot_alignment(model, waveform: np.ndarray, text: str, config: Config, path: Path,
