@@ -33,8 +33,10 @@ a signature.
 Example:
 
     lexicon = Lexicon.from_counts({"yes": 30, "no": 20, "stop": 5})
-    texts, scores = ctc_beam_candidates(logits, lengths, vocab, beam_width=16)   # (batch, n)
+    ids, scores = ctc_beam_candidates(logits, lengths, beam_width=16)  # (batch, n, time)
+    texts = vocab.to_text(ids)                                          # (batch, n)
     best = rescore(texts, scores, *lexicon.tensors(), lm_weight=0.5, word_bonus=1.0)
+    best = correct(best, *lexicon.tensors(), within=0.5)
 """
 
 from __future__ import annotations
@@ -100,7 +102,7 @@ class Lexicon:
             raise ValueError(f"vocabulary file {path} does not exist; give a text file with "
                              "one word per line")
         try:
-            lines = path.read_text(encoding="utf-8").splitlines()
+            lines = path.read_text(encoding="utf-8-sig").splitlines()
         except UnicodeDecodeError as err:
             raise ValueError(f"vocabulary file {path} is not UTF-8 text (byte {err.start}); "
                              "save it as UTF-8") from None
@@ -118,8 +120,8 @@ class Lexicon:
             except ValueError:
                 raise ValueError(f"{path}:{number}: count {count!r} is not a number; write "
                                  "word<TAB>count or the word alone") from None
-            if not value > 0:
-                raise ValueError(f"{path}:{number}: count {count!r} must be positive")
+            if not (value > 0 and math.isfinite(value)):
+                raise ValueError(f"{path}:{number}: count {count!r} must be a positive number")
             if alphabet is not None:
                 missing = sorted({c for c in word if c not in alphabet})
                 if missing:
@@ -186,94 +188,138 @@ def rescore(texts, scores, words, log_probs, oov_log_prob, lm_weight=0.0, word_b
 def correct(texts, words, log_probs, oov_log_prob, within=0.5, prior_weight=0.0):
     """`texts` (tf.string, any shape) with each word outside the lexicon replaced by the
     lexicon word `w` minimising `edits(word, w) - prior_weight * log P_lm(w)` among
-    those at most `max(1, floor(within * len(word)))` edits away; a word with none in
-    reach stays. Words are joined by single spaces. `within = 0` changes nothing.
+    those at most `max(1, floor(within * len(word)))` edits away (ties: the more
+    frequent); a word with none in reach stays. Words are joined by single spaces.
+    `within = 0` changes nothing.
 
-    Only pairs whose lengths differ by no more than the reach are compared (a
-    shorter or longer word is out of reach anyway), so a 20,000-word lexicon costs
-    a few thousand edit distances per unknown word.
+    Each distinct unknown word is compared with the lexicon on its own, and only with
+    the words whose bag distance (letters one has and the other lacks, a lower bound
+    of the edit distance) is within reach: a few dozen edit distances per unknown
+    word against a 20,000-word lexicon, and memory of the lexicon's size.
     """
     texts = tf.convert_to_tensor(texts, tf.string)
     words = tf.convert_to_tensor(words, tf.string)
     log_probs = tf.cast(log_probs, tf.float32)
-    shape = tf.shape(texts)
-    tokens = tf.strings.split(tf.reshape(texts, [-1]))
-    flat = tokens.flat_values
-    _, known = _lookup(flat, words, log_probs, oov_log_prob)
-    at = tf.cast(tf.where(~known)[:, 0], tf.int32)
-    unknown = tf.gather(flat, at)
-    length = tf.strings.length(unknown, unit="UTF8_CHAR")
-    reach = tf.maximum(1, tf.cast(tf.floor(tf.cast(within, tf.float32)
-                                            * tf.cast(length, tf.float32)), tf.int32))
-    lengths = tf.strings.length(words, unit="UTF8_CHAR")
-    near = tf.abs(length[:, None] - lengths[None, :]) <= reach[:, None]
-    near = tf.logical_and(near, tf.cast(within, tf.float32) > 0)
-    pairs = tf.cast(tf.where(near), tf.int32)  # (pairs, 2): (unknown word, lexicon word)
+    _, known = _lookup(tf.strings.split(tf.reshape(texts, [-1])).flat_values, words,
+                       log_probs, oov_log_prob)
 
-    def replaced():
-        edits = tf.edit_distance(
-            _sparse(tf.strings.unicode_split(tf.gather(unknown, pairs[:, 0]), "UTF-8")),
-            _sparse(tf.strings.unicode_split(tf.gather(words, pairs[:, 1]), "UTF-8")),
-            normalize=False)[:, 0]
-        cost = edits - tf.cast(prior_weight, tf.float32) * tf.gather(log_probs, pairs[:, 1])
-        # Out of reach: a cost no reachable word has (segment minima clamp infinity).
-        cost = tf.where(edits <= tf.cast(tf.gather(reach, pairs[:, 0]), tf.float32), cost,
-                        _FAR)
-        count = tf.size(unknown)
-        best = tf.math.unsorted_segment_min(cost, pairs[:, 0], count)
-        # The first lexicon word (the most frequent) reaching each word's best cost.
-        first = tf.math.unsorted_segment_min(
-            tf.where(cost <= tf.gather(best, pairs[:, 0]), pairs[:, 1], tf.size(words)),
-            pairs[:, 0], count)
-        found = best < _FAR / 2
-        choice = tf.gather(words, tf.minimum(first, tf.size(words) - 1))
-        return tf.tensor_scatter_nd_update(flat, at[:, None],
-                                           tf.where(found, choice, unknown))
+    def reach(length):
+        return tf.maximum(1, tf.cast(tf.floor(tf.cast(within, tf.float32)
+                                              * tf.cast(length, tf.float32)), tf.int32))
 
-    fixed = tf.cond(tf.shape(pairs)[0] > 0, replaced, lambda: flat)
-    fixed = tf.RaggedTensor.from_row_splits(fixed, tokens.row_splits)
-    return tf.reshape(tf.strings.reduce_join(fixed, axis=1, separator=" "), shape)
+    def fix(flat):
+        fixed = _nearest(tf.boolean_mask(flat, ~known), words, log_probs, reach,
+                         prior_weight)
+        return tf.tensor_scatter_nd_update(flat, tf.where(~known), fixed)
+
+    return _map_words(texts, lambda flat: tf.cond(
+        tf.cast(within, tf.float32) > 0, lambda: fix(flat), lambda: flat))
 
 
 def closed_vocabulary(texts, scores, vocabulary):
     """The best of each row's candidates under a closed vocabulary: tf.string (batch,).
 
-    The candidate with the fewest words outside `vocabulary` (tf.string (V,)) wins,
-    the acoustically better on a tie; its remaining outside words are `snap`ped to the
-    nearest vocabulary words. `texts` tf.string (batch, n), `scores` (batch, n).
+    The vocabulary (tf.string (V,)) is lower-cased and its empty entries dropped. The
+    candidate with the fewest words outside it wins, the acoustically better on a tie
+    (an empty candidate only when the acoustic best is empty); its remaining outside
+    words are `snap`ped to the nearest vocabulary words. An empty vocabulary leaves the
+    acoustic best. `texts` tf.string (batch, n), `scores` (batch, n), best first.
     """
-    vocabulary = tf.convert_to_tensor(vocabulary, tf.string)
+    vocabulary = _clean(vocabulary)
     flat = tf.zeros([tf.size(vocabulary)], tf.float32)
-    _, _, unknown = word_scores(texts, vocabulary, flat, 0.0)
-    # Fewest unknown words first: 1e4 nats outweigh any acoustic difference.
+    _, count, unknown = word_scores(texts, vocabulary, flat, 0.0)
+    # Fewest unknown words first: 1e4 nats outweigh any acoustic difference; saying
+    # nothing has no unknown words, so it only wins when the audio says nothing.
     total = tf.cast(scores, tf.float32) - 1e4 * tf.cast(unknown, tf.float32)
+    empty = tf.logical_and(count == 0, (count[:, :1] > 0))
+    total = tf.where(empty, -_FAR, total)
     best = tf.gather(texts, tf.argmax(total, axis=1, output_type=tf.int32), batch_dims=1)
     return tf.cond(tf.size(vocabulary) > 0, lambda: snap(best, vocabulary), lambda: best)
 
 
 def snap(texts, vocabulary):
     """`texts` (tf.string, any shape) with every word outside `vocabulary` (tf.string
-    (V,)) replaced by the nearest vocabulary word in edit distance (characters; ties:
-    the earlier vocabulary word). Words are joined by single spaces."""
-    texts = tf.convert_to_tensor(texts, tf.string)
+    (V,), non-empty) replaced by the nearest vocabulary word in edit distance
+    (characters; ties: the earlier vocabulary word). Words are joined by single spaces."""
     vocabulary = tf.convert_to_tensor(vocabulary, tf.string)
+    uniform = tf.zeros([tf.size(vocabulary)], tf.float32)
+
+    def fix(flat):
+        _, known = _lookup(flat, vocabulary, uniform, 0.0)
+        fixed = _nearest(tf.boolean_mask(flat, ~known), vocabulary, uniform,
+                         lambda length: tf.fill(tf.shape(length), _MAX_REACH), 0.0)
+        return tf.tensor_scatter_nd_update(flat, tf.where(~known), fixed)
+
+    return _map_words(texts, fix)
+
+
+_MAX_REACH = 2**30
+
+
+def _clean(vocabulary):
+    """Lower-cased, stripped, without empty entries."""
+    vocabulary = tf.strings.strip(tf.strings.lower(tf.convert_to_tensor(vocabulary, tf.string),
+                                                   encoding="utf-8"))
+    return tf.boolean_mask(vocabulary, tf.strings.length(vocabulary) > 0)
+
+
+def _map_words(texts, function):
+    """`function` (flat tf.string words -> as many words) applied to the words of
+    `texts` (any shape), rejoined by single spaces."""
+    texts = tf.convert_to_tensor(texts, tf.string)
     shape = tf.shape(texts)
     tokens = tf.strings.split(tf.reshape(texts, [-1]))
-    flat = tokens.flat_values
-    m, v = tf.size(flat), tf.size(vocabulary)
+    mapped = tf.RaggedTensor.from_row_splits(function(tokens.flat_values), tokens.row_splits)
+    return tf.reshape(tf.strings.reduce_join(mapped, axis=1, separator=" "), shape)
 
-    def nearest():
-        # Every (token, vocabulary word) pair, as character sequences.
-        hyp = tf.strings.unicode_split(tf.repeat(flat, v), "UTF-8")
-        ref = tf.strings.unicode_split(tf.tile(vocabulary, [m]), "UTF-8")
-        distance = tf.edit_distance(_sparse(hyp), _sparse(ref), normalize=False)
-        best = tf.argmin(tf.reshape(distance, [m, v]), axis=1, output_type=tf.int32)
-        return tf.gather(vocabulary, best)
 
-    # No words at all (every transcript empty): nothing to look up.
-    snapped = tf.cond(m > 0, nearest, lambda: flat)
-    snapped = tf.RaggedTensor.from_row_splits(snapped, tokens.row_splits)
-    return tf.reshape(tf.strings.reduce_join(snapped, axis=1, separator=" "), shape)
+def _histograms(strings):
+    """Letter counts (strings, 64) int32, code points folded modulo 64 (folding only
+    lowers the bag distance, so it stays a lower bound of the edit distance)."""
+    codes = tf.strings.unicode_decode(strings, "UTF-8")
+    return tf.cast(tf.reduce_sum(tf.one_hot(codes % 64, 64, dtype=tf.int32), axis=1), tf.int32)
+
+
+def _nearest(queries, words, log_probs, reach, prior_weight):
+    """For each of `queries` (1-D tf.string), the word of `words` minimising
+    `edits - prior_weight * log_prob` among those within `reach(query length)` edits
+    (ties: the earlier word), or the query itself when none is."""
+    unique, index = tf.unique(queries)
+    length = tf.strings.length(unique, unit="UTF8_CHAR")
+    limits = reach(length)
+    lengths = tf.strings.length(words, unit="UTF8_CHAR")
+    letters = _histograms(words)
+    prior = tf.cast(prior_weight, tf.float32)
+    padded = tf.concat([words, [""]], axis=0)
+    padded_log_probs = tf.concat([tf.cast(log_probs, tf.float32), [0.0]], axis=0)
+
+    def one(args):
+        query, size, limit = args
+        common = tf.reduce_sum(tf.minimum(_histograms(query[None])[0][None, :], letters), axis=1)
+        bag = tf.maximum(size - common, lengths - common)
+        # The last candidate, the empty word past the lexicon's end, keeps the list from
+        # being empty (edit_distance refuses no pairs); it is never chosen.
+        candidates = tf.concat([tf.cast(tf.where(bag <= limit)[:, 0], tf.int32),
+                                [tf.size(words)]], axis=0)
+        edits = tf.reshape(tf.edit_distance(
+            _sparse(tf.strings.unicode_split(
+                tf.fill(tf.shape(candidates), query), "UTF-8")),
+            _sparse(tf.strings.unicode_split(tf.gather(padded, candidates), "UTF-8")),
+            normalize=False), [-1])
+        cost = tf.where(
+            tf.logical_and(edits <= tf.cast(limit, tf.float32), candidates < tf.size(words)),
+            edits - prior * tf.gather(padded_log_probs, candidates), _FAR)
+        lowest = tf.reduce_min(tf.concat([cost, [_FAR]], axis=0))
+        first = tf.reduce_min(tf.concat(
+            [tf.boolean_mask(candidates, cost <= lowest), [tf.size(words)]], axis=0))
+        return tf.where(lowest < _FAR / 2, tf.gather(words, tf.minimum(first, tf.size(words) - 1)),
+                        query)
+
+    def search():
+        return tf.map_fn(one, (unique, length, limits), fn_output_signature=tf.string)
+
+    nearest = tf.cond(tf.size(unique) > 0, search, lambda: unique)
+    return tf.gather(nearest, index)
 
 
 def _sparse(ragged):

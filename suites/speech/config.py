@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 from seqsuite.shared.checks import require_range
 from seqsuite.shared.errors import ConfigError
@@ -72,6 +73,9 @@ class Config(EncoderConfig, TrainConfig):
                                 "vocabulary_words", "num_mel_bins", "conv_filters",
                                 "beam_width", "rate_min"))
         require_range("lexicon_words", self.lexicon_words, 0)
+        if self.lexicon_file and not Path(self.lexicon_file).is_file():
+            raise ConfigError(f"lexicon_file={self.lexicon_file} does not exist; give a text "
+                              "file with one word per line (word<TAB>count optional)")
         if self.freq_masks < 0 or self.time_masks < 0:
             raise ConfigError(f"freq_masks and time_masks must be >= 0, got {self.freq_masks} "
                               f"and {self.time_masks}")

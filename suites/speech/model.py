@@ -100,6 +100,14 @@ def decode(logits, config: Config, method: str, vocabulary=None):
     the run's lexicon, then its unknown words corrected). `vocabulary` (tf.string (V,)),
     if given, closes the vocabulary (`shared.layers.lexicon.closed_vocabulary`).
     """
+    if method not in ("greedy", "beam", "lm"):
+        raise ValueError(f"method must be greedy, beam or lm. Received: {method!r}")
+    if method == "greedy" and vocabulary is not None:
+        raise ValueError("a closed vocabulary chooses among the beam's candidates; use "
+                         "method='beam' or 'lm'")
+    if method == "lm" and vocabulary is None and not config.words:
+        raise ValueError("this run has no lexicon (trained with lexicon_words=0); use "
+                         "method='beam'")
     if method == "beam" and vocabulary is None:
         ids, _ = ctc_decode(logits, method="beam", beam_width=config.beam_width)
     elif method == "greedy":

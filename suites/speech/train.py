@@ -53,18 +53,22 @@ def transcribe_utterances(model, utterances: Utterances, config: Config,
 
 
 def build_lexicon(config: Config) -> Lexicon | None:
-    """The lexicon `lexicon_file` or `lexicon_words` asks for (None: neither)."""
+    """The lexicon `lexicon_file` or `lexicon_words` asks for (None: neither), its
+    log-probabilities rounded to 4 decimals as `learned.json` keeps them."""
     if config.lexicon_file:
         try:
-            return Lexicon.from_file(config.lexicon_file, CHARACTERS)
+            found = Lexicon.from_file(config.lexicon_file, CHARACTERS)
         except ValueError as err:
             raise ConfigError(f"lexicon_file: {err}") from None
-    if not config.lexicon_words:
+    elif not config.lexicon_words:
         return None
-    import wordfreq
+    else:
+        words = synth.common_words(config.lexicon_words)  # says so when wordfreq is missing
+        import wordfreq
 
-    return Lexicon.from_counts({w: wordfreq.word_frequency(w, "en")
-                                for w in synth.common_words(config.lexicon_words)})
+        found = Lexicon.from_counts({w: wordfreq.word_frequency(w, "en") for w in words})
+    # As kept in learned.json, so calibration measures what the run will decode with.
+    return Lexicon(found.words, np.round(found.log_probs, 4))
 
 
 LM_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5)
@@ -79,15 +83,15 @@ def calibrate(model, data: SpeechData, config: Config) -> dict:
     WER (then CER; then the smaller weight and bonus), and then the correction of
     unknown words (CORRECTIONS) that lowers that WER most (none unless one does)."""
     found = build_lexicon(config)
-    if found is None:
+    val = data.splits["val"]
+    if found is None or not len(val):
         return dict.fromkeys(("words", "word_log_probs", "lm_weight", "word_bonus",
                               "correct_within", "correct_prior"))
-    val = data.splits["val"]
     texts, scores = [None] * len(val), np.zeros((len(val), config.beam_width), "float32")
     for index, logits in _logit_batches(model, val, config):
         ids, log_probs = ctc_beam_candidates(logits, beam_width=config.beam_width)
-        for row, i in enumerate(index):
-            texts[i] = [t.decode() for t in VOCABULARY.to_text(ids[row]).numpy()]
+        for i, row in zip(index, VOCABULARY.to_text(ids).numpy()):
+            texts[i] = [t.decode() for t in row]
         scores[index] = log_probs.numpy()
     lm, count, _ = (t.numpy() for t in word_scores(tf.constant(texts), *found.tensors()))
     best = None

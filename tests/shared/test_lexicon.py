@@ -9,6 +9,7 @@ from seqsuite.shared.layers.ctc import CharVocabulary, ctc_beam_candidates
 from seqsuite.shared.layers.lexicon import (
     Lexicon,
     closed_vocabulary,
+    correct,
     rescore,
     snap,
     word_scores,
@@ -77,10 +78,67 @@ def test_a_closed_vocabulary_prefers_known_words_then_snaps_the_rest():
     scores = tf.constant([[-1.0, -2.0], [-1.0, -2.0]])
     out = closed_vocabulary(texts, scores, vocabulary).numpy()
     assert [t.decode() for t in out] == ["left", "stop"]
+    # Saying nothing has no unknown words, yet only wins when the audio says nothing;
+    # the vocabulary is lower-cased and its empty entries dropped.
+    texts = tf.constant([["sevn", ""], ["", "x"]])
+    out = closed_vocabulary(texts, scores, tf.constant(["Seven", "", "two"])).numpy()
+    assert out.tolist() == [b"seven", b""]
     # Snapping: nearest in edit distance, the earlier word on a tie; known words stay.
-    snapped = snap(tf.constant(["rihgt stop", "xxxx", ""]), vocabulary).numpy()
-    assert [t.decode() for t in snapped] == ["right stop", "left", ""]
+    snapped = snap(tf.constant(["rihgt stop", "xxxx", "", "stpo"]), vocabulary).numpy()
+    assert [t.decode() for t in snapped] == ["right stop", "left", "", "stop"]
+    tied = snap(tf.constant(["xxxx"]), tf.constant(["stop", "left", "right"])).numpy()
+    assert tied.tolist() == [b"stop"]
     assert snap(tf.constant(["", ""]), vocabulary).numpy().tolist() == [b"", b""]  # no words
+
+
+def test_correction_within_reach_prefers_fewer_edits_then_frequency():
+    lexicon = Lexicon.from_counts({"the": 100, "then": 10, "cat": 5, "cart": 1,
+                                   "elephant": 2, "don't": 3})
+    texts = tf.constant([["teh cat", "thn"], ["elefant cqt", ""], ["zzzzzzzz", "cast dont"]])
+    fixed = correct(texts, *lexicon.tensors(), within=0.5).numpy()
+    # "teh" is 2 edits from "the" (reach 1 for 3 letters): it stays; "cast" is one edit
+    # from both "cat" and "cart": the more frequent wins; nothing near "zzzzzzzz".
+    assert fixed.tolist() == [[b"teh cat", b"the"], [b"elephant cat", b""],
+                              [b"zzzzzzzz", b"cat don't"]]
+    assert correct(texts, *lexicon.tensors(), within=0.0).numpy().tolist() == \
+        texts.numpy().tolist()
+    wide = correct(tf.constant(["teh"]), *lexicon.tensors(), within=0.7).numpy()
+    assert wide.tolist() == [b"the"]
+    # The prior: with weight w, cost = edits - w log P; "thx" is one edit from "the" and
+    # from nothing else, "cst" one from "cat" and "cart" alike.
+    assert correct(tf.constant(["cst"]), *lexicon.tensors(), within=0.34,
+                   prior_weight=1.0).numpy().tolist() == [b"cat"]
+    empty = correct(tf.constant([], tf.string), *lexicon.tensors(), within=0.5)
+    assert empty.shape == (0,)
+
+
+def test_correction_by_hand_against_a_brute_force_search():
+    rng = np.random.default_rng(0)
+    letters = list("abcde")
+    words = sorted({"".join(rng.choice(letters, rng.integers(2, 6))) for _ in range(60)})
+    counts = {w: float(rng.integers(1, 50)) for w in words}
+    lexicon = Lexicon.from_counts(counts)
+    queries = ["".join(rng.choice(letters, rng.integers(2, 7))) for _ in range(30)]
+
+    def edits(a, b):
+        row = list(range(len(b) + 1))
+        for i, x in enumerate(a, 1):
+            row, previous = [i], row
+            for j, y in enumerate(b, 1):
+                row.append(min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (x != y)))
+        return row[-1]
+
+    expected = []
+    for q in queries:
+        if q in counts:
+            expected.append(q)
+            continue
+        reach = max(1, int(0.5 * len(q)))
+        costs = [(edits(q, w) - 0.3 * p, k) for k, (w, p) in
+                 enumerate(zip(lexicon.words, lexicon.log_probs)) if edits(q, w) <= reach]
+        expected.append(lexicon.words[min(costs)[1]] if costs else q)
+    got = correct(tf.constant(queries), *lexicon.tensors(), within=0.5, prior_weight=0.3)
+    assert [t.decode() for t in got.numpy()] == expected
 
 
 def test_the_lexicon_can_be_an_input_of_a_graph():
@@ -102,7 +160,8 @@ def test_the_lexicon_can_be_an_input_of_a_graph():
     (b"\n  \n", "holds no words"),
     (b"caf\xe9\n", "not UTF-8"),
     (b"yes\nno way\n", "holds a space"),
-    (b"yes\t0\n", "must be positive"),
+    (b"yes\t0\n", "must be a positive number"),
+    (b"yes\tinf\n", "must be a positive number"),
     (b"yes\tmany\n", "is not a number"),
     (b"yes\nno1\n", "cannot write"),
 ])
