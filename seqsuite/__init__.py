@@ -51,6 +51,7 @@ _LAYERS = {
     "LogMelSpectrogram", "SpecAugment", "ctc_decode", "decode_wavs",
     "ActivationRegularization", "CharacterCNN", "DropoutEmbedding", "LockedDropout",
     "LogitFusion", "TiedEmbedding", "WeightDropRNN", "fit_fusion_weights",
+    "ctc_beam_candidates", "Lexicon", "rescore", "closed_vocabulary",
 }
 
 
