@@ -5,7 +5,7 @@
 Targets (quick preset, 2 CPU cores, under 10 minutes including data generation):
 CER <= 5% and WER <= 15% on the test split, whose voices are never heard in
 training, greedy, beam, and beam rescored with the lexicon and corrected ("lm", the
-SavedModel's decoding). Robustness: the same test texts and voices with
+SavedModel's decoding), with an ablation of the decoding over beam widths. Robustness: the same test texts and voices with
 noise at 10 dB SNR, and spoken at rates outside the training range (slow
 80-110 and fast 250-300 words per minute; training uses 130-220). Speed:
 utterances synthesised per second (generation and augmentation, into an
@@ -53,6 +53,34 @@ def robustness_sets(config, count: int, cache: str) -> dict:
     return out
 
 
+def decoding_ablation(suite, model, config, splits, seed: int) -> list[dict]:
+    """Test CER and WER of the beam, the rescored beam and the rescored and corrected beam
+    at beam widths 8, 16 and 32; each variant's settings chosen on the validation split
+    (`calibrate`; the rescored variant is the same choice with the correction off)."""
+    from seqsuite.shared.layers.ctc import error_rates
+    from seqsuite.suites.speech.data import SpeechData
+    from seqsuite.suites.speech.train import calibrate, transcribe_utterances
+
+    data = SpeechData(splits=splits, name="synthetic voices", skipped={})
+    test, rows = splits["test"], []
+    for width in (8, 16, 32):
+        wide = dataclasses.replace(config, beam_width=width)
+        learned = calibrate(model, data, wide)
+        variants = {"beam": (wide, "beam"),
+                    "rescored": (dataclasses.replace(wide, **{**learned, "correct_within": 0.0,
+                                                              "correct_prior": 0.0}), "lm"),
+                    "rescored + corrected": (dataclasses.replace(wide, **learned), "lm")}
+        for name, (chosen, method) in variants.items():
+            texts = transcribe_utterances(model, test, chosen, methods=(method,))[method]
+            rates = error_rates(test.texts, texts)
+            rows.append({"seed": seed, "beam_width": width, "decoding": name,
+                         "cer": rates["cer"], "wer": rates["wer"],
+                         **{k: (getattr(chosen, k) if method == "lm" else "")
+                            for k in ("lm_weight", "word_bonus", "correct_within",
+                                      "correct_prior")}})
+    return rows
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default="quick")
@@ -74,7 +102,7 @@ def main(argv=None) -> int:
     prov = record.provenance(record.command_line("speech", argv), seeds=args.seeds,
                              preset=args.preset, repeats=args.repeats)
     suite = registry.get("speech")
-    rows, kinds, robust, speed = [], [], [], []
+    rows, kinds, robust, speed, ablation = [], [], [], [], []
     for seed in args.seeds:
         with tempfile.TemporaryDirectory() as cache:
             config = runner.resolve_config(suite, args.preset, [f"seed={seed}"])
@@ -98,7 +126,9 @@ def main(argv=None) -> int:
                                    "greedy_cer": m["greedy"]["cer"],
                                    "beam_cer": m["beam"]["cer"], "beam_wer": m["beam"]["wer"],
                                    "lm_cer": m["lm"]["cer"], "lm_wer": m["lm"]["wer"]})
-                clean = load_splits(dataclasses.replace(config, cache_dir=cache))[1]["test"]
+                splits = load_splits(dataclasses.replace(config, cache_dir=cache))[1]
+                clean = splits["test"]
+                ablation.extend(decoding_ablation(suite, model, config, splits, seed))
                 rtf = {"beam": [], "lm": []}
                 for _ in range(args.repeats):
                     for method in rtf:
@@ -141,6 +171,14 @@ def main(argv=None) -> int:
          record.column("beam_wer", "beam WER", ".4f"),
          record.column("lm_cer", "lm CER", ".4f"),
          record.column("lm_wer", "lm WER", ".4f")], robust)
+    ablations = record.table(
+        "Decoding ablation (test split; weights, bonus and correction chosen on validation)",
+        [record.column("seed", "seed"), record.column("beam_width", "beam width"),
+         record.column("decoding", "decoding"), record.column("cer", "CER", ".4f"),
+         record.column("wer", "WER", ".4f"), record.column("lm_weight", "LM weight"),
+         record.column("word_bonus", "word bonus"),
+         record.column("correct_within", "correction reach"),
+         record.column("correct_prior", "correction prior")], ablation)
     speeds = record.table(
         "Speed",
         [record.column("seed", "seed"),
@@ -152,7 +190,7 @@ def main(argv=None) -> int:
     lm = [r for r in rows if r["decoding"] == "lm"]
     record.write_result(
         "speech", suite=SUITE, title=__doc__, provenance=prov,
-        tables=[quality, by_kind, robustness, speeds],
+        tables=[quality, by_kind, ablations, robustness, speeds],
         section_title=f"Synthetic voices, unseen test voices, preset {args.preset}",
         headline=[record.headline("beam CER", statistics.median(r["cer"] for r in beam), ".4f"),
                   record.headline("beam WER", statistics.median(r["wer"] for r in beam), ".4f"),
