@@ -20,6 +20,7 @@ from seqsuite.shared.run.config import (
 # What the model writes: lower-case letters, the apostrophe and the space.
 CHARACTERS = "abcdefghijklmnopqrstuvwxyz' "
 TFDS_SETS = ("speech_commands", "librispeech")
+CHANNELS = ("vtlp", "band", "codec")  # speaker and channel augmentations (synth.channel)
 
 
 @dataclasses.dataclass
@@ -33,6 +34,9 @@ class Config(EncoderConfig, TrainConfig):
     test_utterances: int = 400
     vocabulary_words: int = 1000  # synth: phrases use this many of the commonest English words
     augment: bool = True  # synth: noise, reverberation, speed and gain on training utterances
+    # synth: speaker and channel augmentation of training utterances, any of "vtlp",
+    # "band" and "codec" (CHANNELS; suites/speech/synth.py); none by default until measured
+    channel: list[str] = dataclasses.field(default_factory=list)
     rate_min: int = 130  # synth: speaking rates in words per minute
     rate_max: int = 220
     val_fraction: float = 0.1  # file data: validation and test parts (by speaker where known)
@@ -73,6 +77,10 @@ class Config(EncoderConfig, TrainConfig):
                                 "vocabulary_words", "num_mel_bins", "conv_filters",
                                 "beam_width", "rate_min"))
         require_range("lexicon_words", self.lexicon_words, 0)
+        unknown = sorted(set(self.channel) - set(CHANNELS))
+        if unknown:
+            raise ConfigError(f"channel: unknown augmentation {unknown[0]!r}; use any of "
+                              f"{', '.join(CHANNELS)}")
         if self.lexicon_file and not Path(self.lexicon_file).is_file():
             raise ConfigError(f"lexicon_file={self.lexicon_file} does not exist; give a text "
                               "file with one word per line (word<TAB>count optional)")

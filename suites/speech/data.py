@@ -234,7 +234,8 @@ def load_synth(config: Config) -> dict[str, Utterances]:
         spec = synth.CorpusSpec(
             count=getattr(config, f"{split}_utterances"), variants=tuple(voices[split]),
             seed=config.seed * 1000 + index, words=config.vocabulary_words,
-            augment=config.augment and split == "train", settings=settings)
+            augment=config.augment and split == "train", settings=settings,
+            channel=tuple(config.channel) if split == "train" else ())
         corpus = synth.cached_corpus(split, spec, config.cache_dir or None, config.verbose)
         out[split] = Utterances([corpus.waveform(i) for i in range(len(corpus))],
                                 list(corpus.texts), list(corpus.voices), list(corpus.kinds))

@@ -19,7 +19,10 @@ voice data; GPL-3.0), driven through ctypes; nothing is downloaded.
   resampling), simulated reverberation (exponentially decaying noise as the
   room's impulse response, RT60 0.1-0.6 s), white/pink/brown noise at
   5-35 dB SNR, gain from -20 to +3 dB, and up to 0.3 s of extra leading and
-  trailing silence; each applied with its own probability.
+  trailing silence; each applied with its own probability. Speaker and channel
+  augmentation (`channel`, before it, each with probability 0.5, only when asked
+  for): vocal tract length perturbation (`vtlp`), a microphone or telephone band
+  (`band_limit`) and the 8 kHz mu-law telephone codec (`mu_law_codec`).
 - Cache (`cached_corpus`): each corpus is stored once under
   `CACHE/<name>-<key>/` (a seqsuite-marked directory written through
   `shared.run.files.replacing`), where the key hashes `GENERATOR_VERSION`, the
@@ -234,6 +237,84 @@ def reverberate(x: np.ndarray, rt60: float, wet: float, rng: np.random.Generator
     return (1 - wet) * x + wet * tail * np.sqrt(np.mean(x ** 2) / (np.mean(tail ** 2) + 1e-12))
 
 
+def band_limit(x: np.ndarray, low_hz: float, high_hz: float, rate: int = 16000) -> np.ndarray:
+    """`x` through a band-pass filter (a microphone's or a telephone line's band): the
+    spectrum kept between `low_hz` and `high_hz`, with raised-cosine edges an octave
+    wide below and a sixth of the band above, so nothing rings. Same length."""
+    spectrum = np.fft.rfft(x)
+    f = np.fft.rfftfreq(len(x), 1.0 / rate)
+    gain = np.ones_like(f)
+    below = f < low_hz
+    gain[below] = 0.5 - 0.5 * np.cos(np.pi * np.clip(
+        (f[below] - low_hz / 2) / (low_hz / 2), 0, 1))
+    edge = (high_hz - low_hz) / 6
+    above = f > high_hz - edge
+    gain[above] = 0.5 + 0.5 * np.cos(np.pi * np.clip((f[above] - (high_hz - edge)) / edge, 0, 1))
+    return np.fft.irfft(spectrum * gain, len(x))
+
+
+def mu_law_codec(x: np.ndarray, rate: int = 16000, codec_rate: int = 8000,
+                 mu: int = 255) -> np.ndarray:
+    """`x` through a G.711-style telephone codec: resampled to `codec_rate`, companded
+    to 8 bits with the mu-law (`mu` 255), expanded, and resampled back. Same length."""
+    from seqsuite.shared.layers.audio import resample
+
+    narrow = resample(x.astype("float32"), rate, codec_rate).numpy().astype("float64")
+    narrow = np.clip(narrow, -1, 1)
+    code = np.round((np.sign(narrow) * np.log1p(mu * np.abs(narrow)) / np.log1p(mu) + 1)
+                    * 127.5)  # 0..255
+    y = code / 127.5 - 1
+    y = np.sign(y) * np.expm1(np.abs(y) * np.log1p(mu)) / mu
+    back = resample(y.astype("float32"), codec_rate, rate).numpy().astype("float64")
+    return np.pad(back, (0, max(0, len(x) - len(back))))[: len(x)]
+
+
+def vtlp(x: np.ndarray, alpha: float, rate: int = 16000, boundary_hz: float = 4800.0,
+         frame: int = 512) -> np.ndarray:
+    """Vocal tract length perturbation (Jaitly and Hinton 2013) in the waveform: every
+    STFT frame's spectrum is warped along frequency, `f -> alpha * f` up to
+    `boundary_hz * min(alpha, 1) / alpha`, then linearly to the Nyquist frequency
+    (which stays put), and the frames are overlap-added back (Hann window, hop
+    `frame / 4`). `alpha` > 1 moves formants up, as a shorter vocal tract does. Same
+    length."""
+    hop = frame // 4
+    window = np.hanning(frame + 1)[:-1]
+    padded = np.pad(x, (frame, frame + hop))
+    starts = np.arange(0, len(padded) - frame, hop)
+    frames = np.stack([padded[s: s + frame] * window for s in starts])
+    spectra = np.fft.rfft(frames, axis=1)
+    f = np.fft.rfftfreq(frame, 1.0 / rate)
+    nyquist = rate / 2
+    knee = boundary_hz * min(alpha, 1.0) / alpha
+    warped = np.where(f <= knee, alpha * f,
+                      nyquist - (nyquist - alpha * knee) / (nyquist - knee) * (nyquist - f))
+    # Output bin k takes the input spectrum at the frequency that warps onto it.
+    source = np.interp(f, warped, f)
+    spectra = (np.stack([np.interp(source, f, row.real) for row in spectra])
+               + 1j * np.stack([np.interp(source, f, row.imag) for row in spectra]))
+    frames = np.fft.irfft(spectra, frame, axis=1) * window
+    out = np.zeros(len(padded))
+    norm = np.zeros(len(padded))
+    for s, piece in zip(starts, frames):
+        out[s: s + frame] += piece
+        norm[s: s + frame] += window ** 2
+    out = out / np.maximum(norm, 1e-8)
+    return out[frame: frame + len(x)]
+
+
+def channel(x: np.ndarray, kinds, rng: np.random.Generator, rate: int = 16000) -> np.ndarray:
+    """Speaker and channel augmentation (`kinds`, a subset of `config.CHANNELS`), each applied
+    with probability 0.5: `vtlp` (alpha 0.9-1.1), `band` (a microphone or telephone
+    band: 100-300 Hz to 3.4-7.5 kHz), `codec` (the 8 kHz mu-law codec)."""
+    if "vtlp" in kinds and rng.random() < 0.5:
+        x = vtlp(x, rng.uniform(0.9, 1.1), rate)
+    if "band" in kinds and rng.random() < 0.5:
+        x = band_limit(x, rng.uniform(100, 300), rng.uniform(3400, 7500), rate)
+    if "codec" in kinds and rng.random() < 0.5:
+        x = mu_law_codec(x, rate)
+    return x
+
+
 def augment(x: np.ndarray, rng: np.random.Generator, rate: int = 16000) -> np.ndarray:
     """One random augmentation of a float waveform (see the module docstring)."""
     from seqsuite.shared.layers.audio import resample
@@ -263,10 +344,13 @@ class CorpusSpec:
     noise_snr_db: float | None = None  # fixed-SNR noise on every utterance (robustness sets)
     settings: SynthSettings = SynthSettings()
     mix: tuple[float, float, float] = (0.3, 0.2, 0.5)
+    channel: tuple[str, ...] = ()  # speaker and channel augmentation (`channel`), if any
 
     def key(self, espeak_version: str) -> str:
-        payload = json.dumps([GENERATOR_VERSION, espeak_version, dataclasses.asdict(self)],
-                             sort_keys=True)
+        fields = dataclasses.asdict(self)
+        if not self.channel:  # corpora made before the field existed keep their key
+            del fields["channel"]
+        payload = json.dumps([GENERATOR_VERSION, espeak_version, fields], sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
@@ -310,6 +394,8 @@ def generate(spec: CorpusSpec, progress=None) -> Corpus:
                               word_gap=rng.integers(s.word_gap[0], s.word_gap[1] + 1))
         x = resample(speech.astype("float32") / 32768.0, ESPEAK_RATE, 16000).numpy()
         x = x.astype("float64")
+        if spec.channel:
+            x = channel(x, spec.channel, rng)
         if spec.augment:
             x = augment(x, rng)
         if spec.noise_snr_db is not None:

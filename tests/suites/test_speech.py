@@ -361,3 +361,47 @@ def test_saved_model_serves_wav_bytes_and_waveforms_in_a_fresh_process(run, tmp_
                          env={"PATH": f"{sys.prefix}/bin", "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert cli.returncode == 0, cli.stderr[-2000:]
     assert "not a WAV file" in cli.stdout and "Result for output key transcript" in cli.stdout
+
+
+def _band_energy(x, low, high, rate=16000):
+    spectrum = np.abs(np.fft.rfft(x)) ** 2
+    f = np.fft.rfftfreq(len(x), 1 / rate)
+    return spectrum[(f >= low) & (f < high)].sum() / spectrum.sum()
+
+
+def _centroid(x, rate=16000):
+    spectrum = np.abs(np.fft.rfft(x))
+    return float((np.fft.rfftfreq(len(x), 1 / rate) * spectrum).sum() / spectrum.sum())
+
+
+def test_channel_augmentations_keep_length_and_do_what_they_say():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=16000) * 0.1  # white: energy at every frequency
+    banded = synth.band_limit(x, 300, 3400)
+    assert len(banded) == len(x)
+    assert _band_energy(banded, 4000, 8000) < 0.01 and _band_energy(x, 4000, 8000) > 0.4
+    assert _band_energy(banded, 0, 100) < 0.001
+    speech = spoken("seven two")
+    up, down = synth.vtlp(speech, 1.1), synth.vtlp(speech, 0.9)
+    assert len(up) == len(down) == len(speech)
+    assert _centroid(down) < _centroid(speech) < _centroid(up)
+    np.testing.assert_allclose(synth.vtlp(speech, 1.0), speech, atol=1e-6)  # no warp
+    coded = synth.mu_law_codec(speech)
+    assert len(coded) == len(speech)
+    assert _band_energy(coded, 4100, 8000) < 0.01  # 8 kHz sampling: nothing above 4 kHz
+    assert np.corrcoef(coded, synth.band_limit(speech, 1, 4000))[0, 1] > 0.9
+    # Seeded: the same generator state gives the same augmented waveform.
+    a = synth.channel(speech, ("vtlp", "band", "codec"), np.random.default_rng(5))
+    b = synth.channel(speech, ("vtlp", "band", "codec"), np.random.default_rng(5))
+    np.testing.assert_array_equal(a, b)
+    assert len(a) == len(speech)
+
+
+def test_channel_augmentation_is_checked_and_keys_the_cache():
+    from seqsuite.shared.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="unknown augmentation 'phone'; use any of vtlp"):
+        registry.resolve_config("speech", "smoke", ["channel=[\"phone\"]"])
+    plain = synth.CorpusSpec(count=2, variants=("m1",), seed=0)
+    assert plain.key("1.5") != synth.CorpusSpec(count=2, variants=("m1",), seed=0,
+                                                channel=("band",)).key("1.5")
