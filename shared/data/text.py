@@ -12,10 +12,15 @@ can never disagree on an id; `build_vocabulary` is the one rule that makes them.
 from __future__ import annotations
 
 import collections
+import math
 from collections.abc import Mapping
+from pathlib import Path
 
 import keras
 import tensorflow as tf
+
+from seqsuite.shared.data.sources import read_text
+from seqsuite.shared.errors import DataError
 
 # Start and end of a target sequence: single control characters in char mode
 # (so they stay one token), bracketed words in word mode.
@@ -98,3 +103,39 @@ def detokenize(ids, vocabulary, tokens: str, end_id: int):
         return tf.strings.reduce_join(words, axis=1)
     joined = tf.strings.reduce_join(words, axis=1, separator=" ")
     return tf.strings.strip(tf.strings.regex_replace(joined, r"\s+", " "))
+
+
+def read_word_counts(path, alphabet: str | None = None,
+                     what: str = "vocabulary file") -> dict[str, float]:
+    """{word: count} of a word list: one word per line, optionally `word<TAB>count`
+    (default count 1, so a plain list makes every word as likely); blank lines skipped,
+    words lower-cased, repeats summed. DataError (one line, naming the fix) for a
+    missing, binary, empty or non-UTF-8 file, a line with a space in its word, a count
+    that is not a positive number, or a word with a character outside `alphabet`."""
+    path = Path(path)
+    text = read_text(path, what, "give a text file with one word per line")
+    counts: dict[str, float] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        word, _, count = line.strip().partition("\t")
+        word = word.strip().lower()
+        if " " in word:
+            raise DataError(f"{what} {path}:{number}: {word!r} holds a space; give one word per "
+                            "line (word<TAB>count)")
+        try:
+            value = float(count) if count.strip() else 1.0
+        except ValueError:
+            raise DataError(f"{what} {path}:{number}: count {count!r} is not a number; write "
+                            "word<TAB>count or the word alone") from None
+        if not (value > 0 and math.isfinite(value)):
+            raise DataError(f"{what} {path}:{number}: count {count!r} must be a positive number")
+        if alphabet is not None:
+            missing = sorted({c for c in word if c not in alphabet})
+            if missing:
+                raise DataError(f"{what} {path}:{number}: {word!r} has characters {missing!r} the "
+                                f"model cannot write; use only {alphabet.strip()!r}")
+        counts[word] = counts.get(word, 0.0) + value
+    if not counts:
+        raise DataError(f"{what} '{path}' holds no words; give one word per line")
+    return counts

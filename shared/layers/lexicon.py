@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
@@ -53,7 +52,8 @@ _FAR = 1e9
 
 
 class Lexicon:
-    """Words with unigram log-probabilities, most frequent first.
+    """Words with unigram log-probabilities, most frequent first (a user's word list:
+    `Lexicon.from_counts(shared.data.text.read_word_counts(path))`).
 
     Args:
         words: distinct words (no spaces).
@@ -90,47 +90,6 @@ class Lexicon:
         total = sum(c for _, c in items)
         return cls([w for w, _ in items], [math.log(c / total) for _, c in items],
                    oov_log_prob)
-
-    @classmethod
-    def from_file(cls, path, alphabet: str | None = None):
-        """One word per line, optionally `word<TAB>count` (default count 1: a closed
-        vocabulary where every word is as likely). Blank lines are skipped; words are
-        lower-cased. ValueError (one line, naming the fix) for a missing, empty or
-        non-UTF-8 file, or a word with a character outside `alphabet`."""
-        path = Path(path)
-        if not path.is_file():
-            raise ValueError(f"vocabulary file {path} does not exist; give a text file with "
-                             "one word per line")
-        try:
-            lines = path.read_text(encoding="utf-8-sig").splitlines()
-        except UnicodeDecodeError as err:
-            raise ValueError(f"vocabulary file {path} is not UTF-8 text (byte {err.start}); "
-                             "save it as UTF-8") from None
-        counts: dict[str, float] = {}
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            word, _, count = line.strip().partition("\t")
-            word = word.strip().lower()
-            if " " in word:
-                raise ValueError(f"{path}:{number}: {word!r} holds a space; give one word per "
-                                 "line (word<TAB>count)")
-            try:
-                value = float(count) if count.strip() else 1.0
-            except ValueError:
-                raise ValueError(f"{path}:{number}: count {count!r} is not a number; write "
-                                 "word<TAB>count or the word alone") from None
-            if not (value > 0 and math.isfinite(value)):
-                raise ValueError(f"{path}:{number}: count {count!r} must be a positive number")
-            if alphabet is not None:
-                missing = sorted({c for c in word if c not in alphabet})
-                if missing:
-                    raise ValueError(f"{path}:{number}: {word!r} has characters {missing!r} the "
-                                     f"model cannot write; use only {alphabet.strip()!r}")
-            counts[word] = counts.get(word, 0.0) + value
-        if not counts:
-            raise ValueError(f"vocabulary file {path} holds no words; give one word per line")
-        return cls.from_counts(counts)
 
     def tensors(self):
         """(words tf.string (V,), log_probs float32 (V,), oov_log_prob float32 ()): the

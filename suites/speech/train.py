@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from seqsuite.shared.errors import ConfigError
+from seqsuite.shared.data.text import read_word_counts
 from seqsuite.shared.evaluation.plots import _save, plt
 from seqsuite.shared.layers.ctc import ctc_beam_candidates, error_rates
-from seqsuite.shared.layers.lexicon import Lexicon, correct, word_scores
+from seqsuite.shared.layers.lexicon import Lexicon, correct, rescore
 from seqsuite.shared.run.suite import Evaluation
 from seqsuite.suites.speech import model as speech_model
 from seqsuite.suites.speech import synth
@@ -56,10 +56,8 @@ def build_lexicon(config: Config) -> Lexicon | None:
     """The lexicon `lexicon_file` or `lexicon_words` asks for (None: neither), its
     log-probabilities rounded to 4 decimals as `learned.json` keeps them."""
     if config.lexicon_file:
-        try:
-            found = Lexicon.from_file(config.lexicon_file, CHARACTERS)
-        except ValueError as err:
-            raise ConfigError(f"lexicon_file: {err}") from None
+        found = Lexicon.from_counts(read_word_counts(config.lexicon_file, CHARACTERS,
+                                                     "lexicon_file"))
     elif not config.lexicon_words:
         return None
     else:
@@ -93,18 +91,16 @@ def calibrate(model, data: SpeechData, config: Config) -> dict:
         for i, row in zip(index, VOCABULARY.to_text(ids).numpy()):
             texts[i] = [t.decode() for t in row]
         scores[index] = log_probs.numpy()
-    lm, count, _ = (t.numpy() for t in word_scores(tf.constant(texts), *found.tensors()))
+    texts, tensors = tf.constant(texts), found.tensors()
     best = None
     for weight in LM_WEIGHTS:
         for bonus in WORD_BONUSES:
-            pick = np.argmax(scores + weight * lm + bonus * count, axis=1)
-            rates = error_rates(val.texts, [row[k] for row, k in zip(texts, pick)])
+            picked = [t.decode() for t in rescore(texts, scores, *tensors, weight, bonus).numpy()]
+            rates = error_rates(val.texts, picked)
             key = (rates["wer"], rates["cer"], weight, abs(bonus))
             if best is None or key < best[0]:
-                best = key, weight, bonus
-    weight, bonus = best[1], best[2]
-    rescored = [row[k] for row, k in
-                zip(texts, np.argmax(scores + weight * lm + bonus * count, axis=1))]
+                best = key, weight, bonus, picked
+    weight, bonus, rescored = best[1:]
     chosen = None
     for within, prior in CORRECTIONS:
         fixed = [t.decode() for start in range(0, len(rescored), 64) for t in correct(
@@ -198,10 +194,7 @@ def transcribe(run, args) -> list[str]:
     file, or one that is not a WAV, gets its own line; the others are transcribed."""
     served, files = serving(run.model, run.config), args.files
     if args.vocabulary:
-        try:
-            words = Lexicon.from_file(args.vocabulary, CHARACTERS).words
-        except ValueError as err:
-            raise ConfigError(f"--vocabulary: {err}") from None
+        words = list(read_word_counts(args.vocabulary, CHARACTERS, "--vocabulary file"))
         vocabulary = served.endpoints["vocabulary"][0]
 
         def serve(wav):

@@ -5,6 +5,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from seqsuite.shared.data.text import read_word_counts
+from seqsuite.shared.errors import DataError
 from seqsuite.shared.layers.ctc import CharVocabulary, ctc_beam_candidates
 from seqsuite.shared.layers.lexicon import (
     Lexicon,
@@ -155,7 +157,8 @@ def test_the_lexicon_can_be_an_input_of_a_graph():
 
 
 @pytest.mark.parametrize("content, message", [
-    (None, "does not exist"),
+    (None, "not found"),
+    (b"yes\x00no\n", "binary file"),
     (b"", "holds no words"),
     (b"\n  \n", "holds no words"),
     (b"caf\xe9\n", "not UTF-8"),
@@ -169,14 +172,14 @@ def test_bad_vocabulary_files_get_one_line_errors(tmp_path, content, message):
     path = tmp_path / "words.txt"
     if content is not None:
         path.write_bytes(content)
-    with pytest.raises(ValueError, match=message) as err:
-        Lexicon.from_file(path, "abcdefghijklmnopqrstuvwxyz' ")
+    with pytest.raises(DataError, match=message) as err:
+        read_word_counts(path, "abcdefghijklmnopqrstuvwxyz' ")
     assert "\n" not in str(err.value)
 
 
 def test_a_vocabulary_file_reads_counts_and_lower_cases(tmp_path):
     path = tmp_path / "words.txt"
-    path.write_text("Yes\t2\nno\t6\n\nstop\n", encoding="utf-8")
-    lexicon = Lexicon.from_file(path)
+    path.write_text("\ufeffYes\t2\nno\t6\n\nstop\n", encoding="utf-8")  # a BOM too
+    lexicon = Lexicon.from_counts(read_word_counts(path))
     assert lexicon.words == ["no", "yes", "stop"]
     np.testing.assert_allclose(np.exp(lexicon.log_probs), [6 / 9, 2 / 9, 1 / 9], rtol=1e-6)
