@@ -251,7 +251,15 @@ def _nearest(queries, words, log_probs, reach, prior_weight):
     prior = tf.cast(prior_weight, tf.float32)
     padded = tf.concat([words, [""]], axis=0)
     padded_log_probs = tf.concat([tf.cast(log_probs, tf.float32), [0.0]], axis=0)
+    nearest = tf.cond(tf.size(unique) > 0, lambda: _search(
+        unique, length, limits, words, lengths, letters, padded, padded_log_probs, prior),
+        lambda: unique)
+    return tf.gather(nearest, index)
 
+
+# Compiled once per process: run eagerly, map_fn would call `one` from Python per word.
+@tf.function(reduce_retracing=True)
+def _search(unique, length, limits, words, lengths, letters, padded, padded_log_probs, prior):
     def one(args):
         query, size, limit = args
         common = tf.reduce_sum(tf.minimum(_histograms(query[None])[0][None, :], letters), axis=1)
@@ -274,11 +282,7 @@ def _nearest(queries, words, log_probs, reach, prior_weight):
         return tf.where(lowest < _FAR / 2, tf.gather(words, tf.minimum(first, tf.size(words) - 1)),
                         query)
 
-    def search():
-        return tf.map_fn(one, (unique, length, limits), fn_output_signature=tf.string)
-
-    nearest = tf.cond(tf.size(unique) > 0, search, lambda: unique)
-    return tf.gather(nearest, index)
+    return tf.map_fn(one, (unique, length, limits), fn_output_signature=tf.string)
 
 
 def _sparse(ragged):

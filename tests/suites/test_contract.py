@@ -75,9 +75,28 @@ def test_suite_object_is_complete(name):
         assert set(space) <= fields, set(space) - fields
 
 
+def _forbid_training(monkeypatch, suite: Suite, config):
+    """Make every way a run trains raise: Keras fits, the suite's fit and calibration, and
+    each of its baselines' `fit`."""
+    import keras
+
+    from seqsuite.shared.run import runner
+    from seqsuite.shared.run import suite as suite_module
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("seqsuite evaluate trained something")
+
+    for owner, attribute in ((keras.Model, "fit"), (keras.Model, "train_on_batch"),
+                             (runner, "fit_suite"), (runner, "fit_and_save"),
+                             (suite_module, "fit_suite")):
+        monkeypatch.setattr(owner, attribute, no_training)
+    for baseline in suite.baselines(config):
+        monkeypatch.setattr(type(baseline), "fit", no_training)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", SUITES)
-def test_train_evaluate_export_serve(name, smoke_run, plain_tensorflow, tmp_path):
+def test_train_evaluate_export_serve(name, smoke_run, plain_tensorflow, tmp_path, monkeypatch):
     run = smoke_run(name)
     for file in ("run.json", "config.json", "learned.json", "model.keras", "metrics.json",
                  "export/saved_model.pb"):
@@ -85,7 +104,9 @@ def test_train_evaluate_export_serve(name, smoke_run, plain_tensorflow, tmp_path
     assert json.loads((run / "run.json").read_text())["suite"] == name
     before = _digest(run)
 
-    # A re-evaluation writes its own folder and changes nothing training wrote.
+    # A re-evaluation trains nothing (its baselines come from their saved files), writes its
+    # own folder, gives the figures training reported and changes nothing training wrote.
+    _forbid_training(monkeypatch, registry.get(name), registry.resolve_config(name, "smoke"))
     assert main(["evaluate", "--run", str(run), "--name", f"contract-{tmp_path.name}"]) == 0
     where = run / "evaluations" / f"contract-{tmp_path.name}"
     _assert_same_figures(json.loads((where / "metrics.json").read_text()),
