@@ -108,6 +108,12 @@ ESN_DESIGNS = {
     "two views, 2000 units": _design(**_RICH, reservoir_units=2000, views="global,series"),
     "+ first-difference view (1500 units)": _design(**_RICH, reservoir_units=1500,
                                                     views="global,series,difference"),
+    "+ means over 3 parts of each sequence": _design(**_RICH, reservoir_units=1500,
+                                                     views="global,series,difference",
+                                                     segments=3),
+    "+ means over 6 parts of each sequence": _design(**_RICH, reservoir_units=1500,
+                                                     views="global,series,difference",
+                                                     segments=6),
 }
 CHOICE_PROBLEMS = ("ArrowHead", "GunPoint", "ItalyPowerDemand", "UnitTest", "BasicMotions",
                    "JapaneseVowels")

@@ -95,6 +95,9 @@ class Config(EncoderConfig, TrainConfig):
     # Statistics of each unit's states over the valid steps, joined with "_" (STATISTICS):
     # mean, max, min, ppv (the proportion of positive states), std, last (the final state)
     pooling: str = "mean_max_min_ppv_std_last"
+    # and the mean state over each of this many equal parts of the sequence (1: none), a
+    # temporal pyramid that keeps where in a recording a pattern occurred
+    segments: int = 1
     # 1-NN DTW baseline: Sakoe-Chiba band in steps; None: unconstrained
     dtw_window: int | None = None
     classes: list[str] | None = learned_field()  # class names, from the training data
@@ -112,7 +115,7 @@ class Config(EncoderConfig, TrainConfig):
         if not self.views or set(self.views) - set(VIEWS) or len(set(self.views)) < len(self.views):
             raise ConfigError(f"views must list distinct views of {', '.join(VIEWS)}, got "
                               f"{self.views}")
-        require_positive(self, ("attention_units", "reservoir_units", "timescales"))
+        require_positive(self, ("attention_units", "reservoir_units", "timescales", "segments"))
         if self.reservoir_units < self.timescales * len(self.views):
             raise ConfigError(f"reservoir_units={self.reservoir_units} cannot give each of the "
                               "reservoirs a unit; raise reservoir_units or lower timescales")

@@ -58,7 +58,10 @@ class TimePooling(keras.layers.Layer):
     ```
 
     `mode` joins the statistics wanted with "_", concatenated in that order
-    (`"mean_last"` = `[mean, last]`). A linear readout of the mean state is the
+    (`"mean_last"` = `[mean, last]`). With `segments = S > 1` the means over each of
+    `S` equal parts of the valid steps follow (step `t` in part `floor(t S / L)`), a
+    temporal pyramid: where in the sequence a unit was high, which the whole-sequence
+    statistics do not tell (a part with no step pools to zeros). A linear readout of the mean state is the
     mean of the per-step readouts, the class evidence Jaeger et al. (2007)
     average over an utterance; max, min and the proportion of positive values
     (ppv, as ROCKET pools its convolutions, Dempster et al. 2020) tell where in
@@ -67,6 +70,8 @@ class TimePooling(keras.layers.Layer):
     Args:
         mode: Statistics joined with `"_"`, from `mean`, `max`, `min`, `ppv`,
             `std`, `last`. Default: `"mean_last"`.
+        segments: Parts of the sequence pooled by their means as well (1: none).
+            Default: `1`.
         **kwargs: Base layer arguments.
 
     Call arguments:
@@ -74,14 +79,18 @@ class TimePooling(keras.layers.Layer):
             `(batch,)`; a length of 0 pools to zeros.
     """
 
-    def __init__(self, mode="mean_last", **kwargs):
+    def __init__(self, mode="mean_last", segments=1, **kwargs):
         statistics = mode.split("_") if isinstance(mode, str) else []
         if not statistics or set(statistics) - set(STATISTICS) or \
                 len(set(statistics)) < len(statistics):
             raise ValueError(f"Argument `mode` must join distinct statistics of {STATISTICS} "
                              f"with '_'. Received: mode={mode!r}")
+        if not isinstance(segments, int) or segments < 1:
+            raise ValueError(f"Argument `segments` must be an integer >= 1. Received: "
+                             f"segments={segments!r}")
         super().__init__(**kwargs)
         self.mode = mode
+        self.segments = segments
         self.statistics = statistics
 
     def call(self, inputs):
@@ -110,14 +119,22 @@ class TimePooling(keras.layers.Layer):
                 last = ops.take_along_axis(states, ops.maximum(length - 1, 0)[:, None, None],
                                            axis=1)
                 pooled.append(ops.squeeze(last, 1) * some)
+        if self.segments > 1:
+            steps = ops.cumsum(ops.ones_like(states[:, :, 0], dtype="int32"), axis=1) - 1
+            part = (steps * self.segments) // ops.maximum(length, 1)[:, None]  # (batch, time)
+            for k in range(self.segments):
+                inside = ops.cast(part == k, states.dtype)[..., None] * weights
+                pooled.append(ops.sum(states * inside, axis=1)
+                              / ops.maximum(ops.sum(inside, axis=1), 1.0))
         return pooled[0] if len(pooled) == 1 else ops.concatenate(pooled, axis=-1)
 
     def compute_output_shape(self, input_shapes):
         states = input_shapes[0]
-        return (states[0], states[-1] * len(self.statistics))
+        return (states[0], states[-1] * (len(self.statistics) + (self.segments > 1)
+                                         * self.segments))
 
     def get_config(self):
-        return {**super().get_config(), "mode": self.mode}
+        return {**super().get_config(), "mode": self.mode, "segments": self.segments}
 
 
 @keras.saving.register_keras_serializable(package="seqsuite")
@@ -301,7 +318,8 @@ def build_model(config: Config) -> keras.Model:
                     name=f"reservoir_{index}",
                 )(view)  # (batch, time, units)
                 pooled.append(TimePooling(
-                    config.pooling, name="pooling" if total == 1 else f"pooling_{index}")(
+                    config.pooling, config.segments,
+                    name="pooling" if total == 1 else f"pooling_{index}")(
                     [states, length]))
         features = (pooled[0] if len(pooled) == 1
                     else keras.layers.Concatenate(name="pooling")(pooled))

@@ -279,6 +279,28 @@ class LayerTest(TestCase):
         with pytest.raises(ValueError, match="distinct statistics"):
             TimePooling("max_max")
 
+    def test_segment_means_match_numpy(self):
+        self.run_layer_test(
+            TimePooling, init_kwargs={"mode": "mean", "segments": 3},
+            input_data=[np.random.rand(3, 7, 4).astype("float32"), np.array([7, 2, 1], "int32")],
+            expected_output_shape=(3, 16), expected_num_trainable_weights=0,
+            run_training_check=False, run_mixed_precision_check=False,
+        )
+        states = np.random.default_rng(4).normal(size=(4, 7, 2)).astype("float32")
+        states[1, 5:] = 50.0  # padding: must not count
+        length = np.array([7, 5, 2, 0], "int32")
+        pooled = np.asarray(TimePooling("max", segments=3)([states, length]))
+        assert pooled.shape == (4, 8)
+        for i, n in enumerate(length):
+            h = states[i, :n]
+            parts = [h[[t for t in range(n) if t * 3 // n == k]] for k in range(3)]
+            expected = np.concatenate(
+                [h.max(0) if n else np.zeros(2)]
+                + [p.mean(0) if len(p) else np.zeros(2) for p in parts])
+            np.testing.assert_allclose(pooled[i], expected, atol=1e-5)
+        with pytest.raises(ValueError, match="segments"):
+            TimePooling("mean", segments=0)
+
     def test_series_standardize_layer_contract_and_numpy(self):
         self.run_layer_test(
             SeriesStandardize, init_kwargs={"epsilon": 1e-6},
