@@ -1,4 +1,6 @@
-"""Forecast-residual anomaly detection, and a generator of labelled anomalies.
+"""Forecast-residual anomaly detection, a generator of labelled anomalies, the scores the
+field reports (point-wise, event-wise, point-adjusted, ROC/PR-AUC, the UCR archive's rule,
+detection delay, false alarms per hour) and Telemanom's dynamic threshold.
 
 A point is anomalous when its one-step forecast residual r_t = y_t - y_hat_t is
 extreme against residuals seen on clean data:
@@ -100,3 +102,156 @@ def detection_scores(flags: np.ndarray, labels: np.ndarray) -> dict[str, float]:
     (`metrics.precision_recall_f1` of the counts)."""
     flags, labels = np.asarray(flags, bool), np.asarray(labels, bool)
     return precision_recall_f1(np.sum(flags & labels), flags.sum(), labels.sum())
+
+
+# Scores as the field reports them. Labels and flags are 0/1 (or boolean) per point;
+# an event is a maximal run of consecutive labelled (or flagged) points.
+
+def events(labels) -> list[tuple[int, int]]:
+    """The maximal runs of true values in `labels`, as half-open (start, end) ranges."""
+    labels = np.asarray(labels, bool).astype(np.int8)
+    edges = np.diff(np.concatenate([[0], labels, [0]]))
+    return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist()))
+
+
+def event_scores(flags, labels) -> dict[str, float]:
+    """Event-wise (range-based) precision, recall and F1:
+
+        recall = labelled events with at least one flagged point / labelled events,
+        precision = flagged events (runs of flags) overlapping a labelled event / flagged events.
+
+    A long event found by one flag counts once, as does one long false alarm."""
+    flags, labels = np.asarray(flags, bool), np.asarray(labels, bool)
+    labelled, flagged = events(labels), events(flags)
+    found = sum(bool(flags[a:b].any()) for a, b in labelled)
+    right = sum(bool(labels[a:b].any()) for a, b in flagged)
+    precision = right / len(flagged) if flagged else 0.0
+    recall = found / len(labelled) if labelled else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1}
+
+
+def point_adjusted_scores(flags, labels) -> dict[str, float]:
+    """Point-wise scores after "point adjustment" (Xu et al. 2018): every point of a labelled
+    event counts as flagged once any point of it is. Reported only beside the unadjusted
+    scores: one lucky flag in a long event earns the whole event, so a detector flagging
+    at random scores far above its point-wise F1 (Kim et al. 2022)."""
+    flags, labels = np.array(flags, bool), np.asarray(labels, bool)
+    for a, b in events(labels):
+        if flags[a:b].any():
+            flags[a:b] = True
+    return detection_scores(flags, labels)
+
+
+def ranking_scores(scores, labels) -> dict[str, float]:
+    """ROC-AUC and PR-AUC (average precision) of real-valued `scores` against `labels`
+    (scikit-learn); NaN when the labels hold one class only. Thresholds play no part."""
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    scores, labels = np.asarray(scores, float), np.asarray(labels, bool)
+    if labels.all() or not labels.any():
+        return {"roc_auc": float("nan"), "pr_auc": float("nan")}
+    return {"roc_auc": float(roc_auc_score(labels, scores)),
+            "pr_auc": float(average_precision_score(labels, scores))}
+
+
+def ucr_rule(scores, labels, slack: int = 100) -> bool:
+    """The UCR anomaly archive's rule (Wu and Keogh 2021): the highest score lies within the
+    labelled range widened by `slack` points on each side (the first labelled event if
+    there are several; the archive labels one)."""
+    ranges = events(labels)
+    if not ranges:
+        raise ValueError("ucr_rule needs at least one labelled point")
+    start, end = ranges[0]
+    top = int(np.argmax(np.asarray(scores, float)))
+    return start - slack <= top < end + slack
+
+
+def detection_delays(flags, labels) -> list[int | None]:
+    """For each labelled event, the points from its onset to its first flag inside it
+    (0: flagged at onset), or None when no point of it is flagged."""
+    flags = np.asarray(flags, bool)
+    delays = []
+    for a, b in events(labels):
+        hit = np.flatnonzero(flags[a:b])
+        delays.append(int(hit[0]) if len(hit) else None)
+    return delays
+
+
+def false_alarms_per_hour(flags, labels, seconds_per_point: float) -> float:
+    """Flagged events that overlap no labelled event, per hour of recording (a monitor's
+    alarm burden: a run of consecutive flags rings once)."""
+    flags, labels = np.asarray(flags, bool), np.asarray(labels, bool)
+    false = sum(not labels[a:b].any() for a, b in events(flags))
+    hours = len(flags) * seconds_per_point / 3600.0
+    if hours <= 0:
+        raise ValueError("false_alarms_per_hour needs a recording and seconds_per_point > 0")
+    return false / hours
+
+
+# The non-parametric dynamic threshold of Hundman et al. (2018), "Detecting spacecraft
+# anomalies using LSTMs and nonparametric dynamic thresholding" (Telemanom), section 3.2.
+
+def smooth_errors(errors, span: int) -> np.ndarray:
+    """Exponentially weighted moving average of |errors| (pandas' `ewm(span=span)`, as
+    Telemanom smooths its prediction errors): a lone large residual is damped, a
+    sustained one builds up."""
+    import pandas as pd
+
+    return pd.Series(np.abs(np.asarray(errors, float))).ewm(span=span).mean().to_numpy()
+
+
+# Telemanom's candidate z values: 2.5 to 12 in steps of 0.5.
+Z_VALUES = tuple(float(z) for z in np.arange(2.5, 12.5, 0.5))
+
+
+def dynamic_threshold(smoothed, z_values=Z_VALUES) -> float:
+    """Telemanom's threshold on smoothed errors e_s, with no labels:
+
+        ε = μ(e_s) + z σ(e_s),  z from `z_values`, the one maximising
+        (Δμ/μ(e_s) + Δσ/σ(e_s)) / (|e_a| + |E_seq|²),
+
+    where Δμ and Δσ are how much the mean and standard deviation of e_s fall when the
+    points above ε (e_a) are removed and E_seq is the set of runs of such points: the
+    threshold whose removal explains most of the spread with the fewest points and runs.
+    A flat error (σ = 0) or a z that removes nothing scores 0; with no z scoring above 0
+    the largest z is kept (nothing stands out, flag as little as possible)."""
+    smoothed = np.asarray(smoothed, float)
+    mean, std = smoothed.mean(), smoothed.std()
+    best, best_score = mean + max(z_values) * std, 0.0
+    if std == 0:
+        return float(best)
+    for z in z_values:
+        epsilon = mean + z * std
+        above = smoothed > epsilon
+        if not above.any() or above.all():
+            continue
+        below = smoothed[~above]
+        score = ((mean - below.mean()) / mean + (std - below.std()) / std) / (
+            above.sum() + len(events(above)) ** 2)
+        if score > best_score:
+            best, best_score = epsilon, score
+    return float(best)
+
+
+def prune_anomalies(smoothed, flags, minimum_decrease: float = 0.13) -> np.ndarray:
+    """Telemanom's pruning: the flagged runs' maxima, sorted in descending order with the
+    largest unflagged error appended, are walked from the top; where one maximum falls
+    by less than `minimum_decrease` (a fraction) from the previous one, every run from
+    there down is unflagged. Keeps only runs that stand clear of the rest."""
+    smoothed, flags = np.asarray(smoothed, float), np.array(flags, bool)
+    runs = events(flags)
+    if not runs:
+        return flags
+    peaks = np.array([smoothed[a:b].max() for a, b in runs])
+    order = np.argsort(-peaks)
+    rest = smoothed[~flags].max() if (~flags).any() else 0.0
+    ladder = np.append(peaks[order], rest)
+    keep = 0
+    for i in range(len(peaks)):
+        if ladder[i] > 0 and (ladder[i] - ladder[i + 1]) / ladder[i] >= minimum_decrease:
+            keep = i + 1  # runs down to here stand clear of the next
+    for i in order[keep:]:
+        a, b = runs[i]
+        flags[a:b] = False
+    return flags

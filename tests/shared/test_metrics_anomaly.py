@@ -3,9 +3,19 @@ import pytest
 
 from seqsuite.shared.evaluation.anomaly import (
     detect,
+    detection_delays,
     detection_scores,
+    dynamic_threshold,
+    event_scores,
+    events,
+    false_alarms_per_hour,
     inject_anomalies,
+    point_adjusted_scores,
+    prune_anomalies,
+    ranking_scores,
     robust_scale,
+    smooth_errors,
+    ucr_rule,
 )
 from seqsuite.shared.evaluation.metrics import (
     forecast_errors,
@@ -84,3 +94,95 @@ def test_detector_finds_injected_anomalies_with_exact_forecaster():
     assert robust_scale(np.array([0.0, 1.0, -1.0]))[1] == pytest.approx(1.4826)
     with pytest.raises(ValueError, match="start must be >= window"):
         detect(one, series[:, None], 5, 20, [0.0, 1.0], 5.0)
+
+
+# A hand-worked case: labelled events at 2-4 and 10-11; flags at 3 (inside the first), 7-8
+# (a false alarm) and 15 (another).
+LABELS = np.array([0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0])
+FLAGS = np.array([0, 0, 0, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 1])
+
+
+def test_events_are_half_open_runs():
+    assert events(LABELS) == [(2, 5), (10, 12)]
+    assert events(FLAGS) == [(3, 4), (7, 9), (15, 16)]
+    assert events([1, 1, 0, 1]) == [(0, 2), (3, 4)] and events([0, 0]) == []
+
+
+def test_point_event_and_adjusted_scores_by_hand():
+    # points: 1 of 4 flags right, 1 of 5 labelled points found
+    assert detection_scores(FLAGS, LABELS) == pytest.approx(
+        {"precision": 0.25, "recall": 0.2, "f1": 2 * 0.25 * 0.2 / 0.45})
+    # events: 1 of 3 flagged runs overlaps a label, 1 of 2 labelled events found
+    assert event_scores(FLAGS, LABELS) == pytest.approx(
+        {"precision": 1 / 3, "recall": 0.5, "f1": 0.4})
+    # adjusted: the whole first event counts as found: TP 3 of 6 flags, 3 of 5 labels
+    assert point_adjusted_scores(FLAGS, LABELS) == pytest.approx(
+        {"precision": 0.5, "recall": 0.6, "f1": 2 * 0.5 * 0.6 / 1.1})
+    assert event_scores(np.zeros(16), LABELS) == {"precision": 0.0, "recall": 0.0, "f1": 0.0}
+
+
+def test_ranking_scores_against_counting_pairs():
+    scores = np.array([0.1, 0.9, 0.4, 0.35, 0.8])
+    labels = np.array([0, 1, 0, 1, 0])
+    # AUC = P(positive above negative): pairs (0.9 > all three), (0.35 > 0.1 only) -> 4/6
+    assert ranking_scores(scores, labels)["roc_auc"] == pytest.approx(4 / 6)
+    # AP: ranks 0.9 (hit, P=1), 0.8, 0.4, 0.35 (hit, P=2/4): (1 + 0.5) / 2
+    assert ranking_scores(scores, labels)["pr_auc"] == pytest.approx(0.75)
+    assert np.isnan(ranking_scores(scores, np.zeros(5))["roc_auc"])
+
+
+def test_ucr_rule_delays_and_false_alarms_by_hand():
+    labels = np.zeros(1000, int)
+    labels[500:510] = 1
+    scores = np.zeros(1000)
+    scores[605] = 1.0  # 95 past the end of the range: inside the 100-point slack
+    assert ucr_rule(scores, labels)
+    assert not ucr_rule(scores, labels, slack=50)
+    scores[605], scores[395] = 0.0, 1.0  # 105 before its start: outside
+    assert not ucr_rule(scores, labels)
+    with pytest.raises(ValueError, match="labelled"):
+        ucr_rule(scores, np.zeros(1000))
+    assert detection_delays(FLAGS, LABELS) == [1, None]
+    # two false runs over 16 points of 225 s each: 4 hours
+    assert false_alarms_per_hour(FLAGS, LABELS, 900.0) == pytest.approx(0.5)
+
+
+def test_smoothing_is_pandas_ewm_of_absolute_errors():
+    errors = np.array([1.0, -3.0, 2.0, 0.0])
+    alpha = 2 / (3 + 1)
+    # the adjusted EWMA: weights (1 - alpha)^k over the points so far, normalised
+    expected = [sum((1 - alpha) ** (t - k) * abs(errors[k]) for k in range(t + 1))
+                / sum((1 - alpha) ** (t - k) for k in range(t + 1)) for t in range(4)]
+    np.testing.assert_allclose(smooth_errors(errors, span=3), expected)
+
+
+def test_dynamic_threshold_by_hand():
+    # 98 points at 1, two at 11: mean 1.2, std sqrt(0.02 * 100 * 0.98) = 1.4
+    smoothed = np.ones(100)
+    smoothed[[40, 41]] = 11.0
+    mean, std = 1.2, np.sqrt(0.98 * 0.02 * 100)
+    # every z from 2.5 to 6.5 puts epsilon between 1 and 11: removes both points, one run
+    # -> ((1.2 - 1) / 1.2 + (std - 0) / std) / (2 + 1); the first such z (2.5) is kept
+    assert dynamic_threshold(smoothed) == pytest.approx(mean + 2.5 * std)
+    # two separate runs of one point each score lower: (same gains) / (2 + 4)
+    apart = np.ones(100)
+    apart[[10, 60]] = 11.0
+    assert dynamic_threshold(apart) == pytest.approx(mean + 2.5 * std)
+    flat = np.full(50, 3.0)
+    assert dynamic_threshold(flat) == pytest.approx(3.0)  # nothing stands out
+    # a z that would remove nothing is never chosen: largest z kept
+    assert dynamic_threshold(np.arange(10.0), z_values=(5.0,)) == pytest.approx(
+        4.5 + 5 * np.arange(10.0).std())
+
+
+def test_pruning_keeps_runs_that_stand_clear():
+    smoothed = np.array([1.0, 10.0, 1.0, 9.5, 1.0, 5.0, 1.0, 2.0])
+    flags = smoothed > 1.5
+    # peaks 10, 9.5, 5, 2 then the largest unflagged 1: decreases 5%, 47%, 60%, 50%
+    pruned = prune_anomalies(smoothed, flags, minimum_decrease=0.13)
+    np.testing.assert_array_equal(pruned, flags)  # the last decrease above 13% keeps all
+    # with 55%: only the 5 -> 2 step (60%) clears it, so runs down to the 5 stay
+    pruned = prune_anomalies(smoothed, flags, minimum_decrease=0.55)
+    np.testing.assert_array_equal(pruned, [0, 1, 0, 1, 0, 1, 0, 0])
+    # 70%: no step clears it, every run is unflagged
+    assert not prune_anomalies(smoothed, flags, minimum_decrease=0.7).any()
