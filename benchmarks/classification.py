@@ -111,9 +111,6 @@ ESN_DESIGNS = {
     "+ means over 3 parts of each sequence": _design(**_RICH, reservoir_units=1500,
                                                      views="global,series,difference",
                                                      segments=3),
-    "+ means over 6 parts of each sequence": _design(**_RICH, reservoir_units=1500,
-                                                     views="global,series,difference",
-                                                     segments=6),
 }
 CHOICE_PROBLEMS = ("ArrowHead", "GunPoint", "ItalyPowerDemand", "UnitTest", "BasicMotions",
                    "JapaneseVowels")

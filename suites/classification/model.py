@@ -122,10 +122,11 @@ class TimePooling(keras.layers.Layer):
         if self.segments > 1:
             steps = ops.cumsum(ops.ones_like(states[:, :, 0], dtype="int32"), axis=1) - 1
             part = (steps * self.segments) // ops.maximum(length, 1)[:, None]  # (batch, time)
-            for k in range(self.segments):
-                inside = ops.cast(part == k, states.dtype)[..., None] * weights
-                pooled.append(ops.sum(states * inside, axis=1)
-                              / ops.maximum(ops.sum(inside, axis=1), 1.0))
+            # one contraction over time (batch, parts, units): no copy of the states per part
+            inside = ops.one_hot(part, self.segments, dtype=states.dtype) * weights
+            sums = ops.einsum("btp,btu->bpu", inside, states)
+            means = sums / ops.maximum(ops.sum(inside, axis=1), 1.0)[..., None]
+            pooled.append(ops.reshape(means, (-1, self.segments * ops.shape(states)[-1])))
         return pooled[0] if len(pooled) == 1 else ops.concatenate(pooled, axis=-1)
 
     def compute_output_shape(self, input_shapes):
