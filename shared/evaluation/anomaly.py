@@ -255,3 +255,68 @@ def prune_anomalies(smoothed, flags, minimum_decrease: float = 0.13) -> np.ndarr
         a, b = runs[i]
         flags[a:b] = False
     return flags
+
+
+# Reference detectors a practitioner reaches for, scored point by point (higher: more
+# anomalous). Each learns normality from the clean stretch only and scores every point
+# causally, from the window that ends at it (the first `width - 1` points get the score of
+# the first full window), so a score is available when its point arrives.
+
+def sliding_windows(values, width: int) -> np.ndarray:
+    """(rows - width + 1, width * channels): each window of `width` rows of `values`
+    (rows, channels), flattened time-major."""
+    values = np.asarray(values, float)
+    values = values[:, None] if values.ndim == 1 else values
+    if not 1 <= width <= len(values):
+        raise ValueError(f"width must be between 1 and the {len(values)} rows; received {width}")
+    windows = np.lib.stride_tricks.sliding_window_view(values, width, axis=0)
+    return windows.transpose(0, 2, 1).reshape(len(windows), -1)
+
+
+def _per_point(window_scores, width: int) -> np.ndarray:
+    """Window scores (one per window end) as one score per point."""
+    window_scores = np.asarray(window_scores, float)
+    return np.concatenate([np.full(width - 1, window_scores[0]), window_scores])
+
+
+def isolation_forest_scores(clean, values, width: int, seed: int = 0) -> np.ndarray:
+    """Isolation Forest (Liu et al. 2008; scikit-learn, 100 trees) fitted on the clean
+    stretch's windows, each channel scaled by the clean stretch's median and MAD; the
+    score of a point is minus the forest's `score_samples` of the window ending there."""
+    from sklearn.ensemble import IsolationForest
+
+    clean, values = np.asarray(clean, float), np.asarray(values, float)
+    clean = clean[:, None] if clean.ndim == 1 else clean
+    values = values[:, None] if values.ndim == 1 else values
+    centre = np.median(clean, axis=0)
+    scale = np.maximum(np.median(np.abs(clean - centre), axis=0) * 1.4826, 1e-12)
+    forest = IsolationForest(random_state=seed).fit(
+        sliding_windows((clean - centre) / scale, width))
+    return _per_point(-forest.score_samples(sliding_windows((values - centre) / scale, width)),
+                      width)
+
+
+def rolling_robust_z(values, width: int) -> np.ndarray:
+    """Per point, the largest over channels of |x_t - median| / (1.4826 MAD), the median
+    and MAD over the `width` points before t (the window ending just before it, so a
+    spike does not hide in its own statistics); the first `width` points score 0."""
+    values = np.asarray(values, float)
+    values = values[:, None] if values.ndim == 1 else values
+    if not 1 <= width < len(values):
+        raise ValueError(f"width must be between 1 and {len(values) - 1}; received {width}")
+    scores = np.zeros(len(values))
+    windows = np.lib.stride_tricks.sliding_window_view(values[:-1], width, axis=0)
+    median = np.median(windows, axis=-1)  # (rows - width, channels)
+    mad = np.maximum(np.median(np.abs(windows - median[..., None]), axis=-1) * 1.4826, 1e-12)
+    scores[width:] = (np.abs(values[width:] - median) / mad).max(axis=1)
+    return scores
+
+
+def telemanom_flags(clean_scores, scores, span: int, minimum_decrease: float = 0.13):
+    """Flags for `scores` by Telemanom's rule with the threshold chosen on the clean
+    stretch's scores, never on labels: ε = `dynamic_threshold` of the smoothed clean
+    scores (`smooth_errors` with `span`), applied to the smoothed `scores`, then
+    `prune_anomalies`. Returns (flags, smoothed scores, ε)."""
+    epsilon = dynamic_threshold(smooth_errors(clean_scores, span))
+    smoothed = smooth_errors(scores, span)
+    return prune_anomalies(smoothed, smoothed > epsilon, minimum_decrease), smoothed, epsilon

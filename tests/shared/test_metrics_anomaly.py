@@ -10,11 +10,15 @@ from seqsuite.shared.evaluation.anomaly import (
     events,
     false_alarms_per_hour,
     inject_anomalies,
+    isolation_forest_scores,
     point_adjusted_scores,
     prune_anomalies,
     ranking_scores,
     robust_scale,
+    rolling_robust_z,
+    sliding_windows,
     smooth_errors,
+    telemanom_flags,
     ucr_rule,
 )
 from seqsuite.shared.evaluation.metrics import (
@@ -186,3 +190,56 @@ def test_pruning_keeps_runs_that_stand_clear():
     np.testing.assert_array_equal(pruned, [0, 1, 0, 1, 0, 1, 0, 0])
     # 70%: no step clears it, every run is unflagged
     assert not prune_anomalies(smoothed, flags, minimum_decrease=0.7).any()
+
+
+def test_sliding_windows_are_time_major():
+    values = np.arange(10.0).reshape(5, 2)  # rows (0,1), (2,3), ...
+    windows = sliding_windows(values, 2)
+    np.testing.assert_array_equal(windows[0], [0, 1, 2, 3])
+    np.testing.assert_array_equal(windows[-1], [6, 7, 8, 9])
+    assert sliding_windows(np.arange(4.0), 3).shape == (2, 3)
+    with pytest.raises(ValueError, match="width"):
+        sliding_windows(np.arange(4.0), 5)
+
+
+def test_rolling_robust_z_against_a_loop():
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=(40, 2))
+    values[30, 1] += 20
+    scores = rolling_robust_z(values, 8)
+    for t in range(8, 40):
+        past = values[t - 8:t]
+        median = np.median(past, axis=0)
+        mad = np.median(np.abs(past - median), axis=0) * 1.4826
+        assert scores[t] == pytest.approx((np.abs(values[t] - median) / mad).max())
+    assert not scores[:8].any() and scores.argmax() == 30
+
+
+def test_isolation_forest_learns_the_clean_stretch_and_scores_causally():
+    from sklearn.ensemble import IsolationForest
+
+    t = np.arange(600)
+    values = np.sin(t / 5.0)[:, None] + np.random.default_rng(1).normal(0, 0.05, (600, 1))
+    values[450:455] += 3.0
+    scores = isolation_forest_scores(values[:300], values, width=10, seed=0)
+    assert scores.shape == (600,) and 450 <= scores.argmax() < 465
+    # the same as scikit-learn on the median/MAD-scaled windows
+    clean = values[:300]
+    centre = np.median(clean, axis=0)
+    scale = np.median(np.abs(clean - centre), axis=0) * 1.4826
+    forest = IsolationForest(random_state=0).fit(sliding_windows((clean - centre) / scale, 10))
+    expected = -forest.score_samples(sliding_windows((values - centre) / scale, 10))
+    np.testing.assert_allclose(scores[9:], expected)
+    np.testing.assert_allclose(scores[:9], expected[0])
+
+
+def test_telemanom_flags_a_burst_with_a_threshold_from_the_clean_stretch():
+    rng = np.random.default_rng(2)
+    clean = np.abs(rng.normal(0, 1, 500))
+    scores = np.abs(rng.normal(0, 1, 500))
+    scores[300:310] += 8.0
+    flags, smoothed, epsilon = telemanom_flags(clean, scores, span=5)
+    assert epsilon == pytest.approx(dynamic_threshold(smooth_errors(clean, 5)))
+    runs = events(flags)
+    assert runs and all(300 <= a and b <= 320 for a, b in runs), runs
+    np.testing.assert_allclose(smoothed, smooth_errors(scores, 5))
