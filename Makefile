@@ -25,16 +25,17 @@ $(AEON_WHEEL): | $(STAMP)
 demo: $(STAMP)
 	$(BIN)/seqsuite train forecasting --preset quick --set task=anomaly --out runs/demo-forecasting --overwrite
 
-# Two pytest workers, each taking whole test files (module fixtures train once).
+# Two pytest workers, each taking whole test files (module fixtures train once) with each
+# suite's contract test beside its own file (tests/conftest.py groups them).
 test: $(STAMP) $(AEON_WHEEL)
 	$(BIN)/ruff check .
 	$(BIN)/mkdocs build --strict --quiet
-	$(BIN)/pytest -q -n 2 --dist loadfile --durations=25
+	$(BIN)/pytest -q -n 2 --dist loadgroup --durations=25
 
 # The inner loop: unit tests only (end-to-end tests carry @pytest.mark.slow).
 test-fast: $(STAMP) $(AEON_WHEEL)
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q -n 2 --dist loadfile -m "not slow"
+	$(BIN)/pytest -q -n 2 --dist loadgroup -m "not slow"
 
 # The documentation site, built into site/ (`$(BIN)/mkdocs serve` to browse it live).
 docs: $(STAMP)

@@ -8,8 +8,25 @@ import contextlib  # noqa: E402
 import fcntl  # noqa: E402
 import hashlib  # noqa: E402
 import json  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
+
+
+def pytest_collection_modifyitems(config, items):
+    """Groups for `pytest-xdist --dist loadgroup` (`make test`): a test file runs whole on
+    one worker (its module fixtures train once), and each suite's contract test joins its
+    suite's file, so the smoke run both need is trained where both run and the contract
+    file's hour of work is spread over the workers instead of landing on one."""
+    tests = Path(__file__).parent
+    for item in items:
+        group = item.nodeid.split("::")[0]
+        suite = getattr(getattr(item, "callspec", None), "params", {}).get("name")
+        if group.endswith("test_contract.py") and suite:
+            own = tests / "suites" / f"test_{suite}.py"
+            if own.exists():
+                group = str(own.relative_to(tests.parent))
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 def _train_word_lm(lines: list[str], root):
