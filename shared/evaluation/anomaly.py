@@ -1,6 +1,8 @@
 """Forecast-residual anomaly detection, a generator of labelled anomalies, the scores the
-field reports (point-wise, event-wise, point-adjusted, ROC/PR-AUC, the UCR archive's rule,
-detection delay, false alarms per hour) and Telemanom's dynamic threshold.
+field reports (point-wise, event-wise, point-adjusted, the UCR archive's rule, detection
+delay, false alarms per hour), Telemanom's dynamic threshold and a rolling robust z-score,
+in NumPy alone (the core's packages); what needs scikit-learn (ROC and PR curves, the
+Isolation Forest) is the forecasting suite's (`suites/forecasting/detection.py`).
 
 A point is anomalous when its one-step forecast residual r_t = y_t - y_hat_t is
 extreme against residuals seen on clean data:
@@ -97,7 +99,7 @@ def inject_anomalies(values: np.ndarray, seed: int, n_spikes: int | None = None,
     return corrupted, labels
 
 
-def _pair(first, labels, dtype=bool) -> tuple[np.ndarray, np.ndarray]:
+def as_pair(first, labels, dtype=bool) -> tuple[np.ndarray, np.ndarray]:
     """(`first` as `dtype`, `labels` as bool): one value per point each, or a ValueError."""
     first, labels = np.array(first, dtype), np.asarray(labels, bool)
     if first.shape != labels.shape or first.ndim != 1:
@@ -109,7 +111,7 @@ def _pair(first, labels, dtype=bool) -> tuple[np.ndarray, np.ndarray]:
 def detection_scores(flags: np.ndarray, labels: np.ndarray) -> dict[str, float]:
     """Point-wise precision, recall and F1 of boolean `flags` against `labels`
     (`metrics.precision_recall_f1` of the counts)."""
-    flags, labels = _pair(flags, labels)
+    flags, labels = as_pair(flags, labels)
     return precision_recall_f1(np.sum(flags & labels), flags.sum(), labels.sum())
 
 
@@ -131,7 +133,7 @@ def event_scores(flags, labels) -> dict[str, float]:
         precision = flagged events (runs of flags) overlapping a labelled event / flagged events.
 
     A long event found by one flag counts once, as does one long false alarm."""
-    flags, labels = _pair(flags, labels)
+    flags, labels = as_pair(flags, labels)
     labelled, flagged = events(labels), events(flags)
     found = sum(bool(flags[a:b].any()) for a, b in labelled)
     right = sum(bool(labels[a:b].any()) for a, b in flagged)
@@ -146,25 +148,11 @@ def point_adjusted_scores(flags, labels) -> dict[str, float]:
     event counts as flagged once any point of it is. Reported only beside the unadjusted
     scores: one lucky flag in a long event earns the whole event, so a detector flagging
     at random scores far above its point-wise F1 (Kim et al. 2022)."""
-    flags, labels = _pair(flags, labels)
+    flags, labels = as_pair(flags, labels)
     for a, b in events(labels):
         if flags[a:b].any():
             flags[a:b] = True
     return detection_scores(flags, labels)
-
-
-def ranking_scores(scores, labels) -> dict[str, float]:
-    """ROC-AUC and PR-AUC (average precision) of real-valued `scores` against `labels`
-    (scikit-learn); NaN when the labels hold one class only. Thresholds play no part."""
-    from sklearn.metrics import average_precision_score, roc_auc_score
-
-    scores, labels = _pair(scores, labels, float)
-    if not np.isfinite(scores).all():
-        raise ValueError("scores must be finite numbers; NaN or infinity found")
-    if labels.all() or not labels.any():
-        return {"roc_auc": float("nan"), "pr_auc": float("nan")}
-    return {"roc_auc": float(roc_auc_score(labels, scores)),
-            "pr_auc": float(average_precision_score(labels, scores))}
 
 
 def ucr_rule(scores, labels, slack: int | None = 100) -> bool:
@@ -172,7 +160,7 @@ def ucr_rule(scores, labels, slack: int | None = 100) -> bool:
     anomaly [start, end): the highest score lies in [start - slack, end + slack). `slack`
     is 100 points as the archive's KDD Cup 2021 scoring states it; `None` takes
     max(100, end - start), the variant later papers use for long anomalies."""
-    scores, labels = _pair(scores, labels, float)
+    scores, labels = as_pair(scores, labels, float)
     if not np.isfinite(scores).all():
         raise ValueError("scores must be finite numbers; NaN or infinity found")
     ranges = events(labels)
@@ -188,7 +176,7 @@ def ucr_rule(scores, labels, slack: int | None = 100) -> bool:
 def detection_delays(flags, labels) -> list[int | None]:
     """For each labelled event, the points from its onset to its first flag inside it
     (0: flagged at onset), or None when no point of it is flagged."""
-    flags, labels = _pair(flags, labels)
+    flags, labels = as_pair(flags, labels)
     delays = []
     for a, b in events(labels):
         hit = np.flatnonzero(flags[a:b])
@@ -199,7 +187,7 @@ def detection_delays(flags, labels) -> list[int | None]:
 def false_alarms_per_hour(flags, labels, seconds_per_point: float) -> float:
     """Flagged events that overlap no labelled event, per hour of recording (a monitor's
     alarm burden: a run of consecutive flags rings once)."""
-    flags, labels = _pair(flags, labels)
+    flags, labels = as_pair(flags, labels)
     false = sum(not labels[a:b].any() for a, b in events(flags))
     hours = len(flags) * seconds_per_point / 3600.0
     if hours <= 0:
@@ -217,12 +205,23 @@ def false_alarms_per_hour(flags, labels, seconds_per_point: float) -> float:
 # chosen once, on the clean stretch, and applied to the recording.
 
 def smooth_errors(errors, span: int) -> np.ndarray:
-    """Exponentially weighted moving average of |errors| (pandas' `ewm(span=span)`, as
-    Telemanom smooths its prediction errors; its configuration gives span 105, 5% of its
-    2,100-point windows): a lone large residual is damped, a sustained one builds up."""
-    import pandas as pd
+    """Exponentially weighted moving average of |errors|, as Telemanom smooths its
+    prediction errors (pandas' `ewm(span=span).mean()`, adjusted form):
 
-    return pd.Series(np.abs(np.asarray(errors, float))).ewm(span=span).mean().to_numpy()
+        s_t = Σ_{k<=t} (1 - α)^(t-k) |e_k| / Σ_{k<=t} (1 - α)^(t-k),   α = 2 / (span + 1).
+
+    A lone large residual is damped, a sustained one builds up. The reference's
+    configuration gives span 105 (5% of its 2,100-point windows)."""
+    errors = np.abs(np.asarray(errors, float))
+    if span < 1:
+        raise ValueError(f"span must be at least 1; received {span}")
+    keep = 1.0 - 2.0 / (span + 1.0)
+    smoothed = np.empty_like(errors)
+    total = weight = 0.0
+    for t, value in enumerate(errors):  # one pass; the weights' recurrence, not a window
+        total, weight = value + keep * total, 1.0 + keep * weight
+        smoothed[t] = total / weight
+    return smoothed
 
 
 # Telemanom's candidate z values: 2.5 to 11.5 in steps of 0.5 (its np.arange(2.5, 12, 0.5)).
@@ -284,10 +283,8 @@ def prune_anomalies(smoothed, flags, minimum_decrease: float = 0.13) -> np.ndarr
     return flags
 
 
-# Reference detectors a practitioner reaches for, scored point by point (higher: more
-# anomalous). Each learns normality from the clean stretch only and scores every point
-# causally, from the window that ends at it, so a score is available when its point
-# arrives.
+# Reference detectors, scored point by point (higher: more anomalous), causally: a point's
+# score comes from the window that ends at it, so it is available when the point arrives.
 
 def sliding_windows(values, width: int) -> np.ndarray:
     """(rows - width + 1, width * channels): each window of `width` rows of `values`
@@ -300,28 +297,11 @@ def sliding_windows(values, width: int) -> np.ndarray:
     return windows.transpose(0, 2, 1).reshape(len(windows), -1)
 
 
-def _per_point(window_scores, width: int) -> np.ndarray:
+def per_point(window_scores, width: int) -> np.ndarray:
     """Window scores (one per window end) as one score per point; the first `width - 1`
     points, before any full window ends, get the lowest window score (no evidence yet)."""
     window_scores = np.asarray(window_scores, float)
     return np.concatenate([np.full(width - 1, window_scores.min()), window_scores])
-
-
-def isolation_forest_scores(clean, values, width: int, seed: int = 0) -> np.ndarray:
-    """Isolation Forest (Liu et al. 2008; scikit-learn, 100 trees) fitted on the clean
-    stretch's windows, each channel scaled by the clean stretch's median and MAD; the
-    score of a point is minus the forest's `score_samples` of the window ending there."""
-    from sklearn.ensemble import IsolationForest
-
-    clean, values = np.asarray(clean, float), np.asarray(values, float)
-    clean = clean[:, None] if clean.ndim == 1 else clean
-    values = values[:, None] if values.ndim == 1 else values
-    centre = np.median(clean, axis=0)
-    scale = np.maximum(np.median(np.abs(clean - centre), axis=0) * 1.4826, 1e-12)
-    forest = IsolationForest(random_state=seed).fit(
-        sliding_windows((clean - centre) / scale, width))
-    return _per_point(-forest.score_samples(sliding_windows((values - centre) / scale, width)),
-                      width)
 
 
 def rolling_robust_z(values, width: int) -> np.ndarray:

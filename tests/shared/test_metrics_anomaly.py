@@ -10,10 +10,8 @@ from seqsuite.shared.evaluation.anomaly import (
     events,
     false_alarms_per_hour,
     inject_anomalies,
-    isolation_forest_scores,
     point_adjusted_scores,
     prune_anomalies,
-    ranking_scores,
     robust_scale,
     rolling_robust_z,
     sliding_windows,
@@ -28,6 +26,7 @@ from seqsuite.shared.evaluation.metrics import (
     precision_recall_f1,
     seasonal_naive_forecast,
 )
+from seqsuite.suites.forecasting.detection import isolation_forest_scores, ranking_scores
 
 
 def test_baselines_against_loops():
