@@ -17,7 +17,7 @@ def pytest_collection_modifyitems(config, items):
     """Groups for `pytest-xdist --dist loadgroup` (`make test`): a test file runs whole on
     one worker (its module fixtures train once), and each suite's contract test joins its
     suite's file, so the smoke run both need is trained where both run and the contract
-    file's hour of work is spread over the workers instead of landing on one."""
+    file's minutes of work spread over the workers instead of landing on one."""
     tests = Path(__file__).parent
     for item in items:
         group = item.nodeid.split("::")[0]

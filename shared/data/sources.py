@@ -147,6 +147,7 @@ def wheel_member(requirement: str, member: str, what: str) -> bytes:
     name, _, version = requirement.partition("==")
     if not name or not version:
         raise DataError(f"a wheel is named by 'name==version'; received '{requirement}'")
+
     def normal(project):  # a project name compared as PEP 503 does: case and -_. ignored
         return re.sub(r"[-_.]+", "_", project).lower()
 

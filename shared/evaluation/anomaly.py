@@ -19,15 +19,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from seqsuite.shared.evaluation.metrics import precision_recall_f1
+from seqsuite.shared.evaluation.metrics import f1_score, precision_recall_f1
 
 
-def robust_scale(residuals: np.ndarray) -> tuple[float, float]:
-    """(median, 1.4826 * MAD) of `residuals`; the scale is floored to stay positive."""
+def robust_scale(residuals: np.ndarray, axis=None):
+    """(median, 1.4826 * MAD) of `residuals`, over all of them (floats) or along `axis`
+    (arrays); the scale is floored at 1e-12 to stay positive."""
     residuals = np.asarray(residuals, dtype=float)
-    median = float(np.median(residuals))
-    mad = float(np.median(np.abs(residuals - median))) * 1.4826
-    return median, max(mad, 1e-12)
+    median = np.median(residuals, axis=axis, keepdims=axis is not None)
+    mad = np.maximum(np.median(np.abs(residuals - median), axis=axis) * 1.4826, 1e-12)
+    if axis is None:
+        return float(median), float(mad)
+    return np.squeeze(median, axis), mad
 
 
 def detect(forecast_one, series: np.ndarray, start: int, window: int, calibration,
@@ -100,12 +103,21 @@ def inject_anomalies(values: np.ndarray, seed: int, n_spikes: int | None = None,
 
 
 def as_pair(first, labels, dtype=bool) -> tuple[np.ndarray, np.ndarray]:
-    """(`first` as `dtype`, `labels` as bool): one value per point each, or a ValueError."""
+    """(`first` as `dtype`, `labels` as bool): one value per point each, or a ValueError;
+    scores (`dtype=float`) must be finite, so a NaN cannot win an argmax or a ranking."""
     first, labels = np.array(first, dtype), np.asarray(labels, bool)
     if first.shape != labels.shape or first.ndim != 1:
         raise ValueError(f"expected one value per point for both, of the same length; "
                          f"received shapes {first.shape} and {labels.shape}")
+    if dtype is float and not np.isfinite(first).all():
+        raise ValueError("scores must be finite numbers; NaN or infinity found")
     return first, labels
+
+
+def as_channels(values) -> np.ndarray:
+    """`values` as float (rows, channels): a 1-D series becomes one channel."""
+    values = np.asarray(values, float)
+    return values[:, None] if values.ndim == 1 else values
 
 
 def detection_scores(flags: np.ndarray, labels: np.ndarray) -> dict[str, float]:
@@ -139,8 +151,7 @@ def event_scores(flags, labels) -> dict[str, float]:
     right = sum(bool(labels[a:b].any()) for a, b in flagged)
     precision = right / len(flagged) if flagged else 0.0
     recall = found / len(labelled) if labelled else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": precision, "recall": recall, "f1": f1}
+    return {"precision": precision, "recall": recall, "f1": f1_score(precision, recall)}
 
 
 def point_adjusted_scores(flags, labels) -> dict[str, float]:
@@ -161,8 +172,6 @@ def ucr_rule(scores, labels, slack: int | None = 100) -> bool:
     is 100 points as the archive's KDD Cup 2021 scoring states it; `None` takes
     max(100, end - start), the variant later papers use for long anomalies."""
     scores, labels = as_pair(scores, labels, float)
-    if not np.isfinite(scores).all():
-        raise ValueError("scores must be finite numbers; NaN or infinity found")
     ranges = events(labels)
     if len(ranges) != 1:
         raise ValueError(f"the UCR rule scores a recording with one labelled anomaly; "
@@ -289,8 +298,7 @@ def prune_anomalies(smoothed, flags, minimum_decrease: float = 0.13) -> np.ndarr
 def sliding_windows(values, width: int) -> np.ndarray:
     """(rows - width + 1, width * channels): each window of `width` rows of `values`
     (rows, channels), flattened time-major."""
-    values = np.asarray(values, float)
-    values = values[:, None] if values.ndim == 1 else values
+    values = as_channels(values)
     if not 1 <= width <= len(values):
         raise ValueError(f"width must be between 1 and the {len(values)} rows; received {width}")
     windows = np.lib.stride_tricks.sliding_window_view(values, width, axis=0)
@@ -308,15 +316,13 @@ def rolling_robust_z(values, width: int) -> np.ndarray:
     """Per point, the largest over channels of |x_t - median| / (1.4826 MAD), the median
     and MAD over the `width` points before t (the window ending just before it, so a
     spike does not hide in its own statistics); the first `width` points score 0."""
-    values = np.asarray(values, float)
-    values = values[:, None] if values.ndim == 1 else values
+    values = as_channels(values)
     if not 1 <= width < len(values):
         raise ValueError(f"width must be between 1 and {len(values) - 1}; received {width}")
     scores = np.zeros(len(values))
     windows = np.lib.stride_tricks.sliding_window_view(values[:-1], width, axis=0)
-    median = np.median(windows, axis=-1)  # (rows - width, channels)
-    mad = np.maximum(np.median(np.abs(windows - median[..., None]), axis=-1) * 1.4826, 1e-12)
-    scores[width:] = (np.abs(values[width:] - median) / mad).max(axis=1)
+    median, scale = robust_scale(windows, axis=-1)  # (rows - width, channels) each
+    scores[width:] = (np.abs(values[width:] - median) / scale).max(axis=1)
     return scores
 
 

@@ -35,8 +35,12 @@ def precision_recall_f1(true_positives, predicted, actual) -> dict[str, float]:
     true_positives, predicted, actual = int(true_positives), int(predicted), int(actual)
     precision = true_positives / predicted if predicted else 0.0
     recall = true_positives / actual if actual else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": precision, "recall": recall, "f1": f1}
+    return {"precision": precision, "recall": recall, "f1": f1_score(precision, recall)}
+
+
+def f1_score(precision: float, recall: float) -> float:
+    """2 precision recall / (precision + recall), 0 when both are 0."""
+    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
 
 
 def classification_scores(truth, predicted, labels) -> tuple[dict, dict]:

@@ -37,12 +37,16 @@ from seqsuite.shared.run.training import compile_model
 from seqsuite.suites.classification.config import STATISTICS, Config
 
 
+def _step_numbers(sequence):
+    """(batch, time) int32: 1, 2, ... along the time axis of `sequence` (batch, time, ...)."""
+    # From a cumulative sum, not ops.shape: a symbolic time axis is None.
+    return ops.cumsum(ops.ones_like(sequence[:, :, 0], dtype="int32"), axis=1)
+
+
 def _valid_steps(length, sequence):
     """(batch, time) boolean mask of `sequence` (batch, time, ...), True at the first
     `length` steps of each row."""
-    # The step count from a cumulative sum, not ops.shape: a symbolic time axis is None.
-    steps = ops.cumsum(ops.ones_like(sequence[:, :, 0], dtype="int32"), axis=1)  # 1, 2, ...
-    return steps <= ops.cast(length, "int32")[:, None]
+    return _step_numbers(sequence) <= ops.cast(length, "int32")[:, None]
 
 
 @keras.saving.register_keras_serializable(package="seqsuite")
@@ -61,8 +65,8 @@ class TimePooling(keras.layers.Layer):
     (`"mean_last"` = `[mean, last]`). With `segments = S > 1` the means over each of
     `S` equal parts of the valid steps follow (step `t` in part `floor(t S / L)`), a
     temporal pyramid: where in the sequence a unit was high, which the whole-sequence
-    statistics do not tell (a part with no step pools to zeros). A linear readout of the mean state is the
-    mean of the per-step readouts, the class evidence Jaeger et al. (2007)
+    statistics do not tell (a part with no step pools to zeros). A linear readout of
+    the mean state is the mean of the per-step readouts, the class evidence Jaeger et al. (2007)
     average over an utterance; max, min and the proportion of positive values
     (ppv, as ROCKET pools its convolutions, Dempster et al. 2020) tell where in
     a sequence a pattern occurred at all, which a mean dilutes in a long one.
@@ -120,7 +124,7 @@ class TimePooling(keras.layers.Layer):
                                            axis=1)
                 pooled.append(ops.squeeze(last, 1) * some)
         if self.segments > 1:
-            steps = ops.cumsum(ops.ones_like(states[:, :, 0], dtype="int32"), axis=1) - 1
+            steps = _step_numbers(states) - 1  # 0, 1, ...
             part = (steps * self.segments) // ops.maximum(length, 1)[:, None]  # (batch, time)
             # one contraction over time (batch, parts, units): no copy of the states per part
             inside = ops.one_hot(part, self.segments, dtype=states.dtype) * weights
@@ -131,8 +135,8 @@ class TimePooling(keras.layers.Layer):
 
     def compute_output_shape(self, input_shapes):
         states = input_shapes[0]
-        return (states[0], states[-1] * (len(self.statistics) + (self.segments > 1)
-                                         * self.segments))
+        parts = self.segments if self.segments > 1 else 0
+        return (states[0], states[-1] * (len(self.statistics) + parts))
 
     def get_config(self):
         return {**super().get_config(), "mode": self.mode, "segments": self.segments}

@@ -6,7 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from seqsuite.shared.evaluation.anomaly import as_pair, per_point, sliding_windows
+from seqsuite.shared.evaluation.anomaly import (
+    as_channels,
+    as_pair,
+    per_point,
+    robust_scale,
+    sliding_windows,
+)
 
 
 def ranking_scores(scores, labels) -> dict[str, float]:
@@ -15,8 +21,6 @@ def ranking_scores(scores, labels) -> dict[str, float]:
     from sklearn.metrics import average_precision_score, roc_auc_score
 
     scores, labels = as_pair(scores, labels, float)
-    if not np.isfinite(scores).all():
-        raise ValueError("scores must be finite numbers; NaN or infinity found")
     if labels.all() or not labels.any():
         return {"roc_auc": float("nan"), "pr_auc": float("nan")}
     return {"roc_auc": float(roc_auc_score(labels, scores)),
@@ -29,11 +33,8 @@ def isolation_forest_scores(clean, values, width: int, seed: int = 0) -> np.ndar
     score of a point is minus the forest's `score_samples` of the window ending there."""
     from sklearn.ensemble import IsolationForest
 
-    clean, values = np.asarray(clean, float), np.asarray(values, float)
-    clean = clean[:, None] if clean.ndim == 1 else clean
-    values = values[:, None] if values.ndim == 1 else values
-    centre = np.median(clean, axis=0)
-    scale = np.maximum(np.median(np.abs(clean - centre), axis=0) * 1.4826, 1e-12)
+    clean, values = as_channels(clean), as_channels(values)
+    centre, scale = robust_scale(clean, axis=0)
     forest = IsolationForest(random_state=seed).fit(
         sliding_windows((clean - centre) / scale, width))
     return per_point(-forest.score_samples(sliding_windows((values - centre) / scale, width)),
