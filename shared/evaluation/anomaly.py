@@ -2,7 +2,7 @@
 field reports (point-wise, event-wise, point-adjusted, the UCR archive's rule, detection
 delay, false alarms per hour), Telemanom's dynamic threshold and a rolling robust z-score,
 in NumPy alone (the core's packages); what needs scikit-learn (ROC and PR curves, the
-Isolation Forest) is the forecasting suite's (`suites/forecasting/detection.py`).
+Isolation Forest) is the anomaly suite's (`suites/anomaly/baselines.py`).
 
 A point is anomalous when its one-step forecast residual r_t = y_t - y_hat_t is
 extreme against residuals seen on clean data:

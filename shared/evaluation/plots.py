@@ -99,6 +99,49 @@ def plot_series_flags(series, flags, truth_flags, path: Path, title: str = "") -
     return _save(fig, path)
 
 
+def plot_detections(values, scores, flags, path: Path, *, threshold: float | None = None,
+                    watched=None, labels=None, channels=(), start: int = 0,
+                    title: str = "") -> Path:
+    """A recording with its anomaly scores: the channels (up to four, each scaled to its own
+    range and stacked) with the labelled ranges shaded and flagged rows marked, above the
+    score, the quantity the threshold watches (`watched`, e.g. the smoothed score; default
+    the score itself) and the `threshold` line. `start` numbers the first row."""
+    values = np.asarray(values, float)
+    values = values[:, None] if values.ndim == 1 else values
+    shown = values[:, :4]
+    low, high = shown.min(0), shown.max(0)
+    stacked = (shown - low) / np.where(high > low, high - low, 1.0) + np.arange(shown.shape[1])
+    t = start + np.arange(len(values))
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(11, 5.5), sharex=True,
+                                      gridspec_kw={"height_ratios": [3, 2]})
+    names = list(channels) or [f"channel {i}" for i in range(values.shape[1])]
+    for i in range(shown.shape[1]):
+        top.plot(t, stacked[:, i], lw=0.7, label=names[i])
+    spans = []
+    if labels is not None:
+        edges = np.diff(np.concatenate([[0], np.asarray(labels, int), [0]]))
+        spans = zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1))
+    for i, (a, b) in enumerate(spans):
+        for ax in (top, bottom):
+            ax.axvspan(start + a - 0.5, start + b - 0.5, color="tab:orange", alpha=0.3,
+                       label="labelled" if i == 0 and ax is top else None)
+    hit = np.flatnonzero(flags)
+    top.scatter(t[hit], np.full(len(hit), -0.15), marker="|", s=60, color="tab:red",
+                label="flagged")
+    top.set_yticks([])
+    top.legend(loc="upper left", fontsize=8, ncol=6)
+    top.set_title(title)
+    bottom.plot(t, scores, color="0.5", lw=0.7, label="score")
+    if watched is not None:
+        bottom.plot(t, watched, color="tab:blue", lw=1, label="smoothed")
+    if threshold is not None:
+        bottom.axhline(threshold, color="tab:red", ls="--", lw=1, label="threshold")
+    bottom.set_yscale("symlog", linthresh=1.0)
+    bottom.set_xlabel("row")
+    bottom.legend(loc="upper left", fontsize=8, ncol=3)
+    return _save(fig, path)
+
+
 def plot_history(rows: list[dict], path: Path) -> Path:
     """Training and validation loss per epoch from the runner's history.csv rows."""
     fig, ax = plt.subplots(figsize=(6, 3.5))

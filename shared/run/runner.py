@@ -113,7 +113,7 @@ def format_metrics(metrics: dict) -> str:
             for row, vals in body.items():
                 cells = "".join(
                     f"{vals[c]:>{w[c]}.4f}" if isinstance(vals.get(c), float)
-                    else f"{vals.get(c, ''):>{w[c]}}"
+                    else f"{'-' if vals.get(c, '') is None else vals.get(c, ''):>{w[c]}}"
                     for c in cols
                 )
                 lines.append(f"{row:<{width}}{cells}")

@@ -8,5 +8,4 @@ REQUIRES = {
     "statsforecast": "statsforecast",  # the statistical baselines
     "statsmodels": "statsmodels",  # the embedded CO2 and sunspots series
     "pandas": "pandas",
-    "sklearn": "scikit-learn",  # the anomaly ranking scores and the Isolation Forest
 }

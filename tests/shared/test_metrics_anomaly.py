@@ -26,7 +26,7 @@ from seqsuite.shared.evaluation.metrics import (
     precision_recall_f1,
     seasonal_naive_forecast,
 )
-from seqsuite.suites.forecasting.detection import isolation_forest_scores, ranking_scores
+from seqsuite.suites.anomaly.baselines import isolation_forest_scores, ranking_scores
 
 
 def test_baselines_against_loops():

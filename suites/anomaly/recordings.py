@@ -12,7 +12,21 @@ NumPy and Numba; `shared.data.sources.wheel_member`):
     gait               the Daphnet freezing-of-gait excerpt S06R02E0 (Bachlin et al.
                        2010): nine accelerometer channels worn by a Parkinson's patient,
                        7,040 rows at 64 Hz; no freeze is labelled in it, so it measures
-                       false alarms on a clean recording.
+                       false alarms on a clean recording; its first 2,000 rows (31 s)
+                       are the clean stretch a detector learns from.
+
+Two more come with sktime (BSD-3), read as files from its installed package (never
+imported), each with a labelled anomaly and no clean part of its own, so the clean
+stretch is the rows before the first label less a margin:
+
+    ecg                an excerpt of the MIT-BIH Arrhythmia Database (Moody and Mark
+                       2001; PhysioNet, ODC-By 1.0) as sktime ships it: 7,500 points of
+                       one ECG lead, one labelled anomalous stretch of 352 points at row
+                       6,936; the first 3,000 rows are the clean stretch.
+    web_traffic        an excerpt of Yahoo's Webscope S5 anomaly benchmark (A1, real
+                       service traffic; Yahoo Webscope's research-use terms) as sktime
+                       ships it: 1,000 points, seven labelled single-point anomalies from
+                       row 431; the first 400 rows are the clean stretch.
 
 A user's CSV gives the same: `read_labelled_csv` with the label column (0/1), the
 channels (all other numeric columns by default), an optional time column and the end
@@ -28,25 +42,28 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from seqsuite.shared.data.sources import check_file, utf8_error, wheel_member
+from seqsuite.shared.data.sources import check_file, package_file, utf8_error, wheel_member
 from seqsuite.shared.errors import DataError
 
 AEON = "aeon==1.6.0"
+SKTIME = "sktime>=1.2"
 _UCR = "aeon/datasets/data/KDD-TSAD_135/135_UCR_Anomaly_InternalBleeding16_"
-# name -> (wheel member, rows of the clean stretch (None: the whole recording is clean),
-# the recording's description)
+# name -> (wheel member, rows of the clean stretch, the recording's description)
 RECORDINGS = {
     "internal_bleeding": (_UCR + "TEST.csv", 1200,
                           "the UCR anomaly archive's InternalBleeding16 recording"),
-    "gait": ("aeon/datasets/data/Daphnet_S06R02E0/S06R02E0.csv", None,
+    "gait": ("aeon/datasets/data/Daphnet_S06R02E0/S06R02E0.csv", 2000,
              "the Daphnet freezing-of-gait recording S06R02E0"),
+    "ecg": ("datasets/data/mitdb/mitdb.csv", 3000, "the MIT-BIH ECG excerpt"),
+    "web_traffic": ("datasets/data/yahoo/yahoo.csv", 400, "the Yahoo S5 traffic excerpt"),
 }
 
 
 @dataclass
 class Recording:
     """values (rows, channels) float64; labels (rows,) bool; channels their names;
-    time (rows,) datetime64 or None; clean_end: rows [0, clean_end) hold no anomaly;
+    time (rows,) datetime64 or None; clean_end: rows [0, clean_end) hold no anomaly
+    (0: no clean stretch);
     seconds_per_point from the time column (None when undated or irregular)."""
 
     name: str
@@ -59,10 +76,13 @@ class Recording:
 
 
 def read_recording(name: str) -> Recording:
-    """An embedded labelled recording (RECORDINGS), read from the aeon wheel."""
+    """An embedded labelled recording (RECORDINGS), read from the aeon wheel or sktime."""
     if name not in RECORDINGS:
         raise DataError(f"no embedded recording '{name}'; use one of {', '.join(RECORDINGS)}")
     member, clean_end, what = RECORDINGS[name]
+    if name in ("ecg", "web_traffic"):
+        frame = pd.read_csv(package_file("sktime", member, what, SKTIME))
+        return _recording(frame, name, "label", "", ["data"], clean_end, what)
     frame = pd.read_csv(io.BytesIO(wheel_member(AEON, member, what)))
     # the UCR file's "timestamp" is the row number; Daphnet's is a clock
     time_column, channels = ("timestamp", []) if name == "gait" else ("", ["value"])
@@ -73,8 +93,9 @@ def read_labelled_csv(path, label_column: str, time_column: str = "", channels=(
                       train_end: int | None = None) -> Recording:
     """A user's labelled recording: one row per time step, `label_column` 0/1 (empty:
     no labels, every row 0 and nothing to score against), `channels` (empty: every
-    other column but `time_column`), rows [0, train_end) the clean stretch (None:
-    the whole file). Each problem is one DataError naming the column and the fix."""
+    other column but `time_column`), rows [0, train_end) the clean stretch (None: no
+    clean stretch, a recording a trained detector scores whole). Each problem is one
+    DataError naming the column and the fix."""
     path = check_file(Path(path), "recording", "pass an existing CSV file", text=True)
     try:
         # blank lines kept, so a row's number is its line in the file
@@ -138,7 +159,10 @@ def _recording(frame: pd.DataFrame, name: str, label_column: str, time_column: s
         if len(steps) and steps.max() - steps.min() <= 0.002 + 0.05 * steps.mean():
             seconds = float(steps.mean())
         time = time.to_numpy()
-    clean_end = len(frame) if clean_end is None else int(clean_end)
+    if clean_end is None:  # nothing to learn from: every row is scored
+        return Recording(name, values.to_numpy(dtype="float64"), labels,
+                         list(map(str, channels)), time, 0, seconds)
+    clean_end = int(clean_end)
     if not 0 < clean_end <= len(frame):
         raise DataError(f"train_end={clean_end} must be between 1 and the recording's "
                         f"{len(frame)} rows")

@@ -8,7 +8,7 @@ import pytest
 
 from seqsuite.shared.data.sources import wheel_member
 from seqsuite.shared.errors import DataError
-from seqsuite.suites.forecasting.recordings import read_labelled_csv, read_recording
+from seqsuite.suites.anomaly.recordings import read_labelled_csv, read_recording
 
 
 def test_embedded_recordings_as_the_archive_labels_them():
@@ -18,7 +18,7 @@ def test_embedded_recordings_as_the_archive_labels_them():
     np.testing.assert_array_equal(np.flatnonzero(bleeding.labels), np.arange(4187, 4199))
     gait = read_recording("gait")
     assert gait.values.shape == (7040, 9) and not gait.labels.any()
-    assert gait.clean_end == 7040 and gait.seconds_per_point == pytest.approx(1 / 64, rel=1e-3)
+    assert gait.clean_end == 2000 and gait.seconds_per_point == pytest.approx(1 / 64, rel=1e-3)
     with pytest.raises(DataError, match="use one of internal_bleeding, gait"):
         read_recording("ecg")
 
@@ -61,9 +61,12 @@ def test_a_users_csv_with_labels_time_and_a_clean_stretch(tmp_path):
     np.testing.assert_array_equal(np.flatnonzero(recording.labels), [7])
     only_hr = read_labelled_csv(_csv(tmp_path, "\n".join(rows)), "event", "time", ["hr"], 7)
     assert only_hr.values.shape == (10, 1) and only_hr.clean_end == 7
-    # without train_end every row is learnt from, so a labelled anomaly there is refused
+    # a labelled anomaly inside the clean stretch is refused
     with pytest.raises(DataError, match="row 9 of the clean stretch .* set train_end before it"):
-        read_labelled_csv(_csv(tmp_path, "\n".join(rows)), "event", "time")
+        read_labelled_csv(_csv(tmp_path, "\n".join(rows)), "event", "time", train_end=9)
+    # without train_end there is no clean stretch: a recording a trained detector scores
+    scored = read_labelled_csv(_csv(tmp_path, "\n".join(rows)), "event", "time")
+    assert scored.clean_end == 0 and scored.labels.sum() == 1
     unlabelled = read_labelled_csv(_csv(tmp_path, "a,b\n1,2\n3,4\n"), "")
     assert not unlabelled.labels.any() and unlabelled.channels == ["a", "b"]
 
