@@ -68,8 +68,11 @@ from seqsuite.shared.layers.reservoir import (
     ReservoirInitializer,
     RidgeReadout,
 )
+from seqsuite.shared.layers.streaming import Streaming, StreamingError
 
 __all__ = [
+    "Streaming",
+    "StreamingError",
     "ActivationRegularization",
     "CharacterCNN",
     "DropoutEmbedding",

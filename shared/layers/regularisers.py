@@ -95,6 +95,8 @@ class LockedDropout(keras.layers.Layer):
         seed: seed of the masks (default None).
     """
 
+    streams_stepwise = True  # the identity at inference (streaming)
+
     def __init__(self, rate, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.rate = _check_rate("rate", rate)
@@ -160,6 +162,8 @@ class ActivationRegularization(keras.layers.Layer):
             AWD-LSTM: 1).
     """
 
+    streams_stepwise = True  # a training loss, the identity on its outputs (streaming)
+
     def __init__(self, alpha=0.0, beta=0.0, **kwargs):
         super().__init__(**kwargs)
         if alpha < 0 or beta < 0:
@@ -203,6 +207,8 @@ class TiedEmbedding(keras.layers.Layer):
         mask_zero: id 0 is padding, masked (default False).
         embeddings_initializer: default `"uniform"`, as `keras.layers.Embedding`.
     """
+
+    streams_stepwise = True  # a lookup or a dense layer, step by step (streaming)
 
     def __init__(self, input_dim, output_dim, mask_zero=False,
                  embeddings_initializer="uniform", **kwargs):
