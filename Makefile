@@ -48,7 +48,7 @@ notebooks: $(STAMP)
 # Every benchmark, each writing benchmarks/results/<name>.json, then the pages rendered from
 # them (docs/benchmarks/). Hours on 2 cores; one script: `$(BIN)/python -m benchmarks.<name>`.
 # `forecasting single` applies the global model of an M3 monthly run trained here first.
-bench: $(STAMP)
+bench: $(STAMP) $(AEON_WHEEL)
 	$(BIN)/python -m benchmarks.cli
 	$(BIN)/python -m benchmarks.cells
 	$(BIN)/python -m benchmarks.attention
@@ -58,6 +58,7 @@ bench: $(STAMP)
 	$(BIN)/seqsuite train forecasting --preset quick --set data=m3 subset=monthly --out runs/bench-m3-monthly --overwrite
 	$(BIN)/python -m benchmarks.forecasting single --global-run runs/bench-m3-monthly
 	$(BIN)/python -m benchmarks.forecasting_stats --timing
+	$(BIN)/python -m benchmarks.anomaly
 	$(BIN)/pip install --quiet -e '.[reservoir-bench]'
 	$(BIN)/python -m benchmarks.reservoir
 	$(BIN)/python -m benchmarks.classification --select

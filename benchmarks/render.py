@@ -38,6 +38,7 @@ SUITES = {
     "cli": "Command line",
     "layers": "Layer library: recurrent cells and attention",
     "forecasting": "Forecasting",
+    "anomaly": "Anomaly detection and monitoring",
     "reservoir": "Reservoir computing",
     "classification": "Sequence classification",
     "memory": "Memory tasks and gradient flow",

@@ -7,4 +7,5 @@ REQUIRES = {
     "pandas": "pandas",  # reading recordings
     "sklearn": "scikit-learn",  # ROC and PR curves, the Isolation Forest
     "stumpy": "stumpy",  # the matrix profile
+    "sktime": "sktime",  # ships the ECG and traffic recordings (read as files, never imported)
 }

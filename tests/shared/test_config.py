@@ -97,7 +97,7 @@ def test_data_paths_are_recorded_absolute_and_only_data_fields_reopen(tmp_path, 
 
 # The suites whose model is built around `recurrent_stack` (translation's encoder is one
 # layer whose states start the decoder: it takes CellConfig alone).
-ENCODER_SUITES = ("classification", "forecasting", "language_model", "memory", "sentiment",
+ENCODER_SUITES = ("anomaly", "classification", "forecasting", "language_model", "memory", "sentiment",
                   "speech", "tagging", "vision")
 
 
