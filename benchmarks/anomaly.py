@@ -200,10 +200,10 @@ def recordings_section(seeds, preset, scratch: Path):
                      "false_alarms", "mean_delay_points"))
             for key in keys:
                 row[key] = _cell([r.get(key) for r in runs])
-            if name in ("internal_bleeding", "ecg"):
-                row["ucr_rule"] = f"{sum(bool(r.get('ucr_rule')) for r in runs)}/{len(runs)}"
-            if method in DETECTORS:
-                row["train_seconds"] = _cell([r.get("train_seconds") for r in runs])
+            row["ucr_rule"] = (f"{sum(bool(r.get('ucr_rule')) for r in runs)}/{len(runs)}"
+                               if name in ("internal_bleeding", "ecg") else None)
+            row["train_seconds"] = (_cell([r.get("train_seconds") for r in runs])
+                                    if method in DETECTORS else None)
             (delays if name == "gait" else rows).append(row)
     labelled = record.table(
         "Labelled recordings (median and range over seeds)",

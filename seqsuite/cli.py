@@ -281,7 +281,7 @@ def run(argv: list[str]) -> int:
         print(f"SavedModel written to {path}")
         return 0
     for line in command.function(f"seqsuite.suites.{name}")(runner.Run(args.run, suite), options):
-        print(line)
+        print(line, flush=True)  # a streaming command's lines as they come
     return 0
 
 

@@ -185,6 +185,41 @@ class Streaming:
             inputs if isinstance(inputs, (list, tuple)) else [inputs], operation_fn=operation_fn)
         return outputs, updated
 
+    def endpoints(self, specs, prepare=None, finish=None) -> dict:
+        """Two SavedModel endpoints, `{name: (function, input signature)}`, for a
+        `shared.run.suite.Serving`:
+
+        - `initial_state(batch_size)`: zeros for every state tensor;
+        - `stream(*inputs, *states)`: `prepare(*inputs)` (default: the first input) is
+          the chunk; returns `finish(outputs, *inputs)` (default `{"outputs": ...}`) and
+          the state after the chunk.
+
+        `specs` are the `tf.TensorSpec`s of what a user sends each time (a new
+        observation, a token, an audio chunk). Each state tensor is an input and an output
+        named `state_<layer>_<i>`, float32 (batch, size), so a client feeds back what it
+        got."""
+        import tensorflow as tf
+
+        sizes = self.state_names()
+        names = {n: "state_" + n.replace("/", "_") for n in sizes}
+        specs = list(specs)
+
+        def initial_state(batch_size):
+            return {names[n]: v for n, v in self.initial_state(batch_size).items()}
+
+        def stream(*args):
+            inputs, states = args[: len(specs)], args[len(specs):]
+            chunk = prepare(*inputs) if prepare is not None else inputs[0]
+            outputs, after = self(chunk, dict(zip(sizes, states)))
+            out = finish(outputs, *inputs) if finish is not None else {"outputs": outputs}
+            return {**out, **{names[n]: after[n] for n in sizes}}
+
+        state_specs = [tf.TensorSpec([None, size], tf.float32, name=names[n])
+                       for n, size in sizes.items()]
+        return {"initial_state": (initial_state, [tf.TensorSpec([], tf.int32,
+                                                               name="batch_size")]),
+                "stream": (stream, [*specs, *state_specs])}
+
 
 def _call_arguments(layer) -> set:
     import inspect

@@ -46,7 +46,8 @@ class Argument:
         name: `"texts"` (positional) or `"--top-k"` (an option; `args.top_k`).
         help: what it is, shown by `--help`; the default is added to it.
         type: `str`, `int` or `float` (default `str`).
-        default: value of an option left out (default None); ignored for positionals.
+        default: value of an option left out (default None); a positional with a default
+            may be left out (`[FILE]`).
         many: a positional that takes one or more values (default False).
         choices: the allowed values, or empty for any (default `()`).
         minimum: the smallest allowed number, inclusive (default None: no bound).
@@ -81,6 +82,10 @@ class Argument:
 
     def add_to(self, parser: argparse.ArgumentParser) -> None:
         if self.positional:
+            if self.default is not None:  # an optional positional: `[FILE]`
+                parser.add_argument(self.name, type=self.type, nargs="?", default=self.default,
+                                    help=f"{self.help} (default {self.default!r})")
+                return
             parser.add_argument(self.name, type=self.type, nargs="+" if self.many else None,
                                 help=self.help)
             return

@@ -121,4 +121,7 @@ COMMANDS = (
             run="train:detect",
             arguments=(Argument("--data", "a CSV with the run's channels (and its label "
                                 "column, if it has one)", existing_file=True),)),
+    Command("stream", "score rows as they arrive: CSV lines from FILE or standard input",
+            run="train:stream",
+            arguments=(Argument("source", "a CSV file, or - for standard input", default="-"),)),
 )

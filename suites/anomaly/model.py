@@ -112,9 +112,21 @@ def _calibrated(config: Config):
 def serving(model: keras.Model, config: Config) -> Serving:
     """Serving function: a raw recording (rows, channels) -> per row `score`, `smoothed`
     (the exponentially smoothed score) and `flag` (the run's threshold rule); rows before
-    the first full frame score 0 and are never flagged."""
+    the first full frame score 0 and are never flagged.
+
+    Streaming, for a live monitor: `initial_state(batch_size)`, then `stream(values,
+    state_...)` with one new row per recording (batch, channels) returns that row's
+    `score`, `smoothed` and `flag` and the state for the next row (the last `window` rows
+    and the smoothing's sums): the same figures as `serving_default` on the whole
+    recording, at a cost per row that does not grow with the recording."""
     centre, scale, residual_centre, residual_scale = _calibrated(config)
     window, epsilon = config.window, float(config.epsilon)
+
+    channels = len(centre)
+    keep = 1.0 - 2.0 / (config.span + 1.0)
+
+    def flagged(scores, smoothed):
+        return (scores if config.threshold == "robust_z" else smoothed) > epsilon
 
     def serve(values):
         scaled = (values - centre) / scale
@@ -123,7 +135,34 @@ def serving(model: keras.Model, config: Config) -> Serving:
         scores = residual_scores(scaled[window:] - predicted, residual_centre, residual_scale)
         scores = tf.concat([tf.zeros([tf.shape(values)[0] - tf.shape(scores)[0]]), scores], 0)
         smoothed = smooth(scores, config.span)
-        watched = scores if config.threshold == "robust_z" else smoothed
-        return {"score": scores, "smoothed": smoothed, "flag": watched > epsilon}
+        return {"score": scores, "smoothed": smoothed, "flag": flagged(scores, smoothed)}
 
-    return Serving(serve, [tf.TensorSpec([None, len(centre)], tf.float32, name="values")])
+    # Streaming: one new row per recording (batch, channels) at a time. The state is the
+    # last `window` scaled rows (a ring buffer, oldest first), how many rows have been
+    # seen (up to `window`) and the smoothing's two running sums, so each row costs one
+    # frame whatever the recording's length, and the outputs are `serve`'s row for row.
+    def initial_state(batch_size):
+        return {"state_rows": tf.zeros([batch_size, window, channels]),
+                "state_seen": tf.zeros([batch_size]),
+                "state_total": tf.zeros([batch_size]), "state_weight": tf.zeros([batch_size])}
+
+    def stream(values, state_rows, state_seen, state_total, state_weight):
+        scaled = (values - centre) / scale
+        frame = tf.concat([state_rows, scaled[:, None]], axis=1)
+        predicted = tf.cast(estimates(model(frame, training=False), config), tf.float32)
+        scores = residual_scores(scaled - predicted, residual_centre, residual_scale)
+        scores = tf.where(state_seen >= window, scores, 0.0)
+        total, weight = tf.abs(scores) + keep * state_total, 1.0 + keep * state_weight
+        smoothed = total / weight
+        return {"score": scores, "smoothed": smoothed, "flag": flagged(scores, smoothed),
+                "state_rows": frame[:, 1:], "state_seen": tf.minimum(state_seen + 1, window),
+                "state_total": total, "state_weight": weight}
+
+    row = tf.TensorSpec([None, channels], tf.float32, name="values")
+    states = [tf.TensorSpec([None, window, channels], tf.float32, name="state_rows")] + [
+        tf.TensorSpec([None], tf.float32, name=n)
+        for n in ("state_seen", "state_total", "state_weight")]
+    return Serving(serve, [tf.TensorSpec([None, channels], tf.float32, name="values")],
+                   endpoints={"initial_state": (initial_state, [tf.TensorSpec(
+                       [], tf.int32, name="batch_size")]),
+                              "stream": (stream, [row, *states])})

@@ -15,6 +15,7 @@ from seqsuite.shared.data.text import prepare, vectorizer
 from seqsuite.shared.errors import ConfigError
 from seqsuite.shared.layers.decoding import decode
 from seqsuite.shared.layers.encoders import recurrent_encoder
+from seqsuite.shared.layers.streaming import Streaming
 from seqsuite.shared.run.suite import Serving
 from seqsuite.shared.run.training import compile_model
 from seqsuite.suites.language_model.config import Config
@@ -115,9 +116,26 @@ class Generator:
                                 continuation])
 
 
+def token_model(model: keras.Model, config: Config) -> keras.Model:
+    """The trained embedding, cells and output layer as a model from token ids (batch, time)
+    to logits (batch, time, vocab), not stateful: what streams (`shared.layers.streaming`)."""
+    get = model.get_layer
+    ids = keras.Input((None,), dtype="int32", name="ids")
+    x = get("embedding")(ids)
+    for i in range(config.layers):
+        x = keras.layers.RNN(get(f"rnn_{i}").cell, return_sequences=True, name=f"rnn_{i}")(x)
+    return keras.Model(ids, get("logits")(x), name="token_model")
+
+
 def serving(model: keras.Model, config: Config) -> Serving:
     """Generation signature: prompt strings (batch,), length, temperature and seed
-    scalars -> prompt plus sampled continuation (batch,)."""
+    scalars -> prompt plus sampled continuation (batch,).
+
+    Streaming: `initial_state(batch_size)` gives the state before any token, and
+    `stream(token, state_...)` reads one token per row (a character, or a word in word
+    mode; unknown ones are [UNK]) and returns `probabilities` (batch, vocab) of the next
+    token in the vectorizer's vocabulary order, the five likeliest (`next_tokens`,
+    `next_probabilities`), and the state after it."""
     generator = Generator(model, config)
 
     def serve(prompt, length, temperature, seed):
@@ -129,4 +147,23 @@ def serving(model: keras.Model, config: Config) -> Serving:
                  tf.TensorSpec([], tf.int32, name="length"),
                  tf.TensorSpec([], tf.float32, name="temperature"),
                  tf.TensorSpec([], tf.int32, name="seed")]
-    return Serving(serve, signature, track=[generator.prompt_vectorizer])
+    vocabulary = generator.vocabulary
+    table = tf.lookup.StaticHashTable(tf.lookup.KeyValueTensorInitializer(
+        tf.constant(vocabulary), tf.range(len(vocabulary), dtype=tf.int32)), default_value=1)
+
+    def token_ids(token):
+        if config.tokens == "char":
+            token = tf.strings.regex_replace(token, "\r\n?|\n", NEWLINE)
+        return table.lookup(tf.strings.lower(token) if config.lowercase else token)[:, None]
+
+    def probabilities(logits, token):
+        p = tf.nn.softmax(tf.cast(logits[:, -1], tf.float32))
+        top = tf.math.top_k(p, k=min(5, len(vocabulary)))
+        return {"probabilities": p, "next_tokens": tf.gather(tf.constant(vocabulary),
+                                                             top.indices),
+                "next_probabilities": top.values}
+
+    endpoints = Streaming(token_model(model, config)).endpoints(
+        [tf.TensorSpec([None], tf.string, name="token")], token_ids, probabilities)
+    return Serving(serve, signature, endpoints=endpoints,
+                   track=[generator.prompt_vectorizer, table])

@@ -4,6 +4,7 @@ SavedModel, each detector, the threshold rules and the measures. What every suit
 process) is tests/suites/test_contract.py's."""
 
 import csv
+import io
 import json
 
 import numpy as np
@@ -243,3 +244,59 @@ def test_detect_refuses_a_recording_without_the_run_channels(csv_run, tmp_path, 
         csv.writer(f).writerows([["time", "pulse"], ["2026-01-01", 1.0]])
     _expect_error(capsys, ["detect", "--run", str(out), "--data", str(other)],
                   "has no column 'heart'", out / "detections" / "other")
+
+
+@pytest.mark.slow
+def test_streaming_row_by_row_gives_the_whole_recording(csv_run, plain_tensorflow, tmp_path):
+    """The export's `stream` signature, fed one row at a time in a fresh process with plain
+    TensorFlow, gives the scores, smoothed scores and flags of `serving_default`."""
+    out, path = csv_run
+    values = pd.read_csv(path)[["heart", "breath"]].to_numpy("float32")[:300]
+    np.save(tmp_path / "values.npy", values)
+    script = f"""
+import numpy as np, tensorflow as tf
+served = tf.saved_model.load({str(out / "export")!r})
+values = np.load({str(tmp_path / "values.npy")!r})
+whole = served.signatures["serving_default"](values=tf.constant(values))
+state = served.signatures["initial_state"](batch_size=tf.constant(1))
+rows = []
+for row in values:
+    step = served.signatures["stream"](values=tf.constant(row[None]), **state)
+    state = {{k: v for k, v in step.items() if k.startswith("state_")}}
+    rows.append([step["score"][0].numpy(), step["smoothed"][0].numpy(), step["flag"][0].numpy()])
+rows = np.array(rows, float)
+np.testing.assert_allclose(rows[:, 0], whole["score"].numpy(), rtol=1e-4, atol=1e-5)
+np.testing.assert_allclose(rows[:, 1], whole["smoothed"].numpy(), rtol=1e-4, atol=1e-5)
+assert (rows[:, 2] == whole["flag"].numpy()).mean() > 0.99
+print("streamed", len(rows))
+"""
+    proc = plain_tensorflow(script)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "streamed 300" in proc.stdout
+
+
+@pytest.mark.slow
+def test_stream_command_prints_each_row_and_skips_a_bad_line(csv_run, tmp_path, capsys):
+    out, path = csv_run
+    frame = pd.read_csv(path).iloc[:80]
+    lines = frame[["time", "heart", "breath"]].to_csv(index=False).splitlines()
+    lines.insert(5, "2026-01-01 00:00:04,abc,1.0")  # line 6: not a number
+    source = tmp_path / "live.csv"
+    source.write_text("\n".join(lines) + "\n")
+    assert main(["stream", "--run", str(out), str(source)]) == 0
+    captured = capsys.readouterr()
+    printed = [line for line in captured.out.splitlines() if line]
+    assert printed[0] == "row,score,smoothed,flag" and len(printed) == 81
+    assert captured.err.strip() == ("seqsuite: line 6 skipped: expected 2 numbers (heart, "
+                                    "breath), got '2026-01-01 00:00:04,abc,1.0'")
+    streamed = pd.read_csv(io.StringIO("\n".join(printed)))
+    config, model = load_run(registry.get("anomaly"), out)
+    scaled = ((frame[["heart", "breath"]].to_numpy() - np.asarray(config.centre))
+              / np.asarray(config.scale)).astype("float32")
+    np.testing.assert_allclose(streamed["score"], model_scores(model, scaled, config),
+                               rtol=1e-3, atol=1e-4)
+    # a header without the run's channels stops the stream before anything is scored
+    other = tmp_path / "other.csv"
+    other.write_text("time,pulse\n2026-01-01,1\n")
+    assert main(["stream", "--run", str(out), str(other)]) == 2
+    assert "the header has no column 'heart', 'breath'" in capsys.readouterr().err

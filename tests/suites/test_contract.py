@@ -128,7 +128,8 @@ for name, fn in served.signatures.items():
         if spec.dtype == tf.string:
             inputs[key] = tf.constant(np.full(shape, "a b c", dtype=object))
         elif spec.dtype.is_integer:
-            inputs[key] = tf.fill(shape, tf.constant(6, spec.dtype))
+            # 2 for scalars too: a streaming model's `batch_size` gives a batch of 2
+            inputs[key] = tf.fill(shape, tf.constant(2 if not shape else 6, spec.dtype))
         else:
             inputs[key] = tf.random.stateless_normal(shape, [1, 2], dtype=spec.dtype)
     out = fn(**inputs)

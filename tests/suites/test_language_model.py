@@ -301,3 +301,39 @@ def test_movie_reviews_corpus_leaves_out_the_long_reviews():
                                      ["data=movie_reviews", "tokens=word", "max_chars=200000"])
     data = load_data(config)
     assert data.name == "movie reviews (IMDB)" and len(data.ids["train"]) > 20000
+
+
+@pytest.mark.slow
+def test_streaming_a_token_at_a_time_gives_the_whole_sequence(lm_run, plain_tensorflow,
+                                                              tmp_path):
+    """The export's `stream` signature, fed one character at a time in a fresh process with
+    plain TensorFlow, gives the next-token probabilities the whole-sequence model gives."""
+    from seqsuite.shared.run.runner import load_run
+    from seqsuite.suites.language_model.model import token_model
+
+    config, model = load_run(SUITE, lm_run)
+    vocabulary = model.get_layer("vectorizer").get_vocabulary()
+    text = "The cat sat.\nA dog ran"
+    tokens = [NEWLINE if ch == "\n" else ch for ch in text]
+    ids = [vocabulary.index(t.lower()) if t.lower() in vocabulary else 1 for t in tokens]
+    logits = token_model(model, config)(np.array([ids], "int32"))
+    expected = tf.nn.softmax(logits[0]).numpy()
+    np.save(tmp_path / "expected.npy", expected)
+    script = f"""
+import numpy as np, tensorflow as tf
+served = tf.saved_model.load({str(lm_run / "export")!r})
+start, stream = served.signatures["initial_state"], served.signatures["stream"]
+state = start(batch_size=tf.constant(1))
+got = []
+for ch in {list(text)!r}:
+    out = stream(token=tf.constant([ch]), **state)
+    state = {{k: v for k, v in out.items() if k.startswith("state_")}}
+    got.append(out["probabilities"][0].numpy())
+    assert out["next_tokens"].shape == (1, 5)
+np.testing.assert_allclose(np.array(got), np.load({str(tmp_path / "expected.npy")!r}),
+                           atol=1e-5)
+print("streamed", len(got))
+"""
+    proc = plain_tensorflow(script)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert f"streamed {len(text)}" in proc.stdout
