@@ -63,6 +63,7 @@ from seqsuite.shared.layers.regularisers import (
 )
 from seqsuite.shared.layers.reservoir import (
     ESN,
+    NVAR,
     ESNCell,
     Reservoir,
     ReservoirInitializer,
@@ -97,6 +98,7 @@ __all__ = [
     "DecodeResult",
     "ESN",
     "ESNCell",
+    "NVAR",
     "AttentionDecoder",
     "AttentionPooling",
     "AttentionWrapper",

@@ -8,6 +8,8 @@
 - `Reservoir`: a whole batch of sequences in one XLA-compiled loop.
 - `RidgeReadout`: a linear readout fitted by streaming ridge regression.
 - `ESN`: both in one Keras model with `fit`, `predict` and `generate`.
+- `NVAR`: next-generation reservoir computing (Gauthier et al. 2021), delayed copies of
+  the input and their monomials, for a `RidgeReadout`.
 """
 
 from seqsuite.shared.layers.reservoir.cell import ESNCell
@@ -20,10 +22,12 @@ from seqsuite.shared.layers.reservoir.initializers import (
 )
 from seqsuite.shared.layers.reservoir.layers import Reservoir, RidgeReadout
 from seqsuite.shared.layers.reservoir.model import ESN
+from seqsuite.shared.layers.reservoir.nvar import NVAR
 
 __all__ = [
     "ESN",
     "ESNCell",
+    "NVAR",
     "Reservoir",
     "ReservoirInitializer",
     "RidgeReadout",
