@@ -10,6 +10,8 @@
 - `ESN`: both in one Keras model with `fit`, `predict` and `generate`.
 - `NVAR`: next-generation reservoir computing (Gauthier et al. 2021), delayed copies of
   the input and their monomials, for a `RidgeReadout`.
+- `OnlineReadout`: a linear readout learnt a step at a time, by recursive least squares
+  (FORCE) or least mean squares.
 """
 
 from seqsuite.shared.layers.reservoir.cell import ESNCell
@@ -23,11 +25,13 @@ from seqsuite.shared.layers.reservoir.initializers import (
 from seqsuite.shared.layers.reservoir.layers import Reservoir, RidgeReadout
 from seqsuite.shared.layers.reservoir.model import ESN
 from seqsuite.shared.layers.reservoir.nvar import NVAR
+from seqsuite.shared.layers.reservoir.online import OnlineReadout
 
 __all__ = [
     "ESN",
     "ESNCell",
     "NVAR",
+    "OnlineReadout",
     "Reservoir",
     "ReservoirInitializer",
     "RidgeReadout",

@@ -1,5 +1,7 @@
-"""Next-generation reservoir computing (`shared.layers.reservoir.nvar`): the Keras contract,
-the features against a NumPy loop, and the forecasting result of Gauthier et al. 2021."""
+"""Reservoir computing past the ESN: next-generation reservoir computing (`NVAR`: the Keras
+contract, the features against a NumPy loop, the forecasting result of Gauthier et al.
+2021), online readouts (`OnlineReadout`: RLS and LMS against NumPy loops, RLS as the ridge
+solution) and the memory diagnostics."""
 
 import itertools
 
@@ -32,6 +34,16 @@ class NVARLayerTest(testing.TestCase):
             input_shape=(2, 9, 2),
             expected_output_shape=(2, 9, 6 + 21),  # 3 copies of 2 features, C(7, 2)
             expected_num_trainable_weights=0, expected_num_non_trainable_weights=0)
+
+    def test_online_readout_contract(self):
+        from seqsuite.shared.layers.reservoir import OnlineReadout
+
+        for method, non_trainable in (("rls", 1), ("lms", 0)):
+            self.run_layer_test(
+                OnlineReadout, init_kwargs={"units": 3, "method": method, "alpha": 0.1},
+                input_shape=(2, 7, 5), expected_output_shape=(2, 7, 3),
+                expected_num_trainable_weights=1,
+                expected_num_non_trainable_weights=non_trainable)
 
 
 @pytest.mark.parametrize("delay, order, strides", [(1, 1, 1), (2, 2, 1), (3, 3, 2), (2, 2, 5)])
@@ -89,3 +101,53 @@ def test_memory_capacity_is_bounded_and_near_it_for_a_linear_reservoir():
     assert effective_spectral_radius(w, 1.0) == pytest.approx(0.95, rel=1e-3)
     # by hand: eigenvalues 0.5 and -0.5 become 0.7 + 0.3 * (+-0.5) = 0.85 and 0.55
     assert effective_spectral_radius(np.diag([0.5, -0.5]), 0.3) == pytest.approx(0.85)
+
+
+def _online_reference(x, y, method, alpha, forgetting=1.0):
+    rows = np.column_stack([x, np.ones(len(x))])
+    w = np.zeros((rows.shape[1], y.shape[1]))
+    p = np.eye(rows.shape[1]) / alpha
+    for r, target in zip(rows, y):
+        error = r @ w - target
+        if method == "rls":
+            k = p @ r / (forgetting + r @ p @ r)
+            w = w - np.outer(k, error)
+            p = (p - np.outer(k, r @ p)) / forgetting
+        else:
+            w = w - alpha * np.outer(r, error)
+    return w
+
+
+@pytest.mark.parametrize("method, alpha, forgetting", [("rls", 1e-2, 1.0), ("rls", 1.0, 0.99),
+                                                       ("lms", 0.05, 1.0)])
+def test_online_readout_matches_a_numpy_loop(method, alpha, forgetting):
+    from seqsuite.shared.layers.reservoir import OnlineReadout
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 5))
+    y = x @ rng.normal(size=(5, 2)) + 0.3 + 0.01 * rng.normal(size=(300, 2))
+    readout = OnlineReadout(2, method=method, alpha=alpha, forgetting=forgetting,
+                            dtype="float64")
+    errors = np.asarray(readout.update(x, y))
+    expected = _online_reference(x, y, method, alpha, forgetting)
+    np.testing.assert_allclose(np.asarray(readout.weights_with_bias), expected, rtol=1e-6,
+                               atol=1e-8)
+    assert errors.shape == (300, 2)
+    # learning: the last errors are small against the first (the targets' spread is ~2)
+    assert np.abs(errors[-50:]).mean() < 0.1 * np.abs(errors[:10]).mean()
+
+
+def test_recursive_least_squares_is_the_ridge_solution_in_one_pass():
+    from seqsuite.shared.layers.reservoir import OnlineReadout, RidgeReadout
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(400, 6)).astype("float32")
+    y = (x @ rng.normal(size=(6, 3)) + 1.0).astype("float32")
+    online = OnlineReadout(3, alpha=1e-6)
+    online.update(x, y)
+    ridge = RidgeReadout(3, ridge=1e-6).fit_closed_form(x, y)
+    np.testing.assert_allclose(np.asarray(online(x)), np.asarray(ridge(x)), atol=1e-3)
+    # and it saves and resumes: P and W are weights
+    again = keras.layers.deserialize(keras.layers.serialize(online))
+    again.set_weights(online.get_weights())
+    np.testing.assert_allclose(np.asarray(again(x)), np.asarray(online(x)))
