@@ -247,6 +247,11 @@ def verdict(per) -> list[dict]:
                 wins.append(detector)
         out.append(record.headline(f"{name}: beats the matrix profile (ROC-AUC, event F1, "
                                    "UCR rule)", ", ".join(wins) or "MISSED"))
+    mp = np.median([r["false_alarms_per_hour"] for r in per[("gait", "matrix_profile")]])
+    quiet = [d for d in DETECTORS
+             if np.median([r["false_alarms_per_hour"] for r in per[("gait", d)]]) <= mp]
+    out.append(record.headline("gait: false alarms per hour at most the matrix profile's",
+                               ", ".join(quiet) or "MISSED"))
     return out
 
 
