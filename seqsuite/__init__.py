@@ -52,6 +52,7 @@ _LAYERS = {
     "ActivationRegularization", "CharacterCNN", "DropoutEmbedding", "LockedDropout",
     "LogitFusion", "TiedEmbedding", "WeightDropRNN", "fit_fusion_weights",
     "ctc_beam_candidates", "Lexicon", "rescore", "closed_vocabulary",
+    "NVAR", "OnlineReadout", "Streaming", "StreamingError",
 }
 
 

@@ -19,8 +19,15 @@ def test_embedded_recordings_as_the_archive_labels_them():
     gait = read_recording("gait")
     assert gait.values.shape == (7040, 9) and not gait.labels.any()
     assert gait.clean_end == 2000 and gait.seconds_per_point == pytest.approx(1 / 64, rel=1e-3)
-    with pytest.raises(DataError, match="use one of internal_bleeding, gait"):
-        read_recording("ecg")
+    ecg = read_recording("ecg")  # from the installed sktime
+    assert ecg.values.shape == (7500, 1) and ecg.clean_end == 3000
+    np.testing.assert_array_equal(np.flatnonzero(ecg.labels), np.arange(6936, 7288))
+    traffic = read_recording("web_traffic")
+    assert traffic.values.shape == (1000, 1) and traffic.clean_end == 400
+    np.testing.assert_array_equal(np.flatnonzero(traffic.labels),
+                                  [431, 478, 610, 681, 718, 732, 846])
+    with pytest.raises(DataError, match="use one of internal_bleeding, gait, ecg, web_traffic"):
+        read_recording("heart")
 
 
 def test_wheel_member_reads_a_downloaded_wheel_and_says_how_to_fetch_one(tmp_path,

@@ -391,7 +391,7 @@ def test_long_texts_are_read_in_chunks_with_attention_over_them():
     assert weights[2, 0] == pytest.approx(1.0) and weights[2, 1:].max() == 0  # one word
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def word_lm(tmp_path_factory, train_word_lm):
     """A tiny word-level language model run on real critic snippets (one epoch)."""
     snippets = load_critic_snippets(_config())["train"][0][:400]
