@@ -13,6 +13,7 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups into node ids
 def pytest_collection_modifyitems(config, items):
     """Groups for `pytest-xdist --dist loadgroup` (`make test`): a test file runs whole on
     one worker (its module fixtures train once), and each suite's contract test joins its
