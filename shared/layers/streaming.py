@@ -23,6 +23,7 @@ What streams:
   state is the cell's state list. A layer with `return_sequences=False` gives the output of
   the chunk's last step, which is the whole-sequence output when the chunk ends the sequence.
 - `shared.layers.reservoir.Reservoir`: the reservoir state (washout must be 0).
+- `shared.layers.reservoir.NVAR`: the last (delay - 1) * strides inputs, flattened.
 - Layers that act on each step alone (`STEPWISE`: Dense, activations, dropout, layer
   normalisation, element-wise merges, embeddings, ...), run on the chunk as they are.
 
@@ -64,6 +65,12 @@ def _reservoir_type():
     return Reservoir
 
 
+def _nvar_type():
+    from seqsuite.shared.layers.reservoir.nvar import NVAR
+
+    return NVAR
+
+
 def _stepwise(layer) -> bool:
     """Whether `layer` acts on each step alone (its own `streams_stepwise` attribute wins,
     so a library layer can declare it)."""
@@ -79,6 +86,8 @@ def _state_sizes(layer) -> list[int]:
     """The sizes of a stateful layer's state tensors."""
     if isinstance(layer, _reservoir_type()):
         return [layer.units]
+    if isinstance(layer, _nvar_type()):  # the last `past` inputs, flattened
+        return [layer.past * layer.linear_size // layer.delay]
     size = layer.cell.state_size
     sizes = list(size) if isinstance(size, (list, tuple)) else [size]
     flat = []
@@ -109,6 +118,9 @@ def stateful_layers(model: keras.Model) -> list:
                 raise StreamingError(f"reservoir '{layer.name}' drops its first {layer.washout} "
                                      "states (washout); set washout=0 to stream")
             found.append(layer)
+        elif isinstance(layer, _nvar_type()):
+            if layer.past:  # with one copy (delay 1) it is step-wise
+                found.append(layer)
         elif isinstance(layer, keras.Model):
             raise StreamingError(f"layer '{layer.name}' is a nested model; build the model "
                                  "flat to stream it")
@@ -169,6 +181,13 @@ class Streaming:
 
             def run(x, *args, **kwargs):
                 before = [state[n] for n in names]
+                if isinstance(layer, _nvar_type()):
+                    history = ops.reshape(before[0], (-1, layer.past, ops.shape(x)[-1]))
+                    outputs = layer(x, history=history)
+                    seen = ops.concatenate([ops.cast(history, x.dtype), x], axis=1)
+                    after = [ops.reshape(seen[:, -layer.past:], (-1, _state_sizes(layer)[0]))]
+                    updated.update(zip(names, after))
+                    return outputs
                 if isinstance(layer, reservoir):
                     drive = layer.cell.input_drive(x, False)
                     sequence, last = layer.run(drive, before[0], return_sequences=True)

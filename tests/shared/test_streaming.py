@@ -8,7 +8,7 @@ import tensorflow as tf
 
 from seqsuite.shared.layers.cells import LayerNormLSTMCell, PeepholeLSTMCell, ZoneoutCell
 from seqsuite.shared.layers.regularisers import LockedDropout, WeightDropRNN
-from seqsuite.shared.layers.reservoir import Reservoir
+from seqsuite.shared.layers.reservoir import NVAR, Reservoir
 from seqsuite.shared.layers.streaming import Streaming, StreamingError
 
 DATA = np.random.default_rng(0).normal(size=(3, 11, 4)).astype("float32")
@@ -46,6 +46,7 @@ RECURRENT = {
     "weight_drop": lambda: WeightDropRNN(keras.layers.LSTMCell(4), weight_drop=0.3,
                                          return_sequences=True),
     "reservoir": lambda: Reservoir(12, leak_rate=0.5, seed=3),
+    "nvar": lambda: NVAR(delay=3, order=1, strides=2),  # the delay line is the state
 }
 
 

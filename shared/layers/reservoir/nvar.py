@@ -45,6 +45,8 @@ class NVAR(keras.layers.Layer):
 
     Call arguments:
         inputs: A tensor `(batch, time, features)`.
+        history: Optional `(batch, (delay - 1) * strides, features)`, the steps before
+            `inputs` (default: zeros, the start of a sequence); a stream passes them.
 
     Returns:
         `(batch, time, k * features + C(k * features + order - 1, order))`: the linear
@@ -57,8 +59,8 @@ class NVAR(keras.layers.Layer):
     (2, 50, 27)
     """
 
-    # Each output step needs the (delay - 1) * strides steps before it: not step-wise,
-    # and a stream would carry them as its state (shared.layers.streaming).
+    # Each output step needs the (delay - 1) * strides steps before it: a stream carries
+    # them as its state (shared.layers.streaming).
     streams_stepwise = False
 
     def __init__(self, delay=2, order=2, strides=1, **kwargs):
@@ -80,9 +82,12 @@ class NVAR(keras.layers.Layer):
         """Steps of history each output needs: (delay - 1) * strides."""
         return (self.delay - 1) * self.strides
 
-    def call(self, inputs):
+    def call(self, inputs, history=None):
         time = ops.shape(inputs)[1]
-        padded = ops.pad(inputs, [[0, 0], [self.past, 0], [0, 0]])
+        if history is None:  # the start of a sequence: zeros stand for the missing past
+            padded = ops.pad(inputs, [[0, 0], [self.past, 0], [0, 0]])
+        else:  # a later chunk: the `past` steps before it (shared.layers.streaming)
+            padded = ops.concatenate([ops.cast(history, inputs.dtype), inputs], axis=1)
         copies = [padded[:, self.past - j * self.strides : self.past - j * self.strides + time]
                   for j in range(self.delay)]
         linear = ops.concatenate(copies, axis=-1)
