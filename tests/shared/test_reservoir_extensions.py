@@ -151,3 +151,26 @@ def test_recursive_least_squares_is_the_ridge_solution_in_one_pass():
     again = keras.layers.deserialize(keras.layers.serialize(online))
     again.set_weights(online.get_weights())
     np.testing.assert_allclose(np.asarray(again(x)), np.asarray(online(x)))
+
+
+def test_deep_reservoir_stacks_and_streams():
+    from seqsuite.shared.layers.reservoir import Reservoir, deep_reservoir
+    from seqsuite.shared.layers.streaming import Streaming
+
+    x = keras.Input((None, 2))
+    states = deep_reservoir(x, [15, 10], seed=4, leak_rate=[0.5, 0.2], connectivity=0.5)
+    model = keras.Model(x, states)
+    data = np.random.default_rng(0).normal(size=(2, 20, 2)).astype("float32")
+    out = np.asarray(model(data))
+    assert out.shape == (2, 20, 25)
+    # by hand: the second layer reads the first's states
+    first = Reservoir(15, seed=4, leak_rate=0.5, connectivity=0.5)
+    second = Reservoir(10, seed=5, leak_rate=0.2, connectivity=0.5)
+    low = np.asarray(first(data))
+    np.testing.assert_allclose(out, np.concatenate([low, np.asarray(second(low))], -1),
+                               atol=1e-6)
+    stream = Streaming(model)
+    state = stream.initial_state(2)
+    a, state = stream(data[:, :7], state)
+    b, _ = stream(data[:, 7:], state)
+    np.testing.assert_allclose(np.concatenate([a, b], 1), out, atol=1e-5)

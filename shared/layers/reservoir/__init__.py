@@ -10,11 +10,14 @@
 - `ESN`: both in one Keras model with `fit`, `predict` and `generate`.
 - `NVAR`: next-generation reservoir computing (Gauthier et al. 2021), delayed copies of
   the input and their monomials, for a `RidgeReadout`.
+- `deep_reservoir`: reservoirs stacked, each reading the states below, all feeding the
+  readout (deep ESN).
 - `OnlineReadout`: a linear readout learnt a step at a time, by recursive least squares
   (FORCE) or least mean squares.
 """
 
 from seqsuite.shared.layers.reservoir.cell import ESNCell
+from seqsuite.shared.layers.reservoir.deep import deep_reservoir
 from seqsuite.shared.layers.reservoir.initializers import (
     ReservoirInitializer,
     mat_gen,
@@ -39,4 +42,5 @@ __all__ = [
     "random_sparse",
     "rescale",
     "spectral_radius",
+    "deep_reservoir",
 ]
