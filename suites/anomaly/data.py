@@ -53,6 +53,11 @@ def read(config: Config) -> Recording:
                              config.channels, config.train_end)
 
 
+def scaled_values(values: np.ndarray, centre, scale) -> np.ndarray:
+    """A recording's raw values in a run's scaling (float32), as its detector reads them."""
+    return ((values - np.asarray(centre)) / np.asarray(scale)).astype("float32")
+
+
 def frames(scaled: np.ndarray, start: int, stop: int, window: int) -> np.ndarray:
     """(stop - start, window + 1, channels): the frame ending at each point of [start, stop),
     a view of `scaled` (nothing copied)."""
@@ -99,7 +104,7 @@ def load_data(config: Config) -> AnomalyData:
         flat = scale <= 1e-9
         scale = np.where(flat, recording.values[:fit_end].std(0), scale)
         scale = np.where(scale <= 1e-9, 1.0, scale)
-    scaled = ((recording.values - centre) / scale).astype("float32")
+    scaled = scaled_values(recording.values, centre, scale)
     return AnomalyData(
         recording=recording, scaled=scaled, fit_end=fit_end,
         train=_dataset(scaled, config.window, fit_end, config, shuffle=True),

@@ -91,14 +91,17 @@ def residual_scores(residuals, centre, scale):
 def smooth(scores, span: int):
     """Telemanom's exponentially weighted mean of the scores in TensorFlow, the recurrence of
     `shared.evaluation.anomaly.smooth_errors` (pandas' adjusted `ewm(span).mean()`)."""
-    keep = 1.0 - 2.0 / (span + 1.0)
-
-    def step(carry, value):
-        total, weight = carry
-        return value + keep * total, 1.0 + keep * weight
-
-    totals, weights = tf.scan(step, tf.abs(scores), initializer=(0.0, 0.0))
+    totals, weights = tf.scan(lambda carry, value: smoothing_step(carry, value, span),
+                              tf.abs(scores), initializer=(0.0, 0.0))
     return totals / weights
+
+
+def smoothing_step(carry, value, span: int):
+    """One step of `smooth`'s recurrence: (total, weight) after |value|; the smoothed score
+    is total / weight (the stream signature carries the two)."""
+    keep = 1.0 - 2.0 / (span + 1.0)
+    total, weight = carry
+    return tf.abs(value) + keep * total, 1.0 + keep * weight
 
 
 def _calibrated(config: Config):
@@ -123,7 +126,6 @@ def serving(model: keras.Model, config: Config) -> Serving:
     window, epsilon = config.window, float(config.epsilon)
 
     channels = len(centre)
-    keep = 1.0 - 2.0 / (config.span + 1.0)
 
     def flagged(scores, smoothed):
         return (scores if config.threshold == "robust_z" else smoothed) > epsilon
@@ -152,7 +154,7 @@ def serving(model: keras.Model, config: Config) -> Serving:
         predicted = tf.cast(estimates(model(frame, training=False), config), tf.float32)
         scores = residual_scores(scaled - predicted, residual_centre, residual_scale)
         scores = tf.where(state_seen >= window, scores, 0.0)
-        total, weight = tf.abs(scores) + keep * state_total, 1.0 + keep * state_weight
+        total, weight = smoothing_step((state_total, state_weight), scores, config.span)
         smoothed = total / weight
         return {"score": scores, "smoothed": smoothed, "flag": flagged(scores, smoothed),
                 "state_rows": frame[:, 1:], "state_seen": tf.minimum(state_seen + 1, window),

@@ -47,7 +47,7 @@ from seqsuite.shared.run.files import replacing, write_bytes_atomic, write_text_
 from seqsuite.shared.run.suite import Evaluation
 from seqsuite.suites.anomaly.baselines import isolation_forest_scores, ranking_scores
 from seqsuite.suites.anomaly.config import Config
-from seqsuite.suites.anomaly.data import AnomalyData, frames, read
+from seqsuite.suites.anomaly.data import AnomalyData, frames, read, scaled_values
 from seqsuite.suites.anomaly.model import estimate, residual_scores
 from seqsuite.suites.anomaly.recordings import Recording, read_labelled_csv
 
@@ -329,9 +329,7 @@ def detect(run, args) -> list[str]:
             config.time_column if config.time_column in columns else "",
             config.channel_names)
     values = recording.values
-    centre, scale = np.asarray(config.centre), np.asarray(config.scale)
-    scaled = ((values - centre) / scale).astype("float32")
-    scores = model_scores(model, scaled, config)
+    scores = model_scores(model, scaled_values(values, config.centre, config.scale), config)
     flags = watched(scores, config) > config.epsilon
     metrics = {"detections": measure(scores, flags, recording.labels,
                                      recording.seconds_per_point),
