@@ -1,4 +1,5 @@
-"""Reservoir computing past the ESN: next-generation reservoir computing (`NVAR`: the Keras
+"""Reservoir computing past the ESN: block-sparse reservoirs (the pattern, the block product
+against the dense one and a NumPy loop), next-generation reservoir computing (`NVAR`: the Keras
 contract, the features against a NumPy loop, the forecasting result of Gauthier et al.
 2021), online readouts (`OnlineReadout`: RLS and LMS against NumPy loops, RLS as the ridge
 solution) and the memory diagnostics."""
@@ -11,7 +12,9 @@ import pytest
 from keras.src import testing
 
 from seqsuite.shared.data.datasets.chaotic import lorenz
-from seqsuite.shared.layers.reservoir import NVAR, RidgeReadout
+from seqsuite.shared.layers.reservoir import ESN, NVAR, Reservoir, RidgeReadout, random_sparse
+from seqsuite.shared.layers.reservoir.cell import block_matmul
+from seqsuite.shared.layers.reservoir.layers import nonzero_blocks
 
 
 def reference(x, delay, order, strides):
@@ -174,3 +177,75 @@ def test_deep_reservoir_stacks_and_streams():
     a, state = stream(data[:, :7], state)
     b, _ = stream(data[:, 7:], state)
     np.testing.assert_allclose(np.concatenate([a, b], 1), out, atol=1e-5)
+
+
+def test_block_sparse_pattern():
+    matrix = random_sparse((40, 40), 3, "normal", connectivity=0.25, block_size=5)
+    blocks = (matrix.reshape(8, 5, 8, 5) != 0).transpose(0, 2, 1, 3)  # (row, column, 5, 5)
+    full, empty = blocks.all(axis=(2, 3)), ~blocks.any(axis=(2, 3))
+    assert np.all(full | empty)  # whole blocks, dense inside
+    assert np.all(full.sum(axis=0) == 2)  # round(0.25 * 8) row blocks per column of blocks
+    assert len({tuple(np.flatnonzero(c)) for c in full.T}) > 1  # drawn, not one pattern
+    np.testing.assert_array_equal(
+        matrix, random_sparse((40, 40), 3, "normal", connectivity=0.25, block_size=5))
+
+
+def test_block_product_is_exact_for_any_matrix():
+    rng = np.random.default_rng(0)
+    h = rng.normal(size=(3, 12)).astype("float32")
+    sparse = random_sparse((12, 12), 1, connectivity=0.5, block_size=3).astype("float32")
+    dense = rng.normal(size=(12, 12)).astype("float32")  # every block non-zero: k = 4
+    for matrix, kept in ((sparse, 2), (dense, 4)):
+        sources, blocks = nonzero_blocks(matrix, 3)
+        assert tuple(blocks.shape) == (4, kept, 3, 3)
+        np.testing.assert_allclose(block_matmul(h, sources, blocks), h @ matrix, atol=1e-5)
+
+
+def test_block_reservoir_matches_numpy_and_the_dense_product():
+    layer = Reservoir(40, spectral_radius=1.1, leak_rate=0.4, bias_scaling=0.3,
+                      connectivity=0.2, block_size=4, seed=2, return_state=True)
+    x = np.random.default_rng(1).uniform(-1, 1, (2, 30, 3)).astype("float32")
+    states, last = layer(x)
+    cell = layer.cell
+    kernel, recurrent, bias = (keras.ops.convert_to_numpy(w).astype("float64")
+                               for w in (cell.kernel, cell.recurrent_kernel, cell.bias))
+    assert np.mean(recurrent != 0) == 0.2
+    h, expected = np.zeros((2, 40)), []
+    for t in range(30):
+        h = 0.6 * h + 0.4 * np.tanh(x[:, t] @ kernel + h @ recurrent + bias)
+        expected.append(h)
+    np.testing.assert_allclose(states, np.stack(expected, 1), atol=1e-5)
+    np.testing.assert_allclose(last, h, atol=1e-5)
+    # The same loop with the matrix passed densely.
+    dense, _ = layer.run(cell.input_drive(x), recurrent_kernel=cell.recurrent_kernel.value)
+    np.testing.assert_allclose(states, dense, atol=1e-5)
+
+
+class BlockReservoirLayerTest(testing.TestCase):
+    def test_layer_contract(self):
+        self.run_layer_test(
+            Reservoir, init_kwargs={"units": 12, "block_size": 3, "connectivity": 0.5,
+                                    "seed": 0},
+            input_shape=(2, 5, 2), expected_output_shape=(2, 5, 12),
+            expected_num_trainable_weights=0, expected_num_non_trainable_weights=2)
+
+
+def test_block_esn_predicts_in_the_loop_as_its_call():
+    t = np.arange(801)
+    series = np.sin(0.1 * t)[None, :, None].astype("float32")
+    esn = ESN(units=60, block_size=6, spectral_radius=0.9, leak_rate=0.5, ridge=1e-8,
+              seed=0).fit(series[:, :-1], series[:, 1:], warmup=100)
+    predicted = esn.predict(series[:, :-1])  # the readout applied inside the loop
+    np.testing.assert_allclose(predicted, keras.ops.convert_to_numpy(esn(series[:, :-1])),
+                               atol=1e-5)
+    assert np.sqrt(np.mean((predicted[:, 100:] - series[:, 101:]) ** 2)) < 1e-3
+    assert ESN.from_config(esn.get_config()).get_config()["block_size"] == 6
+
+
+def test_bad_block_size_is_named():
+    with pytest.raises(ValueError, match=r"block_size.*divisor of 10.*Received: block_size=3"):
+        Reservoir(10, block_size=3)
+    with pytest.raises(ValueError, match="block_size"):
+        ESN(units=10, block_size=0)
+    with pytest.raises(ValueError, match="square"):
+        random_sparse((4, 6), 0, block_size=2)

@@ -9,6 +9,15 @@ from seqsuite.shared.checks import check_argument
 from seqsuite.shared.layers.reservoir import initializers as mat_gen
 
 
+def block_matmul(h, sources, blocks):
+    """`h W` for `W` given as `Reservoir`'s `nonzero_blocks(W, s)`; `h` is `(batch, units)`."""
+    # Shapes from the tensors: a loop traced for any size sees no static ones.
+    count, block_size = ops.shape(blocks)[0], ops.shape(blocks)[-1]
+    gathered = ops.take(ops.reshape(h, (-1, count, block_size)), sources, axis=1)
+    product = ops.einsum("boki,okij->boj", gathered, blocks)
+    return ops.reshape(product, ops.shape(h))
+
+
 def esn_step(drive, h_prev, recurrent_kernel, leak_rate, activation):
     """One echo-state update, `h_t = (1 - a) h_{t-1} + a f(drive_t + h_{t-1} W)`.
 
@@ -21,14 +30,18 @@ def esn_step(drive, h_prev, recurrent_kernel, leak_rate, activation):
     Args:
         drive: `(batch, units)`.
         h_prev: `h_{t-1}`, `(batch, units)`.
-        recurrent_kernel: `W`, `(units, units)`.
+        recurrent_kernel: `W`, `(units, units)`, or its `nonzero_blocks`.
         leak_rate: `a` in (0, 1], a Python float or a scalar tensor.
         activation: Callable `f`.
 
     Returns:
         `h_t`, `(batch, units)`.
     """
-    h = activation(drive + ops.matmul(h_prev, recurrent_kernel))
+    if isinstance(recurrent_kernel, tuple):
+        product = block_matmul(h_prev, *recurrent_kernel)
+    else:
+        product = ops.matmul(h_prev, recurrent_kernel)
+    h = activation(drive + product)
     if isinstance(leak_rate, numbers.Real) and leak_rate == 1:
         return h
     return (1 - leak_rate) * h_prev + leak_rate * h

@@ -15,21 +15,26 @@ from seqsuite.shared.layers.reservoir.cell import ESNCell, esn_step
 # loop costs about 75 µs of kernel dispatch per step on top of the matmul,
 # while XLA runs a 100-unit step in under 1 µs (benchmarks/reservoir.py).
 @tf.function(jit_compile=True, reduce_retracing=True)
-def integrate(drive, initial_state, recurrent_kernel, leak_rate, activation, return_sequences):
+def integrate(
+    drive, initial_state, recurrent_kernel, leak_rate, activation, return_sequences, readout=None
+):
     """Runs `h_t = (1 - a) h_{t-1} + a f(drive_t + h_{t-1} W)` (`esn_step`) over time.
 
     Args:
         drive: `(batch, time, units)`, everything inside `f` but `h_{t-1} W`.
         initial_state: `(batch, units)`.
-        recurrent_kernel: `W`, `(units, units)`.
+        recurrent_kernel: `W`, `(units, units)`, or its `nonzero_blocks`.
         leak_rate: Scalar tensor `a` (a tensor, so that a new value does not
             trace the loop again).
         activation: Callable `f`.
         return_sequences: Python bool, whether to return every state.
+        readout: `None`, or `(W_out, b_out)`: the sequence returned is then
+            `h_t W_out + b_out`, computed inside the loop, so that the states
+            of a long series are never all in memory.
 
     Returns:
-        `(states, last)`: every state `(batch, time, units)` (or `None`) and
-        the last one `(batch, units)`.
+        `(states, last)`: every state `(batch, time, units)` or output
+        `(batch, time, outputs)` (or `None`) and the last state `(batch, units)`.
     """
     drive = tf.transpose(drive, [1, 0, 2])  # (time, batch, units): one slice per step
     steps = tf.shape(drive)[0]
@@ -43,13 +48,46 @@ def integrate(drive, initial_state, recurrent_kernel, leak_rate, activation, ret
         )
         return None, last
 
+    def emitted(h):
+        return h if readout is None else tf.matmul(h, readout[0]) + readout[1]
+
     def body(t, h, states):
         h = step(t, h)
-        return t + 1, h, states.write(t, h)
+        return t + 1, h, states.write(t, emitted(h))
 
-    states = tf.TensorArray(drive.dtype, size=steps, element_shape=initial_state.shape)
+    states = tf.TensorArray(
+        drive.dtype, size=steps, element_shape=emitted(initial_state).shape
+    )
     _, last, states = tf.while_loop(lambda t, *_: t < steps, body, (0, initial_state, states))
     return tf.transpose(states.stack(), [1, 0, 2]), last
+
+
+def nonzero_blocks(kernel, block_size):
+    """`(sources, blocks)`: `kernel` as its non-zero `block_size`-square blocks.
+
+    For column block `o` of `W` (the units `o*s ... o*s + s - 1`),
+    `sources[o]` are the row blocks it reads and `blocks[o, j]` the block
+    `W[sources[o, j]]` → `o`, so that `h W = Σ_j h[sources[o, j]] blocks[o, j]`
+    (`block_matmul`). Every column keeps as many blocks as the fullest one
+    (zero blocks fill the others), so the product is exact for any matrix;
+    it only pays when the non-zeros come in few blocks
+    (`initializers.random_sparse(block_size=...)`).
+
+    Args:
+        kernel: `(units, units)` tensor.
+        block_size: Python int that divides `units`.
+
+    Returns:
+        `sources` `(units / s, k)` int32 and `blocks` `(units / s, k, s, s)`.
+    """
+    count = kernel.shape[0] // block_size
+    tiles = tf.reshape(kernel, (count, block_size, count, block_size))
+    tiles = tf.transpose(tiles, (2, 0, 1, 3))  # (column block, row block, s, s)
+    mass = tf.reduce_sum(tf.abs(tiles), axis=(2, 3))
+    # The fullest column sets k; a tensor, so that a traced graph reads it from the weights.
+    kept = tf.maximum(tf.reduce_max(tf.math.count_nonzero(mass, axis=1, dtype=tf.int32)), 1)
+    sources = tf.math.top_k(mass, kept, sorted=False).indices
+    return sources, tf.gather(tiles, sources, batch_dims=1)
 
 
 def check_finite(values, name="inputs"):
@@ -57,8 +95,9 @@ def check_finite(values, name="inputs"):
     if tf.is_symbolic_tensor(values) or isinstance(values, keras.KerasTensor):
         return
     array = ops.convert_to_numpy(values)
-    # One pass without a temporary mask: a finite sum means finite values.
-    if np.isfinite(np.sum(array, dtype="float64")):
+    # One pass without a temporary mask: a finite sum means finite values (an
+    # overflow of the sum only sends us to the exact check below).
+    if np.isfinite(np.sum(array)):
         return
     if not np.all(np.isfinite(array)):
         where = np.argwhere(~np.isfinite(array))[0].tolist()
@@ -90,7 +129,12 @@ class Reservoir(keras.layers.Layer):
     (`initializers.spawn_seeds`). No weight is trainable.
 
     The whole batch of sequences runs in one XLA-compiled loop; the input
-    projection of every step is one matmul before the loop.
+    projection of every step is one matmul before the loop. With
+    `block_size`, `W`'s non-zeros come in square blocks
+    (`initializers.random_sparse`) and the loop multiplies by those blocks
+    only (`nonzero_blocks`): for 1000 units at 10% connectivity in 50-unit
+    blocks, 2.5-3× fewer seconds per step than the dense product on 2 CPU
+    cores (benchmarks/reservoir.py), with the same predictions on average.
 
     Args:
         units: Positive integer, the number of reservoir units.
@@ -118,6 +162,10 @@ class Reservoir(keras.layers.Layer):
             the returned sequence. Default: `0`.
         spectral_radius_method: `"auto"`, `"eigenvalues"` or `"power"`, see
             `initializers.spectral_radius`. Default: `"auto"`.
+        block_size: `None` (entry-wise sparse `W`) or a divisor of `units`:
+            the side of the square blocks `W`'s non-zeros come in, at least
+            two per column of blocks for a good reservoir (`units / block_size
+            >= 2 / connectivity`: 50 for 1000 units at 10%). Default: `None`.
         return_sequences: Whether to return every state (after the washout)
             or only the last one. Default: `True`.
         return_state: Whether to also return the last state. Default: `False`.
@@ -153,12 +201,14 @@ class Reservoir(keras.layers.Layer):
         noise_stddev=0.0,
         washout=0,
         spectral_radius_method="auto",
+        block_size=None,
         return_sequences=True,
         return_state=False,
         seed=None,
         **kwargs,
     ):
         check_argument("units", units, low=1, integer=True)
+        mat_gen.check_block_size(block_size, units)
         mat_gen.check_spectral_radius(spectral_radius)
         check_argument("leak_rate", leak_rate, 0, 1, low_open=True)
         mat_gen.check_scaling(input_scaling, name="input_scaling")
@@ -193,6 +243,7 @@ class Reservoir(keras.layers.Layer):
         self.noise_stddev = noise_stddev
         self.washout = int(washout)
         self.spectral_radius_method = spectral_radius_method
+        self.block_size = None if block_size is None else int(block_size)
         self.return_sequences = return_sequences
         self.return_state = return_state
         self.seed = seed
@@ -221,6 +272,7 @@ class Reservoir(keras.layers.Layer):
                 spectral_radius=spectral_radius,
                 method=spectral_radius_method,
                 seed=recurrent_seed,
+                block_size=self.block_size,
             ),
             bias_initializer=drawn_like_inputs(bias_scaling or 1.0, 1.0, bias_seed),
             feedback_units=feedback_units,
@@ -240,26 +292,35 @@ class Reservoir(keras.layers.Layer):
     def activation(self):
         return self.cell.activation
 
-    def run(self, drive, initial_state=None, recurrent_kernel=None, return_sequences=True):
+    def run(
+        self, drive, initial_state=None, recurrent_kernel=None, return_sequences=True,
+        readout=None,
+    ):
         """The loop alone: states from a precomputed drive (see `ESNCell.input_drive`).
 
         `recurrent_kernel` replaces `W`; `ESN` uses it to close the loop
-        through the readout.
+        through the readout. A `block_size` layer multiplies by the blocks of
+        its own `W`, and by a replacement densely. `readout=(W_out, b_out)`
+        returns `h_t W_out + b_out` instead of the states (see `integrate`).
         """
         if initial_state is None:
             initial_state = ops.zeros((ops.shape(drive)[0], self.units), dtype=drive.dtype)
         kernel = self.cell.recurrent_kernel if recurrent_kernel is None else recurrent_kernel
         if isinstance(kernel, keras.Variable):
             kernel = kernel.value
+        # A tensor, not the variable: `integrate` is shared by every layer,
+        # and a trace that captured a variable fails once that is deleted.
+        kernel = tf.convert_to_tensor(kernel)
+        if recurrent_kernel is None and self.block_size is not None:
+            kernel = nonzero_blocks(kernel, self.block_size)
         return integrate(
             drive,
             ops.cast(initial_state, drive.dtype),
-            # A tensor, not the variable: `integrate` is shared by every layer,
-            # and a trace that captured a variable fails once that is deleted.
-            tf.convert_to_tensor(kernel),
+            kernel,
             ops.convert_to_tensor(self.leak_rate, dtype=drive.dtype),
             self.cell.activation,
             return_sequences,
+            readout,
         )
 
     def call(self, inputs, initial_state=None, training=False):
@@ -295,6 +356,7 @@ class Reservoir(keras.layers.Layer):
             "noise_stddev": self.noise_stddev,
             "washout": self.washout,
             "spectral_radius_method": self.spectral_radius_method,
+            "block_size": self.block_size,
             "return_sequences": self.return_sequences,
             "return_state": self.return_state,
             "seed": self.seed,

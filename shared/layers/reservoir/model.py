@@ -73,6 +73,9 @@ class ESN(keras.Model):
             Default: `True`.
         spectral_radius_method: `"auto"`, `"eigenvalues"` or `"power"`, see
             `initializers.spectral_radius`. Default: `"auto"`.
+        block_size: `None`, or the side of the square blocks `W`'s non-zeros
+            come in, which the loop multiplies by alone (see `Reservoir`):
+            50 for 1000 units. Default: `None`.
         seed: Integer seed for every matrix and the noise. Default: `None`.
         **kwargs: Base model arguments, such as `name` and `dtype`
             (`dtype="float64"` runs the reservoir in double precision).
@@ -107,6 +110,7 @@ class ESN(keras.Model):
         ridge=1e-6,
         use_bias=True,
         spectral_radius_method="auto",
+        block_size=None,
         seed=None,
         **kwargs,
     ):
@@ -125,6 +129,7 @@ class ESN(keras.Model):
             "noise_stddev": noise_stddev,
             "feedback_scaling": feedback_scaling,
             "spectral_radius_method": spectral_radius_method,
+            "block_size": block_size,
             "seed": seed,
         }
         self.feedback = bool(feedback)
@@ -179,7 +184,8 @@ class ESN(keras.Model):
         `M` is `W_fb` (feedback), plus `W_in` when the output is also the next
         input (`generate`). Feeding back `y_{t-1} = h_{t-1} W_out + b_out` is
         then exact with one matmul per step: its `b_out M` part goes to the
-        drive, the rest into the recurrent matrix.
+        drive, the rest into the recurrent matrix. `None` when nothing is fed
+        back: the reservoir's own `W` (which it may multiply by in blocks).
         """
         cell = self.reservoir.cell
         fed = []
@@ -188,7 +194,7 @@ class ESN(keras.Model):
         if self.feedback:
             fed.append(cell.feedback_kernel.value)
         if not fed:
-            return cell.recurrent_kernel.value
+            return None
         return cell.recurrent_kernel.value + ops.matmul(self.readout.kernel.value, sum(fed))
 
     def _readout_bias(self, shape):
@@ -196,15 +202,23 @@ class ESN(keras.Model):
             return ops.broadcast_to(self.readout.bias, (*shape, self.output_units))
         return ops.zeros((*shape, self.output_units), dtype=self.compute_dtype)
 
-    def _states(self, inputs, initial_state=None, training=False):
-        """Reservoir states `(batch, time, units)` and the last state."""
+    def _states(self, inputs, initial_state=None, training=False, project=False):
+        """Reservoir states `(batch, time, units)` and the last state.
+
+        `project=True` returns the outputs `(batch, time, outputs)` in place of
+        the states, computed step by step in the loop.
+        """
         inputs = ops.convert_to_tensor(inputs, dtype=self.compute_dtype)
         if self.feedback:
             batch, time = ops.shape(inputs)[0], ops.shape(inputs)[1]
             inputs = ops.concatenate([inputs, self._readout_bias((batch, time))], axis=-1)
         drive = self.reservoir.cell.input_drive(inputs, training)
         kernel = self._feedback_matrix(feed_inputs=False)
-        return self.reservoir.run(drive, initial_state, recurrent_kernel=kernel)
+        readout = None
+        if project:
+            bias = self._readout_bias(())
+            readout = (ops.cast(self.readout.kernel.value, drive.dtype), ops.cast(bias, drive.dtype))
+        return self.reservoir.run(drive, initial_state, recurrent_kernel=kernel, readout=readout)
 
     def call(self, inputs, training=False):
         states, _ = self._states(inputs, training=training)
@@ -297,8 +311,8 @@ class ESN(keras.Model):
             self._build_for(x_batch)
             carry = stateful and index > 0
             start = state if carry else self._initial_state(initial_state, len(x_batch))
-            states, state = self._states(x_batch, start)
-            outputs.append(ops.convert_to_numpy(self.readout(states)))
+            predicted, state = self._states(x_batch, start, project=True)
+            outputs.append(ops.convert_to_numpy(predicted))
         if state is None:
             raise ValueError("No data to predict: `x` is empty. Received: x with no batches")
         self.last_state = state
