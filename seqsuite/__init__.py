@@ -52,7 +52,8 @@ _LAYERS = {
     "ActivationRegularization", "CharacterCNN", "DropoutEmbedding", "LockedDropout",
     "LogitFusion", "TiedEmbedding", "WeightDropRNN", "fit_fusion_weights",
     "ctc_beam_candidates", "Lexicon", "rescore", "closed_vocabulary",
-    "NVAR", "OnlineReadout", "Streaming", "StreamingError",
+    "NVAR", "OnlineReadout", "Streaming", "StreamingError", "deep_reservoir",
+    "intrinsic_plasticity",
 }
 
 

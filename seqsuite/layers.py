@@ -69,6 +69,8 @@ from seqsuite.shared.layers.reservoir import (
     Reservoir,
     ReservoirInitializer,
     RidgeReadout,
+    deep_reservoir,
+    intrinsic_plasticity,
 )
 from seqsuite.shared.layers.streaming import Streaming, StreamingError
 
@@ -101,6 +103,8 @@ __all__ = [
     "ESNCell",
     "NVAR",
     "OnlineReadout",
+    "deep_reservoir",
+    "intrinsic_plasticity",
     "AttentionDecoder",
     "AttentionPooling",
     "AttentionWrapper",

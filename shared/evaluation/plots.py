@@ -281,3 +281,32 @@ def plot_image_attention(examples, path: Path) -> Path:
             ax.imshow(overlay, extent=extent, interpolation="bilinear")
             ax.set_title(word, fontsize=9)
     return _save(fig, path)
+
+
+def plot_memory(curves: dict, path: Path, *, units: int, radii: dict | None = None,
+                title: str = "") -> Path:
+    """Reservoir diagnostics side by side: for each reservoir (`curves`: name -> its MC_k for
+    k = 1, 2, ..., from `diagnostics.memory_capacity`), the memory curve, with the total MC
+    against the bound `units` in the legend; `radii` (name -> effective spectral radius)
+    adds a bar chart of the radii beside it, with 1 (the linearised echo state property's
+    edge) marked."""
+    panels = 2 if radii else 1
+    fig, axes = plt.subplots(1, panels, figsize=(5.5 * panels + 1, 4),
+                             gridspec_kw={"width_ratios": [3, 1][:panels]})
+    axes = np.atleast_1d(axes)
+    for name, curve in curves.items():
+        curve = np.asarray(curve, float)
+        axes[0].plot(np.arange(1, len(curve) + 1), curve, lw=1.2,
+                     label=f"{name}: MC {curve.sum():.1f}")
+    axes[0].set_xlabel("delay k")
+    axes[0].set_ylabel("MC_k (squared recall correlation)")
+    axes[0].set_ylim(-0.02, 1.02)
+    axes[0].set_title(title or f"memory capacity (bound: {units} units)")
+    axes[0].legend(fontsize=8)
+    if radii:
+        names = list(radii)
+        axes[1].bar(range(len(names)), [radii[n] for n in names], color="tab:blue")
+        axes[1].axhline(1.0, color="tab:red", ls="--", lw=1)
+        axes[1].set_xticks(range(len(names)), names, rotation=30, ha="right", fontsize=8)
+        axes[1].set_title("effective spectral radius")
+    return _save(fig, path)

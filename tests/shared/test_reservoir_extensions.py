@@ -156,6 +156,64 @@ def test_recursive_least_squares_is_the_ridge_solution_in_one_pass():
     np.testing.assert_allclose(np.asarray(again(x)), np.asarray(online(x)))
 
 
+def test_online_readout_adapts_inside_a_saved_model(tmp_path):
+    """A SavedModel with an `update` signature learns while serving, as the layer does."""
+    import subprocess
+    import sys
+    import textwrap
+
+    import tensorflow as tf
+
+    from seqsuite.shared.layers.reservoir import OnlineReadout
+
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(200, 4)).astype("float32")
+    y = (x @ rng.normal(size=(4, 1)) - 0.5).astype("float32")
+    readout = OnlineReadout(1, alpha=1e-3)
+    readout.build(x.shape)
+    served = tf.Module()
+    served.readout = readout
+    spec = tf.TensorSpec((None, 4), tf.float32)
+    served.predict = tf.function(lambda rows: {"y": readout(rows)}, input_signature=[spec])
+    served.update = tf.function(
+        lambda rows, targets: {"error": readout.update(rows, targets)},
+        input_signature=[spec, tf.TensorSpec((None, 1), tf.float32)])
+    tf.saved_model.save(served, str(tmp_path / "online"), signatures={
+        "serving_default": served.predict, "update": served.update})
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    script = textwrap.dedent(f"""
+        import numpy as np, tensorflow as tf
+        model = tf.saved_model.load({str(tmp_path / "online")!r})
+        x, y = np.load({str(tmp_path / "x.npy")!r}), np.load({str(tmp_path / "y.npy")!r})
+        model.signatures["update"](rows=x[:100], targets=y[:100])
+        model.signatures["update"](rows=x[100:], targets=y[100:])
+        np.save({str(tmp_path / "out.npy")!r}, model.signatures["serving_default"](rows=x)["y"])
+    """)
+    subprocess.run([sys.executable, "-c", script], check=True, capture_output=True)
+    readout.update(x, y)  # the same steps in the layer
+    np.testing.assert_allclose(np.load(tmp_path / "out.npy"), np.asarray(readout(x)),
+                               rtol=1e-4, atol=1e-4)
+    assert np.abs(np.load(tmp_path / "out.npy") - y).max() < 1e-2
+
+
+def test_memory_plot(tmp_path):
+    from seqsuite.shared.evaluation.plots import plot_memory
+    from seqsuite.shared.layers.reservoir.diagnostics import (
+        effective_spectral_radius,
+        memory_capacity,
+    )
+
+    reservoir = Reservoir(10, spectral_radius=0.9, leak_rate=0.5, seed=0)
+    total, curve = memory_capacity(reservoir, max_delay=20, steps=1000)
+    radius = effective_spectral_radius(keras.ops.convert_to_numpy(
+        reservoir.cell.recurrent_kernel), 0.5)
+    assert 0 < total <= 10 and 0 < radius < 1
+    path = plot_memory({"tanh": curve}, tmp_path / "memory.png", units=10,
+                       radii={"tanh": radius})
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5000
+
+
 def test_deep_reservoir_stacks_and_streams():
     from seqsuite.shared.layers.reservoir import Reservoir, deep_reservoir
     from seqsuite.shared.layers.streaming import Streaming
@@ -186,6 +244,10 @@ def test_block_sparse_pattern():
     assert np.all(full | empty)  # whole blocks, dense inside
     assert np.all(full.sum(axis=0) == 2)  # round(0.25 * 8) row blocks per column of blocks
     assert len({tuple(np.flatnonzero(c)) for c in full.T}) > 1  # drawn, not one pattern
+    reached = np.eye(8, dtype=bool)[0]
+    for _ in range(8):  # the block graph is strongly connected: all blocks reach block 0
+        reached = reached | (full.astype(int) @ reached.astype(int) > 0)
+    assert reached.all()
     np.testing.assert_array_equal(
         matrix, random_sparse((40, 40), 3, "normal", connectivity=0.25, block_size=5))
 
@@ -249,3 +311,77 @@ def test_bad_block_size_is_named():
         ESN(units=10, block_size=0)
     with pytest.raises(ValueError, match="square"):
         random_sparse((4, 6), 0, block_size=2)
+
+
+def plasticity_reference(drive, recurrent, leak, mu, sigma, eta, epochs, warmup):
+    """Schrauwen et al.'s rule for tanh units, one step at a time, in float64."""
+    gain, bias = np.ones(recurrent.shape[0]), np.zeros(recurrent.shape[0])
+    variance = sigma**2
+    for _ in range(epochs):
+        h = np.zeros(drive.shape[::2])
+        for t in range(drive.shape[1]):
+            u = drive[:, t] + h @ recurrent
+            y = np.tanh(gain * u + bias)
+            delta_bias = -eta * (-mu / variance + y / variance * (2 * variance + 1 - y**2 + mu * y))
+            delta_gain = eta / gain + delta_bias * u
+            if t >= warmup:
+                gain, bias = gain + delta_gain.mean(0), bias + delta_bias.mean(0)
+            h = (1 - leak) * h + leak * y
+    return gain, bias
+
+
+@pytest.mark.parametrize("block_size", [None, 4])
+def test_intrinsic_plasticity_matches_the_rule_and_folds_into_the_weights(block_size):
+    from seqsuite.shared.layers.reservoir import intrinsic_plasticity
+
+    layer = Reservoir(20, spectral_radius=0.9, leak_rate=0.5, input_scaling=2.0,
+                      bias_scaling=0.2, connectivity=0.4, block_size=block_size, seed=1)
+    x = np.random.default_rng(2).uniform(-1, 1, (2, 60, 1)).astype("float32")
+    layer.build(x.shape)
+    cell = layer.cell
+    before = [keras.ops.convert_to_numpy(w).astype("float64")
+              for w in (cell.kernel, cell.recurrent_kernel, cell.bias)]
+    drive = x.astype("float64") @ before[0] + before[2]
+    expected = plasticity_reference(drive, before[1], 0.5, 0.1, 0.3, 1e-2, 2, 5)
+    gain, bias = intrinsic_plasticity(layer, x, epochs=2, mu=0.1, sigma=0.3,
+                                      learning_rate=1e-2, warmup=5)
+    np.testing.assert_allclose(gain, expected[0], rtol=1e-4)
+    np.testing.assert_allclose(bias, expected[1], atol=1e-5)
+    assert np.abs(gain - 1).max() > 1e-3  # it moved
+    after = [keras.ops.convert_to_numpy(w) for w in (cell.kernel, cell.recurrent_kernel,
+                                                      cell.bias)]
+    np.testing.assert_allclose(after[0], before[0] * gain, rtol=1e-5)
+    np.testing.assert_allclose(after[1], before[1] * gain, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(after[2], before[2] * gain + bias, rtol=1e-5, atol=1e-6)
+
+
+def test_intrinsic_plasticity_spreads_a_saturated_reservoir():
+    from seqsuite.shared.layers.reservoir import intrinsic_plasticity
+
+    layer = Reservoir(100, spectral_radius=0.9, input_scaling=4.0, input_connectivity=1.0,
+                      bias_scaling=0.5, seed=0)
+    u = np.random.default_rng(0).uniform(-1, 1, (1, 3000, 1)).astype("float32")
+    saturated = np.mean(np.abs(layer(u)) > 0.95)
+    before = [w.numpy() for w in layer.weights]
+    with pytest.raises(ValueError, match="diverged.*lower the learning_rate"):
+        intrinsic_plasticity(layer, u, sigma=0.2, learning_rate=5e-3)
+    for weight, value in zip(layer.weights, before):  # untouched by the failed call
+        np.testing.assert_array_equal(weight.numpy(), value)
+    intrinsic_plasticity(layer, u, sigma=0.2, learning_rate=5e-4)
+    states = keras.ops.convert_to_numpy(layer(u))
+    assert saturated > 0.5 and np.mean(np.abs(states) > 0.95) < 0.01
+    assert abs(states.std() - 0.2) < 0.05
+
+
+def test_intrinsic_plasticity_bad_input_is_named():
+    from seqsuite.shared.layers.reservoir import intrinsic_plasticity
+
+    x = np.zeros((1, 20, 1), "float32")
+    with pytest.raises(ValueError, match="tanh.*activation='relu'"):
+        intrinsic_plasticity(Reservoir(10, activation="relu", bias_scaling=0.1), x)
+    with pytest.raises(ValueError, match="bias_scaling > 0.*Received: bias_scaling=0"):
+        intrinsic_plasticity(Reservoir(10), x)
+    with pytest.raises(ValueError, match="Received: sigma=0"):
+        intrinsic_plasticity(Reservoir(10, bias_scaling=0.1), x, sigma=0)
+    with pytest.raises(ValueError, match="longer than the warmup"):
+        intrinsic_plasticity(Reservoir(10, bias_scaling=0.1), x, warmup=20)

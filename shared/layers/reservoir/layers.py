@@ -305,23 +305,30 @@ class Reservoir(keras.layers.Layer):
         """
         if initial_state is None:
             initial_state = ops.zeros((ops.shape(drive)[0], self.units), dtype=drive.dtype)
-        kernel = self.cell.recurrent_kernel if recurrent_kernel is None else recurrent_kernel
-        if isinstance(kernel, keras.Variable):
-            kernel = kernel.value
-        # A tensor, not the variable: `integrate` is shared by every layer,
-        # and a trace that captured a variable fails once that is deleted.
-        kernel = tf.convert_to_tensor(kernel)
-        if recurrent_kernel is None and self.block_size is not None:
-            kernel = nonzero_blocks(kernel, self.block_size)
         return integrate(
             drive,
             ops.cast(initial_state, drive.dtype),
-            kernel,
+            self.recurrent_operand(recurrent_kernel),
             ops.convert_to_tensor(self.leak_rate, dtype=drive.dtype),
             self.cell.activation,
             return_sequences,
             readout,
         )
+
+    def recurrent_operand(self, recurrent_kernel=None):
+        """What the loop multiplies `h_{t-1}` by: `W` as a tensor, or its `nonzero_blocks`.
+
+        A tensor, not the variable: `integrate` is shared by every layer, and a
+        trace that captured a variable fails once that is deleted. A
+        `recurrent_kernel` given in place of `W` is used densely.
+        """
+        kernel = self.cell.recurrent_kernel if recurrent_kernel is None else recurrent_kernel
+        if isinstance(kernel, keras.Variable):
+            kernel = kernel.value
+        kernel = tf.convert_to_tensor(kernel)
+        if recurrent_kernel is None and self.block_size is not None:
+            return nonzero_blocks(kernel, self.block_size)
+        return kernel
 
     def call(self, inputs, initial_state=None, training=False):
         check_finite(inputs)

@@ -135,8 +135,10 @@ def _scan(step, initial, sequence):
     outputs = tf.TensorArray(sequence[1].dtype, size=rows)
 
     def body(t, carry, outputs):
-        carry, out = step(carry, (sequence[0][t], sequence[1][t]))
-        return t + 1, carry, outputs.write(t, out)
+        new, out = step(carry, (sequence[0][t], sequence[1][t]))
+        # Targets traced with an unknown width would blur the carry's known shape.
+        new = tf.nest.map_structure(lambda n, c: tf.ensure_shape(n, c.shape), new, carry)
+        return t + 1, new, outputs.write(t, out)
 
     _, carry, outputs = tf.while_loop(lambda t, *_: t < rows, body, (0, initial, outputs))
     return carry, outputs.stack()
