@@ -62,6 +62,27 @@ def test_bad_arguments_are_named():
         NVAR(delay=0)
     with pytest.raises(ValueError, match="order"):
         NVAR(order=1.5)
+    with pytest.raises(ValueError, match="6 steps is too short.*reach 10 steps back"):
+        NVAR(delay=6, strides=2)(np.zeros((1, 6, 2), "float32"))
+    with pytest.raises(ValueError, match="monomials.*lower the order or the delay"):
+        NVAR(delay=10, order=4)(np.zeros((1, 50, 8), "float32"))
+    from seqsuite.shared.layers.reservoir import OnlineReadout
+
+    with pytest.raises(ValueError, match=r"forgetting.*\(0, 1\].*Received: forgetting=1.5"):
+        OnlineReadout(1, forgetting=1.5)
+
+
+def test_a_diverging_deep_reservoir_is_named():
+    from seqsuite.shared.layers.reservoir import deep_reservoir
+
+    inputs = keras.Input((None, 1))
+    model = keras.Model(inputs, deep_reservoir(inputs, units=[10, 10], activation="linear",
+                                               spectral_radius=[0.5, 3.0], seed=0))
+    with pytest.raises(ValueError, match="reservoir_1.*diverged.*lower spectral_radius"):
+        model(np.ones((1, 2000, 1), "float32"))
+    esn = ESN(units=10, activation="linear", spectral_radius=3.0, seed=0)
+    with pytest.raises(ValueError, match="diverged"):
+        esn.fit(np.ones((1, 2000, 1), "float32"), np.ones((1, 2000, 1), "float32"))
 
 
 def test_lorenz_one_step_as_the_paper():

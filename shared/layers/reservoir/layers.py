@@ -315,6 +315,22 @@ class Reservoir(keras.layers.Layer):
             readout,
         )
 
+    def check_states(self, last):
+        """Raises when the states diverged: finite inputs gave a non-finite last state.
+
+        Only an unbounded activation can do it (tanh states stay in [-1, 1]); the
+        last state suffices, as a non-finite value never returns to finite.
+        """
+        if tf.is_symbolic_tensor(last) or isinstance(last, keras.KerasTensor):
+            return
+        if not np.all(np.isfinite(ops.convert_to_numpy(last))):
+            raise ValueError(
+                f"The states of reservoir '{self.name}' diverged to NaN or infinity: with "
+                f"activation={activations.serialize(self.cell.activation)!r} the update is "
+                "unbounded; lower spectral_radius (now "
+                f"{self.spectral_radius}) or input_scaling, or use activation='tanh'"
+            )
+
     def recurrent_operand(self, recurrent_kernel=None):
         """What the loop multiplies `h_{t-1}` by: `W` as a tensor, or its `nonzero_blocks`.
 
@@ -334,6 +350,7 @@ class Reservoir(keras.layers.Layer):
         check_finite(inputs)
         drive = self.cell.input_drive(inputs, training)  # (batch, time, units)
         states, last = self.run(drive, initial_state, return_sequences=self.return_sequences)
+        self.check_states(last)
         outputs = states[:, self.washout :] if self.return_sequences else last
         return [outputs, last] if self.return_state else outputs
 

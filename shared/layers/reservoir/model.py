@@ -279,6 +279,7 @@ class ESN(keras.Model):
             states, state = self.reservoir.run(
                 drive, state if carry else self._initial_state(initial_state, len(x_batch))
             )
+            self.reservoir.check_states(state)
             skip = 0 if carry else warmup
             # Slicing the NumPy view, not the tensor, saves a copy of every state.
             states = ops.convert_to_numpy(states)
@@ -312,6 +313,7 @@ class ESN(keras.Model):
             carry = stateful and index > 0
             start = state if carry else self._initial_state(initial_state, len(x_batch))
             predicted, state = self._states(x_batch, start, project=True)
+            self.reservoir.check_states(state)
             outputs.append(ops.convert_to_numpy(predicted))
         if state is None:
             raise ValueError("No data to predict: `x` is empty. Received: x with no batches")

@@ -17,12 +17,17 @@ ReservoirPy's NVAR starts from an empty window; a forecaster discards them as a 
 from __future__ import annotations
 
 import itertools
+import math
 
 import keras
 import numpy as np
 from keras import ops
 
 from seqsuite.shared.checks import check_argument
+
+
+# Above this many monomials a ridge readout's Gram matrix no longer fits in memory.
+MAX_MONOMIALS = 100_000
 
 
 def monomial_indices(features: int, order: int) -> np.ndarray:
@@ -75,6 +80,13 @@ class NVAR(keras.layers.Layer):
             raise ValueError(f"NVAR needs a known number of features; received input_shape="
                              f"{input_shape}")
         self.linear_size = self.delay * int(input_shape[-1])
+        count = math.comb(self.linear_size + self.order - 1, self.order)
+        if count > MAX_MONOMIALS:
+            raise ValueError(
+                f"NVAR(delay={self.delay}, order={self.order}) on {input_shape[-1]} features "
+                f"makes {count:,} monomials, more than {MAX_MONOMIALS:,} (a readout could not "
+                "be fitted on them); lower the order or the delay"
+            )
         self._indices = monomial_indices(self.linear_size, self.order)
 
     @property
@@ -84,6 +96,13 @@ class NVAR(keras.layers.Layer):
 
     def call(self, inputs, history=None):
         time = ops.shape(inputs)[1]
+        if history is None and isinstance(time, int) and 0 < time <= self.past:
+            raise ValueError(
+                f"A sequence of {time} steps is too short for NVAR(delay={self.delay}, "
+                f"strides={self.strides}), whose features reach {self.past} steps back: every "
+                "step would see zeros for its past; pass a longer series or lower the delay "
+                "or strides"
+            )
         if history is None:  # the start of a sequence: zeros stand for the missing past
             padded = ops.pad(inputs, [[0, 0], [self.past, 0], [0, 0]])
         else:  # a later chunk: the `past` steps before it (shared.layers.streaming)

@@ -101,7 +101,7 @@ class OnlineReadout(keras.layers.Layer):
                 "alpha": self.alpha, "forgetting": self.forgetting}
 
 
-@tf.function(reduce_retracing=True)
+@tf.function(jit_compile=True, reduce_retracing=True)
 def _rls(rows, targets, weights, p, forgetting):
     def step(carry, row_target):
         w, p = carry
@@ -117,7 +117,7 @@ def _rls(rows, targets, weights, p, forgetting):
     return weights, p, errors
 
 
-@tf.function(reduce_retracing=True)
+@tf.function(jit_compile=True, reduce_retracing=True)
 def _lms(rows, targets, weights, rate):
     def step(w, row_target):
         x, y = row_target[0][None], row_target[1][None]
