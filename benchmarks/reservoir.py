@@ -12,7 +12,8 @@ Targets (issue 3 §4), all measured in one run:
   generation, XLA compilation) is reported separately. Measured twice: with
   `W` sparse entry by entry, as ReservoirPy draws it, and with `W`'s
   non-zeros in 50-unit blocks (`block_size=50`, the same 10% connectivity),
-  which our loop multiplies by block by block.
+  which our loop multiplies by block by block. ReservoirPy's JAX backend
+  (`reservoirpy.jax`, CPU) is timed beside them when jax is installed.
 - 32 independent series in one batch: >= 10x the aggregate steps per second
   of ReservoirPy running them one after another (100 and 1000 units).
 - 300 short sequences (150 steps, 1000 units, the last state of each, as a
@@ -88,6 +89,11 @@ try:
     from reservoirpy.observables import memory_capacity as rpy_memory_capacity
 except ImportError:  # the comparison columns stay empty
     reservoirpy = None
+try:  # ReservoirPy's JAX backend, when jax installs (the reservoir-bench extra)
+    from reservoirpy.jax.nodes import Reservoir as JaxReservoir
+    from reservoirpy.jax.nodes import Ridge as JaxRidge
+except ImportError:
+    JaxReservoir = None
 
 SUITE = "reservoir"
 BLOCK_SIZE = 50  # 1000 units in 20 blocks a side, two per column at 10% connectivity
@@ -207,10 +213,20 @@ def fit_then_run(repeats, steps=20_000, units=1000, block_size=BLOCK_SIZE):
         models["reservoirpy"].fit(x_fit, y_fit, warmup=100)
         errors["reservoirpy"] = rmse(models["reservoirpy"].run(x_run), y_run)
 
+    def jax():
+        if "jax" not in models:
+            models["jax"] = JaxReservoir(units, lr=settings["leak_rate"],
+                                         sr=settings["spectral_radius"], seed=0) >> JaxRidge(
+                ridge=settings["ridge"])
+        models["jax"].fit(x_fit, y_fit, warmup=100)
+        errors["jax"] = rmse(np.asarray(models["jax"].run(x_run)), y_run)
+
     functions = {"ours": ours_with("ours"),
                  "ours_blocks": ours_with("ours_blocks", block_size=block_size)}
     if reservoirpy is not None:
         functions["reservoirpy"] = theirs
+    if JaxReservoir is not None:
+        functions["jax"] = jax
     return timed(functions, repeats), errors
 
 
@@ -528,6 +544,14 @@ def row(task, measure, ours, theirs, goal, result, speedup=None, fmt=".3f"):
             "speedup": speedup, "goal": goal, "result": result}
 
 
+def _jax_version():
+    if JaxReservoir is None:
+        return "not installed"
+    import jax
+
+    return jax.__version__
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer seeds and repeats")
@@ -547,6 +571,7 @@ def main(argv=None):
         record.command_line("reservoir", argv), seeds=list(task_seeds),
         readme_seeds=len(readme_seeds), repeats=repeats,
         reservoirpy=reservoirpy.__version__ if have_rpy else "not installed",
+        jax=_jax_version(),
         devices=", ".join(d.device_type for d in tf.config.list_physical_devices()))
     if args.section in ("main", "all"):
         rows = []
@@ -589,6 +614,15 @@ def main(argv=None):
             rows.append(row(task, "test RMSE of the run (one step ahead, seed 0)",
                             errors[name], errors.get("reservoirpy"), "report", None,
                             fmt=".2e"))
+        if "jax" in speed:
+            task = "1000 units: fit 20,000 steps, then run 20,000; ReservoirPy's JAX backend"
+            jax_first, jax_steady = speed["jax"]
+            ours_first, ours_steady = speed["ours"]
+            rows.append(row(task, "seconds, steady state; speed-up of ours (W entry by entry)",
+                            ours_steady, jax_steady, "reported", None,
+                            record.ratio(jax_steady, ours_steady), ".2f"))
+            rows.append(row(task, "test RMSE of the run (one step ahead, seed 0)",
+                            errors["ours"], errors["jax"], "report", None, fmt=".2e"))
         for units, block_size in ((100, None), (1000, BLOCK_SIZE)):
             batched = batched_run(repeats, units, block_size=block_size)
             theirs = batched.get("reservoirpy")
