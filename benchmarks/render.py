@@ -40,6 +40,7 @@ SUITES = {
     "forecasting": "Forecasting",
     "anomaly": "Anomaly detection and monitoring",
     "reservoir": "Reservoir computing",
+    "streaming": "Streaming serving",
     "classification": "Sequence classification",
     "memory": "Memory tasks and gradient flow",
     "language_model": "Language model",

@@ -79,7 +79,14 @@ import time
 
 import numpy as np
 
-from seqsuite.layers import NVAR, OnlineReadout, Reservoir, RidgeReadout, deep_reservoir, intrinsic_plasticity
+from seqsuite.layers import (
+    NVAR,
+    OnlineReadout,
+    Reservoir,
+    RidgeReadout,
+    deep_reservoir,
+    intrinsic_plasticity,
+)
 from seqsuite.shared.data.datasets.chaotic import lorenz
 
 u = np.random.default_rng(0).uniform(-1, 1, (1, 3000, 1)).astype('float32')

@@ -25,7 +25,6 @@ from keras import ops
 
 from seqsuite.shared.checks import check_argument
 
-
 # Above this many monomials a ridge readout's Gram matrix no longer fits in memory.
 MAX_MONOMIALS = 100_000
 
