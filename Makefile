@@ -61,6 +61,7 @@ bench: $(STAMP) $(AEON_WHEEL)
 	$(BIN)/python -m benchmarks.anomaly
 	$(BIN)/pip install --quiet -e '.[reservoir-bench]'
 	$(BIN)/python -m benchmarks.reservoir
+	$(BIN)/python -m benchmarks.streaming
 	$(BIN)/python -m benchmarks.classification --select
 	$(BIN)/python -m benchmarks.classification
 	$(BIN)/python -m benchmarks.memory

@@ -16,8 +16,9 @@ For windows of 64 to 8,192 steps: the latency of one new step at batch 1 (median
 `--repeats` calls after a warm-up) and the throughput at batch 64 (steps per second over
 the batch), streaming against the whole window; the largest difference between the
 streamed outputs (the window fed one step at a time) and the whole-window outputs, per
-model. Target: the streaming cost of a step independent of the window (its spread across
-windows within the run-to-run noise), the whole-window cost growing with it.
+model. Target: the streaming cost of a step independent of the window (at the largest
+window under 1.5x its cost at the smallest: the step is the same computation, so the ratio
+is noise around 1), the whole-window cost growing with it.
 
 Not measured here yet: the speech model (its streaming preset does not exist yet), the
 SavedModels' `stream` signatures from a fresh process, TensorFlow Lite.
@@ -161,11 +162,14 @@ def main(argv=None):
         rows += model_rows
         stream_ms = [r["stream_ms"]["median"] for r in model_rows]
         whole_ms = [r["whole_ms"]["median"] for r in model_rows]
-        spread = max(stream_ms) / min(stream_ms)
+        # The streamed step is the same computation whatever the window: its ratio
+        # between the largest and smallest window is noise around 1.
+        stream_growth = stream_ms[-1] / stream_ms[0]
         growth = whole_ms[-1] / whole_ms[0]
         checks.append({"model": name, "difference": difference,
-                       "stream_spread": spread, "whole_growth": growth,
-                       "result": bool(spread < 2 and growth > 4 and difference < 1e-5)})
+                       "stream_growth": stream_growth, "whole_growth": growth,
+                       "result": bool(stream_growth < 1.5 and growth > 4
+                                      and difference < 1e-5)})
     table = record.table(
         "The cost of one new step: re-running the whole window against streaming",
         [record.column("model", "Model"), record.column("window", "Window", ",d"),
@@ -178,13 +182,14 @@ def main(argv=None):
         "Target: a step's streaming cost independent of the window",
         [record.column("model", "Model"),
          record.column("difference", "largest |streamed - whole| output", ".1e"),
-         record.column("stream_spread", "streaming cost, largest / smallest window", ".2f",
+         record.column("stream_growth", "streaming cost, largest / smallest window", ".2f",
                        "×"),
          record.column("whole_growth", "whole-window cost, largest / smallest window",
                        ".0f", "×"),
          record.column("result", "Result")], checks,
-        notes=["PASS: streaming outputs equal to 1e-5, the streaming cost within 2× across "
-               "windows while the whole-window cost grows more than 4×."])
+        notes=["PASS: streaming outputs equal to 1e-5, the streaming cost at the largest "
+               "window under 1.5× that at the smallest while the whole-window cost grows "
+               "more than 4×."])
     picture = plot(rows, args.plot)
     print(f"plot: {picture}")
     record.write_result(

@@ -80,7 +80,8 @@ def test_a_diverging_deep_reservoir_is_named():
                                                spectral_radius=[0.5, 3.0], seed=0))
     with pytest.raises(ValueError, match="reservoir_1.*diverged.*lower spectral_radius"):
         model(np.ones((1, 2000, 1), "float32"))
-    esn = ESN(units=10, activation="linear", spectral_radius=3.0, seed=0)
+    esn = ESN(units=10, activation="linear", spectral_radius=3.0, connectivity=0.5,
+              input_connectivity=1.0, seed=0)
     with pytest.raises(ValueError, match="diverged"):
         esn.fit(np.ones((1, 2000, 1), "float32"), np.ones((1, 2000, 1), "float32"))
 
