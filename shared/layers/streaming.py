@@ -190,7 +190,10 @@ class Streaming:
                     return outputs
                 if isinstance(layer, reservoir):
                     drive = layer.cell.input_drive(x, False)
-                    sequence, last = layer.run(drive, before[0], return_sequences=True)
+                    # W passed densely: finding a block-sparse W's blocks reads all of W,
+                    # which for a chunk of one step costs more than the dense product.
+                    sequence, last = layer.run(drive, before[0], return_sequences=True,
+                                               recurrent_kernel=layer.cell.recurrent_kernel)
                     after = [last]
                     outputs = sequence if layer.return_sequences else last
                 else:

@@ -407,3 +407,18 @@ def test_intrinsic_plasticity_bad_input_is_named():
         intrinsic_plasticity(Reservoir(10, bias_scaling=0.1), x, sigma=0)
     with pytest.raises(ValueError, match="longer than the warmup"):
         intrinsic_plasticity(Reservoir(10, bias_scaling=0.1), x, warmup=20)
+
+
+def test_block_reservoir_streams_chunk_by_chunk():
+    from seqsuite.shared.layers.streaming import Streaming
+
+    inputs = keras.Input((None, 1))
+    model = keras.Model(inputs, Reservoir(20, block_size=4, connectivity=0.5, leak_rate=0.5,
+                                          seed=0)(inputs))
+    x = np.random.default_rng(0).uniform(-1, 1, (2, 12, 1)).astype("float32")
+    stream = Streaming(model)
+    state, outputs = stream.initial_state(2), []
+    for chunk in (x[:, :5], x[:, 5:6], x[:, 6:]):
+        out, state = stream(chunk, state)
+        outputs.append(np.asarray(out))
+    np.testing.assert_allclose(np.concatenate(outputs, 1), np.asarray(model(x)), atol=1e-6)
