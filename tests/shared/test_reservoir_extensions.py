@@ -80,6 +80,8 @@ def test_a_diverging_deep_reservoir_is_named():
                                                spectral_radius=[0.5, 3.0], seed=0))
     with pytest.raises(ValueError, match="reservoir_1.*diverged.*lower spectral_radius"):
         model(np.ones((1, 2000, 1), "float32"))
+    with pytest.raises(ValueError, match=r"`spectral_radius`.*3 layers.*pass 3 values"):
+        deep_reservoir(inputs, units=[10, 10, 10], spectral_radius=[0.9, 0.8])
     esn = ESN(units=10, activation="linear", spectral_radius=3.0, connectivity=0.5,
               input_connectivity=1.0, seed=0)
     with pytest.raises(ValueError, match="diverged"):

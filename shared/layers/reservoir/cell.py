@@ -18,6 +18,13 @@ def block_matmul(h, sources, blocks):
     return ops.reshape(product, ops.shape(h))
 
 
+def recurrent_product(h, recurrent_kernel):
+    """`h W`, with `W` a `(units, units)` matrix or its `nonzero_blocks`."""
+    if isinstance(recurrent_kernel, tuple):
+        return block_matmul(h, *recurrent_kernel)
+    return ops.matmul(h, recurrent_kernel)
+
+
 def esn_step(drive, h_prev, recurrent_kernel, leak_rate, activation):
     """One echo-state update, `h_t = (1 - a) h_{t-1} + a f(drive_t + h_{t-1} W)`.
 
@@ -37,11 +44,7 @@ def esn_step(drive, h_prev, recurrent_kernel, leak_rate, activation):
     Returns:
         `h_t`, `(batch, units)`.
     """
-    if isinstance(recurrent_kernel, tuple):
-        product = block_matmul(h_prev, *recurrent_kernel)
-    else:
-        product = ops.matmul(h_prev, recurrent_kernel)
-    h = activation(drive + product)
+    h = activation(drive + recurrent_product(h_prev, recurrent_kernel))
     if isinstance(leak_rate, numbers.Real) and leak_rate == 1:
         return h
     return (1 - leak_rate) * h_prev + leak_rate * h

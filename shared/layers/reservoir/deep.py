@@ -26,8 +26,16 @@ def deep_reservoir(inputs, units, name: str = "reservoir", seed: int | None = No
         name: layer `l` is named f"{name}_{l}".
         seed: layer `l` draws its matrices from `seed + l` (None: unseeded).
         **options: `Reservoir` arguments shared by every layer (`spectral_radius`,
-            `leak_rate`, ...); a list gives one value per layer.
+            `leak_rate`, ...); a list gives one value per layer, and must have one
+            per layer.
     """
+    for key, value in options.items():
+        if isinstance(value, (list, tuple)) and len(value) != len(units):
+            raise ValueError(
+                f"A list for `{key}` gives one value per layer, and there are {len(units)} "
+                f"layers; pass {len(units)} values (a per-feature input_scaling inside its "
+                f"layer's entry). Received: {key}={value!r}"
+            )
     states, h = [], inputs
     for layer, size in enumerate(units):
         kwargs = {k: (v[layer] if isinstance(v, (list, tuple)) else v)

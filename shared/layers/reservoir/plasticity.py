@@ -28,7 +28,7 @@ import tensorflow as tf
 from keras import ops
 
 from seqsuite.shared.checks import check_argument
-from seqsuite.shared.layers.reservoir.cell import block_matmul
+from seqsuite.shared.layers.reservoir.cell import recurrent_product
 
 
 @tf.function(jit_compile=True, reduce_retracing=True)
@@ -37,13 +37,8 @@ def _adapt(drive, recurrent, leak_rate, mu, sigma, learning_rate, epochs, warmup
     steps, units = tf.shape(drive)[0], tf.shape(drive)[-1]
     variance = sigma**2
 
-    def product(h):
-        if isinstance(recurrent, tuple):
-            return block_matmul(h, *recurrent)
-        return tf.matmul(h, recurrent)
-
     def step(t, h, gain, bias):
-        u = drive[t] + product(h)
+        u = drive[t] + recurrent_product(h, recurrent)
         y = tf.tanh(gain * u + bias)
         delta_bias = -learning_rate * (-mu / variance
                                        + y / variance * (2 * variance + 1 - y**2 + mu * y))
