@@ -286,19 +286,28 @@ def run(argv: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     try:
-        return run(sys.argv[1:] if argv is None else argv)
+        return run(argv)
     except SeqsuiteError as err:
         print(f"seqsuite: error: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader went away (`seqsuite stream ... | head`): stop quietly, as Unix tools
+        # do, with standard output pointed at nothing so the interpreter's own flush at
+        # exit does not complain a second time.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as err:
         # A full disk, a permission, a vanished file: the user's machine, not a bug.
         where = f" ({err.filename})" if err.filename else ""
         print(f"seqsuite: error: {err.strerror or err}{where}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("seqsuite: interrupted; rerun the same command to resume from the last "
-              "finished epoch", file=sys.stderr)
+        training = argv[:1] in (["train"], ["tune"])
+        print("seqsuite: interrupted" + ("; rerun the same command to resume from the last "
+                                         "finished epoch" if training else ""),
+              file=sys.stderr)
         return 130
 
 

@@ -18,7 +18,6 @@ per hour when the time column gives a regular clock.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import hashlib
 import io
@@ -342,62 +341,30 @@ def detect(run, args) -> list[str]:
             f"{int(flags.sum())} of {len(values)} rows flagged; detections written to {out}"]
 
 
-def _numbers(cells: list[str]) -> list[float] | None:
-    try:
-        return [float(c) for c in cells]
-    except ValueError:
-        return None
-
-
 def stream(run, args):
     """`seqsuite stream --run RUN [FILE|-]`: score CSV rows one at a time as they arrive, with
     the run's SavedModel (`stream` signature: a cost per row that does not grow with the
     stream), printing `row,score,smoothed,flag` for each as soon as it is scored.
 
-    The first line may be a header: its columns name the run's channels (others, such as a
-    time or label column, are ignored); without one, each line holds the channels in the
-    run's order. A line that is not numbers, or has too few columns, is skipped with one
-    line on standard error naming it, and the stream goes on; a header without the run's
-    channels stops it before anything is scored."""
-    import sys
-
+    The lines are read as `shared.run.live.csv_rows` reads them: an optional header naming
+    the run's channels (other columns, such as a time or label, are ignored; one without
+    the channels stops the stream before anything is scored), else the channels in the
+    run's order; a line that is not numbers, or has too few columns, is skipped with one
+    line on standard error naming it, and the stream goes on."""
     import tensorflow as tf
 
+    from seqsuite.shared.run.live import csv_rows, states_of, streaming_export
+
     channels = run.config.channel_names
-    export = Path(run.path) / "export"
-    if not (export / "saved_model.pb").is_file():
-        raise DataError(f"the run has no SavedModel at {export}; export it first "
-                        f"(seqsuite export --run {run.path})")
-    served = tf.saved_model.load(str(export))
+    served = streaming_export(run)
     step = served.signatures["stream"]
     state = served.signatures["initial_state"](batch_size=tf.constant(1))
-    source = sys.stdin if args.source == "-" else Path(args.source).open(encoding="utf-8")
-    columns = list(range(len(channels)))
     yield "row,score,smoothed,flag"
-    row = 0
-    with contextlib.nullcontext(source) if args.source == "-" else source:
-        for number, line in enumerate(source, start=1):
-            cells = next(csv.reader([line.strip()]), [])
-            if not cells:
-                continue
-            if number == 1 and _numbers(cells) is None:  # a header
-                missing = [c for c in channels if c not in cells]
-                if missing:
-                    raise DataError(f"the header has no column {', '.join(map(repr, missing))}"
-                                    f"; the run watches {', '.join(channels)}")
-                columns = [cells.index(c) for c in channels]
-                continue
-            values = _numbers([cells[i] for i in columns if i < len(cells)])
-            if values is None or len(values) != len(channels):
-                print(f"seqsuite: line {number} skipped: expected {len(channels)} numbers "
-                      f"({', '.join(channels)}), got {line.strip()!r}", file=sys.stderr,
-                      flush=True)
-                continue
-            out = step(values=tf.constant([values], tf.float32), **state)
-            state = {k: v for k, v in out.items() if k.startswith("state_")}
-            yield (f"{row},{float(out['score'][0]):.6g},{float(out['smoothed'][0]):.6g},"
-                   f"{int(out['flag'][0])}")
-            row += 1
+    for row, (_, values) in enumerate(csv_rows(args.source, channels)):
+        out = step(values=tf.constant([[values[c] for c in channels]], tf.float32), **state)
+        state = states_of(out)
+        yield (f"{row},{float(out['score'][0]):.6g},{float(out['smoothed'][0]):.6g},"
+               f"{int(out['flag'][0])}")
 
 
 def search_space(hp) -> dict:

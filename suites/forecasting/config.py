@@ -227,4 +227,7 @@ COMMANDS = (
     Command("forecast", "forecast the next horizon with a forecasting run", run="train:forecast",
             arguments=(Argument("--data", "a CSV of the run's layout (none: the run's data)",
                                 existing_file=True),)),
+    Command("stream", "forecast again as each observation arrives: CSV lines from FILE or "
+            "standard input", run="train:stream",
+            arguments=(Argument("source", "a CSV file, or - for standard input", default="-"),)),
 )

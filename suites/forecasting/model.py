@@ -311,10 +311,28 @@ def serving(model: keras.Model, config: Config) -> Serving:
 
     endpoints = {}
     stepping = frequency_steps(config.frequency) if config.calendar_features else None
-    if stepping is not None:
+    dated_shapes = {**shapes, "known": [w + h, len(config.known)]}
+
+    def with_calendar(inputs):
+        """`forecasts` of inputs holding `last_time` in place of the calendar columns."""
         kind, months, step_seconds = stepping
+        stamps = inputs.pop("last_time")
+        days, seconds, ok = parse_timestamps(stamps)
+        steps = tf.range(-(w - 1), h + 1, dtype=tf.int64)  # the window, then the horizon
+        calendar = calendar_columns(*step_times(days, seconds, steps, months, step_seconds),
+                                    kind)
+        inputs["known"] = (tf.concat([calendar, inputs["known"]], axis=-1) if config.known
+                           else calendar)
+        out = forecasts(inputs)
+        for key, value in out.items():
+            out[key] = tf.where(_rows(ok, value), value, tf.constant(float("nan"), value.dtype))
+        out["status"] = tf.where(ok, tf.constant("ok"), tf.strings.join([
+            "last_time '", stamps, "' is not a date; write it as YYYY-MM-DD or "
+            "YYYY-MM-DD HH:MM[:SS]"]))
+        return out
+
+    if stepping is not None:
         dated_names = [n for n in names if n != "known"] + ["last_time"]
-        dated_shapes = {**shapes, "known": [w + h, len(config.known)]}
         dated_specs = {**specs, "last_time": tf.TensorSpec([None], tf.string, name="last_time"),
                        "known": tf.TensorSpec([None, *dated_shapes["known"]], tf.float32,
                                               name="known")}
@@ -322,22 +340,82 @@ def serving(model: keras.Model, config: Config) -> Serving:
             dated_names.insert(dated_names.index("last_time"), "known")
 
         def dated(*args):
-            inputs = checked(dict(zip(dated_names, args)), dated_shapes)
-            stamps = inputs.pop("last_time")
-            days, seconds, ok = parse_timestamps(stamps)
-            steps = tf.range(-(w - 1), h + 1, dtype=tf.int64)  # the window, then the horizon
-            calendar = calendar_columns(*step_times(days, seconds, steps, months, step_seconds),
-                                        kind)
-            inputs["known"] = (tf.concat([calendar, inputs["known"]], axis=-1) if config.known
-                               else calendar)
-            out = forecasts(inputs)
-            for key, value in out.items():
-                rows = tf.reshape(ok, [-1] + [1] * (len(value.shape) - 1))
-                out[key] = tf.where(rows, value, tf.constant(float("nan"), value.dtype))
-            out["status"] = tf.where(ok, tf.constant("ok"), tf.strings.join([
-                "last_time '", stamps, "' is not a date; write it as YYYY-MM-DD or "
-                "YYYY-MM-DD HH:MM[:SS]"]))
-            return out
+            return with_calendar(checked(dict(zip(dated_names, args)), dated_shapes))
 
         endpoints["dated"] = (dated, [dated_specs[n] for n in dated_names])
+    endpoints.update(_streaming(config, names, specs, stepping is not None, forecasts,
+                                with_calendar, shapes, dated_shapes))
     return Serving(serve, [specs[n] for n in names], endpoints=endpoints)
+
+
+def _rows(flags, value):
+    """`flags` (batch,) shaped to broadcast against `value` (batch, ...)."""
+    return tf.reshape(flags, [-1] + [1] * (len(value.shape) - 1))
+
+
+def _streaming(config: Config, names, specs, dated: bool, forecasts, with_calendar, shapes,
+               dated_shapes) -> dict:
+    """The `initial_state` and `stream` endpoints: one new observation per series at a time.
+
+    Each window is scaled by its own last value and mean step, which move with every
+    observation, so the recurrent state of one window cannot be carried into the next
+    (that would be another model). The state is instead the last `window` observations
+    (`state_window`, NaN before the first, as a short history is) and their past
+    covariates (`state_past`): each observation costs one window, whatever the stream's
+    length, and the outputs are `serving_default`'s (`dated`'s) on that window, plus
+    `ready`: whether the window holds the `min_context` observations the model was
+    trained with (the forecasts are NaN until it does).
+
+    Inputs: `value` (batch,) the new observation (NaN: missing); `past` (batch, features)
+    its past covariates; for a dated run `last_time` (batch,) its timestamp, from which
+    the calendar columns are computed; `known` (batch, window + horizon, columns) the
+    user's known covariates over the window and horizon; `series`, `kind` as the model
+    takes them; then the state.
+    """
+    w, nf = config.window, len(config.features)
+    inputs = ["value"] + (["past"] if nf else [])
+    inputs += [n for n in ("series", "kind") if n in names]
+    if dated:
+        inputs += (["known"] if config.known else []) + ["last_time"]
+    elif "known" in names:
+        inputs.append("known")
+    state_specs = {"state_window": tf.TensorSpec([None, w], tf.float32, name="state_window")}
+    if nf:
+        state_specs["state_past"] = tf.TensorSpec([None, w, nf], tf.float32, name="state_past")
+    known_shape = dated_shapes["known"] if dated else shapes.get("known")
+    input_specs = {"value": tf.TensorSpec([None], tf.float32, name="value"),
+                   "past": tf.TensorSpec([None, nf], tf.float32, name="past"),
+                   "series": specs["series"], "kind": specs["kind"],
+                   "last_time": tf.TensorSpec([None], tf.string, name="last_time"),
+                   "known": tf.TensorSpec([None, *(known_shape or [])], tf.float32,
+                                          name="known")}
+
+    def initial_state(batch_size):
+        nan = float("nan")
+        state = {"state_window": tf.fill([batch_size, w], nan)}
+        if nf:
+            state["state_past"] = tf.fill([batch_size, w, nf], nan)
+        return state
+
+    def stream(*args):
+        given = dict(zip([*inputs, *state_specs], args))
+        window = tf.concat([given.pop("state_window")[:, 1:], given.pop("value")[:, None]], 1)
+        step = {"window": window, **{k: v for k, v in given.items() if k in inputs}}
+        state = {"state_window": window}
+        if nf:
+            step["past"] = state["state_past"] = tf.concat(
+                [given.pop("state_past")[:, 1:], given["past"][:, None]], 1)
+        if "known" in step:
+            step = {**step, **checked({"known": step["known"]},
+                                      {"known": known_shape})}
+        out = with_calendar(step) if dated else forecasts(step)
+        ready = tf.reduce_sum(tf.cast(tf.math.is_finite(window), tf.int32), 1) >= \
+            config.min_context
+        for key, value in out.items():
+            if value.dtype.is_floating:
+                out[key] = tf.where(_rows(ready, value), value,
+                                    tf.constant(float("nan"), value.dtype))
+        return {**out, "ready": ready, **state}
+
+    return {"initial_state": (initial_state, [tf.TensorSpec([], tf.int32, name="batch_size")]),
+            "stream": (stream, [*(input_specs[n] for n in inputs), *state_specs.values()])}

@@ -17,6 +17,7 @@ import csv
 import hashlib
 import io
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +48,7 @@ from seqsuite.suites.forecasting.data import (
 )
 from seqsuite.suites.forecasting.model import (
     forecast_outputs,
+    model_inputs,
     predict,
     predict_params,
     scaled_forecasts,
@@ -583,3 +585,60 @@ def search_space(hp) -> dict:
         "batch_size": hp.Choice("batch_size", [32, 64, 256]),
         "clip_norm": clip or None,  # 0 in the space means "no clipping"
     }
+
+
+def stream(run, args):
+    """`seqsuite stream --run RUN [FILE|-]`: forecast the next horizon again as each
+    observation of one series arrives (CSV lines from a file, or standard input fed by
+    `tail -f`), with the run's SavedModel (`stream` signature: each observation costs one
+    window, whatever the stream's length).
+
+    Columns: the run's time column (dated runs: the calendar comes from it), its target and
+    its past covariates, named by an optional header (other columns are ignored) or in
+    that order; an empty target cell is a missing observation. Prints, once the window
+    holds the `min_context` observations the model trained with, `horizon` lines per
+    observation: `row,time,step,forecast` and every interval's bounds. A line that is not
+    numbers, or whose time is not a date, is skipped with one line on standard error and
+    the stream goes on (a skipped line changes nothing of the state)."""
+    import tensorflow as tf
+
+    from seqsuite.shared.run.live import csv_rows, states_of, streaming_export
+
+    config = run.config
+    takes = [name for name in ("series", "kind") if name in model_inputs(config)]
+    if takes or config.known:
+        needs = (f"its next {config.horizon} known values ({', '.join(config.known)})"
+                 if config.known else f"a {' and '.join(takes)} input")
+        raise DataError(f"this run's model takes {needs} with each observation, which CSV "
+                        "lines do not carry; call the SavedModel's stream signature directly "
+                        "(see docs/suites/forecasting.md)")
+    dated = bool(config.calendar_features)
+    texts = [config.time_column] if dated else []
+    numbers = [config.target, *config.features]
+    served = streaming_export(run)
+    step = served.signatures["stream"]
+    state = served.signatures["initial_state"](batch_size=tf.constant(1))
+    intervals = central_intervals(config.quantiles)
+    yield ",".join(["row", "time", "step", "forecast"] + [
+        f"{side}_{p}" for p, _, _ in intervals for side in ("lower", "upper")])
+    row = 0
+    for number, cells in csv_rows(args.source, numbers, texts, missing=True):
+        feed = {"value": tf.constant([cells[config.target]], tf.float32)}
+        if config.features:
+            feed["past"] = tf.constant([[cells[f] for f in config.features]], tf.float32)
+        if dated:
+            feed["last_time"] = tf.constant([cells[config.time_column]])
+        out = step(**feed, **state)
+        if dated and out["status"][0].numpy() != b"ok":
+            print(f"seqsuite: line {number} skipped: {config.time_column} "
+                  f"{cells[config.time_column]!r} is not a date; write it as YYYY-MM-DD or "
+                  "YYYY-MM-DD HH:MM[:SS]", file=sys.stderr, flush=True)
+            continue
+        state = states_of(out)
+        if bool(out["ready"][0]):
+            q = out["quantiles"][0].numpy()
+            for k in range(config.horizon):
+                bounds = [f"{q[k, j]:.6g}" for _, lo, hi in intervals for j in (lo, hi)]
+                yield ",".join([str(row), cells.get(config.time_column, ""), str(k + 1),
+                                f"{float(out['forecast'][0, k]):.6g}", *bounds])
+        row += 1

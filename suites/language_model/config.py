@@ -72,4 +72,7 @@ COMMANDS = (
                             default=0, minimum=0),
                    Argument("--length", "tokens to generate", type=int, default=200, minimum=1),
                    Argument("--seed", "seed for reproducible samples", type=int))),
+    Command("stream", "read text as it arrives and print, token by token, its surprisal and "
+            "the likeliest next tokens", run="train:stream",
+            arguments=(Argument("source", "a text file, or - for standard input", default="-"),)),
 )

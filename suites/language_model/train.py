@@ -310,3 +310,46 @@ def generate(run, args) -> list[str]:
         tf.constant([args.prompt]), length=args.length, temperature=args.temperature,
         top_k=args.top_k, seed=args.seed)
     return [out.numpy()[0].decode("utf-8")]
+
+
+def stream(run, args):
+    """`seqsuite stream --run RUN [FILE|-]`: read text as it arrives (a file, or standard
+    input) and, token by token, print how surprising each token was and what the model
+    expects next, with the run's SavedModel (`stream` signature: one token per call, the
+    recurrent state carried, so a token costs the same however long the text).
+
+    Prints `row,token,bits,next_1,p_1,next_2,p_2,next_3,p_3`: `bits` is -log2 of the
+    probability the model gave this token before reading it (empty for the first, and
+    for a token outside the vocabulary, which is read as [UNK]); `next_k`/`p_k` are the
+    three likeliest next tokens. A line break is a token in character mode."""
+    import csv as csv_module
+    import sys
+
+    from seqsuite.shared.run.live import lines, states_of, streaming_export
+    from seqsuite.suites.language_model.data import tokenize
+
+    config = run.config
+    served = streaming_export(run)
+    step = served.signatures["stream"]
+    state = served.signatures["initial_state"](batch_size=tf.constant(1))
+    index = {t: i for i, t in enumerate(
+        run.model.get_layer("vectorizer").get_vocabulary()) if i > 1}  # 0, 1: pad, [UNK]
+    yield "row,token,bits,next_1,p_1,next_2,p_2,next_3,p_3"
+    row, before = 0, None
+    for line in lines(args.source):
+        text = line if config.tokens == "char" else line.rstrip("\r\n")
+        for token in tokenize(text, config):
+            bits = ""
+            if before is not None and token in index:
+                bits = f"{-math.log2(max(float(before[index[token]]), 1e-30)):.4g}"
+            out = step(token=tf.constant([token]), **state)
+            state, before = states_of(out), out["probabilities"][0].numpy()
+            cells = [row, token, bits]
+            for k in range(min(3, out["next_tokens"].shape[1])):
+                cells += [out["next_tokens"][0, k].numpy().decode("utf-8"),
+                          f"{float(out['next_probabilities'][0, k]):.4g}"]
+            buffer = io.StringIO()
+            csv_module.writer(buffer, lineterminator="").writerow(cells)
+            yield buffer.getvalue()
+            row += 1
+        sys.stdout.flush()

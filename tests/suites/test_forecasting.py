@@ -2,6 +2,7 @@
 re-evaluates into evaluations/, exports and serves in a fresh process) is
 tests/suites/test_contract.py's; the CO2 smoke run here is the one it trains."""
 
+import io
 import json
 import shutil
 import textwrap
@@ -171,7 +172,7 @@ def _csv(path, n=120, **edits):
 
 
 @pytest.mark.slow
-def test_csv_with_extra_feature(tmp_path):
+def test_csv_with_extra_feature(tmp_path, capsys):
     path = _csv(tmp_path / "s.csv")
     config = registry.resolve_config("forecasting", "smoke",
                                      [f"data={path}", "features=temp", "window=10", "horizon=3"])
@@ -188,6 +189,18 @@ def test_csv_with_extra_feature(tmp_path):
     out = tmp_path / "run"
     assert main(["train", "forecasting", "--preset", "smoke", "--out", str(out), "--set",
                  f"data={path}", "features=temp", "window=10", "horizon=3"]) == 0
+
+    # Streamed in time order, with the covariate, the forecast after the last row is the
+    # `forecast` command's (the same last window, served by another signature).
+    live = tmp_path / "live.csv"
+    pd.read_csv(path).sort_values("time")[["time", "temp", "value"]].to_csv(live, index=False)
+    capsys.readouterr()
+    assert main(["stream", "--run", str(out), str(live)]) == 0
+    streamed = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert len(streamed) == (120 - 10 + 1) * 3 and streamed["row"].iloc[0] == 9
+    assert main(["forecast", "--run", str(out)]) == 0
+    final = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    np.testing.assert_allclose(streamed["forecast"].iloc[-3:], final["forecast"], rtol=1e-4)
 
 
 def _expect_error(capsys, argv, message, out):
@@ -433,3 +446,79 @@ def test_bad_forecasting_settings_get_one_line_error(tmp_path, capsys, overrides
     out = tmp_path / "run"
     _expect_error(capsys, ["train", "forecasting", "--out", str(out), "--set", *overrides],
                   message, out)
+
+
+@pytest.mark.slow
+def test_stream_signature_forecasts_each_observation_as_the_dated_signature(
+        co2_run, plain_tensorflow, tmp_path):
+    """Fed one observation at a time, with plain TensorFlow in a fresh process, the stream
+    gives NaN and ready=False until the window is full, then `dated`'s forecasts on the
+    last `window` observations (to 1e-5); a row whose time is not a date changes nothing."""
+    config, _ = load_run(registry.get("forecasting"), co2_run)
+    series = load_data(config).series[0]
+    steps = config.window + 12
+    np.save(tmp_path / "values.npy", series.values[:steps].astype("float32"))
+    (tmp_path / "times.txt").write_text("\n".join(
+        str(pd.Timestamp(t).date()) for t in series.time[:steps]))
+    script = f"""
+import numpy as np, tensorflow as tf
+served = tf.saved_model.load({str(co2_run / "export")!r})
+values = np.load({str(tmp_path / "values.npy")!r})
+times = open({str(tmp_path / "times.txt")!r}).read().split()
+w = {config.window}
+state = served.signatures["initial_state"](batch_size=tf.constant(1))
+for t in range(len(values)):
+    if t == w + 3:  # a bad timestamp: status says why, the state to go on with is the old one
+        bad = served.signatures["stream"](value=tf.constant([1e6]), last_time=tf.constant(["soon"]), **state)
+        assert b"is not a date" in bad["status"][0].numpy() and np.isnan(bad["forecast"]).all()
+    out = served.signatures["stream"](value=tf.constant(values[t:t + 1]),
+                                      last_time=tf.constant(times[t:t + 1]), **state)
+    state = {{k: v for k, v in out.items() if k.startswith("state_")}}
+    if t < w - 1:
+        assert not out["ready"][0] and np.isnan(out["forecast"]).all()
+        continue
+    whole = served.signatures["dated"](window=tf.constant(values[None, t - w + 1:t + 1]),
+                                       last_time=tf.constant(times[t:t + 1]))
+    assert out["ready"][0] and out["status"][0] == b"ok"
+    for key in ("forecast", "quantiles", "lower_95", "upper_80"):
+        np.testing.assert_allclose(out[key], whole[key], rtol=1e-5, atol=1e-5)
+print("streamed", len(values) - w + 1)
+"""
+    proc = plain_tensorflow(script)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "streamed 13" in proc.stdout
+
+
+@pytest.mark.slow
+def test_stream_command_skips_bad_lines_and_refuses_what_it_cannot_feed(co2_run, tmp_path,
+                                                                         capsys):
+    config, _ = load_run(registry.get("forecasting"), co2_run)
+    series = load_data(config).series[0]
+    n = config.window + 2
+    lines = ["time,value"] + [f"{pd.Timestamp(t).date()},{v}"
+                              for t, v in zip(series.time[:n], series.values[:n])]
+    lines.insert(5, "1958-05-01,abc")       # line 6: not a number
+    lines.insert(9, "someday,315.0")        # line 10: not a date
+    live = tmp_path / "live.csv"
+    live.write_text("\n".join(lines) + "\n")
+    assert main(["stream", "--run", str(co2_run), str(live)]) == 0
+    captured = capsys.readouterr()
+    printed = pd.read_csv(io.StringIO(captured.out))
+    assert len(printed) == 3 * config.horizon and set(printed["step"]) == set(
+        range(1, config.horizon + 1))
+    assert captured.err.strip().splitlines() == [
+        "seqsuite: line 6 skipped: expected time then 1 number (value), got '1958-05-01,abc'",
+        "seqsuite: line 10 skipped: time 'someday' is not a date; write it as YYYY-MM-DD or "
+        "YYYY-MM-DD HH:MM[:SS]"]
+    # the last printed forecast is the whole-window forecast of the last `window` values
+    served = tf.saved_model.load(str(co2_run / "export"))
+    whole = served.signatures["dated"](
+        window=tf.constant(series.values[None, n - config.window:n], tf.float32),
+        last_time=tf.constant([str(pd.Timestamp(series.time[n - 1]).date())]))
+    np.testing.assert_allclose(printed["forecast"].iloc[-config.horizon:],
+                               whole["forecast"][0], rtol=1e-4)
+    # a header without the target stops the stream before anything is read
+    other = tmp_path / "other.csv"
+    other.write_text("time,price\n2020-01-01,1\n")
+    assert main(["stream", "--run", str(co2_run), str(other)]) == 2
+    assert "the header has no column 'value'" in capsys.readouterr().err

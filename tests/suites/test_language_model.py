@@ -338,3 +338,34 @@ print("streamed", len(got))
     proc = plain_tensorflow(script)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert f"streamed {len(text)}" in proc.stdout
+
+
+@pytest.mark.slow
+def test_stream_command_prints_each_tokens_surprisal_and_the_next_guesses(lm_run, tmp_path,
+                                                                          capsys):
+    """`seqsuite stream` on a text file: one row per character (the line break one too),
+    whose bits are -log2 of the whole-sequence model's probability of that character
+    after the ones before it."""
+    import csv
+    import io
+
+    from seqsuite.shared.run.runner import load_run
+    from seqsuite.suites.language_model.model import token_model
+
+    config, model = load_run(SUITE, lm_run)
+    vocabulary = model.get_layer("vectorizer").get_vocabulary()
+    text = "The cat, sat.\nA dog"
+    source = tmp_path / "live.txt"
+    source.write_text(text, encoding="utf-8")
+    assert main(["stream", "--run", str(lm_run), str(source)]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    tokens = [NEWLINE if ch == "\n" else ch for ch in text]
+    tokens = [t.lower() for t in tokens] if config.lowercase else tokens
+    assert [r["token"] for r in rows] == tokens and rows[0]["bits"] == ""
+    ids = [vocabulary.index(t) if t in vocabulary else 1 for t in tokens]
+    p = tf.nn.softmax(token_model(model, config)(np.array([ids], "int32"))[0]).numpy()
+    for k in range(1, len(tokens)):
+        if ids[k] > 1:
+            assert float(rows[k]["bits"]) == pytest.approx(-math.log2(p[k - 1, ids[k]]),
+                                                           rel=1e-3)
+        assert rows[k - 1]["next_1"] == vocabulary[int(np.argmax(p[k - 1]))]
