@@ -76,6 +76,10 @@ def _parser() -> argparse.ArgumentParser:
     x.add_argument("--out", default=None, help="SavedModel directory (default RUN/export)")
     x.add_argument("--overwrite", action="store_true",
                    help="replace an existing seqsuite export at --out")
+    x.add_argument("--tflite", action="store_true", help="write the stream signature as a "
+                   "TensorFlow Lite model (default RUN/stream.tflite) instead")
+    x.add_argument("--quantize", default="none", choices=("none", "dynamic"),
+                   help="with --tflite: dynamic stores the weights as int8 (default none)")
 
     # Inference commands come from the suites' declarations (`config.COMMANDS`): each
     # takes `--run RUN`, and the rest of the line is parsed by the declaration of the
@@ -275,6 +279,10 @@ def run(argv: list[str]) -> int:
         metrics, where = runner.Run(args.run, suite, overrides).evaluate(args.name)
         print(runner.format_metrics(metrics), end="")
         print(f"evaluation written to {where} (the training run's own files are unchanged)")
+        return 0
+    if args.command == "export" and args.tflite:
+        path = runner.Run(args.run, suite).export_tflite(args.out, args.quantize, args.overwrite)
+        print(f"TensorFlow Lite model written to {path} ({path.stat().st_size:,} bytes)")
         return 0
     if args.command == "export":
         path = runner.Run(args.run, suite).export(args.out, args.overwrite)

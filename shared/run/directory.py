@@ -41,6 +41,7 @@ from seqsuite.shared.run.files import (
     read_json,
     replacing,
     staging_path,
+    write_bytes_atomic,
     write_text_atomic,
 )
 
@@ -168,6 +169,24 @@ class Run:
             raise ConfigError(f"{path} is an incomplete SavedModel (no saved_model.pb: an "
                               "export was interrupted); pass --overwrite to write it again")
         return export(self.suite, self.model, self.config, path, overwrite)
+
+    def export_tflite(self, path: Path | None = None, quantize: str = "none",
+                      overwrite: bool = False) -> Path:
+        """The `stream` signature as a TensorFlow Lite model at `path` (default
+        `RUN/stream.tflite`, or `RUN/stream-dynamic.tflite` when quantised); see
+        `shared.run.export.export_tflite`. An existing file is replaced only with
+        `overwrite`, and only once the new one is whole."""
+        from seqsuite.shared.run.export import export_tflite
+
+        suffix = "" if quantize == "none" else f"-{quantize}"
+        path = Path(path) if path else self.path / f"stream{suffix}.tflite"
+        if path.exists() and not overwrite:
+            raise ConfigError(f"{path} exists; pass --overwrite to replace it, or --out "
+                              "another file")
+        blob = export_tflite(self.model, self.suite.serving(self.model, self.config),
+                             quantize=quantize)
+        write_bytes_atomic(path, blob)
+        return path
 
 
 def export(suite, model, config, path: Path, overwrite: bool = False) -> Path:

@@ -9,6 +9,7 @@ import is needed to serve it.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import keras
@@ -36,3 +37,90 @@ def export_saved_model(model: keras.Model, path: Path, serving: Serving) -> Path
         archive.add_endpoint(name=name, fn=function, input_signature=signature)
     archive.write_out(str(path), verbose=False)
     return Path(path)
+
+
+QUANTIZE = ("none", "dynamic")
+
+
+def export_tflite(model: keras.Model, serving: Serving, endpoint: str = "stream",
+                  quantize: str = "none") -> bytes:
+    """`serving.endpoints[endpoint]` as a TensorFlow Lite flatbuffer, at batch 1, with the
+    built-in operators only (the interpreter of a phone or a microcontroller has no others).
+
+    The function is traced again from the Keras model with a static batch of 1: a recurrent
+    loop traced for any batch keeps an unknown element shape that TensorFlow Lite's
+    lowering of TensorList ops refuses ("requires element_shape to be static"), which is
+    why a SavedModel signature itself does not convert. `quantize="dynamic"` is
+    post-training dynamic-range quantisation: weights stored as int8 (a quarter of the
+    bytes), activations float, dequantised on the fly; no calibration data needed.
+    Matrices under 1,024 weights stay float (the converter's own threshold).
+
+    Raises `ConfigError` for an endpoint the model does not have, or one that takes
+    strings (a timestamp, a token), which the built-in operators cannot parse.
+    """
+    import tensorflow as tf
+
+    from seqsuite.shared.errors import ConfigError
+
+    if endpoint not in serving.endpoints:
+        raise ConfigError(f"this run's SavedModel has no {endpoint} signature to convert; "
+                          "TensorFlow Lite export is for streaming models (forecasting, "
+                          "anomaly)")
+    if quantize not in QUANTIZE:
+        raise ConfigError(f"--quantize must be one of {', '.join(QUANTIZE)}, got '{quantize}'")
+    function, signature = serving.endpoints[endpoint]
+    strings = [spec.name for spec in signature if spec.dtype == tf.string]
+    if strings:
+        hint = "; train the forecaster with --set calendar=false" if "last_time" in strings \
+            else ""
+        raise ConfigError(f"the {endpoint} signature takes strings ({', '.join(strings)}), "
+                          f"which TensorFlow Lite's built-in operators cannot read{hint}")
+    static = [tf.TensorSpec([1, *spec.shape[1:]], spec.dtype, name=spec.name)
+              if spec.shape.rank else spec for spec in signature]
+    with _unrolled(model):
+        concrete = tf.function(function, input_signature=static,
+                               autograph=False).get_concrete_function()
+    # The weights frozen into constants (the converter would otherwise keep them as
+    # resource variables, which it neither quantises nor folds into its fused kernels);
+    # an empty module to carry the function keeps its named inputs and outputs as the
+    # flatbuffer's signature.
+    from tensorflow.python.framework.convert_to_constants import (
+        convert_variables_to_constants_v2,
+    )
+
+    frozen = convert_variables_to_constants_v2(concrete)
+    # A frozen function returns its outputs flat, in tf.nest's (sorted-key) order.
+    names = tf.nest.flatten({name: name for name in concrete.structured_outputs})
+
+    def named(*args):
+        return dict(zip(names, tf.nest.flatten(frozen(*args))))
+
+    named = tf.function(named, input_signature=static, autograph=False)
+    converter = tf.lite.TFLiteConverter.from_concrete_functions(
+        [named.get_concrete_function()], tf.Module())
+    if quantize == "dynamic":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    try:
+        return converter.convert()
+    except Exception as err:  # the converter raises its own ConverterError, or others
+        first = next((line for line in str(err).splitlines() if "error:" in line),
+                     str(err).splitlines()[0] if str(err) else type(err).__name__)
+        raise ConfigError(f"TensorFlow Lite cannot convert the {endpoint} signature: "
+                          f"{first.split('error:', 1)[-1].strip()}") from err
+
+
+@contextlib.contextmanager
+def _unrolled(model: keras.Model):
+    """Every recurrent layer of `model` traced unrolled (a chain of cell calls, where the
+    time axis is static) rather than as a while loop: TensorFlow Lite then sees the
+    weights as constants, which its quantiser can store as int8 and its fused kernels
+    use, where a loop passes them in as loop variables that stay float."""
+    layers = [layer for layer in model._flatten_layers() if isinstance(layer, keras.layers.RNN)]
+    before = [layer.unroll for layer in layers]
+    for layer in layers:
+        layer.unroll = True
+    try:
+        yield
+    finally:
+        for layer, unroll in zip(layers, before):
+            layer.unroll = unroll

@@ -148,7 +148,7 @@ def test_anomaly_mode_on_sunspots_without_baselines(tmp_path):
     # One run for two options that do not interact: task=anomaly, and baselines= (none).
     out = tmp_path / "ss"
     assert main(["train", "forecasting", "--preset", "smoke", "--out", str(out),
-                 "--set", "data=sunspots", "task=anomaly", "baselines="]) == 0
+                 "--set", "data=sunspots", "task=anomaly", "baselines=", "units=32"]) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     anomaly = metrics["anomaly"]
     assert {"precision", "recall", "f1", "injected_points"} <= set(anomaly)
@@ -157,6 +157,40 @@ def test_anomaly_mode_on_sunspots_without_baselines(tmp_path):
     assert (out / "anomalies.png").exists()
     assert set(metrics["test"]) == {"model"} and not (out / "baselines").exists()
     assert main(["evaluate", "--run", str(out)]) == 0
+    _tflite_streams_as_the_saved_model(out)
+
+
+def _tflite_streams_as_the_saved_model(out):
+    """The run (undated: no timestamp strings) converts to TensorFlow Lite, float and with
+    int8 weights; the float model streams the SavedModel's forecasts, the quantised one
+    within a few percent of the series' spread, in fewer bytes (the weight matrices of
+    1,024 entries or more as int8; the unrolled graph is most of the file)."""
+    for quantize in ("none", "dynamic"):
+        assert main(["export", "--run", str(out), "--tflite", "--quantize", quantize]) == 0
+    assert main(["export", "--run", str(out), "--tflite"]) == 2  # exists: not replaced
+    float_bytes, int8_bytes = ((out / n).stat().st_size
+                               for n in ("stream.tflite", "stream-dynamic.tflite"))
+    assert int8_bytes < float_bytes - 3 * 32 * 32 * 4  # at least the 32-unit LSTM's weights
+    config, _ = load_run(registry.get("forecasting"), out)
+    values = load_data(config).series[0].values[:config.window + 10].astype("float32")
+    served = tf.saved_model.load(str(out / "export"))
+    runners = {n: tf.lite.Interpreter(model_path=str(out / n)).get_signature_runner()
+               for n in ("stream.tflite", "stream-dynamic.tflite")}
+    states = {n: {"state_window": np.full((1, config.window), np.nan, "float32")}
+              for n in [*runners, "saved"]}
+    errors = []
+    for v in values:
+        want = served.signatures["stream"](value=tf.constant([v]), **states["saved"])
+        states["saved"] = {"state_window": want["state_window"]}
+        got = {n: r(value=np.array([v]), **states[n]) for n, r in runners.items()}
+        for n in runners:
+            states[n] = {"state_window": got[n]["state_window"]}
+        if bool(want["ready"][0]):
+            np.testing.assert_allclose(got["stream.tflite"]["quantiles"], want["quantiles"],
+                                       rtol=1e-4, atol=1e-3)
+            errors.append(np.abs(got["stream-dynamic.tflite"]["forecast"]
+                                 - want["forecast"].numpy()).max())
+    assert len(errors) == 11 and max(errors) < 0.05 * values.std(), errors
 
 
 def _csv(path, n=120, **edits):
@@ -522,3 +556,10 @@ def test_stream_command_skips_bad_lines_and_refuses_what_it_cannot_feed(co2_run,
     other.write_text("time,price\n2020-01-01,1\n")
     assert main(["stream", "--run", str(co2_run), str(other)]) == 2
     assert "the header has no column 'value'" in capsys.readouterr().err
+    # a dated stream reads timestamp strings, which TensorFlow Lite's built-ins cannot
+    assert main(["export", "--run", str(co2_run), "--tflite"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "seqsuite: error: the stream signature takes strings (last_time), which TensorFlow "
+        "Lite's built-in operators cannot read; train the forecaster with --set "
+        "calendar=false")
+    assert not (co2_run / "stream.tflite").exists()
