@@ -20,11 +20,20 @@ model. Target: the streaming cost of a step independent of the window (at the la
 window under 1.5x its cost at the smallest: the step is the same computation, so the ratio
 is noise around 1), the whole-window cost growing with it.
 
-Not measured here yet: the speech model (its streaming preset does not exist yet), the
-SavedModels' `stream` signatures from a fresh process, TensorFlow Lite.
+Section `served`: a real forecaster served three ways. The CO2 series (statsmodels'
+Mauna Loa weekly record), quick preset, `calendar=false` (a dated stream reads timestamp
+strings, which TensorFlow Lite's built-in operators cannot), one run per seed; the whole
+series fed one observation at a time to the SavedModel's `stream` signature, to its
+TensorFlow Lite conversion (`seqsuite export --tflite`) and to the same with int8 weights
+(`--quantize dynamic`). Per way: the latency of one observation at batch 1, the file size,
+the MAE of the median forecast over the test part's origins (the last 15%, every horizon
+step) and the largest difference from the SavedModel's forecasts.
 
-    python -m benchmarks.streaming                 # about 5 minutes on 2 cores
-    python -m benchmarks.streaming --quick         # windows up to 1,024, fewer repeats
+Not measured here yet: the speech model (its streaming preset does not exist yet).
+
+    python -m benchmarks.streaming                   # both sections, about 25 minutes
+    python -m benchmarks.streaming --section main    # layers only, about 5 minutes
+    python -m benchmarks.streaming --quick           # windows up to 1,024, one seed
 
 Writes benchmarks/results/streaming.json and a PNG of cost against window
 (benchmarks/results/streaming_cost.png, or `--plot`).
@@ -143,9 +152,110 @@ def plot(rows, path: Path) -> Path:
     return path
 
 
+def _bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file()) \
+        if Path(path).is_dir() else Path(path).stat().st_size
+
+
+def serve_forecaster(seed: int, root: Path) -> dict:
+    """One quick CO2 run (calendar off), streamed through the SavedModel and TFLite (float,
+    int8 weights): {way: {"ms": [...], "forecasts": (steps, H), "bytes": n}} and the
+    series, window, horizon and test start."""
+    from seqsuite import registry
+    from seqsuite.shared.run import runner
+
+    suite = registry.get("forecasting")
+    config = runner.resolve_config(suite, "quick", ["calendar=false", f"seed={seed}",
+                                                    "verbose=0"])
+    out = root / f"co2-{seed}"
+    runner.train(suite, config, out, "quick")
+    run = runner.Run(out, suite)
+    files = {"tflite": run.export_tflite(), "tflite_int8": run.export_tflite(
+        quantize="dynamic")}
+    from seqsuite.suites.forecasting.data import load_series
+
+    values = load_series(run.config)[0].values.astype("float32")
+    w, h = run.config.window, run.config.horizon
+    served = tf.saved_model.load(str(out / "export"))
+
+    def saved_model():
+        step, state = served.signatures["stream"], {
+            "state_window": tf.fill([1, w], float("nan"))}
+
+        def call(v):
+            nonlocal state
+            o = step(value=tf.constant([v]), **state)
+            state = {"state_window": o["state_window"]}
+            return o["forecast"].numpy()[0]
+        return call
+
+    def lite(path):
+        runner_ = tf.lite.Interpreter(model_path=str(path)).get_signature_runner()
+        state = {"state_window": np.full((1, w), np.nan, "float32")}
+
+        def call(v):
+            nonlocal state
+            o = runner_(value=np.array([v], "float32"), **state)
+            state = {"state_window": o["state_window"]}
+            return o["forecast"][0]
+        return call
+
+    ways = {"saved_model": (saved_model(), out / "export"),
+            **{k: (lite(p), p) for k, p in files.items()}}
+    results = {}
+    for way, (call, path) in ways.items():
+        call(values[0])  # warm-up
+        ms, forecasts = [], []
+        for v in values[1:]:
+            start = time.perf_counter()
+            forecasts.append(call(v))
+            ms.append((time.perf_counter() - start) * 1e3)
+        results[way] = {"ms": ms, "forecasts": np.array(forecasts), "bytes": _bytes(path)}
+    return {"ways": results, "values": values, "window": w, "horizon": h,
+            "test_start": int(len(values) * (1 - run.config.test_fraction))}
+
+
+def served_rows(seeds) -> tuple[list, list]:
+    """The `served` section's rows: per way, latency, size, test MAE and difference."""
+    import tempfile
+
+    per_seed = []
+    with tempfile.TemporaryDirectory() as root:
+        for seed in seeds:
+            print(f"forecaster, seed {seed} ...", flush=True)
+            per_seed.append(serve_forecaster(seed, Path(root)))
+    rows = []
+    for way in ("saved_model", "tflite", "tflite_int8"):
+        maes, diffs, ms, sizes = [], [], [], []
+        for r in per_seed:
+            values, h = r["values"], r["horizon"]
+            got = r["ways"][way]["forecasts"]  # row i: after observation i + 1
+            origins = range(r["test_start"], len(values) - h)
+            maes.append(float(np.mean([np.abs(got[t - 1] - values[t + 1:t + 1 + h]).mean()
+                                       for t in origins])))
+            ready = np.isfinite(r["ways"]["saved_model"]["forecasts"]).all(axis=1)
+            diffs.append(float(np.abs(got[ready] - r["ways"]["saved_model"]["forecasts"][
+                ready]).max()))
+            ms += r["ways"][way]["ms"]
+            sizes.append(r["ways"][way]["bytes"])
+        rows.append({"way": way, "ms": record.median_spread(ms),
+                     "bytes": int(np.median(sizes)), "mae": record.median_spread(maes),
+                     "difference": max(diffs)})
+    base = rows[0]["mae"]["median"]
+    for row in rows:
+        row["mae_change"] = (row["mae"]["median"] - base) / base * 100
+    return rows, per_seed
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="windows up to 1,024, 3 repeats")
+    parser.add_argument("--quick", action="store_true", help="windows up to 1,024, 3 repeats, "
+                        "one seed")
+    parser.add_argument("--section", choices=("main", "served", "all"), default="all",
+                        help="main: the layers against whole windows; served: a forecaster "
+                        "through the SavedModel and TensorFlow Lite")
+    parser.add_argument("--seeds", type=int, nargs="+", default=None,
+                        help="served: one trained forecaster per seed (default 0 1 2)")
     parser.add_argument("--repeats", type=int, default=None, help="timed calls per cell")
     parser.add_argument("--plot", type=Path, default=record.results_dir() / "streaming_cost.png",
                         help="where the PNG goes")
@@ -153,6 +263,11 @@ def main(argv=None):
     windows = WINDOWS[:3] if args.quick else WINDOWS
     repeats = args.repeats or (3 if args.quick else 7)
     tf.get_logger().setLevel("ERROR")
+    seeds = args.seeds or ([0] if args.quick else [0, 1, 2])
+    if args.section in ("served", "all"):
+        served(args, seeds)
+    if args.section == "served":
+        return 0
     prov = record.provenance(record.command_line("streaming", argv), repeats=repeats,
                              windows=list(windows), batch=BATCH)
     rows, checks = [], []
@@ -201,6 +316,29 @@ def main(argv=None):
                  if r["model"] == c["model"] and r["window"] == windows[-1]), ".0f", "×")
             for c in checks])
     return 0
+
+
+def served(args, seeds):
+    prov = record.provenance(record.command_line("streaming", ["--section", "served"]),
+                             seeds=seeds, preset="quick", data="co2", calendar=False)
+    rows, _ = served_rows(seeds)
+    table = record.table(
+        "A CO2 forecaster served one observation at a time: SavedModel against TensorFlow Lite",
+        [record.column("way", "Served as"),
+         record.column("ms", "ms per observation (batch 1)", ".3f"),
+         record.column("bytes", "file bytes", ",d"),
+         record.column("mae", "test MAE, ppm (median forecast, every step)", ".4f"),
+         record.column("mae_change", "MAE change against the SavedModel, %", "+.2f"),
+         record.column("difference", "largest |forecast - SavedModel's|, ppm", ".1e")], rows,
+        notes=["tflite: `seqsuite export --tflite` (batch 1, recurrent layers unrolled, "
+               "weights frozen); tflite_int8: `--quantize dynamic` (weights of matrices with "
+               "1,024 entries or more stored as int8). Latency: every observation of every "
+               "seed's run; MAE: median and spread over seeds."])
+    record.write_result(
+        "streaming", suite=SUITE, title=__doc__, provenance=prov, tables=[table],
+        section="served", section_title="A forecaster served: SavedModel and TensorFlow Lite",
+        headline=[record.headline("TFLite int8 weights: test MAE change", rows[2]["mae_change"],
+                                  "+.2f", "%")])
 
 
 if __name__ == "__main__":
