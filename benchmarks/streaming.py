@@ -31,7 +31,7 @@ step) and the largest difference from the SavedModel's forecasts.
 
 Not measured here yet: the speech model (its streaming preset does not exist yet).
 
-    python -m benchmarks.streaming                   # both sections, about 25 minutes
+    python -m benchmarks.streaming                   # both sections, about 10 minutes
     python -m benchmarks.streaming --section main    # layers only, about 5 minutes
     python -m benchmarks.streaming --quick           # windows up to 1,024, one seed
 
@@ -267,7 +267,7 @@ def main(argv=None):
     tf.get_logger().setLevel("ERROR")
     seeds = args.seeds or ([0] if args.quick else [0, 1, 2])
     if args.section in ("served", "all"):
-        served(args, seeds)
+        served(argv, seeds)
     if args.section == "served":
         return 0
     prov = record.provenance(record.command_line("streaming", argv), repeats=repeats,
@@ -320,8 +320,8 @@ def main(argv=None):
     return 0
 
 
-def served(args, seeds):
-    prov = record.provenance(record.command_line("streaming", ["--section", "served"]),
+def served(argv, seeds):
+    prov = record.provenance(record.command_line("streaming", argv),
                              seeds=seeds, preset="quick", data="co2", calendar=False)
     rows, _ = served_rows(seeds)
     table = record.table(
