@@ -135,6 +135,32 @@ def test_each_detector_finds_the_events(tmp_path, detector):
     assert row["roc_auc"] > 0.9, row
     if detector == "forecast":
         assert row["events_found"] == "2/2", row
+        _tflite_scores_as_the_saved_model(out, path, tmp_path)
+
+
+def _tflite_scores_as_the_saved_model(out, path, tmp_path):
+    """`seqsuite export --tflite --out F` converts the run's stream signature (the run itself
+    is left alone); the TFLite interpreter scores a recording row by row as the SavedModel
+    does."""
+    lite = tmp_path / "monitor.tflite"
+    assert main(["export", "--run", str(out), "--tflite", "--out", str(lite)]) == 0
+    assert not (out / "stream.tflite").exists()
+    values = pd.read_csv(path)[["heart", "breath"]].to_numpy("float32")[:150]
+    served = tf.saved_model.load(str(out / "export"))
+    runner = tf.lite.Interpreter(model_path=str(lite)).get_signature_runner()
+    saved = served.signatures["initial_state"](batch_size=tf.constant(1))
+    state = {k: v.numpy() for k, v in saved.items()}
+    scores, flags = [], []
+    for row in values:
+        want = served.signatures["stream"](values=tf.constant(row[None]), **saved)
+        saved = {k: v for k, v in want.items() if k.startswith("state_")}
+        got = runner(values=row[None], **state)
+        state = {k: v for k, v in got.items() if k.startswith("state_")}
+        scores.append([float(want["score"][0]), float(got["score"][0])])
+        flags.append(bool(want["flag"][0]) == bool(got["flag"][0]))
+    scores = np.array(scores)
+    np.testing.assert_allclose(scores[:, 1], scores[:, 0], rtol=1e-3, atol=1e-3)
+    assert np.mean(flags) > 0.99
 
 
 def test_frames_end_at_their_point(tmp_path):
@@ -283,6 +309,12 @@ print("streamed", len(rows))
     proc = plain_tensorflow(script)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "streamed 300" in proc.stdout
+
+
+@pytest.mark.slow
+def test_the_esn_detector_streams_in_tensorflow_lite(csv_run, tmp_path):
+    out, path = csv_run
+    _tflite_scores_as_the_saved_model(out, path, tmp_path)
 
 
 @pytest.mark.slow
