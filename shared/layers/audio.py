@@ -241,12 +241,21 @@ class LogMelSpectrogram(keras.layers.Layer):
 
     Padded frames (t >= ceil(length / frame_step)) are 0.
 
+    `causal=True` is the form that streams: frame t ends at sample (t + 1) * frame_step
+    (the waveform is preceded by frame_length - frame_step zeros, where the default frames
+    start at t * frame_step and reach into the future), and each frame is normalised by the
+    mean and std of the frames up to and including it (running sums), so no feature depends
+    on a sample after its frame. Then `initial_state(batch)` and `stream(chunk, state)`
+    compute the same features a chunk at a time (chunks of any multiple of frame_step
+    samples: 1,600 = 100 ms).
+
     Args:
         num_mel_bins: mel bands (default 40).
         sample_rate: of the waveform (default 16000).
         frame_length: samples per frame (default 400: 25 ms at 16 kHz).
         frame_step: samples between frames (default 160: 10 ms).
         fft_length: FFT size (default 512).
+        causal: frames and normalisation that use no later sample (default False).
 
     Call arguments:
         inputs: `[waveform, lengths]`: float32 (batch, samples) padded with
@@ -258,7 +267,7 @@ class LogMelSpectrogram(keras.layers.Layer):
 
     def __init__(self, num_mel_bins: int = 40, sample_rate: int = SAMPLE_RATE,
                  frame_length: int = 400, frame_step: int = 160, fft_length: int = 512,
-                 **kwargs):
+                 causal: bool = False, **kwargs):
         super().__init__(**kwargs)
         for name, value in (("num_mel_bins", num_mel_bins), ("sample_rate", sample_rate),
                             ("frame_length", frame_length), ("frame_step", frame_step)):
@@ -273,6 +282,7 @@ class LogMelSpectrogram(keras.layers.Layer):
         self.frame_length = int(frame_length)
         self.frame_step = int(frame_step)
         self.fft_length = int(fft_length)
+        self.causal = bool(causal)
         self.mel_matrix = tf.signal.linear_to_mel_weight_matrix(
             self.num_mel_bins, self.fft_length // 2 + 1, self.sample_rate, 20.0,
             self.sample_rate / 2)
@@ -281,20 +291,72 @@ class LogMelSpectrogram(keras.layers.Layer):
         """Valid frames for waveforms of `lengths` samples."""
         return frame_count(lengths, self.frame_step)
 
+    def _logmel(self, waveform, pad_end: bool):
+        stft = tf.signal.stft(waveform, self.frame_length, self.frame_step, self.fft_length,
+                              pad_end=pad_end)  # (batch, frames, bins)
+        power = tf.math.real(stft * tf.math.conj(stft))
+        return tf.math.log(tf.tensordot(power, self.mel_matrix, 1) + 1e-6)
+
     def call(self, inputs):
         waveform, lengths = inputs
         waveform = tf.cast(waveform, tf.float32)
         frames = self.frames(lengths)  # (batch,)
         valid = tf.sequence_mask(lengths, tf.shape(waveform)[1], tf.float32)
-        stft = tf.signal.stft(waveform * valid, self.frame_length, self.frame_step,
-                              self.fft_length, pad_end=True)  # (batch, frames, bins)
-        power = tf.math.real(stft * tf.math.conj(stft))
-        logmel = tf.math.log(tf.tensordot(power, self.mel_matrix, 1) + 1e-6)
+        waveform = waveform * valid
+        if self.causal:
+            lead = tf.zeros([tf.shape(waveform)[0], self.frame_length - self.frame_step])
+            logmel = self._logmel(tf.concat([lead, waveform], 1), pad_end=True)
+            # Frame t ends at sample (t + 1) * frame_step: ceil(samples / step) frames.
+            logmel = logmel[:, :-(-tf.shape(waveform)[1] // self.frame_step)]
+        else:
+            logmel = self._logmel(waveform, pad_end=True)
         mask = tf.sequence_mask(frames, tf.shape(logmel)[1], tf.float32)[..., None]
+        if self.causal:
+            # Running statistics: frame t's mean and variance over frames 0..t.
+            count = tf.maximum(tf.cumsum(mask, axis=1), 1.0)
+            mean = tf.cumsum(logmel * mask, axis=1) / count
+            var = tf.maximum(tf.cumsum(tf.square(logmel) * mask, axis=1) / count
+                             - tf.square(mean), 0.0)
+            return (logmel - mean) / (tf.sqrt(var) + 1e-3) * mask
         count = tf.maximum(tf.reduce_sum(mask, axis=1, keepdims=True), 1.0)
         mean = tf.reduce_sum(logmel * mask, axis=1, keepdims=True) / count
         var = tf.reduce_sum(tf.square(logmel - mean) * mask, axis=1, keepdims=True) / count
         return (logmel - mean) / (tf.sqrt(var) + 1e-3) * mask
+
+    def initial_state(self, batch_size) -> dict:
+        """The state before any sample (`causal=True`): the last frame_length - frame_step
+        samples (zeros), and the running count, sum and sum of squares of the frames."""
+        self._check_causal()
+        zeros = tf.zeros([batch_size, self.num_mel_bins])
+        return {"samples": tf.zeros([batch_size, self.frame_length - self.frame_step]),
+                "count": tf.zeros([batch_size, 1]), "sum": zeros, "squares": zeros}
+
+    def stream(self, chunk, state: dict):
+        """(features (batch, chunk_samples / frame_step, num_mel_bins), next state) for a
+        chunk (batch, k * frame_step) of the waveform: the frames `call` gives for those
+        samples of the whole waveform (`causal=True`)."""
+        self._check_causal()
+        chunk = tf.cast(chunk, tf.float32)
+        tf.debugging.assert_equal(
+            tf.shape(chunk)[1] % self.frame_step, 0,
+            message=f"a chunk must hold a multiple of frame_step ({self.frame_step}) samples")
+        buffer = tf.concat([state["samples"], chunk], 1)
+        logmel = self._logmel(buffer, pad_end=False)  # (batch, k, mels)
+        count = state["count"][:, None] + tf.cumsum(tf.ones_like(logmel[..., :1]), axis=1)
+        total = state["sum"][:, None] + tf.cumsum(logmel, axis=1)
+        squares = state["squares"][:, None] + tf.cumsum(tf.square(logmel), axis=1)
+        mean = total / count
+        var = tf.maximum(squares / count - tf.square(mean), 0.0)
+        features = (logmel - mean) / (tf.sqrt(var) + 1e-3)
+        keep = self.frame_length - self.frame_step
+        return features, {"samples": buffer[:, tf.shape(buffer)[1] - keep:],
+                          "count": count[:, -1], "sum": total[:, -1], "squares": squares[:, -1]}
+
+    def _check_causal(self):
+        if not self.causal:
+            raise ValueError("LogMelSpectrogram streams only with causal=True (its default "
+                             "frames reach into later samples and are normalised over the "
+                             "whole utterance)")
 
     def compute_output_shape(self, input_shape):
         waveform_shape = input_shape[0]
@@ -309,7 +371,8 @@ class LogMelSpectrogram(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "num_mel_bins": self.num_mel_bins,
                 "sample_rate": self.sample_rate, "frame_length": self.frame_length,
-                "frame_step": self.frame_step, "fft_length": self.fft_length}
+                "frame_step": self.frame_step, "fft_length": self.fft_length,
+                "causal": self.causal}
 
 
 @keras.saving.register_keras_serializable(package="seqsuite")

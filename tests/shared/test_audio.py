@@ -148,6 +148,68 @@ def test_log_mel_matches_numpy_and_ignores_padding():
     np.testing.assert_allclose(louder[0], out[0], atol=1e-3)
 
 
+def reference_causal_logmel(x, layer):
+    """NumPy, causal form: frame t ends at sample (t + 1) * step (frame_length - step zeros
+    lead the waveform), each frame standardised by the mean and std of frames 0..t."""
+    lead = np.zeros(layer.frame_length - layer.frame_step)
+    n_frames = -(-len(x) // layer.frame_step)
+    padded = np.concatenate([lead, x, np.zeros(layer.frame_length)])
+    window = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(layer.frame_length) / layer.frame_length)
+    frames = np.stack([padded[i * layer.frame_step: i * layer.frame_step + layer.frame_length]
+                       for i in range(n_frames)]) * window
+    logmel = np.log(np.abs(np.fft.rfft(frames, layer.fft_length)) ** 2
+                    @ layer.mel_matrix.numpy() + 1e-6)
+    out = np.empty_like(logmel)
+    for t in range(n_frames):
+        seen = logmel[: t + 1]
+        out[t] = (logmel[t] - seen.mean(0)) / (seen.std(0) + 1e-3)
+    return out
+
+
+def test_causal_log_mel_matches_numpy_and_uses_no_later_sample():
+    layer = LogMelSpectrogram(num_mel_bins=20, causal=True)
+    rng = np.random.default_rng(1)
+    a = rng.normal(size=3000).astype("float32") * 0.1
+    batch = np.full((2, 3000), 7.0, "float32")  # garbage past each length
+    batch[0], batch[1, :1700] = a, a[:1700]
+    out = layer([batch, np.array([3000, 1700])]).numpy()
+    assert out.shape == (2, 19, 20)
+    np.testing.assert_allclose(out[0], reference_causal_logmel(a, layer), atol=2e-3)
+    np.testing.assert_allclose(out[1, :11], reference_causal_logmel(a[:1700], layer),
+                               atol=2e-3)
+    assert (out[1, 11:] == 0).all()
+    # frame t ends at sample 160 (t + 1): a change from sample 2000 on leaves frames 0..11
+    changed = a.copy()
+    changed[2000:] += 1.0
+    later = layer([changed[None], np.array([3000])]).numpy()[0]
+    np.testing.assert_array_equal(later[:12], out[0, :12])
+    assert np.abs(later[12:] - out[0, 12:]).max() > 0.1
+
+
+@pytest.mark.parametrize("chunks", [[1600, 1600, 1600], [160] * 30, [3200, 160, 1440]])
+def test_causal_log_mel_streams_chunk_by_chunk(chunks):
+    layer = LogMelSpectrogram(num_mel_bins=16, causal=True)
+    x = (np.random.default_rng(2).normal(size=(2, sum(chunks))) * 0.1).astype("float32")
+    whole = layer([x, np.array([x.shape[1]] * 2)]).numpy()
+    state, streamed, start = layer.initial_state(2), [], 0
+    for size in chunks:
+        features, state = layer.stream(x[:, start:start + size], state)
+        assert features.shape == (2, size // 160, 16)
+        streamed.append(features.numpy())
+        start += size
+    np.testing.assert_allclose(np.concatenate(streamed, axis=1), whole, atol=1e-4)
+
+
+def test_only_a_causal_log_mel_streams_and_only_whole_frames():
+    with pytest.raises(ValueError, match="causal=True"):
+        LogMelSpectrogram().initial_state(1)
+    layer = LogMelSpectrogram(causal=True)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="multiple of frame_step"):
+        layer.stream(np.zeros((1, 100), "float32"), layer.initial_state(1))
+    again = LogMelSpectrogram.from_config(layer.get_config())
+    assert again.causal and again.frame_step == 160
+
+
 def test_log_mel_rejects_bad_arguments():
     with pytest.raises(ValueError, match="fft_length"):
         LogMelSpectrogram(frame_length=600, fft_length=512)
