@@ -24,6 +24,9 @@ What streams:
   the chunk's last step, which is the whole-sequence output when the chunk ends the sequence.
 - `shared.layers.reservoir.Reservoir`: the reservoir state (washout must be 0).
 - `shared.layers.reservoir.NVAR`: the last (delay - 1) * strides inputs, flattened.
+- `keras.layers.Conv1D(padding="causal")` with strides 1 (any dilation): the last
+  dilation * (kernel_size - 1) input steps, a ring buffer, flattened (zeros at first,
+  as the causal padding is).
 - Layers that act on each step alone (`STEPWISE`: Dense, activations, dropout, layer
   normalisation, element-wise merges, embeddings, ...), run on the chunk as they are.
 
@@ -88,6 +91,8 @@ def _state_sizes(layer) -> list[int]:
         return [layer.units]
     if isinstance(layer, _nvar_type()):  # the last `past` inputs, flattened
         return [layer.past * layer.linear_size // layer.delay]
+    if isinstance(layer, keras.layers.Conv1D):  # the last past steps of its input, flattened
+        return [_conv_past(layer) * _conv_channels(layer)]
     size = layer.cell.state_size
     sizes = list(size) if isinstance(size, (list, tuple)) else [size]
     flat = []
@@ -120,6 +125,11 @@ def stateful_layers(model: keras.Model) -> list:
             found.append(layer)
         elif isinstance(layer, _nvar_type()):
             if layer.past:  # with one copy (delay 1) it is step-wise
+                found.append(layer)
+        elif isinstance(layer, keras.layers.Conv1D) and not isinstance(
+                layer, keras.layers.Conv1DTranspose):
+            _check_conv(layer)
+            if _conv_past(layer):  # kernel 1: step-wise
                 found.append(layer)
         elif isinstance(layer, keras.Model):
             raise StreamingError(f"layer '{layer.name}' is a nested model; build the model "
@@ -188,6 +198,10 @@ class Streaming:
                     after = [ops.reshape(seen[:, -layer.past:], (-1, _state_sizes(layer)[0]))]
                     updated.update(zip(names, after))
                     return outputs
+                if isinstance(layer, keras.layers.Conv1D):
+                    outputs, after = _run_conv(layer, x, before[0])
+                    updated.update(zip(names, after))
+                    return outputs
                 if isinstance(layer, reservoir):
                     drive = layer.cell.input_drive(x, False)
                     # W passed densely: finding a block-sparse W's blocks reads all of W,
@@ -241,6 +255,43 @@ class Streaming:
         return {"initial_state": (initial_state, [tf.TensorSpec([], tf.int32,
                                                                name="batch_size")]),
                 "stream": (stream, [*specs, *state_specs])}
+
+
+def _conv_past(layer) -> int:
+    """Input steps a causal Conv1D's output reads before the current one."""
+    return layer.dilation_rate[0] * (layer.kernel_size[0] - 1)
+
+
+def _conv_channels(layer) -> int:
+    return int(layer.kernel.shape[-2]) * layer.groups
+
+
+def _check_conv(layer) -> None:
+    if layer.padding != "causal":
+        raise StreamingError(f"convolution '{layer.name}' pads '{layer.padding}', so its "
+                             "outputs read later steps; build it with padding='causal' to "
+                             "stream")
+    if layer.strides[0] != 1:
+        raise StreamingError(f"convolution '{layer.name}' strides {layer.strides[0]} steps "
+                             "over time; only strides=1 streams")
+    if layer.data_format != "channels_last":
+        raise StreamingError(f"convolution '{layer.name}' is channels_first; streaming reads "
+                             "(batch, time, channels)")
+
+
+def _run_conv(layer, x, before):
+    """A chunk through a causal Conv1D from the flat ring buffer `before`: (outputs,
+    [the buffer after the chunk])."""
+    past, channels = _conv_past(layer), _conv_channels(layer)
+    history = ops.cast(ops.reshape(before, (-1, past, channels)), x.dtype)
+    seen = ops.concatenate([history, x], axis=1)
+    outputs = ops.conv(seen, layer.kernel, strides=1, padding="valid",
+                       dilation_rate=layer.dilation_rate)
+    if layer.use_bias:
+        outputs = outputs + layer.bias
+    if layer.activation is not None:
+        outputs = layer.activation(outputs)
+    return outputs, [ops.reshape(seen[:, -past:], (-1, past * channels))]
 
 
 def _call_arguments(layer) -> set:

@@ -47,6 +47,9 @@ RECURRENT = {
                                          return_sequences=True),
     "reservoir": lambda: Reservoir(12, leak_rate=0.5, seed=3),
     "nvar": lambda: NVAR(delay=3, order=1, strides=2),  # the delay line is the state
+    # a ring buffer of the last dilation * (kernel - 1) = 4 input steps
+    "causal_conv": lambda: keras.layers.Conv1D(5, 3, padding="causal", dilation_rate=2,
+                                               activation="relu"),
 }
 
 
@@ -104,7 +107,12 @@ def test_a_compiled_step_with_any_chunk_length():
      "layer 'both' is bidirectional"),
     (keras.layers.LSTM(3, return_sequences=True, go_backwards=True, name="back"),
      "layer 'back' reads the sequence backwards"),
-    (keras.layers.Conv1D(3, 3, name="conv"), r"layer 'conv' \(Conv1D\) mixes time steps"),
+    (keras.layers.Conv1D(3, 3, name="conv"), "convolution 'conv' pads 'valid'"),
+    (keras.layers.Conv1D(3, 3, padding="same", name="conv"), "build it with padding='causal'"),
+    (keras.layers.Conv1D(3, 3, strides=2, padding="causal", name="conv"),
+     "convolution 'conv' strides 2 steps over time; only strides=1 streams"),
+    (keras.layers.SeparableConv1D(3, 3, name="sep"),
+     r"layer 'sep' \(SeparableConv1D\) mixes time steps"),
     (Reservoir(20, washout=2, connectivity=0.5, seed=0, name="res"), "reservoir 'res' drops its first 2 states"),
     (keras.layers.GlobalAveragePooling1D(name="pool"), "layer 'pool'"),
 ])
