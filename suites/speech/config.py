@@ -45,11 +45,15 @@ class Config(EncoderConfig, TrainConfig):
     num_mel_bins: int = 40
     conv_filters: int = 32  # two 3x3 convolutions, each halving the mel axis
     time_stride: int = 3  # feature frames (100 per second) per output step: 1, 2, 3 or 4
+    # A recogniser that hears no later audio: causal log-mel frames and running
+    # normalisation, convolutions padded in the past only, a unidirectional encoder; its
+    # export adds `initial_state` and `stream` (audio in chunks, new characters out).
+    streaming: bool = False
     # The encoder is EncoderConfig's fields (units per direction), with these defaults
     cell: str = "gru"
     units: int = 128
     layers: int = 2
-    bidirectional: bool = True
+    bidirectional: bool | None = None  # None: True, or False with streaming
     dropout: float = 0.1
     freq_masks: int = 2  # SpecAugment in training: masks of up to 8 mel bands ...
     time_masks: int = 2  # ... and of up to 15 frames (0 and 0 switch it off)
@@ -72,7 +76,12 @@ class Config(EncoderConfig, TrainConfig):
     correct_prior: float | None = learned_field(None)
 
     def __post_init__(self):
+        if self.bidirectional is None:
+            self.bidirectional = not self.streaming
         super().__post_init__()
+        if self.streaming and self.bidirectional:
+            raise ConfigError("streaming=true hears no later audio, so its encoder cannot be "
+                              "bidirectional; drop bidirectional=true")
         require_positive(self, ("train_utterances", "val_utterances", "test_utterances",
                                 "vocabulary_words", "num_mel_bins", "conv_filters",
                                 "beam_width", "rate_min"))
@@ -130,4 +139,7 @@ COMMANDS = (
             arguments=(Argument("files", "WAV files (any rate, mono or stereo)", many=True),
                        Argument("--vocabulary", "a closed vocabulary (one word per line): "
                                 "every transcript word is one of them", existing_file=True))),
+    Command("stream", "transcribe a 16 kHz WAV as it is read, 120 ms at a time (a "
+            "streaming=true run)", run="train:stream",
+            arguments=(Argument("source", "a WAV file, or - for standard input", default="-"),)),
 )

@@ -61,13 +61,16 @@ def build_model(config: Config) -> keras.Model:
     waveform = keras.Input((None,), name="waveform")  # (batch, samples), 16 kHz
     samples = keras.Input((), dtype="int32", name="samples")  # (batch,)
     x = LogMelSpectrogram(config.num_mel_bins, SAMPLE_RATE, frame_step=FRAME_STEP,
+                          causal=config.streaming,
                           name="logmel")([waveform, samples])  # (batch, frames, mels)
     x = SpecAugment(config.freq_masks, 8, config.time_masks, 15, seed=config.seed,
                     name="specaugment")(x)
     x = keras.layers.Reshape((-1, config.num_mel_bins, 1), name="add_channel")(x)
     strides = conv_strides(config.time_stride)
     for i, stride in enumerate(strides):
-        x = keras.layers.ZeroPadding2D(((1, 1), (0, 0)), name=f"pad_{i}")(x)
+        # streaming: both frames of context in the past, so no output waits for audio
+        time_pad = (2, 0) if config.streaming else (1, 1)
+        x = keras.layers.ZeroPadding2D((time_pad, (0, 0)), name=f"pad_{i}")(x)
         x = keras.layers.Conv2D(config.conv_filters, 3, strides=(stride, 2), activation="relu",
                                 name=f"conv_{i}")(x)
     bands = x.shape[2]
@@ -170,8 +173,89 @@ def serving(model: keras.Model, config: Config) -> Serving:
     waveform_spec = [tf.TensorSpec([None, None], tf.float32, name="waveform"),
                      tf.TensorSpec([None], tf.int32, name="samples")]
     vocabulary_spec = [*wav_spec, tf.TensorSpec([None], tf.string, name="vocabulary")]
-    return Serving(from_wav, wav_spec, endpoints={"waveform": (from_waveform, waveform_spec),
-                                                  "vocabulary": (from_wav, vocabulary_spec)})
+    endpoints = {"waveform": (from_waveform, waveform_spec),
+                 "vocabulary": (from_wav, vocabulary_spec)}
+    if config.streaming:
+        endpoints.update(streaming_endpoints(model, config))
+    return Serving(from_wav, wav_spec, endpoints=endpoints)
+
+
+def chunk_samples(config: Config) -> int:
+    """A streamed chunk holds a multiple of this many samples: one output step (30 ms at
+    the default time_stride=3)."""
+    return FRAME_STEP * config.time_stride
+
+
+def recurrent_part(model: keras.Model) -> keras.Model:
+    """The trained layers after the convolutions (normalisation, recurrent stack, output
+    layer) as a model from conv features (batch, steps, width) to logits, without the
+    length mask and blank padding a whole padded batch needs: what `Streaming` runs."""
+    # The chain conv_norm -> encoder_* (recurrent layers, dropout between) -> ctc_head, in
+    # graph order; the graph's other operations compute the length mask.
+    chain = [op for op in model.operations if isinstance(op, keras.layers.Layer) and (
+        op.name in ("conv_norm", "ctc_head") or op.name.startswith("encoder_"))]
+    features = keras.Input((None, model.get_layer("conv_norm").input.shape[-1]))
+    x = features
+    for layer in chain:
+        x = layer(x)
+    return keras.Model(features, x, name="recurrent_part")
+
+
+def streaming_endpoints(model: keras.Model, config: Config) -> dict:
+    """`initial_state(batch_size)` and `stream(chunk, state_...)` of a `streaming=true` run.
+
+    `chunk` float32 (batch, k * chunk_samples) of 16 kHz audio in; `text` (batch,) the
+    characters greedy CTC decoding adds with it (repeats merged across chunks, blanks
+    dropped), `logits` (batch, k, classes), and the next state: the log-mel front end's
+    (its last 240 samples and running sums), each convolution's last two input frames,
+    the recurrent layers' states and the last step's class. Fed a recording chunk by
+    chunk, the texts join into the whole recording's greedy transcript."""
+    from seqsuite.shared.layers.streaming import Streaming
+
+    logmel = model.get_layer("logmel")
+    convs = [model.get_layer(f"conv_{i}") for i in range(len(conv_strides(config.time_stride)))]
+    rnn = Streaming(recurrent_part(model))
+    rnn_names = {n: "state_" + n.replace("/", "_") for n in rnn.state_names()}
+    shapes = [tuple(conv.input.shape[2:]) for conv in convs]  # (mel bands, channels) in
+    step = chunk_samples(config)
+
+    def initial_state(batch_size):
+        state = {f"state_logmel_{k}": v for k, v in logmel.initial_state(batch_size).items()}
+        for i, (bands, channels) in enumerate(shapes):
+            state[f"state_conv_{i}"] = tf.zeros([batch_size, 2 * bands * channels])
+        state.update({rnn_names[n]: v for n, v in rnn.initial_state(batch_size).items()})
+        state["state_last"] = tf.zeros([batch_size], tf.int32)  # the blank
+        return state
+
+    def stream(chunk, *states):
+        state = dict(zip(state_names, states))
+        tf.debugging.assert_equal(
+            tf.shape(chunk)[1] % step, 0,
+            message=f"a chunk must hold a multiple of {step} samples ({step // 16} ms)")
+        features, front = logmel.stream(chunk, {k: state[f"state_logmel_{k}"]
+                                                for k in ("samples", "count", "sum", "squares")})
+        x, after = features[..., None], {f"state_logmel_{k}": v for k, v in front.items()}
+        for i, (conv, (bands, channels)) in enumerate(zip(convs, shapes)):
+            past = tf.reshape(state[f"state_conv_{i}"], [-1, 2, bands, channels])
+            seen = tf.concat([past, x], axis=1)
+            after[f"state_conv_{i}"] = tf.reshape(seen[:, -2:], [-1, 2 * bands * channels])
+            x = conv(seen)  # valid in time: the two past frames are its padding
+        x = tf.reshape(x, [tf.shape(x)[0], tf.shape(x)[1], x.shape[2] * x.shape[3]])
+        logits, recurrent = rnn(x, {n: state[rnn_names[n]] for n in rnn_names})
+        after.update({rnn_names[n]: v for n, v in recurrent.items()})
+        ids = tf.argmax(logits, axis=-1, output_type=tf.int32)
+        before = tf.concat([state["state_last"][:, None], ids[:, :-1]], axis=1)
+        kept = tf.where(tf.not_equal(ids, before), ids, 0)  # a repeat merges into its run
+        after["state_last"] = tf.concat([state["state_last"][:, None], ids], axis=1)[:, -1]
+        return {"text": VOCABULARY.to_text(kept), "logits": logits, **after}
+
+    example = initial_state(1)
+    state_names = list(example)
+    state_specs = [tf.TensorSpec([None, *v.shape[1:]], v.dtype, name=k)
+                   for k, v in example.items()]
+    return {"initial_state": (initial_state, [tf.TensorSpec([], tf.int32, name="batch_size")]),
+            "stream": (stream, [tf.TensorSpec([None, None], tf.float32, name="chunk"),
+                                *state_specs])}
 
 
 def logits_numpy(model, waveforms: list[np.ndarray], batch_size: int = 32) -> list[np.ndarray]:

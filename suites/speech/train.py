@@ -237,3 +237,64 @@ def search_space(hp) -> dict:
         "batch_size": hp.Choice("batch_size", [16, 32]),
         "clip_norm": clip or None,  # 0 in the space means "no clipping"
     }
+
+
+def stream(run, args):
+    """`seqsuite stream --run RUN [FILE|-]`: transcribe a 16 kHz 16-bit PCM WAV as it is read
+    (a file, or standard input fed by a recorder), 120 ms at a time, with the run's
+    SavedModel (`stream` signature of a `streaming=true` run), printing
+    `milliseconds,text` whenever a chunk adds characters (greedy decoding), then
+    `end,<the whole transcript>`.
+
+    A run trained without `streaming=true` (its encoder reads the recording backwards
+    too), a WAV of another rate, width or encoding, or a file that is not a WAV stops
+    with one line naming the fix before anything is printed."""
+    import contextlib
+    import io
+    import sys
+    import wave
+
+    from seqsuite.shared.errors import DataError
+    from seqsuite.shared.run.live import streaming_export
+
+    if not run.config.streaming:
+        raise DataError("this run was trained with streaming=false (its encoder reads each "
+                        "recording both ways); train one with --set streaming=true, or use "
+                        "seqsuite transcribe")
+    source = sys.stdin.buffer if args.source == "-" else Path(args.source).open("rb")
+    with contextlib.nullcontext(source) if args.source == "-" else source:
+        try:
+            reader = wave.open(source, "rb")
+        except (wave.Error, EOFError) as err:
+            why = f" ({err})" if str(err) else ""
+            raise DataError(f"{args.source} is not a WAV file{why}; give a 16 kHz 16-bit "
+                            "PCM WAV") from None
+        rate, width, channels = (reader.getframerate(), reader.getsampwidth(),
+                                 reader.getnchannels())
+        if rate != 16000 or width != 2:
+            raise DataError(f"{args.source} is {rate} Hz, {8 * width}-bit; the stream reads "
+                            "16 kHz 16-bit PCM: convert it first (sox in.wav -r 16000 -b 16 "
+                            "out.wav), or use seqsuite transcribe, which resamples")
+        served = streaming_export(run)
+        step = served.signatures["stream"]
+        state = served.signatures["initial_state"](batch_size=tf.constant(1))
+        chunk = 4 * speech_model.chunk_samples(run.config)  # 120 ms at time_stride=3
+        yield "milliseconds,text"
+        heard, pieces = 0, []
+        while True:
+            frames = reader.readframes(chunk)
+            if not frames:
+                break
+            pcm = np.frombuffer(frames, "<i2").reshape(-1, channels).mean(axis=1) / 32768
+            audio = np.zeros(chunk, "float32")  # the last, partial chunk padded with silence
+            audio[: len(pcm)] = pcm
+            out = step(chunk=tf.constant(audio[None]), **state)
+            state = {k: v for k, v in out.items() if k.startswith("state_")}
+            heard += len(pcm)
+            text = out["text"][0].numpy().decode("utf-8")
+            if text:
+                pieces.append(text)
+                buffer = io.StringIO()
+                csv.writer(buffer, lineterminator="").writerow([heard * 1000 // 16000, text])
+                yield buffer.getvalue()
+        yield f"end,{' '.join(''.join(pieces).split())}"

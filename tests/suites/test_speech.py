@@ -405,3 +405,85 @@ def test_channel_augmentation_is_checked_and_keys_the_cache():
     plain = synth.CorpusSpec(count=2, variants=("m1",), seed=0)
     assert plain.key("1.5") != synth.CorpusSpec(count=2, variants=("m1",), seed=0,
                                                 channel=("band",)).key("1.5")
+
+
+def test_streaming_is_unidirectional():
+    config = registry.resolve_config("speech", "smoke", ["streaming=true"])
+    assert config.bidirectional is False
+    assert registry.resolve_config("speech", "smoke").bidirectional is True
+    with pytest.raises(Exception, match="cannot be bidirectional; drop bidirectional=true"):
+        registry.resolve_config("speech", "smoke", ["streaming=true", "bidirectional=true"])
+
+
+@pytest.mark.slow
+def test_streaming_run_transcribes_chunk_by_chunk_in_a_fresh_process(smoke_run, tmp_path,
+                                                                      plain_tensorflow):
+    """A `streaming=true` run's `stream` signature, fed 120 ms chunks with plain TensorFlow,
+    gives the whole recording's logits (to 1e-4) and its greedy transcript, text piece by
+    text piece. One epoch: the equality does not need a good model."""
+    from seqsuite.suites.speech.model import chunk_samples, decode
+
+    out = smoke_run("speech", "streaming=true", "epochs=1")
+    config, model = load_run(registry.get("speech"), out)
+    chunk = 4 * chunk_samples(config)
+    recordings, expected = [], []
+    for text, voice in (("three one four", "en-us+m3"), ("open the door", "en+f2")):
+        w = spoken(text, voice)
+        x = np.zeros(-(-len(w) // chunk) * chunk, "float32")
+        x[: len(w)] = w
+        logits = model({"waveform": x[None], "samples": np.array([len(x)], "int32")},
+                       training=False)
+        recordings.append(x)
+        expected.append((logits.numpy()[0], decode(logits, config, "greedy").numpy()[0]))
+    np.savez(tmp_path / "expected.npz", *[e[0] for e in expected])
+    np.savez(tmp_path / "audio.npz", *recordings)
+    script = f"""
+import numpy as np, tensorflow as tf
+served = tf.saved_model.load({str(out / "export")!r})
+audio, logits = np.load({str(tmp_path / "audio.npz")!r}), np.load({str(tmp_path / "expected.npz")!r})
+for k in range(len(audio.files)):
+    x = audio[f"arr_{{k}}"]
+    state = served.signatures["initial_state"](batch_size=tf.constant(1))
+    texts, steps = [], []
+    for i in range(0, len(x), {chunk}):
+        out = served.signatures["stream"](chunk=tf.constant(x[None, i:i + {chunk}]), **state)
+        state = {{n: v for n, v in out.items() if n.startswith("state_")}}
+        texts.append(out["text"][0].numpy().decode()); steps.append(out["logits"][0].numpy())
+    np.testing.assert_allclose(np.concatenate(steps), logits[f"arr_{{k}}"], atol=1e-4)
+    print("text", repr("".join(texts)))
+try:
+    served.signatures["stream"](chunk=tf.zeros([1, 100]), **state)
+except tf.errors.InvalidArgumentError as err:
+    print("refused", "a chunk must hold a multiple of" in str(err))
+"""
+    proc = plain_tensorflow(script)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    texts = [line[5:] for line in proc.stdout.splitlines() if line.startswith("text ")]
+    assert texts == [repr(t.decode()) for _, t in expected]
+    assert "refused True" in proc.stdout
+
+
+@pytest.mark.slow
+def test_stream_command_transcribes_a_wav_as_it_is_read(smoke_run, run, tmp_path, capsys):
+    from seqsuite.suites.speech.model import chunk_samples, decode
+
+    out = smoke_run("speech", "streaming=true", "epochs=1")
+    config, model = load_run(registry.get("speech"), out)
+    w = spoken("open the door", "en+f2")
+    chunk = 4 * chunk_samples(config)
+    x = np.zeros(-(-len(w) // chunk) * chunk, "float32")
+    x[: len(w)] = (np.clip(w, -1, 1) * 32767).astype("<i2") / 32768  # as the file holds it
+    (tmp_path / "live.wav").write_bytes(wav(w))
+    assert main(["stream", "--run", str(out), str(tmp_path / "live.wav")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "milliseconds,text" and lines[-1].startswith("end,")
+    logits = model({"waveform": x[None], "samples": np.array([len(x)], "int32")},
+                   training=False)
+    expected = decode(logits, config, "greedy").numpy()[0].decode()
+    assert lines[-1] == "end," + " ".join(expected.split())
+    # a WAV of another rate, and a run that hears both ways, are refused in one line
+    (tmp_path / "slow.wav").write_bytes(wav(w[::2], rate=8000))
+    assert main(["stream", "--run", str(out), str(tmp_path / "slow.wav")]) == 2
+    assert "is 8000 Hz, 16-bit; the stream reads 16 kHz" in capsys.readouterr().err
+    assert main(["stream", "--run", str(run), str(tmp_path / "live.wav")]) == 2
+    assert "train one with --set streaming=true" in capsys.readouterr().err
