@@ -202,16 +202,10 @@ def _start_up(verbose: bool):
     if verbose:
         yield
         return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
+    from seqsuite.shared.run.files import native_stderr_closed
+
+    with native_stderr_closed():
         yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
 
 
 def run(argv: list[str]) -> int:

@@ -100,13 +100,25 @@ def export_tflite(model: keras.Model, serving: Serving, endpoint: str = "stream"
         [named.get_concrete_function()], tf.Module())
     if quantize == "dynamic":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    from seqsuite.shared.run.files import native_stderr_closed
+
     try:
-        return converter.convert()
+        with native_stderr_closed():  # the converter prints its MLIR diagnostics there
+            return converter.convert()
     except Exception as err:  # the converter raises its own ConverterError, or others
-        first = next((line for line in str(err).splitlines() if "error:" in line),
-                     str(err).splitlines()[0] if str(err) else type(err).__name__)
+        import re
+
+        text = str(err)
+        missing = sorted(set(re.findall(r"'tf\.(\w+)' op is neither a custom op", text)))
+        if missing:
+            why = (f"it uses {', '.join(missing)}, which TensorFlow Lite's built-in "
+                   "operators lack")
+        else:
+            first = next((line for line in text.splitlines() if "error:" in line),
+                         text.splitlines()[0] if text else type(err).__name__)
+            why = first.split("error:", 1)[-1].strip()
         raise ConfigError(f"TensorFlow Lite cannot convert the {endpoint} signature: "
-                          f"{first.split('error:', 1)[-1].strip()}") from err
+                          f"{why}") from err
 
 
 @contextlib.contextmanager

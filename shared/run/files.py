@@ -183,3 +183,23 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+@contextlib.contextmanager
+def native_stderr_closed():
+    """File descriptor 2 pointed at nothing for the block: TensorFlow's native libraries
+    (start-up lines, the TFLite converter's diagnostics) write there directly, past any
+    Python setting; what a Python exception says still reaches the user, raised after
+    the block."""
+    import sys
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
