@@ -487,3 +487,11 @@ def test_stream_command_transcribes_a_wav_as_it_is_read(smoke_run, run, tmp_path
     assert "is 8000 Hz, 16-bit; the stream reads 16 kHz" in capsys.readouterr().err
     assert main(["stream", "--run", str(run), str(tmp_path / "live.wav")]) == 2
     assert "train one with --set streaming=true" in capsys.readouterr().err
+    # TensorFlow Lite cannot take the speech stream yet: one line naming the ops it lacks,
+    # none of the converter's own diagnostics, nothing written
+    lite = tmp_path / "speech.tflite"
+    assert main(["export", "--run", str(out), "--tflite", "--out", str(lite)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(
+        "seqsuite: error: TensorFlow Lite cannot convert the stream signature: it uses "), err
+    assert not lite.exists()
