@@ -29,7 +29,14 @@ TensorFlow Lite conversion (`seqsuite export --tflite`) and to the same with int
 the MAE of the median forecast over the test part's origins (the last 15%, every horizon
 step) and the largest difference from the SavedModel's forecasts.
 
-Not measured here yet: the speech model (its streaming preset does not exist yet).
+Section `speech`: the speech suite's quick preset on its synthetic voices, trained twice per
+seed, offline (bidirectional, per-utterance normalisation) and `streaming=true` (causal
+front end, unidirectional); the test split's CER and WER (greedy, beam, beam with the
+lexicon) of both, and the streaming run's `stream` signature fed 120 ms chunks of the test
+utterances: milliseconds per chunk and the real-time factor (compute time / audio time).
+The streamed transcript is the streaming run's greedy one (tested to be identical), so its
+greedy CER is the streaming CER. Target (issue 23): streaming CER within 10% (relative) of
+the offline model's.
 
     python -m benchmarks.streaming                   # both sections, about 10 minutes
     python -m benchmarks.streaming --section main    # layers only, about 5 minutes
@@ -253,7 +260,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="windows up to 1,024, 3 repeats, "
                         "one seed")
-    parser.add_argument("--section", choices=("main", "served", "all"), default="all",
+    parser.add_argument("--section", choices=("main", "served", "speech", "all"),
+                        default="all",
                         help="main: the layers against whole windows; served: a forecaster "
                         "through the SavedModel and TensorFlow Lite")
     parser.add_argument("--seeds", type=int, nargs="+", default=None,
@@ -268,7 +276,9 @@ def main(argv=None):
     seeds = args.seeds or ([0] if args.quick else [0, 1, 2])
     if args.section in ("served", "all"):
         served(argv, seeds)
-    if args.section == "served":
+    if args.section in ("speech", "all"):
+        speech(argv, seeds)
+    if args.section in ("served", "speech"):
         return 0
     prov = record.provenance(record.command_line("streaming", argv), repeats=repeats,
                              windows=list(windows), batch=BATCH)
@@ -341,6 +351,87 @@ def served(argv, seeds):
         section="served", section_title="A forecaster served: SavedModel and TensorFlow Lite",
         headline=[record.headline("TFLite int8 weights: test MAE change", rows[2]["mae_change"],
                                   "+.2f", "%")])
+
+
+def speech_runs(seed: int, root: Path) -> dict:
+    """Offline and streaming quick speech runs of one seed: their test metrics, and the
+    streaming run's per-chunk latency over the test utterances."""
+    from seqsuite import registry
+    from seqsuite.shared.run import runner
+    from seqsuite.suites.speech.data import load_data
+    from seqsuite.suites.speech.model import chunk_samples
+
+    suite = registry.get("speech")
+    out = {}
+    for mode in ("offline", "streaming"):
+        print(f"speech {mode}, seed {seed} ...", flush=True)
+        config = runner.resolve_config(suite, "quick", [
+            f"seed={seed}", "verbose=0", f"streaming={str(mode == 'streaming').lower()}"])
+        path = root / f"speech-{mode}-{seed}"
+        out[mode] = {"metrics": runner.train(suite, config, path, "quick")["test"]}
+    run = runner.Run(root / f"speech-streaming-{seed}", suite)
+    served = tf.saved_model.load(str(run.path / "export"))
+    chunk = 4 * chunk_samples(run.config)
+    ms, audio_seconds = [], 0.0
+    for w in load_data(run.config).splits["test"].waveforms:
+        x = np.zeros(-(-len(w) // chunk) * chunk, "float32")
+        x[: len(w)] = w
+        state = served.signatures["initial_state"](batch_size=tf.constant(1))
+        for i in range(0, len(x), chunk):
+            start = time.perf_counter()
+            o = served.signatures["stream"](chunk=tf.constant(x[None, i:i + chunk]), **state)
+            state = {k: v for k, v in o.items() if k.startswith("state_")}
+            o["text"].numpy()
+            ms.append((time.perf_counter() - start) * 1e3)
+        audio_seconds += len(w) / 16000
+    out["chunk_ms"] = ms
+    out["chunk_seconds"] = chunk / 16000
+    return out
+
+
+def speech(argv, seeds):
+    import tempfile
+
+    prov = record.provenance(record.command_line("streaming", argv), seeds=seeds,
+                             preset="quick", data="synth")
+    with tempfile.TemporaryDirectory() as root:
+        runs = [speech_runs(seed, Path(root)) for seed in seeds]
+    rows = []
+    for mode in ("offline", "streaming"):
+        for method in ("greedy", "beam", "lm"):
+            cer = [r[mode]["metrics"][method]["cer"] for r in runs]
+            wer = [r[mode]["metrics"][method]["wer"] for r in runs]
+            rows.append({"model": mode, "decoding": method, "cer": record.median_spread(cer),
+                         "wer": record.median_spread(wer)})
+    offline_best = min(r["cer"]["median"] for r in rows if r["model"] == "offline")
+    streamed = next(r for r in rows if r["model"] == "streaming" and r["decoding"] == "greedy")
+    relative = streamed["cer"]["median"] / offline_best - 1
+    ms = [m for r in runs for m in r["chunk_ms"]]
+    chunk_seconds = runs[0]["chunk_seconds"]
+    verdict = [{"streamed_cer": streamed["cer"]["median"], "offline_cer": offline_best,
+                "relative": relative * 100, "chunk_ms": record.median_spread(ms),
+                "rtf": float(np.median(ms)) / 1e3 / chunk_seconds,
+                "result": bool(relative <= 0.10)}]
+    quality = record.table(
+        "Speech on unseen synthetic voices: offline against streaming (quick preset)",
+        [record.column("model", "Model"), record.column("decoding", "Decoding"),
+         record.column("cer", "CER", ".3f"), record.column("wer", "WER", ".3f")], rows,
+        notes=["offline: bidirectional encoder, per-utterance normalisation; streaming: "
+               "`streaming=true`. lm: the beam's candidates rescored with the lexicon. The "
+               "stream decodes greedily: its transcript is the streaming run's greedy one."])
+    target = record.table(
+        "Target: streaming CER within 10% (relative) of the offline model's best",
+        [record.column("streamed_cer", "streamed CER (greedy)", ".3f"),
+         record.column("offline_cer", "offline CER (best decoding)", ".3f"),
+         record.column("relative", "streamed / offline - 1, %", "+.1f"),
+         record.column("chunk_ms", "ms per 120 ms chunk (batch 1)", ".2f"),
+         record.column("rtf", "real-time factor", ".3f"),
+         record.column("result", "Result")], verdict)
+    record.write_result(
+        "streaming", suite=SUITE, title=__doc__, provenance=prov, tables=[target, quality],
+        section="speech", section_title="Speech: streaming against the offline model",
+        headline=[record.headline("streamed speech CER against offline", relative * 100,
+                                  "+.1f", "%")])
 
 
 if __name__ == "__main__":
