@@ -38,7 +38,8 @@ The streamed transcript is the streaming run's greedy one (tested to be identica
 greedy CER is the streaming CER. Target (issue 23): streaming CER within 10% (relative) of
 the offline model's.
 
-    python -m benchmarks.streaming                   # both sections, about 10 minutes
+    python -m benchmarks.streaming                   # every section: about 90 minutes
+    python -m benchmarks.streaming --section speech  # 25 minutes per seed
     python -m benchmarks.streaming --section main    # layers only, about 5 minutes
     python -m benchmarks.streaming --quick           # windows up to 1,024, one seed
 
