@@ -214,6 +214,8 @@ def run(argv: list[str]) -> int:
     inference = inference_commands()
     if args.command not in inference and unknown:
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if args.command == "export" and args.quantize != "none" and not args.tflite:
+        parser.error("--quantize applies to a TensorFlow Lite export; add --tflite")
     verbose = args.verbose or os.environ.get(VERBOSE_ENV, "") not in ("", "0")
     quiet(verbose)
     from seqsuite import registry
@@ -306,7 +308,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"seqsuite: error: {err.strerror or err}{where}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        training = argv[:1] in (["train"], ["tune"])
+        command = next((a for a in argv if not a.startswith("-")), "")
+        training = command in ("train", "tune")
         print("seqsuite: interrupted" + ("; rerun the same command to resume from the last "
                                          "finished epoch" if training else ""),
               file=sys.stderr)

@@ -192,10 +192,8 @@ class Streaming:
             def run(x, *args, **kwargs):
                 before = [state[n] for n in names]
                 if isinstance(layer, _nvar_type()):
-                    history = ops.reshape(before[0], (-1, layer.past, ops.shape(x)[-1]))
+                    history, after = _ring_buffer(before[0], x, layer.past)
                     outputs = layer(x, history=history)
-                    seen = ops.concatenate([ops.cast(history, x.dtype), x], axis=1)
-                    after = [ops.reshape(seen[:, -layer.past:], (-1, _state_sizes(layer)[0]))]
                     updated.update(zip(names, after))
                     return outputs
                 if isinstance(layer, keras.layers.Conv1D):
@@ -282,8 +280,7 @@ def _check_conv(layer) -> None:
 def _run_conv(layer, x, before):
     """A chunk through a causal Conv1D from the flat ring buffer `before`: (outputs,
     [the buffer after the chunk])."""
-    past, channels = _conv_past(layer), _conv_channels(layer)
-    history = ops.cast(ops.reshape(before, (-1, past, channels)), x.dtype)
+    history, after = _ring_buffer(before, x, _conv_past(layer))
     seen = ops.concatenate([history, x], axis=1)
     outputs = ops.conv(seen, layer.kernel, strides=1, padding="valid",
                        dilation_rate=layer.dilation_rate)
@@ -291,7 +288,16 @@ def _run_conv(layer, x, before):
         outputs = outputs + layer.bias
     if layer.activation is not None:
         outputs = layer.activation(outputs)
-    return outputs, [ops.reshape(seen[:, -past:], (-1, past * channels))]
+    return outputs, after
+
+
+def _ring_buffer(before, x, past: int):
+    """A delay line's state: (its last `past` inputs (batch, past, features) from the flat
+    state `before`, [the flat state after chunk `x`])."""
+    features = ops.shape(x)[-1]
+    history = ops.cast(ops.reshape(before, (-1, past, features)), x.dtype)
+    seen = ops.concatenate([history, x], axis=1)
+    return history, [ops.reshape(seen[:, -past:], (-1, past * features))]
 
 
 def _call_arguments(layer) -> set:

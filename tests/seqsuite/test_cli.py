@@ -34,6 +34,8 @@ def _cli(*argv, env=None, cwd=None):
     (["predict", "--run", "nowhere", "x"], "nowhere is not a directory"),
     (["generate"], "seqsuite generate needs --run RUN"),
     (["backtest", "--run", ".", "--origins", "0"], "not a finished seqsuite run"),
+    (["export", "--run", ".", "--quantize", "dynamic"], "--quantize applies to a TensorFlow "
+     "Lite export; add --tflite"),
 ])
 def test_bad_input_is_answered_before_tensorflow_loads(argv, message, tmp_path):
     proc = subprocess.run([sys.executable, "-c", PROBE.format(argv=argv)], capture_output=True,
