@@ -74,7 +74,7 @@ def test_a_last_state_layer_gives_the_last_step_of_each_chunk():
 
 def test_state_names_and_sizes():
     model = _model(keras.layers.LSTM(6, return_sequences=True, name="enc"),
-                   Reservoir(12, name="res"))
+                   Reservoir(12, seed=0, name="res"))
     stream = Streaming(model)
     assert stream.state_names() == {"enc/0": 6, "enc/1": 6, "res/0": 12}
     state = stream.initial_state(2)
