@@ -38,9 +38,14 @@ The streamed transcript is the streaming run's greedy one (tested to be identica
 greedy CER is the streaming CER. Target (issue 23): streaming CER within 10% (relative) of
 the offline model's.
 
+Section `speech-ablation`: designs of the streaming encoder (SPEECH_VARIANTS: wider,
+deeper) and the offline reference, each trained once on the quick preset (seed 0) and
+scored on the validation split, where the streaming default is chosen.
+
     python -m benchmarks.streaming                   # every section: about 90 minutes
     python -m benchmarks.streaming --section speech  # 25 minutes per seed
     python -m benchmarks.streaming --section main    # layers only, about 5 minutes
+    python -m benchmarks.streaming --section speech-ablation  # about 70 minutes
     python -m benchmarks.streaming --quick           # windows up to 1,024, one seed
 
 Writes benchmarks/results/streaming.json and a PNG of cost against window
@@ -261,7 +266,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="windows up to 1,024, 3 repeats, "
                         "one seed")
-    parser.add_argument("--section", choices=("main", "served", "speech", "all"),
+    parser.add_argument("--section",
+                        choices=("main", "served", "speech", "speech-ablation", "all"),
                         default="all",
                         help="main: the layers against whole windows; served: a forecaster "
                         "through the SavedModel and TensorFlow Lite")
@@ -279,7 +285,9 @@ def main(argv=None):
         served(argv, seeds)
     if args.section in ("speech", "all"):
         speech(argv, seeds)
-    if args.section in ("served", "speech"):
+    if args.section == "speech-ablation":
+        speech_ablation(argv)
+    if args.section in ("served", "speech", "speech-ablation"):
         return 0
     prov = record.provenance(record.command_line("streaming", argv), repeats=repeats,
                              windows=list(windows), batch=BATCH)
@@ -433,6 +441,65 @@ def speech(argv, seeds):
         section="speech", section_title="Speech: streaming against the offline model",
         headline=[record.headline("streamed speech CER against offline", relative * 100,
                                   "+.1f", "%")])
+
+
+# One change at a time from the streaming default; the offline model is the reference the
+# target is measured against. Chosen on the validation split only.
+SPEECH_VARIANTS = {
+    "streaming: 128 units, 2 layers (default)": ["streaming=true"],
+    "streaming: 192 units": ["streaming=true", "units=192"],
+    "streaming: 3 layers": ["streaming=true", "layers=3"],
+    "offline: bidirectional 128 units, 2 layers (reference)": ["streaming=false"],
+}
+
+
+def speech_ablation(argv, seed: int = 0, preset: str = "quick", variants=None):
+    """Each SPEECH_VARIANTS design trained on the quick preset (one seed) and scored on the
+    validation split: the designs of the streaming encoder compared where a choice may be
+    made. The test split is not read here."""
+    import tempfile
+
+    from seqsuite import registry
+    from seqsuite.shared.layers.ctc import error_rates
+    from seqsuite.shared.run import runner
+    from seqsuite.suites.speech.data import load_data
+    from seqsuite.suites.speech.train import transcribe_utterances
+
+    prov = record.provenance(record.command_line("streaming", argv), seeds=[seed],
+                             preset=preset, data="synth", split="validation")
+    suite = registry.get("speech")
+    rows = []
+    with tempfile.TemporaryDirectory() as root:
+        for i, (name, overrides) in enumerate((variants or SPEECH_VARIANTS).items()):
+            print(f"{name} ...", flush=True)
+            config = runner.resolve_config(suite, preset,
+                                           [f"seed={seed}", "verbose=0", *overrides])
+            start = time.perf_counter()
+            runner.train(suite, config, Path(root) / str(i), preset)
+            seconds = time.perf_counter() - start
+            run = runner.Run(Path(root) / str(i), suite)
+            val = load_data(run.config).splits["val"]
+            texts = transcribe_utterances(run.model, val, run.config, ("greedy", "beam"))
+            rates = {m: error_rates(val.texts, t) for m, t in texts.items()}
+            rows.append({"design": name, "greedy_cer": rates["greedy"]["cer"],
+                         "beam_cer": rates["beam"]["cer"], "greedy_wer": rates["greedy"]["wer"],
+                         "parameters": run.model.count_params(), "seconds": seconds})
+            print(rows[-1], flush=True)
+    table = record.table(
+        "Streaming encoder designs on the validation split (quick preset, seed 0)",
+        [record.column("design", "Design"),
+         record.column("greedy_cer", "CER (greedy: what the stream emits)", ".3f"),
+         record.column("beam_cer", "CER (beam)", ".3f"),
+         record.column("greedy_wer", "WER (greedy)", ".3f"),
+         record.column("parameters", "parameters", ",d"),
+         record.column("seconds", "train + evaluate s", ".0f")], rows,
+        notes=["Each streaming row changes one thing from the default; the offline row is the "
+               "bidirectional model the target compares with. Validation utterances only: "
+               "the test split is read by `--section speech`."])
+    record.write_result(
+        "streaming", suite=SUITE, title=__doc__, provenance=prov, tables=[table],
+        section="speech_ablation",
+        section_title="Speech: streaming encoder designs, chosen on validation")
 
 
 if __name__ == "__main__":
