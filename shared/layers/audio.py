@@ -294,7 +294,8 @@ class LogMelSpectrogram(keras.layers.Layer):
     def _logmel(self, waveform, pad_end: bool):
         stft = tf.signal.stft(waveform, self.frame_length, self.frame_step, self.fft_length,
                               pad_end=pad_end)  # (batch, frames, bins)
-        power = tf.math.real(stft * tf.math.conj(stft))
+        # |X|² as re² + im²: the same numbers as X X*, in operators TensorFlow Lite has
+        power = tf.square(tf.math.real(stft)) + tf.square(tf.math.imag(stft))
         return tf.math.log(tf.tensordot(power, self.mel_matrix, 1) + 1e-6)
 
     def call(self, inputs):
@@ -342,9 +343,11 @@ class LogMelSpectrogram(keras.layers.Layer):
             message=f"a chunk must hold a multiple of frame_step ({self.frame_step}) samples")
         buffer = tf.concat([state["samples"], chunk], 1)
         logmel = self._logmel(buffer, pad_end=False)  # (batch, k, mels)
-        count = state["count"][:, None] + tf.cumsum(tf.ones_like(logmel[..., :1]), axis=1)
-        total = state["sum"][:, None] + tf.cumsum(logmel, axis=1)
-        squares = state["squares"][:, None] + tf.cumsum(tf.square(logmel), axis=1)
+        # expand_dims rather than [:, None]: TensorFlow Lite's StridedSlice has no new axis
+        count = tf.expand_dims(state["count"], 1) + tf.cumsum(tf.ones_like(logmel[..., :1]),
+                                                              axis=1)
+        total = tf.expand_dims(state["sum"], 1) + tf.cumsum(logmel, axis=1)
+        squares = tf.expand_dims(state["squares"], 1) + tf.cumsum(tf.square(logmel), axis=1)
         mean = total / count
         var = tf.maximum(squares / count - tf.square(mean), 0.0)
         features = (logmel - mean) / (tf.sqrt(var) + 1e-3)

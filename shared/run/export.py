@@ -55,6 +55,9 @@ def export_tflite(model: keras.Model, serving: Serving, endpoint: str = "stream"
     bytes), activations float, dequantised on the fly; no calibration data needed.
     Matrices under 1,024 weights stay float (the converter's own threshold).
 
+    `serving.lite[endpoint]`, where a suite gives one, is converted instead of the
+    SavedModel's endpoint (speech: character ids out instead of text, 120 ms chunks).
+
     Raises `ConfigError` for an endpoint the model does not have, or one that takes
     strings (a timestamp, a token), which the built-in operators cannot parse.
     """
@@ -65,10 +68,10 @@ def export_tflite(model: keras.Model, serving: Serving, endpoint: str = "stream"
     if endpoint not in serving.endpoints:
         raise ConfigError(f"this run's SavedModel has no {endpoint} signature to convert; "
                           "TensorFlow Lite export is for streaming models (forecasting, "
-                          "anomaly)")
+                          "anomaly, speech with streaming=true)")
     if quantize not in QUANTIZE:
         raise ConfigError(f"--quantize must be one of {', '.join(QUANTIZE)}, got '{quantize}'")
-    function, signature = serving.endpoints[endpoint]
+    function, signature = serving.lite.get(endpoint) or serving.endpoints[endpoint]
     strings = [spec.name for spec in signature if spec.dtype == tf.string]
     if strings:
         hint = "; train the forecaster with --set calendar=false" if "last_time" in strings \

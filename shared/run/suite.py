@@ -129,12 +129,17 @@ class Serving:
             none; speech adds `waveform` beside the WAV signature).
         track: objects `function` uses that are not part of the model, such as a lookup
             table built for serving, so their resources are saved too (default none).
+        lite: endpoints by name in the form `seqsuite export --tflite` converts, where
+            it must differ from the SavedModel's: numbers out instead of text, a fixed
+            chunk length for a recurrent loop to unroll (default none: the endpoints as
+            they are).
     """
 
     function: Callable
     signature: Sequence
     endpoints: Mapping[str, tuple[Callable, Sequence]] = dataclasses.field(default_factory=dict)
     track: Sequence = ()
+    lite: Mapping[str, tuple[Callable, Sequence]] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -175,9 +175,15 @@ def serving(model: keras.Model, config: Config) -> Serving:
     vocabulary_spec = [*wav_spec, tf.TensorSpec([None], tf.string, name="vocabulary")]
     endpoints = {"waveform": (from_waveform, waveform_spec),
                  "vocabulary": (from_wav, vocabulary_spec)}
+    lite = {}
     if config.streaming:
-        endpoints.update(streaming_endpoints(model, config))
-    return Serving(from_wav, wav_spec, endpoints=endpoints)
+        streamed, lite = streaming_endpoints(model, config)
+        endpoints.update(streamed)
+    return Serving(from_wav, wav_spec, endpoints=endpoints, lite=lite)
+
+
+# A TensorFlow Lite stream takes chunks of this many output steps (120 ms at time_stride 3).
+LITE_CHUNK_STEPS = 4
 
 
 def chunk_samples(config: Config) -> int:
@@ -201,15 +207,19 @@ def recurrent_part(model: keras.Model) -> keras.Model:
     return keras.Model(features, x, name="recurrent_part")
 
 
-def streaming_endpoints(model: keras.Model, config: Config) -> dict:
-    """`initial_state(batch_size)` and `stream(chunk, state_...)` of a `streaming=true` run.
+def streaming_endpoints(model: keras.Model, config: Config) -> tuple[dict, dict]:
+    """(endpoints, TensorFlow Lite endpoints) of a `streaming=true` run: `initial_state(
+    batch_size)` and `stream(chunk, state_...)`, and the `stream` TensorFlow Lite converts.
 
     `chunk` float32 (batch, k * chunk_samples) of 16 kHz audio in; `text` (batch,) the
     characters greedy CTC decoding adds with it (repeats merged across chunks, blanks
     dropped), `logits` (batch, k, classes), and the next state: the log-mel front end's
     (its last 240 samples and running sums), each convolution's last two input frames,
     the recurrent layers' states and the last step's class. Fed a recording chunk by
-    chunk, the texts join into the whole recording's greedy transcript."""
+    chunk, the texts join into the whole recording's greedy transcript. The TensorFlow
+    Lite `stream` takes chunks of exactly LITE_CHUNK_STEPS * chunk_samples samples and
+    returns `ids` (batch, LITE_CHUNK_STEPS) in place of `text`: the class of the character
+    each step adds, 0 where it adds none (`VOCABULARY` maps classes to characters)."""
     from seqsuite.shared.layers.streaming import Streaming
 
     logmel = model.get_layer("logmel")
@@ -227,14 +237,16 @@ def streaming_endpoints(model: keras.Model, config: Config) -> dict:
         state["state_last"] = tf.zeros([batch_size], tf.int32)  # the blank
         return state
 
-    def stream(chunk, *states):
-        state = dict(zip(state_names, states))
+    def step_ids(chunk, state):
+        """(characters added per output step: class ids, 0 where none; logits; next state)."""
         tf.debugging.assert_equal(
             tf.shape(chunk)[1] % step, 0,
             message=f"a chunk must hold a multiple of {step} samples ({step // 16} ms)")
         features, front = logmel.stream(chunk, {k: state[f"state_logmel_{k}"]
                                                 for k in ("samples", "count", "sum", "squares")})
-        x, after = features[..., None], {f"state_logmel_{k}": v for k, v in front.items()}
+        # expand_dims, not [..., None]: TensorFlow Lite's StridedSlice adds no axis
+        x, after = tf.expand_dims(features, -1), {f"state_logmel_{k}": v
+                                                 for k, v in front.items()}
         for i, (conv, (bands, channels)) in enumerate(zip(convs, shapes)):
             past = tf.reshape(state[f"state_conv_{i}"], [-1, 2, bands, channels])
             seen = tf.concat([past, x], axis=1)
@@ -244,18 +256,32 @@ def streaming_endpoints(model: keras.Model, config: Config) -> dict:
         logits, recurrent = rnn(x, {n: state[rnn_names[n]] for n in rnn_names})
         after.update({rnn_names[n]: v for n, v in recurrent.items()})
         ids = tf.argmax(logits, axis=-1, output_type=tf.int32)
-        before = tf.concat([state["state_last"][:, None], ids[:, :-1]], axis=1)
+        last = tf.expand_dims(state["state_last"], 1)
+        before = tf.concat([last, ids[:, :-1]], axis=1)
         kept = tf.where(tf.not_equal(ids, before), ids, 0)  # a repeat merges into its run
-        after["state_last"] = tf.concat([state["state_last"][:, None], ids], axis=1)[:, -1]
+        after["state_last"] = tf.concat([last, ids], axis=1)[:, -1]
+        return kept, logits, after
+
+    def stream(chunk, *states):
+        kept, logits, after = step_ids(chunk, dict(zip(state_names, states)))
         return {"text": VOCABULARY.to_text(kept), "logits": logits, **after}
+
+    def stream_ids(chunk, *states):
+        kept, logits, after = step_ids(chunk, dict(zip(state_names, states)))
+        return {"ids": kept, "logits": logits, **after}
 
     example = initial_state(1)
     state_names = list(example)
     state_specs = [tf.TensorSpec([None, *v.shape[1:]], v.dtype, name=k)
                    for k, v in example.items()]
-    return {"initial_state": (initial_state, [tf.TensorSpec([], tf.int32, name="batch_size")]),
-            "stream": (stream, [tf.TensorSpec([None, None], tf.float32, name="chunk"),
-                                *state_specs])}
+    endpoints = {
+        "initial_state": (initial_state, [tf.TensorSpec([], tf.int32, name="batch_size")]),
+        "stream": (stream, [tf.TensorSpec([None, None], tf.float32, name="chunk"), *state_specs])}
+    # TensorFlow Lite: ids instead of text (it has no string operators) and chunks of a fixed
+    # LITE_CHUNK_STEPS output steps, so that the recurrent loop unrolls
+    lite = {"stream": (stream_ids, [
+        tf.TensorSpec([None, LITE_CHUNK_STEPS * step], tf.float32, name="chunk"), *state_specs])}
+    return endpoints, lite
 
 
 def logits_numpy(model, waveforms: list[np.ndarray], batch_size: int = 32) -> list[np.ndarray]:

@@ -164,3 +164,34 @@ def test_a_model_holding_a_lambda_is_refused(run, tmp_path, capsys):
     with pytest.raises(ConfigError, match="holds Python code"):
         runner.load_run(registry.get("forecasting"), evil)
     _one_line_error(capsys, ["evaluate", "--run", str(evil)], "holds Python code")
+
+
+def test_tflite_names_the_operators_it_lacks_and_converts_the_lite_form(capfd):
+    """A stream that ends in string operators is refused in one sentence naming them, the
+    converter's own diagnostics kept off the terminal; the suite's `lite` form of the same
+    endpoint (numbers out) is what converts."""
+    import tensorflow as tf
+
+    from seqsuite.shared.run.export import export_tflite
+    from seqsuite.shared.run.suite import Serving
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+
+    def text(x):
+        return {"text": tf.strings.reduce_join(tf.strings.as_string(model(x)), axis=-1)}
+
+    def numbers(x):
+        return {"y": model(x)}
+
+    spec = [tf.TensorSpec([None, 3], tf.float32, name="x")]
+    serving = Serving(text, spec, endpoints={"stream": (text, spec)})
+    capfd.readouterr()  # TensorFlow's start-up lines
+    with pytest.raises(ConfigError, match="^TensorFlow Lite cannot convert the stream signature: "
+                                          "it uses AsString, ReduceJoin, which"):
+        export_tflite(model, serving)
+    assert "error" not in capfd.readouterr().err
+    lite = Serving(text, spec, endpoints={"stream": (text, spec)},
+                   lite={"stream": (numbers, spec)})
+    runner = tf.lite.Interpreter(model_content=export_tflite(model, lite)).get_signature_runner()
+    x = np.arange(3, dtype="float32")[None]
+    np.testing.assert_allclose(runner(x=x)["y"], model(x).numpy(), atol=1e-6)

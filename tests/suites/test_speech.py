@@ -487,11 +487,49 @@ def test_stream_command_transcribes_a_wav_as_it_is_read(smoke_run, run, tmp_path
     assert "is 8000 Hz, 16-bit; the stream reads 16 kHz" in capsys.readouterr().err
     assert main(["stream", "--run", str(run), str(tmp_path / "live.wav")]) == 2
     assert "train one with --set streaming=true" in capsys.readouterr().err
-    # TensorFlow Lite cannot take the speech stream yet: one line naming the ops it lacks,
-    # none of the converter's own diagnostics, nothing written
-    lite = tmp_path / "speech.tflite"
-    assert main(["export", "--run", str(out), "--tflite", "--out", str(lite)]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith(
-        "seqsuite: error: TensorFlow Lite cannot convert the stream signature: it uses "), err
-    assert not lite.exists()
+
+
+@pytest.mark.slow
+def test_streaming_run_converts_to_tensorflow_lite(smoke_run, tmp_path, capsys):
+    """`seqsuite export --tflite` on a `streaming=true` run: the interpreter, fed 120 ms
+    chunks, gives the whole recording's logits and the characters greedy decoding adds
+    at each step (class ids, repeats merged across chunks); int8 weights make it smaller."""
+    import tensorflow as tf
+
+    from seqsuite.suites.speech.model import LITE_CHUNK_STEPS, chunk_samples
+
+    out = smoke_run("speech", "streaming=true", "epochs=1")
+    config, model = load_run(registry.get("speech"), out)
+    chunk = LITE_CHUNK_STEPS * chunk_samples(config)
+    w = spoken("three one four", "en-us+m3")
+    x = np.zeros(-(-len(w) // chunk) * chunk, "float32")
+    x[: len(w)] = w
+    whole = model({"waveform": x[None], "samples": np.array([len(x)], "int32")},
+                  training=False).numpy()[0]
+    ids = whole.argmax(-1)
+    expected = np.where(ids != np.concatenate([[0], ids[:-1]]), ids, 0)
+    sizes = {}
+    for quantize in ("none", "dynamic"):
+        lite = tmp_path / f"{quantize}.tflite"
+        assert main(["export", "--run", str(out), "--tflite", "--quantize", quantize,
+                     "--out", str(lite)]) == 0
+        sizes[quantize] = lite.stat().st_size
+        runner = tf.lite.Interpreter(model_path=str(lite)).get_signature_runner()
+        served = tf.saved_model.load(str(out / "export"))
+        state = {k: v.numpy() for k, v in
+                 served.signatures["initial_state"](batch_size=tf.constant(1)).items()}
+        steps, added = [], []
+        for i in range(0, len(x), chunk):
+            o = runner(chunk=x[None, i:i + chunk], **state)
+            state = {k: v for k, v in o.items() if k.startswith("state_")}
+            steps.append(o["logits"][0])
+            added.append(o["ids"][0])
+        if quantize == "none":
+            np.testing.assert_allclose(np.concatenate(steps), whole, atol=1e-4)
+            np.testing.assert_array_equal(np.concatenate(added), expected)
+        else:
+            assert np.corrcoef(np.concatenate(steps).ravel(), whole.ravel())[0, 1] > 0.99
+    assert sizes["dynamic"] < sizes["none"]
+    # another chunk length than the flatbuffer's is refused by the interpreter
+    with pytest.raises((ValueError, RuntimeError)):
+        runner(chunk=x[None, :chunk // 2], **state)
