@@ -35,7 +35,9 @@ front end, unidirectional); the test split's CER and WER (greedy, beam, beam wit
 lexicon) of both, and the streaming run's `stream` signature fed 120 ms chunks of the test
 utterances: milliseconds per chunk and the real-time factor (compute time / audio time).
 The streamed transcript is the streaming run's greedy one (tested to be identical), so its
-greedy CER is the streaming CER. Target (issue 23): streaming CER within 10% (relative) of
+greedy CER is the streaming CER. The streaming run is also converted to TensorFlow Lite,
+float and with int8 weights, and fed the same chunks: CER, WER, milliseconds per chunk and
+file size of each way. Target (issue 23): streaming CER within 10% (relative) of
 the offline model's.
 
 Section `speech-ablation`: designs of the streaming encoder (SPEECH_VARIANTS: wider,
@@ -362,29 +364,36 @@ def served(argv, seeds):
                                   "+.2f", "%")])
 
 
-def speech_runs(seed: int, root: Path) -> dict:
-    """Offline and streaming quick speech runs of one seed: their test metrics, and the
-    streaming run's per-chunk latency over the test utterances."""
+def speech_runs(seed: int, root: Path, preset: str = "quick") -> dict:
+    """Offline and streaming speech runs of one seed: their test metrics; the streaming
+    run's per-chunk latency over the test utterances through its SavedModel `stream`; and
+    its TensorFlow Lite conversions (float, int8 weights) over the same chunks: the
+    greedy transcripts' CER and WER, milliseconds per chunk and file size."""
     from seqsuite import registry
+    from seqsuite.shared.layers.ctc import error_rates
     from seqsuite.shared.run import runner
     from seqsuite.suites.speech.data import load_data
-    from seqsuite.suites.speech.model import chunk_samples
+    from seqsuite.suites.speech.model import LITE_CHUNK_STEPS, VOCABULARY, chunk_samples
 
     suite = registry.get("speech")
     out = {}
     for mode in ("offline", "streaming"):
         print(f"speech {mode}, seed {seed} ...", flush=True)
-        config = runner.resolve_config(suite, "quick", [
+        config = runner.resolve_config(suite, preset, [
             f"seed={seed}", "verbose=0", f"streaming={str(mode == 'streaming').lower()}"])
         path = root / f"speech-{mode}-{seed}"
-        out[mode] = {"metrics": runner.train(suite, config, path, "quick")["test"]}
+        out[mode] = {"metrics": runner.train(suite, config, path, preset)["test"]}
     run = runner.Run(root / f"speech-streaming-{seed}", suite)
     served = tf.saved_model.load(str(run.path / "export"))
-    chunk = 4 * chunk_samples(run.config)
-    ms, audio_seconds = [], 0.0
-    for w in load_data(run.config).splits["test"].waveforms:
+    chunk = LITE_CHUNK_STEPS * chunk_samples(run.config)  # 120 ms, the TFLite chunk too
+    test = load_data(run.config).splits["test"]
+    recordings = []
+    for w in test.waveforms:
         x = np.zeros(-(-len(w) // chunk) * chunk, "float32")
         x[: len(w)] = w
+        recordings.append(x)
+    ms = []
+    for x in recordings:
         state = served.signatures["initial_state"](batch_size=tf.constant(1))
         for i in range(0, len(x), chunk):
             start = time.perf_counter()
@@ -392,19 +401,38 @@ def speech_runs(seed: int, root: Path) -> dict:
             state = {k: v for k, v in o.items() if k.startswith("state_")}
             o["text"].numpy()
             ms.append((time.perf_counter() - start) * 1e3)
-        audio_seconds += len(w) / 16000
     out["chunk_ms"] = ms
     out["chunk_seconds"] = chunk / 16000
+    first = {k: v.numpy() for k, v in
+             served.signatures["initial_state"](batch_size=tf.constant(1)).items()}
+    out["lite"] = {}
+    for quantize in ("none", "dynamic"):
+        path = run.export_tflite(root / f"speech-{seed}-{quantize}.tflite", quantize)
+        lite = tf.lite.Interpreter(model_path=str(path)).get_signature_runner()
+        texts, lite_ms = [], []
+        for x in recordings:
+            state, ids = first, []
+            for i in range(0, len(x), chunk):
+                start = time.perf_counter()
+                o = lite(chunk=x[None, i:i + chunk], **state)
+                lite_ms.append((time.perf_counter() - start) * 1e3)
+                state = {k: v for k, v in o.items() if k.startswith("state_")}
+                ids.append(o["ids"][0])
+            texts.append("".join(VOCABULARY.characters[k - 1] for k in np.concatenate(ids)
+                                 if k))
+        rates = error_rates(test.texts, texts)
+        out["lite"][quantize] = {"cer": rates["cer"], "wer": rates["wer"], "ms": lite_ms,
+                                 "bytes": path.stat().st_size}
     return out
 
 
-def speech(argv, seeds):
+def speech(argv, seeds, preset: str = "quick"):
     import tempfile
 
     prov = record.provenance(record.command_line("streaming", argv), seeds=seeds,
-                             preset="quick", data="synth")
+                             preset=preset, data="synth")
     with tempfile.TemporaryDirectory() as root:
-        runs = [speech_runs(seed, Path(root)) for seed in seeds]
+        runs = [speech_runs(seed, Path(root), preset) for seed in seeds]
     rows = []
     for mode in ("offline", "streaming"):
         for method in ("greedy", "beam", "lm"):
@@ -436,8 +464,32 @@ def speech(argv, seeds):
          record.column("chunk_ms", "ms per 120 ms chunk (batch 1)", ".2f"),
          record.column("rtf", "real-time factor", ".3f"),
          record.column("result", "Result")], verdict)
+    ways = [{"way": "SavedModel `stream` (float)",
+             "cer": record.median_spread([r["streaming"]["metrics"]["greedy"]["cer"]
+                                          for r in runs]),
+             "wer": record.median_spread([r["streaming"]["metrics"]["greedy"]["wer"]
+                                          for r in runs]),
+             "ms": record.median_spread(ms), "bytes": None}]
+    for quantize, name in (("none", "TensorFlow Lite, float"),
+                           ("dynamic", "TensorFlow Lite, int8 weights")):
+        ways.append({"way": name,
+                     "cer": record.median_spread([r["lite"][quantize]["cer"] for r in runs]),
+                     "wer": record.median_spread([r["lite"][quantize]["wer"] for r in runs]),
+                     "ms": record.median_spread([m for r in runs
+                                                 for m in r["lite"][quantize]["ms"]]),
+                     "bytes": record.median_spread([r["lite"][quantize]["bytes"]
+                                                    for r in runs])})
+    lite = record.table(
+        "The streaming recogniser served three ways: 120 ms chunks of the test utterances",
+        [record.column("way", "Way"), record.column("cer", "CER (greedy)", ".3f"),
+         record.column("wer", "WER (greedy)", ".3f"),
+         record.column("ms", "ms per chunk (batch 1)", ".2f"),
+         record.column("bytes", "file bytes", ",.0f")], ways,
+        notes=["The TensorFlow Lite stream returns character ids (`seqsuite export --tflite`); "
+               "its transcript is the ids' characters joined. int8 weights: post-training "
+               "dynamic-range quantisation (`--quantize dynamic`)."])
     record.write_result(
-        "streaming", suite=SUITE, title=__doc__, provenance=prov, tables=[target, quality],
+        "streaming", suite=SUITE, title=__doc__, provenance=prov, tables=[target, quality, lite],
         section="speech", section_title="Speech: streaming against the offline model",
         headline=[record.headline("streamed speech CER against offline", relative * 100,
                                   "+.1f", "%")])
