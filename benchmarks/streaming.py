@@ -40,8 +40,8 @@ float and with int8 weights, and fed the same chunks: CER, WER, milliseconds per
 file size of each way. Target (issue 23): streaming CER within 10% (relative) of
 the offline model's.
 
-Section `speech-ablation`: designs of the streaming encoder (SPEECH_VARIANTS: wider,
-deeper) and the offline reference, each trained once on the quick preset (seed 0) and
+Section `speech-ablation`: designs of the streaming recogniser (SPEECH_VARIANTS: wider,
+deeper, running normalisation started from training statistics) and the offline reference, each trained once on the quick preset (seed 0) and
 scored on the validation split, where the streaming default is chosen.
 
     python -m benchmarks.streaming                   # every section: about 90 minutes
@@ -501,6 +501,8 @@ SPEECH_VARIANTS = {
     "streaming: 128 units, 2 layers (default)": ["streaming=true"],
     "streaming: 192 units": ["streaming=true", "units=192"],
     "streaming: 3 layers": ["streaming=true", "layers=3"],
+    "streaming: normalisation from a 100-frame training prior": [
+        "streaming=true", "normalisation_prior=100"],
     "offline: bidirectional 128 units, 2 layers (reference)": ["streaming=false"],
 }
 

@@ -249,6 +249,15 @@ class LogMelSpectrogram(keras.layers.Layer):
     compute the same features a chunk at a time (chunks of any multiple of frame_step
     samples: 1,600 = 100 ms).
 
+    `prior_frames = p > 0` (causal only) starts the running statistics from p frames of
+    a prior, the per-band mean mu0 and variance var0 of training frames (`adapt`), so the
+    first frames of an utterance are not normalised by their own few values:
+
+    ```
+    mean_t = (p mu0 + sum_{s<=t} M_s) / (p + t + 1)
+    var_t  = (p (var0 + mu0^2) + sum_{s<=t} M_s^2) / (p + t + 1) - mean_t^2
+    ```
+
     Args:
         num_mel_bins: mel bands (default 40).
         sample_rate: of the waveform (default 16000).
@@ -256,6 +265,8 @@ class LogMelSpectrogram(keras.layers.Layer):
         frame_step: samples between frames (default 160: 10 ms).
         fft_length: FFT size (default 512).
         causal: frames and normalisation that use no later sample (default False).
+        prior_frames: weight, in frames, of the training statistics the running
+            normalisation starts from (`causal=True` only; default 0: none).
 
     Call arguments:
         inputs: `[waveform, lengths]`: float32 (batch, samples) padded with
@@ -267,8 +278,12 @@ class LogMelSpectrogram(keras.layers.Layer):
 
     def __init__(self, num_mel_bins: int = 40, sample_rate: int = SAMPLE_RATE,
                  frame_length: int = 400, frame_step: int = 160, fft_length: int = 512,
-                 causal: bool = False, **kwargs):
+                 causal: bool = False, prior_frames: int = 0, **kwargs):
         super().__init__(**kwargs)
+        if int(prior_frames) < 0 or (prior_frames and not causal):
+            raise ValueError("LogMelSpectrogram prior_frames must be >= 0, and is for "
+                             f"causal=True only. Received: prior_frames={prior_frames}, "
+                             f"causal={causal}")
         for name, value in (("num_mel_bins", num_mel_bins), ("sample_rate", sample_rate),
                             ("frame_length", frame_length), ("frame_step", frame_step)):
             if int(value) < 1:
@@ -283,9 +298,51 @@ class LogMelSpectrogram(keras.layers.Layer):
         self.frame_step = int(frame_step)
         self.fft_length = int(fft_length)
         self.causal = bool(causal)
+        self.prior_frames = int(prior_frames)
         self.mel_matrix = tf.signal.linear_to_mel_weight_matrix(
             self.num_mel_bins, self.fft_length // 2 + 1, self.sample_rate, 20.0,
             self.sample_rate / 2)
+        if self.prior_frames:
+            self.prior_mean = self.add_weight(shape=(self.num_mel_bins,), name="prior_mean",
+                                              initializer="zeros", trainable=False)
+            self.prior_variance = self.add_weight(
+                shape=(self.num_mel_bins,), name="prior_variance", initializer="ones",
+                trainable=False)
+
+    def _prior(self):
+        """(count, sum, sum of squares) per band that the running statistics start from."""
+        if not self.prior_frames:
+            zeros = tf.zeros([self.num_mel_bins])
+            return 0.0, zeros, zeros
+        p = float(self.prior_frames)
+        mean = tf.convert_to_tensor(self.prior_mean)
+        return p, p * mean, p * (tf.convert_to_tensor(self.prior_variance) + tf.square(mean))
+
+    def adapt(self, waveforms) -> None:
+        """Set the prior (`prior_frames > 0`) to the per-band mean and variance of the
+        log-mel frames of `waveforms`, a list of float 1-D arrays (training utterances)."""
+        if not self.prior_frames:
+            raise ValueError("LogMelSpectrogram.adapt sets the normalisation prior; "
+                             "construct the layer with prior_frames > 0")
+        total = np.zeros(self.num_mel_bins)
+        squares = np.zeros(self.num_mel_bins)
+        count = 0
+        lead = np.zeros(self.frame_length - self.frame_step, "float32")
+        for w in waveforms:
+            w = np.asarray(w, "float32")
+            if len(w) < self.frame_step:
+                continue
+            x = np.concatenate([lead, w[: len(w) // self.frame_step * self.frame_step]])
+            frames = self._logmel(tf.constant(x[None]), pad_end=False).numpy()[0]
+            total += frames.sum(0)
+            squares += np.square(frames.astype("float64")).sum(0)
+            count += len(frames)
+        if not count:
+            raise ValueError("LogMelSpectrogram.adapt needs at least one waveform of "
+                             f"{self.frame_step} samples or more")
+        mean = total / count
+        self.prior_mean.assign(mean.astype("float32"))
+        self.prior_variance.assign(np.maximum(squares / count - mean ** 2, 0).astype("float32"))
 
     def frames(self, lengths):
         """Valid frames for waveforms of `lengths` samples."""
@@ -313,11 +370,13 @@ class LogMelSpectrogram(keras.layers.Layer):
             logmel = self._logmel(waveform, pad_end=True)
         mask = tf.sequence_mask(frames, tf.shape(logmel)[1], tf.float32)[..., None]
         if self.causal:
-            # Running statistics: frame t's mean and variance over frames 0..t.
-            count = tf.maximum(tf.cumsum(mask, axis=1), 1.0)
-            mean = tf.cumsum(logmel * mask, axis=1) / count
-            var = tf.maximum(tf.cumsum(tf.square(logmel) * mask, axis=1) / count
-                             - tf.square(mean), 0.0)
+            # Running statistics: frame t's mean and variance over frames 0..t (after the
+            # prior's frames, if any).
+            p, prior_sum, prior_squares = self._prior()
+            count = tf.maximum(tf.cumsum(mask, axis=1) + p, 1.0)
+            mean = (tf.cumsum(logmel * mask, axis=1) + prior_sum) / count
+            var = tf.maximum((tf.cumsum(tf.square(logmel) * mask, axis=1) + prior_squares)
+                             / count - tf.square(mean), 0.0)
             return (logmel - mean) / (tf.sqrt(var) + 1e-3) * mask
         count = tf.maximum(tf.reduce_sum(mask, axis=1, keepdims=True), 1.0)
         mean = tf.reduce_sum(logmel * mask, axis=1, keepdims=True) / count
@@ -326,11 +385,13 @@ class LogMelSpectrogram(keras.layers.Layer):
 
     def initial_state(self, batch_size) -> dict:
         """The state before any sample (`causal=True`): the last frame_length - frame_step
-        samples (zeros), and the running count, sum and sum of squares of the frames."""
+        samples (zeros), and the running count, sum and sum of squares of the frames (the
+        prior's, with `prior_frames`)."""
         self._check_causal()
-        zeros = tf.zeros([batch_size, self.num_mel_bins])
+        p, prior_sum, prior_squares = self._prior()
+        ones = tf.ones([batch_size, 1])
         return {"samples": tf.zeros([batch_size, self.frame_length - self.frame_step]),
-                "count": tf.zeros([batch_size, 1]), "sum": zeros, "squares": zeros}
+                "count": ones * p, "sum": ones * prior_sum, "squares": ones * prior_squares}
 
     def stream(self, chunk, state: dict):
         """(features (batch, chunk_samples / frame_step, num_mel_bins), next state) for a
@@ -375,7 +436,7 @@ class LogMelSpectrogram(keras.layers.Layer):
         return {**super().get_config(), "num_mel_bins": self.num_mel_bins,
                 "sample_rate": self.sample_rate, "frame_length": self.frame_length,
                 "frame_step": self.frame_step, "fft_length": self.fft_length,
-                "causal": self.causal}
+                "causal": self.causal, "prior_frames": self.prior_frames}
 
 
 @keras.saving.register_keras_serializable(package="seqsuite")

@@ -49,6 +49,9 @@ class Config(EncoderConfig, TrainConfig):
     # normalisation, convolutions padded in the past only, a unidirectional encoder; its
     # export adds `initial_state` and `stream` (audio in chunks, new characters out).
     streaming: bool = False
+    # streaming: the running normalisation starts from this many frames of the training
+    # frames' mean and variance (LogMelSpectrogram prior_frames; 0: from nothing)
+    normalisation_prior: int = 0
     # The encoder is EncoderConfig's fields (units per direction), with these defaults
     cell: str = "gru"
     units: int = 128
@@ -82,6 +85,10 @@ class Config(EncoderConfig, TrainConfig):
         if self.streaming and self.bidirectional:
             raise ConfigError("streaming=true hears no later audio, so its encoder cannot be "
                               "bidirectional; drop bidirectional=true")
+        require_range("normalisation_prior", self.normalisation_prior, 0)
+        if self.normalisation_prior and not self.streaming:
+            raise ConfigError("normalisation_prior is for streaming=true (the offline model "
+                              "normalises each utterance over all its frames); drop it")
         require_positive(self, ("train_utterances", "val_utterances", "test_utterances",
                                 "vocabulary_words", "num_mel_bins", "conv_filters",
                                 "beam_width", "rate_min"))

@@ -47,6 +47,10 @@ SOURCES = "synth, a path<TAB>text .tsv file, a LibriSpeech-layout folder, or tfd
 _ALLOWED = re.compile(f"[^{re.escape(CHARACTERS)}]")
 
 
+# Training utterances whose log-mel frames give the streaming front end's prior.
+PRIOR_UTTERANCES = 500
+
+
 @dataclass
 class Utterances:
     waveforms: list[np.ndarray]  # float32 (samples,) at 16 kHz
@@ -333,6 +337,8 @@ def load_data(config: Config) -> SpeechData:
         if split != "test":  # the loss needs alignable utterances; the test measures all
             splits[split], skipped[split] = _filter_trainable(splits[split], config)
     data = SpeechData(name=name, splits=splits, skipped=skipped)
+    if config.normalisation_prior:  # the front end's prior: training frames' statistics
+        data.adapt = {"logmel": splits["train"].waveforms[:PRIOR_UTTERANCES]}
     data.train = pipeline(splits["train"], config, training=True)
     data.val = pipeline(splits["val"], config, training=False)
     data.test = pipeline(splits["test"], config, training=False)

@@ -62,6 +62,7 @@ def build_model(config: Config) -> keras.Model:
     samples = keras.Input((), dtype="int32", name="samples")  # (batch,)
     x = LogMelSpectrogram(config.num_mel_bins, SAMPLE_RATE, frame_step=FRAME_STEP,
                           causal=config.streaming,
+                          prior_frames=config.normalisation_prior,
                           name="logmel")([waveform, samples])  # (batch, frames, mels)
     x = SpecAugment(config.freq_masks, 8, config.time_masks, 15, seed=config.seed,
                     name="specaugment")(x)

@@ -200,6 +200,48 @@ def test_causal_log_mel_streams_chunk_by_chunk(chunks):
     np.testing.assert_allclose(np.concatenate(streamed, axis=1), whole, atol=1e-4)
 
 
+def test_causal_log_mel_prior_starts_the_running_statistics(tmp_path):
+    """prior_frames = p: frame t is standardised by the statistics of p prior frames (the
+    adapted training mean and variance) and frames 0..t; streamed the same; kept on save."""
+    rng = np.random.default_rng(3)
+    train = [(rng.normal(size=n) * 0.1).astype("float32") for n in (2000, 3300)]
+    layer = LogMelSpectrogram(num_mel_bins=12, causal=True, prior_frames=50)
+    layer.adapt(train)
+    plain = LogMelSpectrogram(num_mel_bins=12, causal=True)
+    seen = np.concatenate([plain._logmel(tf.constant(np.concatenate(
+        [np.zeros(240, "float32"), w[: len(w) // 160 * 160]])[None]), False).numpy()[0]
+        for w in train])
+    np.testing.assert_allclose(layer.prior_mean.numpy(), seen.mean(0), atol=1e-4)
+    np.testing.assert_allclose(layer.prior_variance.numpy(), seen.var(0), rtol=1e-3)
+    x = (rng.normal(size=2400) * 0.1).astype("float32")
+    out = layer([x[None], np.array([2400])]).numpy()[0]
+    # NumPy: the reference's frames with 50 prior frames' sums ahead of them
+    lead = np.zeros(240)
+    frames = plain._logmel(tf.constant(np.concatenate([lead, x])[None].astype("float32")),
+                           False).numpy()[0]
+    mu0, var0 = layer.prior_mean.numpy(), layer.prior_variance.numpy()
+    for t in range(len(frames)):
+        count = 50 + t + 1
+        mean = (50 * mu0 + frames[: t + 1].sum(0)) / count
+        var = (50 * (var0 + mu0 ** 2) + np.square(frames[: t + 1]).sum(0)) / count - mean ** 2
+        np.testing.assert_allclose(out[t], (frames[t] - mean) / (np.sqrt(var) + 1e-3),
+                                   atol=2e-3)
+    state, streamed = layer.initial_state(1), []
+    for start in range(0, 2400, 480):
+        features, state = layer.stream(x[None, start:start + 480], state)
+        streamed.append(features.numpy()[0])
+    np.testing.assert_allclose(np.concatenate(streamed), out, atol=1e-4)
+    inputs = [keras.Input((None,)), keras.Input((), dtype="int32")]
+    model = keras.Model(inputs, layer(inputs))
+    model.save(tmp_path / "m.keras")
+    again = keras.saving.load_model(tmp_path / "m.keras")
+    np.testing.assert_allclose(again([x[None], np.array([2400])]).numpy()[0], out, atol=1e-5)
+    with pytest.raises(ValueError, match="for causal=True only"):
+        LogMelSpectrogram(prior_frames=10)
+    with pytest.raises(ValueError, match="prior_frames > 0"):
+        plain.adapt(train)
+
+
 def test_only_a_causal_log_mel_streams_and_only_whole_frames():
     with pytest.raises(ValueError, match="causal=True"):
         LogMelSpectrogram().initial_state(1)

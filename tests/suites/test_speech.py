@@ -29,6 +29,9 @@ from seqsuite.suites.speech.data import (
 from seqsuite.suites.speech.train import LM_WEIGHTS, WORD_BONUSES
 
 RATE = 16000
+# A streaming run of one epoch, its running normalisation starting from a training prior;
+# the equality tests do not need a good model.
+STREAMING = ("streaming=true", "normalisation_prior=100", "epochs=1")
 
 
 @pytest.fixture(scope="module")
@@ -423,8 +426,11 @@ def test_streaming_run_transcribes_chunk_by_chunk_in_a_fresh_process(smoke_run, 
     text piece. One epoch: the equality does not need a good model."""
     from seqsuite.suites.speech.model import chunk_samples, decode
 
-    out = smoke_run("speech", "streaming=true", "epochs=1")
+    out = smoke_run("speech", *STREAMING)
     config, model = load_run(registry.get("speech"), out)
+    logmel = model.get_layer("logmel")  # adapted: speech's log-mel levels, not 0 and 1
+    assert np.abs(logmel.prior_mean.numpy()).max() > 1
+    assert not np.allclose(logmel.prior_variance.numpy(), 1.0)
     chunk = 4 * chunk_samples(config)
     recordings, expected = [], []
     for text, voice in (("three one four", "en-us+m3"), ("open the door", "en+f2")):
@@ -467,7 +473,7 @@ except tf.errors.InvalidArgumentError as err:
 def test_stream_command_transcribes_a_wav_as_it_is_read(smoke_run, run, tmp_path, capsys):
     from seqsuite.suites.speech.model import chunk_samples, decode
 
-    out = smoke_run("speech", "streaming=true", "epochs=1")
+    out = smoke_run("speech", *STREAMING)
     config, model = load_run(registry.get("speech"), out)
     w = spoken("open the door", "en+f2")
     chunk = 4 * chunk_samples(config)
@@ -498,7 +504,7 @@ def test_streaming_run_converts_to_tensorflow_lite(smoke_run, tmp_path, capsys):
 
     from seqsuite.suites.speech.model import LITE_CHUNK_STEPS, chunk_samples
 
-    out = smoke_run("speech", "streaming=true", "epochs=1")
+    out = smoke_run("speech", *STREAMING)
     config, model = load_run(registry.get("speech"), out)
     chunk = LITE_CHUNK_STEPS * chunk_samples(config)
     w = spoken("three one four", "en-us+m3")
