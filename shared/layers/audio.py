@@ -440,6 +440,58 @@ class LogMelSpectrogram(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="seqsuite")
+class AppendSilence(keras.layers.Layer):
+    """`[waveform, lengths] -> [waveform', lengths + samples]`: `samples` zeros after each
+    recording's valid samples.
+
+    ```
+    w'_i[n] = w_i[n] if n < length_i else 0,   n < length_i + samples
+    ```
+
+    A causal (streaming) recogniser can only emit a character once it has heard what
+    follows it; speech synthesisers leave 5 to 50 ms after the last word, so the last
+    characters would have to be guessed. Appended silence gives them time, in training,
+    evaluation and serving alike; a stream is flushed with as much silence at its end.
+
+    Args:
+        samples: zeros appended (default 0: none).
+
+    Call arguments:
+        inputs: `[waveform, lengths]`: float (batch, time) padded with anything, and int
+            (batch,) valid samples per row.
+
+    Returns:
+        `[float32 (batch, time + samples), int32 (batch,)]`.
+    """
+
+    def __init__(self, samples: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        if int(samples) < 0:
+            raise ValueError(f"AppendSilence samples must be >= 0. Received: samples={samples}")
+        self.samples = int(samples)
+
+    def call(self, inputs):
+        waveform, lengths = inputs
+        waveform = ops.cast(waveform, "float32")
+        lengths = ops.cast(lengths, "int32")
+        valid = ops.arange(ops.shape(waveform)[1])[None, :] < lengths[:, None]
+        waveform = ops.where(valid, waveform, 0.0)
+        return [ops.pad(waveform, [[0, 0], [0, self.samples]]), lengths + self.samples]
+
+    def compute_output_shape(self, input_shape):
+        (batch, time), lengths = input_shape
+        return [(batch, None if time is None else time + self.samples), tuple(lengths)]
+
+    def compute_output_spec(self, inputs):
+        shapes = self.compute_output_shape([inputs[0].shape, inputs[1].shape])
+        return [keras.KerasTensor(shapes[0], dtype="float32"),
+                keras.KerasTensor(shapes[1], dtype="int32")]
+
+    def get_config(self):
+        return {**super().get_config(), "samples": self.samples}
+
+
+@keras.saving.register_keras_serializable(package="seqsuite")
 class SpecAugment(keras.layers.Layer):
     """Time and frequency masking of features, in training only (Park et al. 2019).
 

@@ -52,6 +52,10 @@ class Config(EncoderConfig, TrainConfig):
     # streaming: the running normalisation starts from this many frames of the training
     # frames' mean and variance (LogMelSpectrogram prior_frames; 0: from nothing)
     normalisation_prior: int = 0
+    # streaming: silence appended after each recording, in training, evaluation and serving
+    # (rounded up to whole output steps), so the last characters can be emitted after the
+    # speech that settles them; `seqsuite stream` flushes its stream with as much at the end
+    tail_ms: int = 0
     # The encoder is EncoderConfig's fields (units per direction), with these defaults
     cell: str = "gru"
     units: int = 128
@@ -86,9 +90,11 @@ class Config(EncoderConfig, TrainConfig):
             raise ConfigError("streaming=true hears no later audio, so its encoder cannot be "
                               "bidirectional; drop bidirectional=true")
         require_range("normalisation_prior", self.normalisation_prior, 0)
-        if self.normalisation_prior and not self.streaming:
-            raise ConfigError("normalisation_prior is for streaming=true (the offline model "
-                              "normalises each utterance over all its frames); drop it")
+        require_range("tail_ms", self.tail_ms, 0)
+        for name in ("normalisation_prior", "tail_ms"):
+            if getattr(self, name) and not self.streaming:
+                raise ConfigError(f"{name} is for streaming=true (the offline model hears "
+                                  "each whole recording); drop it")
         require_positive(self, ("train_utterances", "val_utterances", "test_utterances",
                                 "vocabulary_words", "num_mel_bins", "conv_filters",
                                 "beam_width", "rate_min"))

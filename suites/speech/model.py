@@ -27,6 +27,7 @@ import tensorflow as tf
 from seqsuite.shared.layers.audio import (
     SAMPLE_RATE,
     USABLE,
+    AppendSilence,
     LogMelSpectrogram,
     SpecAugment,
     decode_wavs,
@@ -60,10 +61,13 @@ def build_model(config: Config) -> keras.Model:
     """Compiled CTC recogniser: {"waveform", "samples"} -> logits (batch, steps, classes)."""
     waveform = keras.Input((None,), name="waveform")  # (batch, samples), 16 kHz
     samples = keras.Input((), dtype="int32", name="samples")  # (batch,)
+    audio, heard = waveform, samples
+    if tail_samples(config):  # room after the last word for a causal model to emit it
+        audio, heard = AppendSilence(tail_samples(config), name="tail")([waveform, samples])
     x = LogMelSpectrogram(config.num_mel_bins, SAMPLE_RATE, frame_step=FRAME_STEP,
                           causal=config.streaming,
                           prior_frames=config.normalisation_prior,
-                          name="logmel")([waveform, samples])  # (batch, frames, mels)
+                          name="logmel")([audio, heard])  # (batch, frames, mels)
     x = SpecAugment(config.freq_masks, 8, config.time_masks, 15, seed=config.seed,
                     name="specaugment")(x)
     x = keras.layers.Reshape((-1, config.num_mel_bins, 1), name="add_channel")(x)
@@ -77,7 +81,7 @@ def build_model(config: Config) -> keras.Model:
     bands = x.shape[2]
     x = keras.layers.Reshape((-1, bands * config.conv_filters), name="flatten_bands")(x)
     x = keras.layers.LayerNormalization(name="conv_norm")(x)  # steadies the RNN's early steps
-    x = LengthMask((FRAME_STEP, *strides), name="frame_mask")([x, samples])
+    x = LengthMask((FRAME_STEP, *strides), name="frame_mask")([x, heard])
     x = recurrent_encoder(x, config, seed=config.seed, return_sequences=True)
     logits = keras.layers.Dense(VOCABULARY.classes, name="ctc_head")(x)
     logits = BlankPadding(name="blank_padding")(logits)
@@ -181,6 +185,16 @@ def serving(model: keras.Model, config: Config) -> Serving:
         streamed, lite = streaming_endpoints(model, config)
         endpoints.update(streamed)
     return Serving(from_wav, wav_spec, endpoints=endpoints, lite=lite)
+
+
+def tail_samples(config: Config) -> int:
+    """Silence the model appends to each recording (`tail_ms`, streaming only), in whole
+    output steps, so that a stream flushed with this many zeros ends where the whole
+    recording's logits end."""
+    if not config.streaming or not config.tail_ms:
+        return 0
+    step = chunk_samples(config)
+    return -(-config.tail_ms * SAMPLE_RATE // 1000 // step) * step
 
 
 # A TensorFlow Lite stream takes chunks of this many output steps (120 ms at time_stride 3).

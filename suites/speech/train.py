@@ -280,12 +280,15 @@ def stream(run, args):
         state = served.signatures["initial_state"](batch_size=tf.constant(1))
         chunk = 4 * speech_model.chunk_samples(run.config)  # 120 ms at time_stride=3
         yield "milliseconds,text"
-        heard, pieces = 0, []
+        heard, pieces, flush = 0, [], speech_model.tail_samples(run.config)
         while True:
             frames = reader.readframes(chunk)
-            if not frames:
+            if frames:
+                pcm = np.frombuffer(frames, "<i2").reshape(-1, channels).mean(axis=1) / 32768
+            elif flush > 0:  # the silence the model was trained to end on (tail_ms)
+                pcm, flush = np.zeros(min(flush, chunk)), flush - chunk
+            else:
                 break
-            pcm = np.frombuffer(frames, "<i2").reshape(-1, channels).mean(axis=1) / 32768
             audio = np.zeros(chunk, "float32")  # the last, partial chunk padded with silence
             audio[: len(pcm)] = pcm
             out = step(chunk=tf.constant(audio[None]), **state)

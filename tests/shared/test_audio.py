@@ -18,6 +18,7 @@ from seqsuite.shared.layers.audio import (
     TOO_LONG,
     TRUNCATED,
     UNSUPPORTED,
+    AppendSilence,
     LogMelSpectrogram,
     SpecAugment,
     decode_wavs,
@@ -274,6 +275,19 @@ def test_spec_augment_masks_only_in_training_and_is_seeded():
     again = SpecAugment(freq_masks=2, freq_mask_width=4, time_masks=2, time_mask_width=10,
                         seed=3)(x, training=True).numpy()
     np.testing.assert_array_equal(again, masked)
+
+
+def test_append_silence_zeroes_past_each_length_then_appends():
+    layer = AppendSilence(3)
+    waveform = np.array([[1, 2, 3, 4], [5, 6, 9, 9]], "float32")  # row 1: 2 valid, garbage
+    out, lengths = layer([waveform, np.array([4, 2])])
+    expected = np.array([[1, 2, 3, 4, 0, 0, 0], [5, 6, 0, 0, 0, 0, 0]], "float32")
+    np.testing.assert_array_equal(out.numpy(), expected)
+    assert lengths.numpy().tolist() == [7, 5]
+    again = AppendSilence.from_config(layer.get_config())
+    assert again.samples == 3
+    with pytest.raises(ValueError, match="samples must be >= 0"):
+        AppendSilence(-1)
 
 
 class AudioLayerTest(testing.TestCase):

@@ -29,9 +29,10 @@ from seqsuite.suites.speech.data import (
 from seqsuite.suites.speech.train import LM_WEIGHTS, WORD_BONUSES
 
 RATE = 16000
-# A streaming run of one epoch, its running normalisation starting from a training prior;
-# the equality tests do not need a good model.
-STREAMING = ("streaming=true", "normalisation_prior=100", "epochs=1")
+# A streaming run of one epoch, its running normalisation starting from a training prior,
+# 60 ms of silence after each recording (a stream ends with as much); the equality tests
+# do not need a good model.
+STREAMING = ("streaming=true", "normalisation_prior=100", "tail_ms=60", "epochs=1")
 
 
 @pytest.fixture(scope="module")
@@ -424,7 +425,7 @@ def test_streaming_run_transcribes_chunk_by_chunk_in_a_fresh_process(smoke_run, 
     """A `streaming=true` run's `stream` signature, fed 120 ms chunks with plain TensorFlow,
     gives the whole recording's logits (to 1e-4) and its greedy transcript, text piece by
     text piece. One epoch: the equality does not need a good model."""
-    from seqsuite.suites.speech.model import chunk_samples, decode
+    from seqsuite.suites.speech.model import chunk_samples, decode, tail_samples
 
     out = smoke_run("speech", *STREAMING)
     config, model = load_run(registry.get("speech"), out)
@@ -439,7 +440,7 @@ def test_streaming_run_transcribes_chunk_by_chunk_in_a_fresh_process(smoke_run, 
         x[: len(w)] = w
         logits = model({"waveform": x[None], "samples": np.array([len(x)], "int32")},
                        training=False)
-        recordings.append(x)
+        recordings.append(np.concatenate([x, np.zeros(tail_samples(config), "float32")]))
         expected.append((logits.numpy()[0], decode(logits, config, "greedy").numpy()[0]))
     np.savez(tmp_path / "expected.npz", *[e[0] for e in expected])
     np.savez(tmp_path / "audio.npz", *recordings)
@@ -502,7 +503,7 @@ def test_streaming_run_converts_to_tensorflow_lite(smoke_run, tmp_path, capsys):
     at each step (class ids, repeats merged across chunks); int8 weights make it smaller."""
     import tensorflow as tf
 
-    from seqsuite.suites.speech.model import LITE_CHUNK_STEPS, chunk_samples
+    from seqsuite.suites.speech.model import LITE_CHUNK_STEPS, chunk_samples, tail_samples
 
     out = smoke_run("speech", *STREAMING)
     config, model = load_run(registry.get("speech"), out)
@@ -512,6 +513,8 @@ def test_streaming_run_converts_to_tensorflow_lite(smoke_run, tmp_path, capsys):
     x[: len(w)] = w
     whole = model({"waveform": x[None], "samples": np.array([len(x)], "int32")},
                   training=False).numpy()[0]
+    # the stream is flushed with the model's tail of silence, in whole chunks
+    x = np.concatenate([x, np.zeros(-(-tail_samples(config) // chunk) * chunk, "float32")])
     ids = whole.argmax(-1)
     expected = np.where(ids != np.concatenate([[0], ids[:-1]]), ids, 0)
     sizes = {}
@@ -530,11 +533,12 @@ def test_streaming_run_converts_to_tensorflow_lite(smoke_run, tmp_path, capsys):
             state = {k: v for k, v in o.items() if k.startswith("state_")}
             steps.append(o["logits"][0])
             added.append(o["ids"][0])
+        steps, added = np.concatenate(steps)[: len(whole)], np.concatenate(added)[: len(whole)]
         if quantize == "none":
-            np.testing.assert_allclose(np.concatenate(steps), whole, atol=1e-4)
-            np.testing.assert_array_equal(np.concatenate(added), expected)
+            np.testing.assert_allclose(steps, whole, atol=1e-4)
+            np.testing.assert_array_equal(added, expected)
         else:
-            assert np.corrcoef(np.concatenate(steps).ravel(), whole.ravel())[0, 1] > 0.99
+            assert np.corrcoef(steps.ravel(), whole.ravel())[0, 1] > 0.99
     assert sizes["dynamic"] < sizes["none"]
     # another chunk length than the flatbuffer's is refused by the interpreter
     with pytest.raises((ValueError, RuntimeError)):
