@@ -374,7 +374,12 @@ def speech_runs(seed: int, root: Path, preset: str = "quick") -> dict:
     from seqsuite.shared.layers.ctc import error_rates
     from seqsuite.shared.run import runner
     from seqsuite.suites.speech.data import load_data
-    from seqsuite.suites.speech.model import LITE_CHUNK_STEPS, VOCABULARY, chunk_samples
+    from seqsuite.suites.speech.model import (
+        LITE_CHUNK_STEPS,
+        VOCABULARY,
+        chunk_samples,
+        tail_samples,
+    )
 
     suite = registry.get("speech")
     out = {}
@@ -389,8 +394,8 @@ def speech_runs(seed: int, root: Path, preset: str = "quick") -> dict:
     chunk = LITE_CHUNK_STEPS * chunk_samples(run.config)  # 120 ms, the TFLite chunk too
     test = load_data(run.config).splits["test"]
     recordings = []
-    for w in test.waveforms:
-        x = np.zeros(-(-len(w) // chunk) * chunk, "float32")
+    for w in test.waveforms:  # then the silence the run ends on (tail_ms), in whole chunks
+        x = np.zeros(-(-(len(w) + tail_samples(run.config)) // chunk) * chunk, "float32")
         x[: len(w)] = w
         recordings.append(x)
     ms = []
