@@ -302,6 +302,8 @@ def streaming_endpoints(model: keras.Model, config: Config) -> tuple[dict, dict]
 def logits_numpy(model, waveforms: list[np.ndarray], batch_size: int = 32) -> list[np.ndarray]:
     """Per-utterance logits (steps, classes) of float 16 kHz waveforms, valid steps only."""
     mask_layer = model.get_layer("frame_mask")
+    # the steps of the silence a streaming model appends (tail_ms) are valid too
+    tail = next((layer.samples for layer in model.layers if isinstance(layer, AppendSilence)), 0)
     out = []
     for start in range(0, len(waveforms), batch_size):
         chunk = waveforms[start: start + batch_size]
@@ -310,6 +312,6 @@ def logits_numpy(model, waveforms: list[np.ndarray], batch_size: int = 32) -> li
         for i, w in enumerate(chunk):
             batch[i, : len(w)] = w
         logits = model({"waveform": batch, "samples": lengths}, training=False).numpy()
-        steps = np.asarray(mask_layer.steps(lengths))
+        steps = np.asarray(mask_layer.steps(lengths + tail))
         out.extend(logits[i, : steps[i]] for i in range(len(chunk)))
     return out
