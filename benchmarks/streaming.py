@@ -550,7 +550,7 @@ def speech_ablation(argv, seed: int = 0, preset: str = "quick", variants=None):
                          "parameters": run.model.count_params(), "seconds": seconds})
             print(rows[-1], flush=True)
     table = record.table(
-        "Streaming encoder designs on the validation split (quick preset, seed 0)",
+        f"Streaming encoder designs on the validation split ({preset} preset, seed {seed})",
         [record.column("design", "Design"),
          record.column("greedy_cer", "CER (greedy: what the stream emits)", ".3f"),
          record.column("beam_cer", "CER (beam)", ".3f"),
