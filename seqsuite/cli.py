@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import sys
 
 from seqsuite import __version__
@@ -306,6 +307,15 @@ def main(argv: list[str] | None = None) -> int:
         # A full disk, a permission, a vanished file: the user's machine, not a bug.
         where = f" ({err.filename})" if err.filename else ""
         print(f"seqsuite: error: {err.strerror or err}{where}", file=sys.stderr)
+        return 2
+    except Exception as err:
+        # A refusal a layer raises inside TensorFlow's graph (a sequence longer than a
+        # learned position embedding) names its field: that line, not a traceback.
+        found = re.search(r"a sequence is longer than \S+ allows; set --set \S+ with N at "
+                          r"least its length", str(err))
+        if found is None or type(err).__name__ != "InvalidArgumentError":
+            raise
+        print(f"seqsuite: error: {found[0]}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         command = next((a for a in argv if not a.startswith("-")), "")

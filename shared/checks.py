@@ -1,6 +1,7 @@
 """Range checks of numbers, written once for configs and for layer arguments.
 
-One rule, `in_range`, and two wordings of its failure:
+`require_choice(name, value, choices)` refuses a name that is not one of a setting's
+choices. For numbers, one rule, `in_range`, and two wordings of its failure:
 
 - `require_range(name, value, ...)`: a setting the user gave (`--set`, a
   preset, a config's `__post_init__`) raises `ConfigError`,
@@ -50,6 +51,13 @@ def range_text(low=None, high=None, *, low_open=False, high_open=False) -> str:
     if high is not None:
         return f"{'<' if high_open else '<='} {high}"
     return "a finite number"
+
+
+def require_choice(name: str, value, choices) -> None:
+    """ConfigError `"unknown {name} '{value}'; use one of a, b, c"` unless `value` is one
+    of `choices`."""
+    if value not in choices:
+        raise ConfigError(f"unknown {name} '{value}'; use one of {', '.join(choices)}")
 
 
 def require_range(name: str, value, low=None, high=None, *, low_open=False,

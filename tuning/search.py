@@ -23,6 +23,7 @@ from pathlib import Path
 import keras
 import keras_tuner as kt
 
+from seqsuite.shared.checks import require_choice
 from seqsuite.shared.errors import ConfigError, TrainingError
 from seqsuite.shared.run.config import config_to_dict
 from seqsuite.shared.run.files import DirectoryLock, check_target, is_ours, mark, write_text_atomic
@@ -31,6 +32,19 @@ from seqsuite.shared.run.suite import Suite, fit_suite
 from seqsuite.tuning import distributed
 
 TUNERS = ("random", "grid", "bayesian", "hyperband")
+
+
+def search_space(suite: Suite, config, hp) -> dict:
+    """The suite's search space, and for a Transformer or hybrid encoder
+    (`--set encoder=...`) the attention's entries: heads (2 or 4, which divide every
+    suite's choices of units) and, where the suite searches no depth, 1 to 3 layers.
+    Width and dropout are the suite's own `units` and `dropout` entries."""
+    space = suite.search_space(hp)
+    if getattr(config, "encoder", "rnn") != "rnn":
+        space["heads"] = hp.Choice("heads", [2, 4])
+        if "layers" not in space:
+            space["layers"] = hp.Int("layers", 1, 3)
+    return space
 
 
 class SuiteHyperModel(kt.HyperModel):
@@ -44,7 +58,8 @@ class SuiteHyperModel(kt.HyperModel):
         self.prepared = None  # (hyperparameter values, data, config) of the last build
 
     def config_for(self, hp):
-        return dataclasses.replace(self.base_config, **self.suite.search_space(hp))
+        return dataclasses.replace(self.base_config, **search_space(self.suite,
+                                                                    self.base_config, hp))
 
     def build(self, hp):
         # keras-tuner clears the Keras session before each build; collecting
@@ -102,8 +117,7 @@ def tune(suite: Suite, config, out, tuner: str = "random", max_trials: int = 10,
     """
     if role == "worker":
         return run_worker(suite, config, out, tuner, max_trials, oracle, worker_id)
-    if tuner not in TUNERS:
-        raise ConfigError(f"unknown tuner '{tuner}'; use one of {', '.join(TUNERS)}")
+    require_choice("tuner", tuner, TUNERS)
     if max_trials < 1:
         raise ConfigError(f"--max-trials must be >= 1, got {max_trials}")
     if suite.search_space is None:
@@ -149,7 +163,7 @@ def tune(suite: Suite, config, out, tuner: str = "random", max_trials: int = 10,
         gc.collect()
         keras.backend.clear_session()
         metrics = train(suite, best, out / "best", preset="tuned", overwrite=True)
-    space = suite.search_space(kt.HyperParameters())
+    space = search_space(suite, config, kt.HyperParameters())
     return {"search": {"tuner": tuner, "trials": len(trials),
                        "best_val_loss": float(trials[0]["val_loss"])},
             "best_config": {k: v for k, v in config_to_dict(best).items() if k in space},
@@ -169,8 +183,7 @@ def run_worker(suite: Suite, config, out, tuner: str, max_trials: int, oracle: s
         raise ConfigError("--role worker needs --oracle HOST:PORT and --worker-id ID")
     host, port = distributed.parse_address(oracle, "--oracle")
     distributed.check_worker_id(worker_id)
-    if tuner not in TUNERS:
-        raise ConfigError(f"unknown tuner '{tuner}'; use one of {', '.join(TUNERS)}")
+    require_choice("tuner", tuner, TUNERS)
     out = Path(out)
     check_target(out, overwrite=True, flag="--out")
     out.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,8 @@
-"""Recurrent encoders built from a cell name, shared by every suite.
+"""Sequence encoders built from a config, shared by every suite: recurrent, Transformer, or both.
+
+`sequence_encoder(x, config)` builds the encoder `config.encoder` names (an
+`options.SequenceEncoderConfig`): `rnn` is `recurrent_encoder`; `transformer` and
+`hybrid` use keras-hub's Transformer blocks (`attention_blocks`).
 
 `recurrent_stack` turns the encoder fields (cell, units, layers, bidirectional,
 dropout, zoneout rates) into stacked Keras RNN layers; `recurrent_encoder(x,
@@ -23,14 +27,22 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import dataclasses
+import warnings
 
 import keras
+from keras import ops
 
 from seqsuite.shared.checks import require_range
 from seqsuite.shared.errors import ConfigError
 from seqsuite.shared.layers import cells as seq_cells
 from seqsuite.shared.layers.initializers import forget_bias_options, recurrent_initializer
-from seqsuite.shared.layers.options import CellConfig, EncoderConfig, check_cell_options
+from seqsuite.shared.layers.options import (
+    CellConfig,
+    EncoderConfig,
+    SequenceEncoderConfig,
+    attention_width,
+    check_cell_options,
+)
 from seqsuite.shared.layers.regularisers import LockedDropout, WeightDropRNN
 
 _TWO_STATE = ("lstm", "zoneout_lstm", "layernorm_lstm", "peephole_lstm")
@@ -225,3 +237,144 @@ def recurrent_encoder(x, config: EncoderConfig, **options):
     ```
     """
     return recurrent_stack(x, **{**_fields(config, EncoderConfig), **options})
+
+
+def _keras_hub():
+    """keras-hub, imported on first use (the `transformer` extra)."""
+    try:
+        import keras_hub
+    except ImportError as err:  # the config check names it first; this is for direct use
+        raise ConfigError("a Transformer or hybrid encoder needs keras-hub; install it with "
+                          "pip install 'seqsuite[transformer]'") from err
+    return keras_hub
+
+
+@keras.saving.register_keras_serializable(package="seqsuite")
+class PositionEncoding(keras.layers.Layer):
+    """Adds position encodings to its input (batch, time, width) and keeps its mask.
+
+        y[b, t] = x[b, t] + p(t)
+
+    with `p` keras-hub's `SinePositionEncoding` (`positions=0`: fixed,
+    `p(t)_2i = sin(t / 10000^(2i / width))`, `p(t)_2i+1 = cos(...)`, any length) or
+    `PositionEmbedding` (`positions=N`: one learned vector per position). A learned
+    embedding refuses more than `N` steps with an error naming `field`: the check runs
+    outside XLA (`supports_jit = False`), which would otherwise clamp the slice past the
+    embedding's end silently. (Keras's `Add` drops the padding mask when one input has
+    none, which is why the sum is a layer of its own.)
+
+    Args:
+        positions: `0` for sinusoidal encodings, else the learned embedding's length.
+            Default: `0`.
+        field: The config field a refusal names. Default: `"positions"`.
+    """
+
+    def __init__(self, positions: int = 0, field: str = "positions", **kwargs):
+        super().__init__(**kwargs)
+        require_range("positions", positions, low=0)
+        self.positions = int(positions)
+        self.field = field
+        self.supports_masking = True
+        self.supports_jit = not self.positions
+        hub = _keras_hub()
+        self.encoding = (hub.layers.PositionEmbedding(self.positions, name="embedding")
+                         if self.positions else hub.layers.SinePositionEncoding(name="sine"))
+
+    def build(self, input_shape):
+        self.encoding.build(input_shape)
+
+    def call(self, inputs):
+        if self.positions:
+            import tensorflow as tf
+
+            check = tf.debugging.assert_less_equal(
+                tf.shape(inputs)[1], self.positions, message=(
+                    f"a sequence is longer than {self.field}={self.positions} allows; set "
+                    f"--set {self.field}=N with N at least its length"))
+            with tf.control_dependencies([check]):
+                inputs = tf.identity(inputs)
+        # The encoding reads only the shape; a fresh tensor carries no mask for the
+        # keras-hub layer (which does not take one) to warn about.
+        return inputs + ops.cast(self.encoding(ops.stop_gradient(inputs)), inputs.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "positions": self.positions, "field": self.field}
+
+
+def attention_blocks(x, config: SequenceEncoderConfig, *, blocks: int, causal: bool = False,
+                     positions: bool = True, name: str = "attention"):
+    """`blocks` pre-norm Transformer blocks over `x` (batch, time, features), at the
+    width `attention_width(config)`.
+
+    The input is projected to that width when it differs; with `positions`, position
+    encodings are added first (`PositionEncoding(config.positions)`). Each block is keras-hub's `TransformerEncoder` (`causal=False`) or
+    `TransformerDecoder` without cross-attention (`causal=True`: step t attends to steps
+    <= t), with `config.heads` heads, a feed-forward layer of `config.ff_units` (0: twice
+    the width) and `config.dropout`; the Keras padding mask of `x` is honoured throughout.
+    """
+    hub = _keras_hub()
+    width = attention_width(config)
+    if x.shape[-1] != width:
+        x = keras.layers.Dense(width, name=f"{name}_projection")(x)
+    if positions:
+        config.check_length(x.shape[1])
+        x = PositionEncoding(config.positions, name=f"{name}_positions")(x)
+    options = {"intermediate_dim": config.ff_units or 2 * width, "num_heads": config.heads,
+               "dropout": config.dropout, "normalize_first": True}
+    for i in range(blocks):
+        if causal:
+            with warnings.catch_warnings():
+                # Its attention's key and value projections warn that they drop the mask;
+                # the block passes the mask to the attention itself (tested).
+                warnings.filterwarnings("ignore", message=".*does not support masking")
+                x = hub.layers.TransformerDecoder(**options, name=f"{name}_{i}")(
+                    x, use_causal_mask=True)
+        else:
+            x = hub.layers.TransformerEncoder(**options, name=f"{name}_{i}")(x)
+    # Pre-norm blocks leave the residual stream unnormalised: one final normalisation.
+    return keras.layers.LayerNormalization(epsilon=1e-5, name=f"{name}_norm")(x)
+
+
+def sequence_encoder(x, config: SequenceEncoderConfig, *, return_sequences: bool = False,
+                     causal: bool = False, seed: int | None = None, name: str = "encoder",
+                     **options):
+    """The encoder `config.encoder` names, over `x` (batch, time, features).
+
+    - `rnn`: `recurrent_encoder(x, config, ...)`; `options` are its further arguments.
+    - `transformer`: `attention_blocks` with `config.layers` blocks.
+    - `hybrid`: the recurrent stack and one attention block (without position
+      encodings: the recurrence gives order), in `config.hybrid_order`.
+
+    With `return_sequences=False` the result is one vector per sequence: the last state
+    of a recurrence that ends the encoder (`rnn`, `attention_first`), else the mean over
+    the unpadded steps. `causal=True` (language models) masks attention to the past; a
+    causal suite must not set `bidirectional`.
+
+    Example:
+
+    ```python
+    config = SequenceEncoderConfig(encoder="transformer", units=32, layers=2, heads=4)
+    h = sequence_encoder(keras.Input((None, 8)), config, return_sequences=True)
+    # h: (batch, time, 32)
+    ```
+    """
+    kind = getattr(config, "encoder", "rnn")
+    recurrent = {"seed": seed, "name": name, **options}
+    if kind == "rnn":
+        return recurrent_encoder(x, config, return_sequences=return_sequences, **recurrent)
+    if kind == "transformer":
+        h = attention_blocks(x, config, blocks=config.layers, causal=causal, name=name)
+    elif config.hybrid_order == "rnn_first":
+        h = recurrent_encoder(x, config, return_sequences=True, **recurrent)
+        h = attention_blocks(h, config, blocks=1, causal=causal, positions=False,
+                             name=f"{name}_attention")
+    else:
+        h = attention_blocks(x, config, blocks=1, causal=causal, positions=False,
+                             name=f"{name}_attention")
+        return recurrent_encoder(h, config, return_sequences=return_sequences, **recurrent)
+    if return_sequences:
+        return h
+    return keras.layers.GlobalAveragePooling1D(name=f"{name}_mean")(h)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar
 
-from seqsuite.shared.checks import require_range
+from seqsuite.shared.checks import require_choice, require_range
 from seqsuite.shared.errors import ConfigError
 
 CELLS = (
@@ -125,3 +125,85 @@ class EncoderConfig(CellConfig):
         require_range("layers", self.layers, low=1)
         require_range("dropout", self.dropout, 0, 1, high_open=True)
         require_range("weight_drop", self.weight_drop, 0, 1, high_open=True)
+
+
+ENCODERS = ("rnn", "transformer", "hybrid")
+HYBRID_ORDERS = ("rnn_first", "attention_first")
+
+
+def attention_width(config) -> int:
+    """The width the self-attention of `config`'s encoder works at: `units` for a
+    Transformer; for a hybrid, the recurrent stack's output (`2 * units` bidirectional)."""
+    if config.encoder == "hybrid" and config.bidirectional:
+        return 2 * config.units
+    return config.units
+
+
+@dataclasses.dataclass
+class SequenceEncoderConfig(EncoderConfig):
+    """The fields of a sequence encoder that may be recurrent, a Transformer or both
+    (`encoders.sequence_encoder`'s choice).
+
+    Besides `EncoderConfig`'s fields:
+
+    Args:
+        encoder: `"rnn"`: the recurrent stack (`EncoderConfig`'s fields);
+            `"transformer"`: the inputs projected to `units`, plus position
+            encodings, through `layers` pre-norm Transformer blocks (keras-hub's
+            `TransformerEncoder`; a causal suite gets `TransformerDecoder` blocks
+            with the causal mask); `"hybrid"`: the recurrent stack and one
+            self-attention block, in `hybrid_order`. Default: `"rnn"`.
+        heads: Attention heads; must divide the attention width (`units`, or
+            `2 * units` for a bidirectional hybrid). Default: `4`.
+        ff_units: Width of each block's feed-forward layer; `0` for twice the
+            attention width. Default: `0`.
+        positions: `0`: fixed sinusoidal position encodings, any length;
+            `N > 0`: a learned embedding of `N` positions, and a longer sequence
+            is refused with an error naming this field. A hybrid takes order from
+            its recurrence and has none. Default: `0`.
+        hybrid_order: `"rnn_first"` (self-attention over the recurrent states)
+            or `"attention_first"` (the recurrence over attended inputs).
+            Default: `"rnn_first"`.
+
+    `dropout` is also the Transformer blocks' dropout; `bidirectional`,
+    `cell` and the zoneout rates concern the recurrent part only.
+    """
+
+    encoder: str = "rnn"
+    heads: int = 4
+    ff_units: int = 0
+    positions: int = 0
+    hybrid_order: str = "rnn_first"
+
+    def __post_init__(self):
+        super().__post_init__()
+        require_choice("encoder", self.encoder, ENCODERS)
+        require_choice("hybrid_order", self.hybrid_order, HYBRID_ORDERS)
+        require_range("heads", self.heads, low=1)
+        require_range("ff_units", self.ff_units, low=0)
+        require_range("positions", self.positions, low=0)
+        if self.encoder == "rnn":
+            return
+        width = attention_width(self)
+        if width % self.heads:
+            divisors = [h for h in range(1, min(width, 16) + 1) if width % h == 0]
+            raise ConfigError(
+                f"heads={self.heads} does not divide the attention width {width} "
+                f"({'2 * units' if width != self.units else 'units'}); set heads to one of "
+                f"{', '.join(map(str, divisors))} or change units")
+        # The check the command line can make before TensorFlow loads.
+        import importlib.util
+
+        if importlib.util.find_spec("keras_hub") is None:
+            raise ConfigError(f"encoder={self.encoder} needs keras-hub; install it with "
+                              "pip install 'seqsuite[transformer]'")
+
+    def check_length(self, steps: int | None, what: str = "a sequence") -> None:
+        """Refuse `steps` longer than a learned position embedding covers (the command line
+        calls it where the config alone fixes the length)."""
+        if (self.encoder == "transformer" and self.positions and steps is not None
+                and steps > self.positions):
+            raise ConfigError(f"{what} of {steps} steps is longer than the learned position "
+                              f"embedding's positions={self.positions}; set "
+                              f"--set positions={steps} (or positions=0 for sinusoidal "
+                              "encodings, any length)")

@@ -32,7 +32,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
-from seqsuite.shared.checks import require_range
+from seqsuite.shared.checks import require_choice, require_range
 from seqsuite.shared.errors import ConfigError
 from seqsuite.shared.layers.options import FORGET_BIASES, RECURRENT_INITS
 from seqsuite.shared.run.files import write_text_atomic
@@ -92,10 +92,7 @@ class TrainConfig:
     download: bool = data_field(False)
 
     def __post_init__(self):
-        if self.optimizer not in OPTIMIZERS:
-            raise ConfigError(
-                f"unknown optimizer '{self.optimizer}'; use one of {', '.join(OPTIMIZERS)}"
-            )
+        require_choice("optimizer", self.optimizer, OPTIMIZERS)
         require_positive(self, ("epochs", "batch_size"))
         require_range("learning_rate", self.learning_rate, low=0, low_open=True)
         if self.schedule not in SCHEDULES:
@@ -110,12 +107,8 @@ class TrainConfig:
         for name in ("clip_norm", "clip_value"):
             if getattr(self, name) is not None:
                 require_range(name, getattr(self, name), low=0, low_open=True)
-        if self.recurrent_init not in RECURRENT_INITS:
-            raise ConfigError(f"unknown recurrent_init '{self.recurrent_init}'; "
-                              f"use one of {', '.join(RECURRENT_INITS)}")
-        if self.forget_bias not in FORGET_BIASES:
-            raise ConfigError(f"unknown forget_bias '{self.forget_bias}'; "
-                              f"use one of {', '.join(FORGET_BIASES)}")
+        require_choice("recurrent_init", self.recurrent_init, RECURRENT_INITS)
+        require_choice("forget_bias", self.forget_bias, FORGET_BIASES)
         if self.chrono_max is not None and self.chrono_max < 2:
             raise ConfigError(f"chrono_max must be >= 2 (or none), got {self.chrono_max}")
 
@@ -268,8 +261,7 @@ def check_overrides(cls, overrides: dict[str, Any], allowed: str | None = None) 
 
 def build_config(cls, presets: dict[str, dict], preset: str, overrides: dict[str, Any]):
     """Return `cls` filled from `presets[preset]` and then `overrides`, type-checked."""
-    if preset not in presets:
-        raise ConfigError(f"unknown preset '{preset}'; use one of {', '.join(presets)}")
+    require_choice("preset", preset, list(presets))
     return cls(**{**presets[preset], **check_overrides(cls, overrides)})
 
 

@@ -24,7 +24,7 @@ import dataclasses
 import numpy as np
 
 from seqsuite.shared.errors import ConfigError
-from seqsuite.shared.layers.options import EncoderConfig
+from seqsuite.shared.layers.options import SequenceEncoderConfig
 from seqsuite.shared.run.commands import Argument, Command
 from seqsuite.shared.run.config import (
     TrainConfig,
@@ -48,7 +48,7 @@ VIEWS = ("global", "series", "difference")
 
 
 @dataclasses.dataclass
-class Config(EncoderConfig, TrainConfig):
+class Config(SequenceEncoderConfig, TrainConfig):
     # "japanese_vowels" or "basic_motions" (embedded, official splits), or a .ts / .csv file
     data: str = data_field("japanese_vowels")
     # a .ts / .csv file of test sequences; "" keeps the official test split of an
@@ -64,7 +64,7 @@ class Config(EncoderConfig, TrainConfig):
     # `python -m benchmarks.classification --choose-model`) or "rnn" (recurrent encoder +
     # attention pooling)
     model: str = "esn"
-    # rnn: the encoder is EncoderConfig's fields (units per direction; dropout also on the
+    # rnn: the encoder is SequenceEncoderConfig's fields (units per direction; dropout also on the
     # pooled vector), bidirectional by default
     bidirectional: bool = True
     attention_units: int = 32  # width of the attention-pooling score layer

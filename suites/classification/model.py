@@ -29,7 +29,7 @@ from keras import ops
 
 from seqsuite.shared.errors import ConfigError
 from seqsuite.shared.layers.attention import AttentionPooling
-from seqsuite.shared.layers.encoders import recurrent_encoder
+from seqsuite.shared.layers.encoders import sequence_encoder
 from seqsuite.shared.layers.masking import LengthMask
 from seqsuite.shared.layers.reservoir import Reservoir, RidgeReadout
 from seqsuite.shared.run.suite import Serving
@@ -338,7 +338,7 @@ def build_model(config: Config) -> keras.Model:
         # Augmentation for small sets of recordings: jitter every frame, in training only.
         x = keras.layers.GaussianNoise(config.input_noise, seed=config.seed, name="noise")(x)
     x = LengthMask(name="mask")([x, length])
-    h = recurrent_encoder(x, config, seed=config.seed,
+    h = sequence_encoder(x, config, seed=config.seed,
                           return_sequences=True)  # (batch, time, 2 * units)
     pooled, _ = AttentionPooling(config.attention_units, name="attention")(h)
     if config.dropout:

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from seqsuite.shared.checks import require_range
+from seqsuite.shared.checks import require_choice, require_range
 from seqsuite.shared.errors import ConfigError
-from seqsuite.shared.layers.options import EncoderConfig
+from seqsuite.shared.layers.options import SequenceEncoderConfig
 from seqsuite.shared.run.commands import Argument, Command
 from seqsuite.shared.run.config import (
     TrainConfig,
@@ -73,7 +73,7 @@ def defaults(data: str, subset: str, id_column: str) -> dict:
 
 
 @dataclasses.dataclass
-class Config(EncoderConfig, TrainConfig):
+class Config(SequenceEncoderConfig, TrainConfig):
     data: str = data_field("co2")  # co2, sunspots, m1, m3, tourism, or a CSV path
     subset: str = "all"  # competitions: yearly, quarterly, monthly, other (M3) or all
     max_series: int = 0  # collections: keep the first N series (0: all), for quick trials
@@ -108,7 +108,7 @@ class Config(EncoderConfig, TrainConfig):
     intervals: str = "auto"
     skip: bool = True  # the head also sees the scaled window (a linear path beside the RNN)
     embedding: int = 0  # learned per-series embedding size (0: none)
-    # The encoder is EncoderConfig's fields (units also sizes the head's hidden layer)
+    # The encoder is SequenceEncoderConfig's fields (units also sizes the head's hidden layer)
     units: int = 32
     # statistical forecasters fitted beside the model at every test origin (see baselines.py)
     baselines: list[str] = dataclasses.field(
@@ -145,6 +145,7 @@ class Config(EncoderConfig, TrainConfig):
         if self.min_context is None:
             self.min_context = self.window
         require_positive(self, ("window", "horizon", "min_context", "stride", "members"))
+        self.check_length(self.window, "the window")
         if self.season is not None:
             require_positive(self, ("season",))
         require_range("history", self.history, low=0)
@@ -153,8 +154,7 @@ class Config(EncoderConfig, TrainConfig):
         if self.min_context > self.window:
             raise ConfigError(f"min_context ({self.min_context}) must be <= window "
                               f"({self.window})")
-        if self.head not in HEADS:
-            raise ConfigError(f"unknown head '{self.head}'; use one of {', '.join(HEADS)}")
+        require_choice("head", self.head, HEADS)
         levels = [float(v) for v in self.quantiles]
         if (not levels or any(not 0 < v < 1 for v in levels) or sorted(set(levels)) != levels
                 or 0.5 not in levels):

@@ -30,7 +30,7 @@ import tensorflow as tf
 from keras import ops
 
 from seqsuite.shared.layers.conformal import apply_conformal, central_intervals
-from seqsuite.shared.layers.encoders import recurrent_encoder
+from seqsuite.shared.layers.encoders import sequence_encoder
 from seqsuite.shared.layers.probabilistic import (
     DistributionHead,
     ForecastLoss,
@@ -184,7 +184,7 @@ def build_model(config: Config) -> keras.Model:
                 tail = TimeSlice(start, w, name=f"lookback_skip_{m}")(steps[0])
                 context = [*static[:-1], keras.layers.Flatten(name=f"window_skip_{m}")(tail)]
         own = ObservedMask(1, name=f"observed_mask_{m}" if m else "observed_mask")(own)
-        encoded = recurrent_encoder(own, config, seed=seed, name=f"encoder_{m}")
+        encoded = sequence_encoder(own, config, seed=seed, name=f"encoder_{m}")
         if context:
             encoded = keras.layers.Concatenate(name=f"context_{m}")([encoded, *context])
         hidden = keras.layers.Dense(config.units, activation="relu", name=f"hidden_{m}",

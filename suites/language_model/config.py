@@ -29,7 +29,7 @@ class Config(EncoderConfig, TrainConfig):
     seq_length: int = 100  # tokens per window; state carries across consecutive windows
     val_fraction: float = 0.05  # a file or pydoc: contiguous train | validation | test parts
     test_fraction: float = 0.05
-    # The encoder is EncoderConfig's fields, one way only (see __post_init__)
+    # The encoder is SequenceEncoderConfig's fields, one way only (see __post_init__)
     units: int = 256
     embedding_dim: int = 64
     generate_top_k: int = 0  # top-k of the exported generation signature (0: full softmax)

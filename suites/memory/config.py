@@ -34,7 +34,7 @@ class Config(EncoderConfig, TrainConfig):
     copy_length: int = 10  # copy: symbols to remember
     val_fraction: float = 0.1
     test_fraction: float = 0.2
-    # The encoder is EncoderConfig's fields, one way only (see __post_init__); `cell` may
+    # The encoder is SequenceEncoderConfig's fields, one way only (see __post_init__); `cell` may
     # also name an echo state network (shared.layers.reservoir)
     other_cells = ("esn",)
     recurrent_gain: float = 1.0  # scales the recurrent initialisation; > 1 makes gradients explode

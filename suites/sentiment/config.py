@@ -14,7 +14,7 @@ import dataclasses
 
 from seqsuite.shared.checks import require_range
 from seqsuite.shared.errors import ConfigError
-from seqsuite.shared.layers.options import EncoderConfig
+from seqsuite.shared.layers.options import SequenceEncoderConfig
 from seqsuite.shared.run.commands import Argument, Command
 from seqsuite.shared.run.config import (
     TrainConfig,
@@ -26,7 +26,7 @@ from seqsuite.shared.run.config import (
 
 
 @dataclasses.dataclass
-class Config(EncoderConfig, TrainConfig):
+class Config(SequenceEncoderConfig, TrainConfig):
     # "rotten_tomatoes" (real critic snippets, embedded), "reviews" (generated), a CSV file,
     # a directory of .txt files, or "tfds:imdb_reviews"
     data: str = data_field("rotten_tomatoes")
@@ -48,7 +48,7 @@ class Config(EncoderConfig, TrainConfig):
     # A finished word-level language_model run whose vocabulary, embedding and recurrent
     # layers start the network (ULMFiT; shared/run/pretrained.py); "" starts fresh
     encoder_from: str = data_field("")
-    # The encoder is EncoderConfig's fields (units per direction; dropout also on the
+    # The encoder is SequenceEncoderConfig's fields (units per direction; dropout also on the
     # pooled vector), bidirectional by default
     bidirectional: bool = True
     embedding_dim: int = 64
@@ -80,6 +80,10 @@ class Config(EncoderConfig, TrainConfig):
         require_range("word_dropout", self.word_dropout, 0, 1, high_open=True)
         require_range("linear_ngrams", self.linear_ngrams, 0, 3)
         require_positive(self, ("max_ngrams",))
+        if self.encoder_from and self.encoder != "rnn":
+            raise ConfigError(f"encoder_from starts a recurrent encoder from a language model; "
+                              f"encoder={self.encoder} has no such layers: drop one of them")
+        self.check_length(min(self.max_length, self.chunk_length), "a text's chunk")
 
 
 PRESETS = {

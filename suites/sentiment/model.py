@@ -34,7 +34,7 @@ from keras import ops
 from seqsuite.shared.data.text import vectorizer
 from seqsuite.shared.errors import ConfigError
 from seqsuite.shared.layers.attention import AttentionPooling
-from seqsuite.shared.layers.encoders import recurrent_encoder
+from seqsuite.shared.layers.encoders import sequence_encoder
 from seqsuite.shared.layers.fusion import LogitFusion, fit_fusion_weights
 from seqsuite.shared.run.suite import Serving
 from seqsuite.shared.run.training import compile_model
@@ -69,7 +69,7 @@ def build_model(config: Config) -> keras.Model:
         # dimensions), so on a small corpus no single telling word carries a review.
         x = keras.layers.Dropout(config.word_dropout, noise_shape=(None, length, 1),
                                  seed=config.seed, name="word_dropout")(x)
-    x = recurrent_encoder(x, config, seed=config.seed,
+    x = sequence_encoder(x, config, seed=config.seed,
                           return_sequences=True)  # (sequences, length, 2 * units)
     pooled, _ = AttentionPooling(config.attention_units, name="attention")(x)
     if chunks > 1:  # then attention over the chunks that hold words

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from seqsuite.shared.checks import require_range
 from seqsuite.shared.errors import ConfigError
-from seqsuite.shared.layers.options import EncoderConfig
+from seqsuite.shared.layers.options import SequenceEncoderConfig
 from seqsuite.shared.run.commands import Argument, Command
 from seqsuite.shared.run.config import (
     TrainConfig,
@@ -24,7 +24,7 @@ CHANNELS = ("vtlp", "band", "codec")  # speaker and channel augmentations (synth
 
 
 @dataclasses.dataclass
-class Config(EncoderConfig, TrainConfig):
+class Config(SequenceEncoderConfig, TrainConfig):
     # "synth" (eSpeak NG voices), a `path<TAB>text` .tsv file, a LibriSpeech-layout
     # folder, "tfds:speech_commands" or "tfds:librispeech"
     data: str = data_field("synth")
@@ -56,7 +56,7 @@ class Config(EncoderConfig, TrainConfig):
     # (rounded up to whole output steps), so the last characters can be emitted after the
     # speech that settles them; `seqsuite stream` flushes its stream with as much at the end
     tail_ms: int = 0
-    # The encoder is EncoderConfig's fields (units per direction), with these defaults
+    # The encoder is SequenceEncoderConfig's fields (units per direction), with these defaults
     cell: str = "gru"
     units: int = 128
     layers: int = 2
@@ -89,6 +89,10 @@ class Config(EncoderConfig, TrainConfig):
         if self.streaming and self.bidirectional:
             raise ConfigError("streaming=true hears no later audio, so its encoder cannot be "
                               "bidirectional; drop bidirectional=true")
+        if self.streaming and self.encoder != "rnn":
+            raise ConfigError(f"streaming=true needs encoder=rnn: encoder={self.encoder} "
+                              "attends over the whole recording, audio still to come "
+                              "included; drop one of them")
         require_range("normalisation_prior", self.normalisation_prior, 0)
         require_range("tail_ms", self.tail_ms, 0)
         for name in ("normalisation_prior", "tail_ms"):

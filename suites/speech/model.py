@@ -41,7 +41,7 @@ from seqsuite.shared.layers.ctc import (
     ctc_beam_candidates,
     ctc_decode,
 )
-from seqsuite.shared.layers.encoders import recurrent_encoder
+from seqsuite.shared.layers.encoders import sequence_encoder
 from seqsuite.shared.layers.lexicon import Lexicon, closed_vocabulary, correct, rescore
 from seqsuite.shared.layers.masking import LengthMask
 from seqsuite.shared.run.suite import Serving
@@ -82,7 +82,7 @@ def build_model(config: Config) -> keras.Model:
     x = keras.layers.Reshape((-1, bands * config.conv_filters), name="flatten_bands")(x)
     x = keras.layers.LayerNormalization(name="conv_norm")(x)  # steadies the RNN's early steps
     x = LengthMask((FRAME_STEP, *strides), name="frame_mask")([x, heard])
-    x = recurrent_encoder(x, config, seed=config.seed, return_sequences=True)
+    x = sequence_encoder(x, config, seed=config.seed, return_sequences=True)
     logits = keras.layers.Dense(VOCABULARY.classes, name="ctc_head")(x)
     logits = BlankPadding(name="blank_padding")(logits)
     model = keras.Model({"waveform": waveform, "samples": samples}, logits,

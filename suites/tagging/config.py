@@ -6,7 +6,7 @@ import dataclasses
 
 from seqsuite.shared.checks import require_range
 from seqsuite.shared.errors import ConfigError
-from seqsuite.shared.layers.options import EncoderConfig
+from seqsuite.shared.layers.options import SequenceEncoderConfig
 from seqsuite.shared.run.commands import Argument, Command
 from seqsuite.shared.run.config import (
     TrainConfig,
@@ -20,7 +20,7 @@ HEADS = ("crf", "softmax")
 
 
 @dataclasses.dataclass
-class Config(EncoderConfig, TrainConfig):
+class Config(SequenceEncoderConfig, TrainConfig):
     data: str = data_field("python")  # "python" (stdlib source roles), a CoNLL file, a .tsv file, "tfds:conll2003"
     val_data: str = data_field("")  # file data: a validation file in the same format ("" splits it off `data`)
     test_data: str = data_field("")  # file data: a test file ("" splits it off `data`)
@@ -32,7 +32,7 @@ class Config(EncoderConfig, TrainConfig):
     min_count: int = 2  # tokens seen fewer times in training become [UNK]
     max_vocab: int = 20000  # most frequent training tokens kept
     head: str = "crf"  # "crf" (transitions, Viterbi) or "softmax" (independent per token)
-    # The encoder is EncoderConfig's fields (units per direction; dropout also on the
+    # The encoder is SequenceEncoderConfig's fields (units per direction; dropout also on the
     # embeddings), bidirectional by default
     bidirectional: bool = True
     embedding_dim: int = 64  # token embedding

@@ -25,7 +25,7 @@ from keras import ops
 from seqsuite.shared.errors import ConfigError
 from seqsuite.shared.layers.characters import CharacterCNN
 from seqsuite.shared.layers.crf import CRF, CRFLoss, crf_decode
-from seqsuite.shared.layers.encoders import recurrent_encoder
+from seqsuite.shared.layers.encoders import sequence_encoder
 from seqsuite.shared.run.suite import Serving
 from seqsuite.shared.run.training import compile_model
 from seqsuite.suites.tagging.config import Config
@@ -116,7 +116,7 @@ def build_model(config: Config) -> keras.Model:
     x = keras.layers.Concatenate(name="features")(parts)
     if config.dropout:
         x = keras.layers.Dropout(config.dropout, seed=config.seed, name="embedding_dropout")(x)
-    h = recurrent_encoder(x, config, seed=config.seed, return_sequences=True)
+    h = sequence_encoder(x, config, seed=config.seed, return_sequences=True)
     scores = keras.layers.Dense(len(config.tags), name="tag_scores")(h)  # (batch, time, tags)
     if config.linear_features:
         if config.feature_vocab_size is None:

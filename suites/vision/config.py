@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from seqsuite.shared.errors import ConfigError
-from seqsuite.shared.layers.options import EncoderConfig
+from seqsuite.shared.layers.options import SequenceEncoderConfig
 from seqsuite.shared.run.commands import Argument, Command
 from seqsuite.shared.run.config import (
     TrainConfig,
@@ -19,7 +19,7 @@ DIGITS = "0123456789"
 
 
 @dataclasses.dataclass
-class Config(EncoderConfig, TrainConfig):
+class Config(SequenceEncoderConfig, TrainConfig):
     # "digits" (lines composed from scikit-learn's handwritten digits) or a labels .tsv
     # file: `path<TAB>text` per line, image paths relative to the file
     data: str = data_field("digits")
@@ -34,7 +34,7 @@ class Config(EncoderConfig, TrainConfig):
     height: int = 32  # every line is resized to this many rows
     max_width: int = 512  # wider lines are squeezed to this many columns
     conv_filters: int = 32  # first convolution; the second has twice as many
-    # The encoder is EncoderConfig's fields (units per direction, and the width of the
+    # The encoder is SequenceEncoderConfig's fields (units per direction, and the width of the
     # column projection), with these defaults
     cell: str = "gru"
     units: int = 96

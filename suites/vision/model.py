@@ -27,7 +27,7 @@ import tensorflow as tf
 
 from seqsuite.shared.data.images import OK, decode_lines, status_text
 from seqsuite.shared.layers.ctc import BlankPadding, CharVocabulary, CTCLoss, ctc_decode
-from seqsuite.shared.layers.encoders import recurrent_encoder
+from seqsuite.shared.layers.encoders import sequence_encoder
 from seqsuite.shared.layers.masking import LengthMask
 from seqsuite.shared.run.suite import Serving
 from seqsuite.shared.run.training import compile_model
@@ -53,7 +53,7 @@ def build_model(config: Config) -> keras.Model:
                              name="flatten_rows")(x)
     x = keras.layers.Dense(config.units, activation="relu", name="column_projection")(x)
     x = LengthMask((STRIDE,), name="column_mask")([x, width])
-    x = recurrent_encoder(x, config, seed=config.seed, return_sequences=True)
+    x = sequence_encoder(x, config, seed=config.seed, return_sequences=True)
     logits = keras.layers.Dense(vocabulary(config).classes, name="ctc_head")(x)
     logits = BlankPadding(name="blank_padding")(logits)
     model = keras.Model({"image": image, "width": width}, logits,

@@ -35,7 +35,8 @@ except ModuleNotFoundError:  # Python 3.10: pytest brings tomli there
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 EXTRAS = PROJECT["optional-dependencies"]
-HELPER_EXTRAS = {"tfds", "all", "dev", "reservoir-bench", "text-bench"}  # extras that are not a suite's
+HELPER_EXTRAS = {"tfds", "transformer", "all", "dev", "reservoir-bench",
+                 "text-bench"}  # extras that are not a suite's
 SUITES = registry.names()
 # The rooms `pip install seqsuite` alone must run: the layer library, the run machinery,
 # evaluation and plots, the tuner, the registry and the command line.
@@ -95,7 +96,8 @@ def _files(room: str) -> list[Path]:
 
 def test_every_suite_has_an_extra_and_all_gathers_them():
     assert set(EXTRAS) == set(SUITES) | HELPER_EXTRAS
-    assert _packages(EXTRAS["all"]) == set().union(*(_packages(EXTRAS[s]) for s in SUITES))
+    assert _packages(EXTRAS["all"]) == set().union(
+        *(_packages(EXTRAS[s]) for s in (*SUITES, "transformer")))
 
 
 @pytest.mark.parametrize("name", SUITES)
@@ -114,7 +116,7 @@ def test_the_install_page_lists_what_each_extra_adds():
             rows[match[2] or "core"] = _packages(
                 [f"seqsuite[{i.removesuffix(' extra').strip('`')}]" if i.endswith(" extra")
                  else i for i in items])
-    expected = {name: _packages(EXTRAS[name]) for name in (*SUITES, "tfds")}
+    expected = {name: _packages(EXTRAS[name]) for name in (*SUITES, "tfds", "transformer")}
     assert rows == {"core": CORE, **expected}
 
 
@@ -136,11 +138,27 @@ def test_a_suite_imports_no_undeclared_package(name):
 
 
 def test_the_core_rooms_import_only_core_packages():
-    # Lazily or not: a core room runs without any extra.
+    # Lazily or not: a core room runs without any extra, but for the Transformer encoders'
+    # keras-hub (the `transformer` extra), imported inside the functions that build them.
     found = {f"{path.relative_to(ROOT)} imports {module}"
              for room in CORE_ROOMS for path in _files(room) for module in _imported(path)
              if not _distributions(module) & CORE}
-    assert found == set()
+    assert found == {"shared/layers/encoders.py imports keras_hub"}
+    assert "keras_hub" not in _imported(ROOT / "shared/layers/encoders.py",
+                                        module_level_only=True)
+
+
+def test_a_transformer_encoder_without_keras_hub_names_the_extra(monkeypatch):
+    from seqsuite.shared.errors import ConfigError
+    from seqsuite.shared.layers.options import SequenceEncoderConfig
+
+    SequenceEncoderConfig(encoder="hybrid")  # installed here: no error
+    _hide(monkeypatch, "keras_hub")
+    for encoder in ("transformer", "hybrid"):
+        with pytest.raises(ConfigError, match=f"encoder={encoder} needs keras-hub; install it "
+                                              "with pip install 'seqsuite\\[transformer\\]'"):
+            SequenceEncoderConfig(encoder=encoder)
+    SequenceEncoderConfig(encoder="rnn")  # the recurrent encoders need nothing more
 
 
 def test_the_data_helpers_the_core_imports_need_no_extra_at_import():

@@ -53,3 +53,12 @@ def test_check_argument_speaks_keras(value, bounds, message):
         check_argument("units", value, **bounds)
     with pytest.raises(ValueError, match="must be a fraction in"):
         check_argument("rate", 2.0, 0, 1, kind="a fraction in [0, 1]")
+
+
+def test_require_choice_names_the_setting_and_its_choices():
+    from seqsuite.shared.checks import require_choice
+
+    require_choice("encoder", "rnn", ("rnn", "transformer"))
+    with pytest.raises(ConfigError) as caught:
+        require_choice("encoder", "cnn", ("rnn", "transformer"))
+    assert str(caught.value) == "unknown encoder 'cnn'; use one of rnn, transformer"

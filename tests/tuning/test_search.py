@@ -67,21 +67,30 @@ def _largest(hp: kt.HyperParameters) -> kt.HyperParameters:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["tagging", "translation"])
-def test_search_space_drives_build_model(name, tmp_path):
+@pytest.mark.parametrize("name,overrides", [("tagging", []), ("translation", []),
+                                            ("sentiment", ["encoder=transformer"])])
+def test_search_space_drives_build_model(name, overrides, tmp_path):
     """The tuner's hypermodel turns the space's last choices (the widest, deepest models;
-    the defaults are the first) into the suite's config, and builds a model that trains."""
+    the defaults are the first) into the suite's config, and builds a model that trains;
+    a Transformer encoder adds the attention's entries."""
+    from seqsuite.tuning.search import search_space
+
     suite = registry.get(name)
-    hypermodel = SuiteHyperModel(suite, registry.resolve_config(name, "smoke"), tmp_path)
+    base = registry.resolve_config(name, "smoke", overrides)
+    hypermodel = SuiteHyperModel(suite, base, tmp_path)
     hp = kt.HyperParameters()
-    suite.search_space(hp)
+    space = search_space(suite, base, hp)
+    assert ({"heads", "layers"} <= set(space)) == bool(overrides)
     model = hypermodel.build(_largest(hp))
     _, data, config = hypermodel.prepared
-    for key, value in suite.search_space(hp).items():
+    for key, value in search_space(suite, base, hp).items():
         assert getattr(config, key) == value, key
+    if overrides:
+        assert (config.encoder, config.heads, config.layers) == ("transformer", 4, 3)
+        assert "encoder_2" in [layer.name for layer in model.layers]
     inputs, targets = next(iter(data.train))
     model.run_eagerly = True  # one step: tracing it would cost more than running it
-    assert np.isfinite(model.train_on_batch(inputs, targets))
+    assert np.all(np.isfinite(model.train_on_batch(inputs, targets)))
 
 
 @pytest.mark.slow
