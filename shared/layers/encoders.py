@@ -305,15 +305,19 @@ class PositionEncoding(keras.layers.Layer):
 
 
 def attention_blocks(x, config: SequenceEncoderConfig, *, blocks: int, causal: bool = False,
-                     positions: bool = True, name: str = "attention"):
+                     positions: bool = True, memory=None, name: str = "attention"):
     """`blocks` pre-norm Transformer blocks over `x` (batch, time, features), at the
     width `attention_width(config)`.
 
     The input is projected to that width when it differs; with `positions`, position
-    encodings are added first (`PositionEncoding(config.positions)`). Each block is keras-hub's `TransformerEncoder` (`causal=False`) or
-    `TransformerDecoder` without cross-attention (`causal=True`: step t attends to steps
-    <= t), with `config.heads` heads, a feed-forward layer of `config.ff_units` (0: twice
-    the width) and `config.dropout`; the Keras padding mask of `x` is honoured throughout.
+    encodings are added first (`PositionEncoding(config.positions)`). Each block is
+    keras-hub's `TransformerEncoder` (`causal=False`) or `TransformerDecoder` without
+    cross-attention (`causal=True`: step t attends to steps <= t), with `config.heads`
+    heads, a feed-forward layer of `config.ff_units` (0: twice the width) and
+    `config.dropout`; the Keras padding mask of `x` is honoured throughout. With `memory`
+    (batch, source_time, width), an encoder's output, the blocks are causal
+    `TransformerDecoder`s that also attend to it (cross-attention, its mask honoured).
+    `apply_attention_blocks` runs the built layers again, step by step.
     """
     hub = _keras_hub()
     width = attention_width(config)
@@ -325,17 +329,41 @@ def attention_blocks(x, config: SequenceEncoderConfig, *, blocks: int, causal: b
     options = {"intermediate_dim": config.ff_units or 2 * width, "num_heads": config.heads,
                "dropout": config.dropout, "normalize_first": True}
     for i in range(blocks):
-        if causal:
+        if causal or memory is not None:
             with warnings.catch_warnings():
                 # Its attention's key and value projections warn that they drop the mask;
                 # the block passes the mask to the attention itself (tested).
                 warnings.filterwarnings("ignore", message=".*does not support masking")
                 x = hub.layers.TransformerDecoder(**options, name=f"{name}_{i}")(
-                    x, use_causal_mask=True)
+                    x, encoder_sequence=memory, use_causal_mask=True)
         else:
             x = hub.layers.TransformerEncoder(**options, name=f"{name}_{i}")(x)
     # Pre-norm blocks leave the residual stream unnormalised: one final normalisation.
     return keras.layers.LayerNormalization(epsilon=1e-5, name=f"{name}_norm")(x)
+
+
+def apply_attention_blocks(model: keras.Model, x, *, name: str, mask=None, memory=None,
+                           memory_mask=None):
+    """The layers `attention_blocks(..., name=name)` built in `model`, run again on `x`
+    with explicit padding masks (bool (batch, time); `memory_mask` for `memory`): what a
+    decoder needs step by step, outside the functional graph that carried the masks.
+    Decoder blocks (those built causal or with a memory) stay causal."""
+    names = {layer.name for layer in model.layers}
+    get = model.get_layer
+    if f"{name}_projection" in names:
+        x = get(f"{name}_projection")(x)
+    if f"{name}_positions" in names:
+        x = get(f"{name}_positions")(x)
+    i = 0
+    while f"{name}_{i}" in names:
+        block = get(f"{name}_{i}")
+        if type(block).__name__ == "TransformerDecoder":
+            x = block(x, encoder_sequence=memory, decoder_padding_mask=mask,
+                      encoder_padding_mask=memory_mask, use_causal_mask=True)
+        else:
+            x = block(x, padding_mask=mask)
+        i += 1
+    return get(f"{name}_norm")(x)
 
 
 def sequence_encoder(x, config: SequenceEncoderConfig, *, return_sequences: bool = False,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 
 from seqsuite.shared.errors import ConfigError
-from seqsuite.shared.layers.options import CellConfig
+from seqsuite.shared.layers.options import SequenceEncoderConfig
 from seqsuite.shared.run.commands import Argument, Command
 from seqsuite.shared.run.config import (
     TrainConfig,
@@ -32,7 +32,7 @@ OTHER = ("word", "word", 40)  # TSV files and TFDS sets
 
 
 @dataclasses.dataclass
-class Config(CellConfig, TrainConfig):
+class Config(SequenceEncoderConfig, TrainConfig):
     # "cmudict" (grapheme to phoneme, embedded), "dates" (generated), a TSV file
     # (source<TAB>target), or "tfds:ted_hrlr_translate/pt_to_en"
     data: str = data_field("cmudict")
@@ -50,12 +50,15 @@ class Config(CellConfig, TrainConfig):
     max_source_length: int = 40  # tokens; longer sources are cut
     max_target_length: int | None = None  # tokens, excluding start and end; None: 20 cmudict, 12 dates, 40 otherwise
     embedding_dim: int = 32
-    # CellConfig's fields (cell, units, zoneout_h, zoneout_c) make the encoder's and the
-    # decoder's cells (the decoder's units doubled when the encoder is bidirectional). The
-    # encoder is one recurrent layer whose final states start the decoder, so of
-    # EncoderConfig's fields it takes only this one.
+    # encoder=rnn: the cell fields (cell, units, zoneout_h, zoneout_c) make the encoder's
+    # and the decoder's cells (the decoder's units doubled when the encoder is
+    # bidirectional). The encoder is one recurrent layer whose final states start the
+    # decoder, so of the other encoder fields it takes only `bidirectional`.
+    # encoder=transformer: `layers` Transformer blocks each side, `units` wide, with
+    # `heads`, `ff_units`, `positions` and `dropout` (SequenceEncoderConfig); the decoder's
+    # blocks attend to the encoder's output (cross-attention) whatever `attention` says.
     bidirectional: bool = True
-    attention: str = "luong"  # "bahdanau", "luong" or "none"
+    attention: str = "luong"  # the recurrent decoder's: "bahdanau", "luong" or "none"
     beam_width: int = 4
     length_penalty: float = 0.6  # GNMT alpha for beam search
     source_vocab_size: int | None = learned_field()  # filled from the training data
@@ -75,6 +78,18 @@ class Config(CellConfig, TrainConfig):
         for key in ("source_tokens", "target_tokens"):
             if getattr(self, key) not in TOKENS:
                 raise ConfigError(f"{key} must be 'char' or 'word', got '{getattr(self, key)}'")
+        if self.encoder == "hybrid":
+            raise ConfigError("translation takes encoder=rnn or encoder=transformer (a hybrid "
+                              "encoder is not built for it yet)")
+        if self.encoder == "rnn":
+            for key, default in (("layers", 1), ("dropout", 0.0), ("locked_dropout", False),
+                                 ("weight_drop", 0.0)):
+                if getattr(self, key) != default:
+                    raise ConfigError(f"{key} applies to encoder=transformer in translation "
+                                      "(the recurrent translator is one layer each side); "
+                                      f"drop {key} or add encoder=transformer")
+        self.check_length(self.max_source_length, "a source of max_source_length")
+        self.check_length(self.max_target_length + 1, "a target of max_target_length + 1")
         if self.attention not in ATTENTIONS:
             raise ConfigError(f"attention must be one of {', '.join(ATTENTIONS)}, "
                               f"got '{self.attention}'")

@@ -6,6 +6,11 @@
 The encoder's final states (forward and backward concatenated) start the
 decoder, whose cell is twice as wide when the encoder is bidirectional.
 `attention="none"` keeps the same decoder without attention, for ablations.
+
+With `encoder=transformer` both sides are Transformer blocks (`attention_blocks`): the
+encoder's self-attention over the source, the decoder's causal self-attention over the
+target so far and cross-attention to the encoder's output; decoding then runs the decoder
+blocks over the whole target prefix at each step (its state is that prefix).
 Both vectorisers live inside the model, so `.keras` files and SavedModels
 take raw strings. Decoding (greedy, sampling, beam search) reuses the trained
 layers step by step through `shared.layers.decoding.decode`.
@@ -26,7 +31,11 @@ from seqsuite.shared.layers.attention import (
     LuongAttention,
 )
 from seqsuite.shared.layers.decoding import decode, tile_for_beam
-from seqsuite.shared.layers.encoders import recurrent_cell
+from seqsuite.shared.layers.encoders import (
+    apply_attention_blocks,
+    attention_blocks,
+    recurrent_cell,
+)
 from seqsuite.shared.run.suite import Serving
 from seqsuite.shared.run.training import compile_model
 from seqsuite.suites.translation.config import Config
@@ -50,6 +59,13 @@ def build_model(config: Config) -> keras.Model:
     decoder_in = tgt_ids[:, :-1]  # (batch, target_time): teacher forcing
     src = keras.layers.Embedding(config.source_vocab_size, config.embedding_dim, mask_zero=True,
                                  name="source_embedding")(src_ids)
+    if config.encoder == "transformer":
+        memory = attention_blocks(src, config, blocks=config.layers, name="encoder")
+        tgt = keras.layers.Embedding(config.target_vocab_size, config.embedding_dim,
+                                     mask_zero=True, name="target_embedding")(decoder_in)
+        outputs = attention_blocks(tgt, config, blocks=config.layers, memory=memory,
+                                   name="decoder")
+        return _compiled([source_text, target_text], outputs, config, "translator_transformer")
     rnn = keras.layers.RNN(recurrent_cell(config, seed=config.seed), return_sequences=True,
                            return_state=True, name="encoder_rnn")
     if config.bidirectional:
@@ -69,8 +85,14 @@ def build_model(config: Config) -> keras.Model:
         wrapper = AttentionWrapper(cell, mechanism, attention_layer_size=_decoder_units(config),
                                    name="attention_wrapper")
         outputs = AttentionDecoder(wrapper, name="decoder")(tgt, memory, initial_state=states)
+    return _compiled([source_text, target_text], outputs, config,
+                     f"translator_{config.attention}")
+
+
+def _compiled(inputs, outputs, config: Config, name: str) -> keras.Model:
+    """The logits layer over the decoder's `outputs`, compiled."""
     logits = keras.layers.Dense(config.target_vocab_size, name="logits")(outputs)
-    model = keras.Model([source_text, target_text], logits, name=f"translator_{config.attention}")
+    model = keras.Model(inputs, logits, name=name)
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0)
     return compile_model(model, config, loss=loss)
 
@@ -100,9 +122,11 @@ class Decoder:
         self.start_id = self.vocabulary.index(SPECIALS[config.target_tokens][0])
         self.end_id = self.vocabulary.index(SPECIALS[config.target_tokens][1])
         self.source_embedding = get("source_embedding")
-        self.encoder = get("encoder" if config.bidirectional else "encoder_rnn")
+        self.transformer = config.encoder == "transformer"
+        if not self.transformer:
+            self.encoder = get("encoder" if config.bidirectional else "encoder_rnn")
+            self.decoder = get("decoder")
         self.target_embedding = get("target_embedding")
-        self.decoder = get("decoder")
         self.logits = get("logits")
 
     def encode(self, texts):
@@ -110,12 +134,23 @@ class Decoder:
                                              self.config.source_tokens))
         embedded = self.source_embedding(ids)
         mask = ids > 0
+        if self.transformer:
+            return apply_attention_blocks(self.model, embedded, name="encoder", mask=mask), \
+                mask, None
         memory, *states = self.encoder(embedded, mask=mask)
         return memory, mask, bridge(states, self.config)
 
     def _start(self, texts, width: int):
-        """Encoder pass and the decoder's initial state, tiled `width` times."""
+        """Encoder pass and the decoder's initial state, tiled `width` times. A
+        Transformer's state is the target prefix (rows, max_target_length + 1), zeros
+        past it, and its length."""
         memory, mask, states = self.encode(texts)
+        if self.transformer:
+            rows = tf.shape(memory)[0]
+            state = [tf.zeros([rows, self.config.max_target_length + 1], tf.int32),
+                     tf.zeros([rows], tf.int32)]
+            return state, tuple(tile_for_beam(t, width) if width > 1 else t
+                                for t in (memory, mask))
         if self.config.attention == "none":
             return states, None
         wrapper = self.decoder.cell
@@ -126,6 +161,16 @@ class Decoder:
         return state, (memory, mask, keys)
 
     def _step(self, tokens, state, attend):
+        if self.transformer:  # the prefix with `tokens` placed after it, through the blocks
+            prefix, count = state
+            prefix = tf.where(tf.range(tf.shape(prefix)[1])[None, :] == count[:, None],
+                              tokens[:, None], prefix)
+            memory, mask = attend
+            h = apply_attention_blocks(self.model, self.target_embedding(prefix),
+                                       name="decoder", mask=prefix > 0, memory=memory,
+                                       memory_mask=mask)
+            out = tf.gather(h, count, batch_dims=1)
+            return self.logits(out), [prefix, count + 1], None
         x = self.target_embedding(tokens)
         if attend is None:
             out, new_state = self.decoder.cell(x, list(state))

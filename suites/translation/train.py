@@ -103,7 +103,7 @@ def evaluate(model, data: TranslationData, config: Config, where: Evaluation) ->
         for method in ("greedy", "beam"):
             results[method] = score(decode_all(decoder, sources, method), targets,
                                     config.target_tokens)
-    if config.attention != "none":
+    if config.attention != "none" and config.encoder == "rnn":  # the recurrent decoder's
         for i, text in enumerate(sources[:3]):
             out, source, weights = decoder.alignments(text)
             plot_attention(weights, source, out, where.out / f"attention_{i}.png",

@@ -297,3 +297,49 @@ def test_awkward_inputs_have_defined_behaviour(run_dir):
     assert isinstance(out[3], str)  # unseen characters become [UNK]; no error
     ids = model.get_layer("source_vectorizer")(tf.constant(["☃"])).numpy()[0]
     assert ids[0] == 1  # the [UNK] id
+
+
+@pytest.mark.slow
+def test_a_transformer_translator_decodes_step_by_step_as_the_model_reads(smoke_run,
+                                                                         plain_tensorflow):
+    """encoder=transformer (issue 25): greedy decoding, which runs the decoder blocks over
+    the target prefix one step at a time with explicit masks, picks at every step the
+    token the whole model (teacher-forced on that output, its masks from the graph) ranks
+    first; beam search and the export serve it."""
+    from seqsuite.shared.data.text import prepare, wrap
+    from seqsuite.shared.run.runner import load_run
+
+    run = smoke_run("translation", "encoder=transformer", "heads=2", "layers=1", "epochs=2")
+    config, model = load_run(registry.get("translation"), run)
+    assert "decoder_0" in [layer.name for layer in model.layers]
+    decoder = Decoder(model, config)
+    sources = tf.constant(["hello", "world", "a", "translation"])
+    result = decoder.ids(sources, method="greedy")
+    texts = decoder.translate(sources, method="greedy")
+    logits = model([prepare(sources, config.lowercase, config.source_tokens),
+                    wrap(prepare(texts, config.lowercase_target, config.target_tokens),
+                         config.target_tokens)])
+    chosen = tf.argmax(logits, -1, output_type=tf.int32).numpy()
+    for row, length in enumerate(result.lengths.numpy()):
+        np.testing.assert_array_equal(chosen[row, :length], result.ids.numpy()[row, :length])
+    beams = decoder.translate(sources, method="beam").numpy()
+    assert len(beams) == 4 and all(isinstance(b, bytes) for b in beams)
+    script = f"""
+import tensorflow as tf
+served = tf.saved_model.load({str(run / "export")!r})
+out = served.signatures["serving_default"](text=tf.constant(["hello", ""]))["translation"]
+assert out.shape == (2,) and out.numpy()[1] == b"", out
+print("served")
+"""
+    proc = plain_tensorflow(script)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+
+
+@pytest.mark.parametrize("overrides,message", [
+    (["encoder=hybrid"], "translation takes encoder=rnn or encoder=transformer"),
+    (["layers=2"], "layers applies to encoder=transformer in translation"),
+    (["dropout=0.1"], "dropout applies to encoder=transformer"),
+])
+def test_translation_refuses_encoder_fields_it_does_not_use(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        _config(*overrides)
