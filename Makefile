@@ -62,6 +62,9 @@ bench: $(STAMP) $(AEON_WHEEL)
 	$(BIN)/pip install --quiet -e '.[reservoir-bench]'
 	$(BIN)/python -m benchmarks.reservoir
 	$(BIN)/python -m benchmarks.streaming
+	$(BIN)/python -m benchmarks.rnn_vs_transformer length
+	for suite in tagging sentiment classification forecasting language_model translation speech vision; do \
+	  $(BIN)/python -m benchmarks.rnn_vs_transformer quality --suite $$suite || exit 1; done
 	$(BIN)/python -m benchmarks.classification --select
 	$(BIN)/python -m benchmarks.classification
 	$(BIN)/python -m benchmarks.memory

@@ -41,6 +41,7 @@ SUITES = {
     "anomaly": "Anomaly detection and monitoring",
     "reservoir": "Reservoir computing",
     "streaming": "Streaming serving",
+    "rnn_vs_transformer": "RNN or Transformer",
     "classification": "Sequence classification",
     "memory": "Memory tasks and gradient flow",
     "language_model": "Language model",

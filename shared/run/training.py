@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import time
 from pathlib import Path
 
 import keras
@@ -235,6 +236,18 @@ class RunCheckpoint(keras.callbacks.Callback):
             self.model.load_weights(self.best_path)
 
 
+class EpochSeconds(keras.callbacks.Callback):
+    """Adds `seconds`, the epoch's wall time with its validation, to the epoch's logs (so
+    `history.csv` has it): what "time to reach a validation loss" is read from."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["seconds"] = time.perf_counter() - self.started
+
+
 class NanGuard(keras.callbacks.Callback):
     """Stop at the first non-finite batch loss and remember where it happened."""
 
@@ -302,6 +315,7 @@ def fit(model: keras.Model, train, val, config: TrainConfig, run_dir: Path, call
         # First, so that the CSV and TensorBoard loggers see its epoch logs.
         gradients = [GradientLogger(run_dir, append=initial_epoch > 0)]
     all_callbacks = [
+        EpochSeconds(),
         *scheduled,
         *rates,
         *gradients,

@@ -209,3 +209,12 @@ def test_a_model_trained_with_a_schedule_layer_rates_and_averaging_still_exports
     loaded = tf.saved_model.load(str(tmp_path / "export"))
     x = np.ones((2, 3), "float32")
     np.testing.assert_allclose(loaded.serve(x)["y"], model(x), atol=1e-6)
+
+
+def test_history_records_each_epochs_seconds(tmp_path):
+    config = TrainConfig(epochs=2, patience=0, verbose=0)
+    fit(_model(config), _data(), _data(seed=1), config, tmp_path)
+    with (tmp_path / "history.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["epoch"]) for r in rows] == [0, 1]
+    assert all(0 < float(r["seconds"]) < 60 for r in rows)
