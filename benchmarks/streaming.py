@@ -501,18 +501,21 @@ def speech(argv, seeds, preset: str = "quick"):
                                   "+.1f", "%")])
 
 
-# One change at a time from the streaming default; the offline model is the reference the
-# target is measured against. Chosen on the validation split only.
+# One change at a time from the first streaming design (128 units, 2 layers, no prior, no
+# tail); the offline model is the reference the target is measured against. Chosen on the
+# validation split only: the row that joins the changes that helped became the streaming
+# default (suites/speech/config.py), so every row names its settings explicitly.
+FIRST = ["streaming=true", "units=128", "normalisation_prior=0", "tail_ms=0"]
 SPEECH_VARIANTS = {
-    "streaming: 128 units, 2 layers (default)": ["streaming=true"],
-    "streaming: 192 units": ["streaming=true", "units=192"],
-    "streaming: 3 layers": ["streaming=true", "layers=3"],
+    "streaming: 128 units, 2 layers (the first design)": FIRST,
+    "streaming: 192 units": [*FIRST, "units=192"],
+    "streaming: 3 layers": [*FIRST, "layers=3"],
     "streaming: normalisation from a 100-frame training prior": [
-        "streaming=true", "normalisation_prior=100"],
-    "streaming: 300 ms of silence after each recording": ["streaming=true", "tail_ms=300"],
-    # the rows above that helped, together
+        *FIRST, "normalisation_prior=100"],
+    "streaming: 300 ms of silence after each recording": [*FIRST, "tail_ms=300"],
+    # the rows above that helped, together: the streaming default since
     "streaming: 192 units, prior 100, 300 ms of silence": [
-        "streaming=true", "units=192", "normalisation_prior=100", "tail_ms=300"],
+        *FIRST, "units=192", "normalisation_prior=100", "tail_ms=300"],
     "offline: bidirectional 128 units, 2 layers (reference)": ["streaming=false"],
 }
 

@@ -411,10 +411,17 @@ def test_channel_augmentation_is_checked_and_keys_the_cache():
                                                 channel=("band",)).key("1.5")
 
 
-def test_streaming_is_unidirectional():
+def test_streaming_is_unidirectional_with_the_design_chosen_on_validation():
     config = registry.resolve_config("speech", "smoke", ["streaming=true"])
     assert config.bidirectional is False
     assert registry.resolve_config("speech", "smoke").bidirectional is True
+    chosen = registry.resolve_config("speech", "quick", ["streaming=true"])
+    offline = registry.resolve_config("speech", "quick")
+    assert (chosen.units, chosen.normalisation_prior, chosen.tail_ms) == (192, 100, 300)
+    assert (offline.units, offline.normalisation_prior, offline.tail_ms) == (128, 0, 0)
+    given = registry.resolve_config("speech", "quick", ["streaming=true", "units=64",
+                                                        "tail_ms=0"])
+    assert (given.units, given.normalisation_prior, given.tail_ms) == (64, 100, 0)
     with pytest.raises(Exception, match="cannot be bidirectional; drop bidirectional=true"):
         registry.resolve_config("speech", "smoke", ["streaming=true", "bidirectional=true"])
 
