@@ -12,7 +12,7 @@ Two sections:
   around the training step. Each (model, length) runs in a process of its own, so a
   peak is that cell's alone. A PNG shows the curves.
 - `quality --suite NAME`: the suite's preset (`quick` by default) trained with
-  `encoder=rnn`, `transformer` and `hybrid` (translation: no hybrid) for each seed, the
+  `encoder=rnn`, `transformer` and `hybrid` for each seed, the
   attention encoders' `units` chosen so their parameter counts come closest to the
   recurrent model's: test quality (the suite's headline metric), training time, the
   time each took to reach the validation loss all three reached, inference latency at
@@ -20,6 +20,7 @@ Two sections:
 
     python -m benchmarks.rnn_vs_transformer length
     python -m benchmarks.rnn_vs_transformer quality --suite tagging --seeds 0 1 2
+    python -m benchmarks.rnn_vs_transformer quality --suite classification --set data=my.ts
 
 Writes benchmarks/results/rnn_vs_transformer.json (a section per suite and one for
 the sweep) and rnn_vs_transformer_length.png.
@@ -219,8 +220,7 @@ def _plot(rows, path: Path) -> Path:
 
 
 def encoders(suite: str) -> tuple[str, ...]:
-    return ("rnn", "transformer") if suite == "translation" else ("rnn", "transformer",
-                                                                   "hybrid")
+    return ("rnn", "transformer", "hybrid")
 
 
 def _parameters(suite_name: str, preset: str, overrides: list[str]) -> int:
@@ -284,11 +284,12 @@ def _train(suite: str, preset: str, overrides: list[str], out: Path) -> dict:
     return {**child, "wall_s": time.perf_counter() - start}
 
 
-def quality(argv, suite: str, seeds, preset: str) -> int:
+def quality(argv, suite: str, seeds, preset: str, overrides=()) -> int:
     base, path, label, higher = SUITES[suite]
+    base = [*base, *overrides]
     heads = HEADS
     prov = record.provenance(record.command_line(NAME, argv), seeds=list(seeds),
-                             preset=preset, heads=heads)
+                             preset=preset, heads=heads, overrides=list(overrides))
     rnn_params = _parameters(suite, preset, base)
     widths = {"rnn": (None, rnn_params)}
     for encoder in encoders(suite)[1:]:
@@ -401,6 +402,9 @@ def main(argv=None) -> int:
     parser.add_argument("--suite", choices=sorted(SUITES), help="quality: the suite")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--preset", default="quick", help="quality: the suite's preset")
+    parser.add_argument("--set", dest="overrides", nargs="+", default=[], metavar="KEY=VALUE",
+                        help="quality: the suite's settings for every encoder, e.g. "
+                        "data=my.csv (your own data)")
     parser.add_argument("--lengths", type=int, nargs="+", default=list(LENGTHS))
     parser.add_argument("--repeats", type=int, default=5, help="length: timed calls per cell")
     parser.add_argument("--plot", type=Path,
@@ -410,7 +414,7 @@ def main(argv=None) -> int:
         return length(argv, args.lengths, args.repeats, args.plot)
     if args.suite is None:
         parser.error("quality needs --suite NAME")
-    return quality(argv, args.suite, args.seeds, args.preset)
+    return quality(argv, args.suite, args.seeds, args.preset, args.overrides)
 
 
 if __name__ == "__main__":

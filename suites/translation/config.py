@@ -57,6 +57,8 @@ class Config(SequenceEncoderConfig, TrainConfig):
     # encoder=transformer: `layers` Transformer blocks each side, `units` wide, with
     # `heads`, `ff_units`, `positions` and `dropout` (SequenceEncoderConfig); the decoder's
     # blocks attend to the encoder's output (cross-attention) whatever `attention` says.
+    # encoder=hybrid: the recurrent translator with one self-attention block in the encoder
+    # (`hybrid_order`; `heads`, `ff_units`, `dropout`).
     bidirectional: bool = True
     attention: str = "luong"  # the recurrent decoder's: "bahdanau", "luong" or "none"
     beam_width: int = 4
@@ -78,12 +80,11 @@ class Config(SequenceEncoderConfig, TrainConfig):
         for key in ("source_tokens", "target_tokens"):
             if getattr(self, key) not in TOKENS:
                 raise ConfigError(f"{key} must be 'char' or 'word', got '{getattr(self, key)}'")
-        if self.encoder == "hybrid":
-            raise ConfigError("translation takes encoder=rnn or encoder=transformer (a hybrid "
-                              "encoder is not built for it yet)")
-        if self.encoder == "rnn":
-            for key, default in (("layers", 1), ("dropout", 0.0), ("locked_dropout", False),
-                                 ("weight_drop", 0.0)):
+        if self.encoder != "transformer":
+            unused = (("layers", 1), ("locked_dropout", False), ("weight_drop", 0.0))
+            if self.encoder == "rnn":  # a hybrid's attention block takes dropout
+                unused += (("dropout", 0.0),)
+            for key, default in unused:
                 if getattr(self, key) != default:
                     raise ConfigError(f"{key} applies to encoder=transformer in translation "
                                       "(the recurrent translator is one layer each side); "

@@ -7,7 +7,9 @@ The encoder's final states (forward and backward concatenated) start the
 decoder, whose cell is twice as wide when the encoder is bidirectional.
 `attention="none"` keeps the same decoder without attention, for ablations.
 
-With `encoder=transformer` both sides are Transformer blocks (`attention_blocks`): the
+With `encoder=hybrid` the recurrent encoder has one self-attention block above its states
+(`rnn_first`) or below it (`attention_first`), and the recurrent decoder attends to the
+result. With `encoder=transformer` both sides are Transformer blocks (`attention_blocks`): the
 encoder's self-attention over the source, the decoder's causal self-attention over the
 target so far and cross-attention to the encoder's output; decoding then runs the decoder
 blocks over the whole target prefix at each step (its state is that prefix).
@@ -66,11 +68,17 @@ def build_model(config: Config) -> keras.Model:
         outputs = attention_blocks(tgt, config, blocks=config.layers, memory=memory,
                                    name="decoder")
         return _compiled([source_text, target_text], outputs, config, "translator_transformer")
+    first = _hybrid(config, "attention_first")
+    if first:  # the recurrence reads attended inputs
+        src = attention_blocks(src, config, blocks=1, positions=False, name="encoder_attention")
     rnn = keras.layers.RNN(recurrent_cell(config, seed=config.seed), return_sequences=True,
                            return_state=True, name="encoder_rnn")
     if config.bidirectional:
         rnn = keras.layers.Bidirectional(rnn, name="encoder")
     memory, *states = rnn(src)  # memory: (batch, source_time, decoder_units)
+    if _hybrid(config, "rnn_first"):  # self-attention over the recurrent states
+        memory = attention_blocks(memory, config, blocks=1, positions=False,
+                                  name="encoder_attention")
     states = bridge(states, config)
     tgt = keras.layers.Embedding(config.target_vocab_size, config.embedding_dim, mask_zero=True,
                                  name="target_embedding")(decoder_in)
@@ -95,6 +103,10 @@ def _compiled(inputs, outputs, config: Config, name: str) -> keras.Model:
     model = keras.Model(inputs, logits, name=name)
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0)
     return compile_model(model, config, loss=loss)
+
+
+def _hybrid(config: Config, order: str) -> bool:
+    return config.encoder == "hybrid" and config.hybrid_order == order
 
 
 def bridge(states, config: Config):
@@ -137,7 +149,13 @@ class Decoder:
         if self.transformer:
             return apply_attention_blocks(self.model, embedded, name="encoder", mask=mask), \
                 mask, None
+        if _hybrid(self.config, "attention_first"):
+            embedded = apply_attention_blocks(self.model, embedded, name="encoder_attention",
+                                              mask=mask)
         memory, *states = self.encoder(embedded, mask=mask)
+        if _hybrid(self.config, "rnn_first"):
+            memory = apply_attention_blocks(self.model, memory, name="encoder_attention",
+                                            mask=mask)
         return memory, mask, bridge(states, self.config)
 
     def _start(self, texts, width: int):

@@ -335,8 +335,31 @@ print("served")
     assert proc.returncode == 0, proc.stderr[-3000:]
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("order", ["rnn_first", "attention_first"])
+def test_a_hybrid_translator_decodes_step_by_step_as_the_model_reads(order):
+    """encoder=hybrid: the attention block sits above or below the recurrent encoder, in
+    the graph and in `Decoder.encode` alike, so (even untrained) greedy decoding picks the
+    teacher-forced model's first choice at every step."""
+    from seqsuite.shared.data.text import prepare, wrap
+
+    config = _config("encoder=hybrid", f"hybrid_order={order}", "heads=2")
+    _, config, model = runner.prepare(registry.get("translation"), config)
+    assert "encoder_attention_0" in [layer.name for layer in model.layers]
+    decoder = Decoder(model, config)
+    sources = tf.constant(["hello", "world", "translation"])
+    result = decoder.ids(sources, method="greedy")
+    texts = decoder.translate(sources, method="greedy")
+    logits = model([prepare(sources, config.lowercase, config.source_tokens),
+                    wrap(prepare(texts, config.lowercase_target, config.target_tokens),
+                         config.target_tokens)])
+    chosen = tf.argmax(logits, -1, output_type=tf.int32).numpy()
+    for row, length in enumerate(result.lengths.numpy()):
+        np.testing.assert_array_equal(chosen[row, :length], result.ids.numpy()[row, :length])
+
+
 @pytest.mark.parametrize("overrides,message", [
-    (["encoder=hybrid"], "translation takes encoder=rnn or encoder=transformer"),
+    (["encoder=hybrid", "layers=2"], "layers applies to encoder=transformer in translation"),
     (["layers=2"], "layers applies to encoder=transformer in translation"),
     (["dropout=0.1"], "dropout applies to encoder=transformer"),
 ])
