@@ -5,7 +5,7 @@ import pytest
 
 from seqsuite import registry
 from seqsuite.shared.errors import ConfigError
-from seqsuite.shared.layers.options import CellConfig, EncoderConfig
+from seqsuite.shared.layers.options import CellConfig, EncoderConfig, SequenceEncoderConfig
 from seqsuite.shared.run.config import (
     build_config,
     load_config,
@@ -95,10 +95,14 @@ def test_data_paths_are_recorded_absolute_and_only_data_fields_reopen(tmp_path, 
     assert load_config(Config, tmp_path, {"data": "sunspots"}).data == "sunspots"
 
 
-# The suites whose model is built around `recurrent_stack` (translation's encoder is one
-# layer whose states start the decoder: it takes CellConfig alone).
+# The suites whose model is built around `recurrent_stack` or `sequence_encoder`
+# (translation's recurrent encoder is one layer whose states start the decoder; its
+# `layers` and dropout are the Transformer's, refused for encoder=rnn).
 ENCODER_SUITES = ("anomaly", "classification", "forecasting", "language_model", "memory", "sentiment",
-                  "speech", "tagging", "vision")
+                  "speech", "tagging", "translation", "vision")
+# The suites that take encoder=rnn|transformer|hybrid (issue 25).
+ATTENTION_SUITES = ("classification", "forecasting", "language_model", "sentiment", "speech",
+                    "tagging", "translation", "vision")
 
 
 @pytest.mark.parametrize("name", registry.names())
@@ -106,6 +110,7 @@ def test_suites_take_the_encoder_fields_from_the_mixins(name):
     cls, _ = registry.config_class(name)
     names = {f.name for f in dataclasses.fields(cls)}
     assert issubclass(cls, EncoderConfig) == (name in ENCODER_SUITES)
+    assert issubclass(cls, SequenceEncoderConfig) == (name in ATTENTION_SUITES)
     # A suite that redeclared the fields by hand would pass without the mixin's checks.
     if {"cell", "zoneout_h"} <= names:
         assert issubclass(cls, CellConfig)
