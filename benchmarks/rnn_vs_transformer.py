@@ -91,13 +91,10 @@ def _peak_mib() -> float:
 
 
 def _median(function, repeats: int) -> dict:
-    function()  # tracing
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return record.scaled(record.median_spread(times), 1e3)  # ms
+    """Milliseconds of `function` after a warm-up call: `benchmarks.streaming`'s timer."""
+    from benchmarks.streaming import median_seconds
+
+    return record.scaled(median_seconds(function, repeats), 1e3)
 
 
 def measure_cell(kind: str, steps: int, repeats: int) -> dict:

@@ -299,21 +299,11 @@ def test_awkward_inputs_have_defined_behaviour(run_dir):
     assert ids[0] == 1  # the [UNK] id
 
 
-@pytest.mark.slow
-def test_a_transformer_translator_decodes_step_by_step_as_the_model_reads(smoke_run,
-                                                                         plain_tensorflow):
-    """encoder=transformer (issue 25): greedy decoding, which runs the decoder blocks over
-    the target prefix one step at a time with explicit masks, picks at every step the
-    token the whole model (teacher-forced on that output, its masks from the graph) ranks
-    first; beam search and the export serve it."""
+def _assert_greedy_is_the_teacher_forced_choice(decoder, model, config, sources):
+    """Greedy decoding (step by step) picks, at every step, the token the whole model,
+    teacher-forced on that output, ranks first."""
     from seqsuite.shared.data.text import prepare, wrap
-    from seqsuite.shared.run.runner import load_run
 
-    run = smoke_run("translation", "encoder=transformer", "heads=2", "layers=1", "epochs=2")
-    config, model = load_run(registry.get("translation"), run)
-    assert "decoder_0" in [layer.name for layer in model.layers]
-    decoder = Decoder(model, config)
-    sources = tf.constant(["hello", "world", "a", "translation"])
     result = decoder.ids(sources, method="greedy")
     texts = decoder.translate(sources, method="greedy")
     logits = model([prepare(sources, config.lowercase, config.source_tokens),
@@ -322,6 +312,23 @@ def test_a_transformer_translator_decodes_step_by_step_as_the_model_reads(smoke_
     chosen = tf.argmax(logits, -1, output_type=tf.int32).numpy()
     for row, length in enumerate(result.lengths.numpy()):
         np.testing.assert_array_equal(chosen[row, :length], result.ids.numpy()[row, :length])
+
+
+@pytest.mark.slow
+def test_a_transformer_translator_decodes_step_by_step_as_the_model_reads(smoke_run,
+                                                                         plain_tensorflow):
+    """encoder=transformer (issue 25): greedy decoding, which runs the decoder blocks over
+    the target prefix one step at a time with explicit masks, picks at every step the
+    token the whole model (teacher-forced on that output, its masks from the graph) ranks
+    first; beam search and the export serve it."""
+    from seqsuite.shared.run.runner import load_run
+
+    run = smoke_run("translation", "encoder=transformer", "heads=2", "layers=1", "epochs=2")
+    config, model = load_run(registry.get("translation"), run)
+    assert "decoder_0" in [layer.name for layer in model.layers]
+    decoder = Decoder(model, config)
+    sources = tf.constant(["hello", "world", "a", "translation"])
+    _assert_greedy_is_the_teacher_forced_choice(decoder, model, config, sources)
     beams = decoder.translate(sources, method="beam").numpy()
     assert len(beams) == 4 and all(isinstance(b, bytes) for b in beams)
     script = f"""
@@ -341,21 +348,12 @@ def test_a_hybrid_translator_decodes_step_by_step_as_the_model_reads(order):
     """encoder=hybrid: the attention block sits above or below the recurrent encoder, in
     the graph and in `Decoder.encode` alike, so (even untrained) greedy decoding picks the
     teacher-forced model's first choice at every step."""
-    from seqsuite.shared.data.text import prepare, wrap
-
     config = _config("encoder=hybrid", f"hybrid_order={order}", "heads=2")
     _, config, model = runner.prepare(registry.get("translation"), config)
     assert "encoder_attention_0" in [layer.name for layer in model.layers]
     decoder = Decoder(model, config)
     sources = tf.constant(["hello", "world", "translation"])
-    result = decoder.ids(sources, method="greedy")
-    texts = decoder.translate(sources, method="greedy")
-    logits = model([prepare(sources, config.lowercase, config.source_tokens),
-                    wrap(prepare(texts, config.lowercase_target, config.target_tokens),
-                         config.target_tokens)])
-    chosen = tf.argmax(logits, -1, output_type=tf.int32).numpy()
-    for row, length in enumerate(result.lengths.numpy()):
-        np.testing.assert_array_equal(chosen[row, :length], result.ids.numpy()[row, :length])
+    _assert_greedy_is_the_teacher_forced_choice(decoder, model, config, sources)
 
 
 @pytest.mark.parametrize("overrides,message", [
